@@ -1,0 +1,31 @@
+//! The schema of boucle. This crate is the only source of the schema: the server, the jobs
+//! and the tests all build their database by running these migrations, on SQLite and on
+//! PostgreSQL alike.
+//!
+//! Migrations are written with `DeriveIden` enums, never with entity types, so that an old
+//! migration never changes when the code moves on. Add a new dated file; never edit a shipped
+//! one.
+//!
+//! Storage conventions (shared by both databases):
+//! - ids are UUIDv7 (`uuid` column: native on PostgreSQL, 16-byte blob on SQLite);
+//! - instants are UTC epoch milliseconds in `BIGINT` columns (`*_at`), which compare and index
+//!   the same way on both databases (sea-orm stores `DateTimeUtc` as text on SQLite);
+//! - dates are `YYYY-MM-DD` text, periods `YYYY-MM` text: both sort correctly as text;
+//! - enumerations are upper-case text codes (`IN_PERSON`, `PENDING`, …), readable in SQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_initial;
+mod m20261122_000002_reference_data;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_initial::Migration),
+            Box::new(m20261122_000002_reference_data::Migration),
+        ]
+    }
+}

@@ -1,0 +1,140 @@
+//! Who may do what. Roles grant permissions; a key's scope (a location subtree, or
+//! everything) limits where. Scope membership needs the hierarchy, so it is checked by the
+//! store (`Store::locations().in_scope`); this module holds the role rules, in one place.
+
+use uuid::Uuid;
+
+use super::codes::coded_enum;
+
+coded_enum!(
+    /// Role of an API key.
+    Role {
+        Collector => "COLLECTOR",
+        Agent => "AGENT",
+        Validator => "VALIDATOR",
+        Moderator => "MODERATOR",
+        Admin => "ADMIN",
+    }
+);
+
+/// Everything an RPC may need to be allowed to do. Each RPC asks for exactly one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission {
+    /// Read locations of the scope (every role: collectors need them to submit).
+    ReadLocations,
+    /// Create, update, import locations.
+    ManageLocations,
+    /// SubmitFeedback, ImportFeedback.
+    SubmitFeedback,
+    /// GetFeedback, ListFeedback (internal view with raw texts and contact e-mails).
+    ReadFeedback,
+    /// ModerateFeedback.
+    Moderate,
+    /// ReassignFeedback, AddComment, ListComments, DraftResponse.
+    WorkOnFeedback,
+    /// PublishResponse.
+    PublishResponse,
+    /// EraseContact.
+    EraseContact,
+    /// Actions and measurements.
+    ManageActions,
+    /// ListIndicators.
+    ReadIndicators,
+    /// DefineIndicator.
+    DefineIndicators,
+    /// RecordMeasurement, ListMeasurements.
+    RecordMeasurements,
+    /// CreateApiKey, ListApiKeys, RevokeApiKey.
+    ManageKeys,
+}
+
+impl Role {
+    /// The single table of role rights (DESIGN.md, Security). Exhaustive on both sides: a new
+    /// role or permission does not compile until it is placed here.
+    pub fn allows(self, permission: Permission) -> bool {
+        use Permission as P;
+        match self {
+            Role::Admin => true,
+            Role::Collector => matches!(
+                permission,
+                P::ReadLocations | P::SubmitFeedback | P::ReadIndicators
+            ),
+            Role::Moderator => matches!(
+                permission,
+                P::ReadLocations | P::ReadFeedback | P::Moderate | P::ReadIndicators
+            ),
+            Role::Agent | Role::Validator => match permission {
+                P::ReadLocations
+                | P::ReadFeedback
+                | P::WorkOnFeedback
+                | P::ManageActions
+                | P::ReadIndicators
+                | P::RecordMeasurements => true,
+                P::PublishResponse => self == Role::Validator,
+                P::ManageLocations
+                | P::SubmitFeedback
+                | P::Moderate
+                | P::EraseContact
+                | P::DefineIndicators
+                | P::ManageKeys => false,
+            },
+        }
+    }
+}
+
+/// The authenticated caller of an RPC.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub key_id: Uuid,
+    /// The key's name, used as the author of comments and timeline events.
+    pub name: String,
+    pub role: Role,
+    /// Root of the subtree the key may see; `None` means everything.
+    pub scope: Option<Uuid>,
+}
+
+impl Caller {
+    pub fn require(&self, permission: Permission) -> crate::Result<()> {
+        if self.role.allows(permission) {
+            Ok(())
+        } else {
+            Err(crate::Error::PermissionDenied(format!(
+                "role {} may not {permission:?}",
+                self.role
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_validators_and_admins_publish_answers() {
+        let publishers: Vec<_> = Role::ALL
+            .iter()
+            .filter(|r| r.allows(Permission::PublishResponse))
+            .collect();
+        assert_eq!(publishers, [&Role::Validator, &Role::Admin]);
+    }
+
+    #[test]
+    fn collectors_only_submit_and_read_reference_data() {
+        assert!(Role::Collector.allows(Permission::SubmitFeedback));
+        assert!(!Role::Collector.allows(Permission::ReadFeedback));
+        assert!(!Role::Collector.allows(Permission::ManageKeys));
+    }
+
+    #[test]
+    fn agents_cannot_submit_moderate_or_manage_keys() {
+        for p in [
+            Permission::SubmitFeedback,
+            Permission::Moderate,
+            Permission::ManageKeys,
+            Permission::ManageLocations,
+        ] {
+            assert!(!Role::Agent.allows(p), "{p:?}");
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! The rules of boucle, free of transport and storage: validated types, personal-data
+//! detection, periods, authorization rules. Imports neither tonic nor sea_orm.
+
+pub mod api_key;
+pub mod auth;
+pub mod codes;
+pub mod feedback;
+pub mod location;
+pub mod page;
+pub mod period;
+pub mod redaction;
+pub mod validation;
+
+pub use auth::{Caller, Permission, Role};
+pub use codes::{
+    Audience, Channel, ModerationStatus, PersonalDataKind, RejectReason, Satisfaction, Tag,
+};
+pub use period::Period;

@@ -1,0 +1,75 @@
+//! The one error type of boucle. Each variant says which gRPC status it becomes; the mapping
+//! itself lives in `pb::status` (the only place that knows tonic) and is an exhaustive match,
+//! so a new variant forces a decision there.
+
+use crate::domain::validation::Violation;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// INVALID_ARGUMENT, with one google.rpc.BadRequest violation per bad field.
+    #[error("invalid argument: {}", .0.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; "))]
+    InvalidArgument(Vec<Violation>),
+    /// UNAUTHENTICATED: no key, an unknown key or a revoked key.
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(&'static str),
+    /// PERMISSION_DENIED: the key is valid but its role may not call this.
+    #[error("permission denied: {0}")]
+    PermissionDenied(String),
+    /// NOT_FOUND: absent, or outside the caller's scope (which must look the same).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// ALREADY_EXISTS: a unique rule (code, request_id with another payload, …).
+    #[error("already exists: {0}")]
+    AlreadyExists(String),
+    /// FAILED_PRECONDITION: the request is valid but the state of the system refuses it.
+    #[error("failed precondition: {0}")]
+    FailedPrecondition(String),
+    /// RESOURCE_EXHAUSTED: rate or size limits.
+    #[error("resource exhausted: {0}")]
+    ResourceExhausted(String),
+    /// UNIMPLEMENTED: an RPC of the API whose behaviour is not built yet.
+    #[error("not implemented yet: {0}")]
+    Unimplemented(&'static str),
+    /// UNAVAILABLE: the database could not be reached or is busy; clients may retry.
+    #[error("temporarily unavailable")]
+    Unavailable(#[source] sea_orm::DbErr),
+    /// INTERNAL: a database error or broken invariant; logged with its cause, never echoed.
+    #[error("database error")]
+    Database(#[source] sea_orm::DbErr),
+    /// INTERNAL: anything else that should not happen.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Error::InvalidArgument(vec![Violation::new(field, description)])
+    }
+
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Error::NotFound(what.into())
+    }
+}
+
+impl From<sea_orm::DbErr> for Error {
+    /// Pool exhaustion, lost connections and SQLite's "database is locked" are transient:
+    /// UNAVAILABLE tells clients to retry (with the same request_id). Everything else is a bug
+    /// or a broken invariant: INTERNAL.
+    fn from(err: sea_orm::DbErr) -> Self {
+        let transient = match &err {
+            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => true,
+            sea_orm::DbErr::Exec(e) | sea_orm::DbErr::Query(e) => {
+                let text = e.to_string();
+                text.contains("database is locked") || text.contains("database table is locked")
+            }
+            _ => false,
+        };
+        if transient {
+            Error::Unavailable(err)
+        } else {
+            Error::Database(err)
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,18 @@
+//! boucle: the feedback loop of public services (« Services Publics + »).
+//!
+//! This library holds what the server and the jobs share:
+//! - [`domain`]: the rules (validated types, personal-data detection, periods, roles), free
+//!   of transport and storage;
+//! - [`store`]: persistence with sea-orm, on SQLite or PostgreSQL;
+//! - [`pb`]: the generated `boucle.v1` wire types and their conversions;
+//! - [`demo`]: a deterministic demo data set;
+//! - [`telemetry`]: logging setup.
+
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod pb;
+pub mod store;
+pub mod telemetry;
+
+pub use error::{Error, Result};

@@ -1,0 +1,167 @@
+use crate::Error;
+use crate::domain::location::{self as rules, LocationPatch, LocationSpec, ParentRef};
+use crate::domain::validation::{Violations, text};
+use crate::pb;
+use crate::store::locations::{LocationKey, LocationView};
+
+use super::time::timestamp;
+
+fn parent_ref(v: &mut Violations, parent_id: &str, parent_code: &str) -> Option<Option<ParentRef>> {
+    match (parent_id.trim().is_empty(), parent_code.trim().is_empty()) {
+        (true, true) => Some(None),
+        (false, _) => v
+            .check("parent_id", crate::domain::validation::uuid(parent_id))
+            .map(|id| Some(ParentRef::Id(id))),
+        (true, false) => v
+            .check("parent_code", rules::code(parent_code))
+            .map(|code| Some(ParentRef::Code(code))),
+    }
+}
+
+/// A location to create or upsert. `prefix` is the request path of the message.
+pub fn location_spec(location: pb::Location, active: bool, prefix: &str) -> Result<LocationSpec, Error> {
+    let pb::Location {
+        id: _,
+        code,
+        name,
+        typology,
+        parent_id,
+        parent_code,
+        postal_code,
+        city,
+        latitude,
+        longitude,
+        response_target_days,
+        min_sample,
+        active: _,
+        effective_response_target_days: _,
+        effective_min_sample: _,
+        depth: _,
+        create_time: _,
+        update_time: _,
+    } = location;
+    let mut v = Violations::under(prefix);
+    let code = v.check("code", rules::code(&code));
+    let name = v.check("name", text(&name, rules::NAME_MAX, true));
+    let typology = v.check("typology", text(&typology, 200, false));
+    let parent = parent_ref(&mut v, &parent_id, &parent_code);
+    let postal_code = v.check("postal_code", rules::postal_code(&postal_code));
+    let city = v.check("city", text(&city, 200, false));
+    let coordinates = v.check("latitude", rules::coordinates(latitude, longitude));
+    let response_target_days = v.check(
+        "response_target_days",
+        rules::response_target_days(response_target_days),
+    );
+    let min_sample = v.check("min_sample", rules::min_sample(min_sample));
+    v.finish(|| {
+        Some(LocationSpec {
+            code: code?,
+            name: name?,
+            typology: typology?,
+            parent: parent?,
+            postal_code: postal_code?,
+            city: city?,
+            coordinates: coordinates?,
+            response_target_days: response_target_days?,
+            min_sample: min_sample?,
+            active,
+        })
+    })
+}
+
+/// The location named by an update and the patch of the fields in `paths`.
+pub fn location_patch(location: pb::Location, paths: &[String]) -> Result<(LocationKey, LocationPatch), Error> {
+    let pb::Location {
+        id,
+        code,
+        name,
+        typology,
+        parent_id,
+        parent_code,
+        postal_code,
+        city,
+        latitude,
+        longitude,
+        response_target_days,
+        min_sample,
+        active,
+        effective_response_target_days: _,
+        effective_min_sample: _,
+        depth: _,
+        create_time: _,
+        update_time: _,
+    } = location;
+    let mut v = Violations::under("location");
+    let key = if !id.trim().is_empty() {
+        v.check("id", crate::domain::validation::uuid(&id)).map(LocationKey::Id)
+    } else if !code.trim().is_empty() {
+        v.check("code", rules::code(&code)).map(LocationKey::Code)
+    } else {
+        v.add("id", "id or code is required");
+        None
+    };
+    if paths.is_empty() {
+        let mut m = Violations::default();
+        m.add("update_mask", "must name at least one field");
+        return Err(m.into_error().unwrap_or_else(|| Error::invalid("update_mask", "is empty")));
+    }
+    let mut patch = LocationPatch::default();
+    let mut mask = Violations::default();
+    for path in paths {
+        match path.as_str() {
+            "name" => patch.name = v.check("name", text(&name, rules::NAME_MAX, true)),
+            "typology" => patch.typology = v.check("typology", text(&typology, 200, false)),
+            "parent_id" | "parent_code" => patch.parent = parent_ref(&mut v, &parent_id, &parent_code),
+            "postal_code" => patch.postal_code = v.check("postal_code", rules::postal_code(&postal_code)),
+            "city" => patch.city = v.check("city", text(&city, 200, false)),
+            "latitude" | "longitude" => {
+                patch.coordinates = v.check("latitude", rules::coordinates(latitude, longitude))
+            }
+            "response_target_days" => {
+                patch.response_target_days = v.check(
+                    "response_target_days",
+                    rules::response_target_days(response_target_days),
+                )
+            }
+            "min_sample" => patch.min_sample = v.check("min_sample", rules::min_sample(min_sample)),
+            "active" => patch.active = Some(active),
+            "code" => mask.add("update_mask", "code is immutable"),
+            other => mask.add("update_mask", format!("unknown or read-only field {other}")),
+        }
+    }
+    let mut all = Vec::new();
+    for e in [v.into_error(), mask.into_error()].into_iter().flatten() {
+        if let Error::InvalidArgument(list) = e {
+            all.extend(list);
+        }
+    }
+    if !all.is_empty() {
+        return Err(Error::InvalidArgument(all));
+    }
+    let key = key.ok_or_else(|| Error::invalid("location.id", "id or code is required"))?;
+    Ok((key, patch))
+}
+
+pub fn location_to_pb(view: &LocationView) -> pb::Location {
+    let m = &view.model;
+    pb::Location {
+        id: m.id.to_string(),
+        code: m.code.clone(),
+        name: m.name.clone(),
+        typology: m.typology.clone(),
+        parent_id: m.parent_id.map(|p| p.to_string()).unwrap_or_default(),
+        parent_code: view.parent_code.clone().unwrap_or_default(),
+        postal_code: m.postal_code.clone(),
+        city: m.city.clone(),
+        latitude: m.latitude,
+        longitude: m.longitude,
+        response_target_days: m.response_target_days.and_then(|v| u32::try_from(v).ok()),
+        min_sample: m.min_sample.and_then(|v| u32::try_from(v).ok()),
+        active: m.active,
+        effective_response_target_days: view.effective_response_target_days,
+        effective_min_sample: view.effective_min_sample,
+        depth: view.depth,
+        create_time: Some(timestamp(m.created_at)),
+        update_time: Some(timestamp(m.updated_at)),
+    }
+}

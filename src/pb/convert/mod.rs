@@ -1,0 +1,30 @@
+//! Conversions between wire types and domain/store types.
+
+mod api_key;
+mod enums;
+mod feedback;
+mod location;
+mod time;
+
+pub use api_key::api_key_to_pb;
+pub use enums::*;
+pub use feedback::{feedback_to_pb, new_feedback};
+pub use location::{location_patch, location_spec, location_to_pb};
+pub use time::{from_timestamp, timestamp};
+
+/// Parses an id field (`field` is its request path).
+pub fn id(field: &str, value: &str) -> Result<uuid::Uuid, crate::Error> {
+    if value.trim().is_empty() {
+        return Err(crate::Error::invalid(field, "is required"));
+    }
+    crate::domain::validation::uuid(value).map_err(|d| crate::Error::invalid(field, d))
+}
+
+/// Parses an optional id field: empty means none.
+pub fn optional_id(field: &str, value: &str) -> Result<Option<uuid::Uuid>, crate::Error> {
+    if value.trim().is_empty() {
+        Ok(None)
+    } else {
+        id(field, value).map(Some)
+    }
+}

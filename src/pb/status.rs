@@ -1,0 +1,71 @@
+//! From [`crate::Error`] to gRPC statuses: one exhaustive match, so a new error variant does
+//! not compile until it has a status. Internal errors are logged with their cause here and
+//! reach clients as a bare « internal error »: never SQL, never a stack.
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::Error;
+use crate::domain::validation::Violation;
+
+/// The code, client-facing message and field violations of an error.
+pub fn describe(err: &Error) -> (Code, String, &[Violation]) {
+    match err {
+        Error::InvalidArgument(violations) => {
+            (Code::InvalidArgument, err.to_string(), violations.as_slice())
+        }
+        Error::Unauthenticated(_) => (Code::Unauthenticated, err.to_string(), &[]),
+        Error::PermissionDenied(_) => (Code::PermissionDenied, err.to_string(), &[]),
+        Error::NotFound(_) => (Code::NotFound, err.to_string(), &[]),
+        Error::AlreadyExists(_) => (Code::AlreadyExists, err.to_string(), &[]),
+        Error::FailedPrecondition(_) => (Code::FailedPrecondition, err.to_string(), &[]),
+        Error::ResourceExhausted(_) => (Code::ResourceExhausted, err.to_string(), &[]),
+        Error::Unimplemented(_) => (Code::Unimplemented, err.to_string(), &[]),
+        Error::Unavailable(cause) => {
+            tracing::warn!(error = %cause, "database unavailable");
+            (
+                Code::Unavailable,
+                "temporarily unavailable, retry with the same request_id".into(),
+                &[],
+            )
+        }
+        Error::Database(cause) => {
+            tracing::error!(error = %cause, "database error");
+            (Code::Internal, "internal error".into(), &[])
+        }
+        Error::Internal(cause) => {
+            tracing::error!(error = %cause, "internal error");
+            (Code::Internal, "internal error".into(), &[])
+        }
+    }
+}
+
+impl From<Error> for Status {
+    fn from(err: Error) -> Self {
+        let (code, message, violations) = describe(&err);
+        if violations.is_empty() {
+            return Status::new(code, message);
+        }
+        let mut details = ErrorDetails::new();
+        for v in violations {
+            details.add_bad_request_violation(v.field.clone(), v.description.clone());
+        }
+        Status::with_error_details(code, message, details)
+    }
+}
+
+/// Per-item error of a client-stream import (the item's would-be status, in the answer).
+pub fn item_error(err: &Error) -> (i32, String, Vec<super::FieldViolation>) {
+    let (code, message, violations) = describe(err);
+    (
+        code as i32,
+        message,
+        violations
+            .iter()
+            .map(|v| super::FieldViolation {
+                field: v.field.clone(),
+                description: v.description.clone(),
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,11 @@
+//! sea-orm entities: the Rust view of the tables created by `boucle-migrations`. They are
+//! storage types only; the wire types live in `pb`, the rules in `domain`.
+
+pub mod action_feedback;
+pub mod api_key;
+pub mod audit_log;
+pub mod feedback;
+pub mod feedback_tag;
+pub mod location;
+pub mod location_closure;
+pub mod response;

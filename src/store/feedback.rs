@@ -1,0 +1,327 @@
+//! Experiences: capture (idempotent by request_id), reads and filtered listings.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::entities::{action_feedback, feedback, feedback_tag, location, response};
+use super::locations::subtree_ids;
+use super::{Store, is_unique_violation};
+use crate::Error;
+use crate::domain::feedback::{NewFeedback, RedactedTexts};
+use crate::domain::{Caller, Channel, ModerationStatus, Satisfaction, Tag};
+
+/// An experience with what is stored beside it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeedbackView {
+    pub model: feedback::Model,
+    pub location_code: String,
+    /// General tags and labels, as stored (upper-case tags, lower-case labels).
+    pub tags: Vec<String>,
+    pub responses: Vec<response::Model>,
+    pub action_ids: Vec<Uuid>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct FeedbackFilter {
+    pub location: Option<Uuid>,
+    /// `[start, end)` in epoch ms.
+    pub submitted: Option<(i64, i64)>,
+    pub status: Option<ModerationStatus>,
+    pub channel: Option<Channel>,
+    pub satisfaction: Option<Satisfaction>,
+    pub tag: Option<Tag>,
+    pub label: Option<String>,
+    pub answered: Option<bool>,
+}
+
+/// Everything needed to store a new experience.
+pub struct Capture<'a> {
+    pub feedback: &'a NewFeedback,
+    pub redacted: &'a RedactedTexts,
+    pub redacted_pseudonym: &'a str,
+    pub location_id: Uuid,
+    pub request_id: Option<&'a str>,
+    pub submitted_at: i64,
+    /// Deterministic id (demo data); `None` draws a UUIDv7 from the clock.
+    pub id: Option<Uuid>,
+}
+
+/// The keyset position of an experience in listings: newest submission first.
+pub type FeedbackCursor = (i64, Uuid);
+
+impl Store {
+    /// Stores a new experience, or returns the original one when `request_id` was already
+    /// used by this key with the same payload (`replayed = true`). The same request_id with
+    /// another payload is ALREADY_EXISTS. The unique index on (api_key_id, request_id)
+    /// decides between concurrent retries, not a read-then-write check.
+    pub async fn record_feedback(
+        &self,
+        caller: &Caller,
+        capture: Capture<'_>,
+    ) -> Result<(FeedbackView, bool), Error> {
+        let hash = capture.feedback.payload_hash();
+        if let Some(request_id) = capture.request_id {
+            if let Some(existing) = self.replay(caller, request_id, &hash).await? {
+                return Ok((existing, true));
+            }
+        }
+        match self.insert_feedback(caller, &capture, &hash).await {
+            Ok(model) => {
+                let view = feedback_views(&self.db, vec![model]).await?.pop();
+                view.map(|v| (v, false))
+                    .ok_or_else(|| Error::Internal("stored feedback vanished".into()))
+            }
+            Err(e) if is_unique_violation(&e) => {
+                // A concurrent request with the same request_id won the race.
+                let request_id = capture.request_id.unwrap_or_default();
+                match self.replay(caller, request_id, &hash).await? {
+                    Some(existing) => Ok((existing, true)),
+                    None => Err(Error::Internal("unique violation without a winner".into())),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn replay(
+        &self,
+        caller: &Caller,
+        request_id: &str,
+        hash: &str,
+    ) -> Result<Option<FeedbackView>, Error> {
+        let existing = feedback::Entity::find()
+            .filter(feedback::Column::ApiKeyId.eq(caller.key_id))
+            .filter(feedback::Column::RequestId.eq(request_id))
+            .one(&self.db)
+            .await?;
+        match existing {
+            None => Ok(None),
+            Some(model) if model.payload_hash == hash => {
+                Ok(feedback_views(&self.db, vec![model]).await?.pop())
+            }
+            Some(_) => Err(Error::AlreadyExists(format!(
+                "request_id {request_id} was already used with a different payload"
+            ))),
+        }
+    }
+
+    async fn insert_feedback(
+        &self,
+        caller: &Caller,
+        capture: &Capture<'_>,
+        hash: &str,
+    ) -> Result<feedback::Model, sea_orm::DbErr> {
+        let f = capture.feedback;
+        let r = capture.redacted;
+        let id = capture.id.unwrap_or_else(Uuid::now_v7);
+        let txn = self.db.begin().await?;
+        let model = feedback::ActiveModel {
+            id: Set(id),
+            location_id: Set(capture.location_id),
+            channel: Set(f.channel.code().to_owned()),
+            audience: Set(f.audience.code().to_owned()),
+            satisfaction: Set(f.satisfaction.code().to_owned()),
+            nps: Set(f.nps.map(i16::from)),
+            effort: Set(f.effort.map(i16::from)),
+            title: Set(f.title.clone()),
+            story: Set(f.story.clone()),
+            proposal: Set(f.proposal.clone()),
+            redacted_title: Set(r.title.clone()),
+            redacted_story: Set(r.story.clone()),
+            redacted_proposal: Set(r.proposal.clone()),
+            personal_data: Set(r
+                .kinds
+                .iter()
+                .map(|k| k.code())
+                .collect::<Vec<_>>()
+                .join(",")),
+            procedure: Set(f.procedure.clone()),
+            occurred_on: Set(f.occurred_on.map(|d| d.format("%Y-%m-%d").to_string())),
+            pseudonym: Set(capture.redacted_pseudonym.to_owned()),
+            contact_email: Set(f.contact_email.clone()),
+            contact_erased_at: Set(None),
+            status: Set(ModerationStatus::Pending.code().to_owned()),
+            reject_reason: Set(None),
+            api_key_id: Set(caller.key_id),
+            request_id: Set(capture.request_id.map(str::to_owned)),
+            payload_hash: Set(hash.to_owned()),
+            submitted_at: Set(capture.submitted_at),
+            updated_at: Set(capture.submitted_at),
+        }
+        .insert(&txn)
+        .await?;
+        let tags: Vec<feedback_tag::ActiveModel> = f
+            .tags
+            .iter()
+            .map(|t| t.code().to_owned())
+            .chain(f.labels.iter().cloned())
+            .map(|tag| feedback_tag::ActiveModel {
+                feedback_id: Set(id),
+                tag: Set(tag),
+            })
+            .collect();
+        if !tags.is_empty() {
+            feedback_tag::Entity::insert_many(tags).exec(&txn).await?;
+        }
+        txn.commit().await?;
+        Ok(model)
+    }
+
+    /// One experience of the caller's scope, or NOT_FOUND.
+    pub async fn get_feedback(&self, scope: Option<Uuid>, id: Uuid) -> Result<FeedbackView, Error> {
+        let mut query = feedback::Entity::find_by_id(id);
+        if let Some(root) = scope {
+            query = query.filter(feedback::Column::LocationId.in_subquery(subtree_ids(root)));
+        }
+        let model = query.one(&self.db).await?.ok_or_else(|| Error::not_found("feedback"))?;
+        feedback_views(&self.db, vec![model])
+            .await?
+            .pop()
+            .ok_or_else(|| Error::not_found("feedback"))
+    }
+
+    /// Experiences of `scope` matching `filter`, newest submission first, after `after`.
+    pub async fn list_feedback(
+        &self,
+        scope: Option<Uuid>,
+        filter: &FeedbackFilter,
+        limit: u64,
+        after: Option<FeedbackCursor>,
+    ) -> Result<Vec<FeedbackView>, Error> {
+        let mut cond = Condition::all();
+        if let Some(root) = scope {
+            cond = cond.add(feedback::Column::LocationId.in_subquery(subtree_ids(root)));
+        }
+        if let Some(root) = filter.location {
+            cond = cond.add(feedback::Column::LocationId.in_subquery(subtree_ids(root)));
+        }
+        if let Some((start, end)) = filter.submitted {
+            cond = cond
+                .add(feedback::Column::SubmittedAt.gte(start))
+                .add(feedback::Column::SubmittedAt.lt(end));
+        }
+        if let Some(status) = filter.status {
+            cond = cond.add(feedback::Column::Status.eq(status.code()));
+        }
+        if let Some(channel) = filter.channel {
+            cond = cond.add(feedback::Column::Channel.eq(channel.code()));
+        }
+        if let Some(satisfaction) = filter.satisfaction {
+            cond = cond.add(feedback::Column::Satisfaction.eq(satisfaction.code()));
+        }
+        for tag in filter
+            .tag
+            .map(|t| t.code().to_owned())
+            .into_iter()
+            .chain(filter.label.clone())
+        {
+            cond = cond.add(
+                feedback::Column::Id.in_subquery(
+                    Query::select()
+                        .column(feedback_tag::Column::FeedbackId)
+                        .from(feedback_tag::Entity)
+                        .and_where(feedback_tag::Column::Tag.eq(tag))
+                        .to_owned(),
+                ),
+            );
+        }
+        if let Some(answered) = filter.answered {
+            let published = Query::select()
+                .column(response::Column::FeedbackId)
+                .from(response::Entity)
+                .and_where(
+                    response::Column::Status
+                        .eq(crate::domain::codes::ResponseStatus::Published.code()),
+                )
+                .to_owned();
+            cond = cond.add(if answered {
+                feedback::Column::Id.in_subquery(published)
+            } else {
+                feedback::Column::Id.not_in_subquery(published)
+            });
+        }
+        if let Some((at, id)) = after {
+            cond = cond.add(
+                Condition::any()
+                    .add(feedback::Column::SubmittedAt.lt(at))
+                    .add(
+                        Condition::all()
+                            .add(feedback::Column::SubmittedAt.eq(at))
+                            .add(feedback::Column::Id.lt(id)),
+                    ),
+            );
+        }
+        let models = feedback::Entity::find()
+            .filter(cond)
+            .order_by_desc(feedback::Column::SubmittedAt)
+            .order_by_desc(feedback::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        feedback_views(&self.db, models).await
+    }
+}
+
+/// Loads tags, answers, links and location codes of a page of experiences in four queries.
+async fn feedback_views(
+    db: &impl ConnectionTrait,
+    models: Vec<feedback::Model>,
+) -> Result<Vec<FeedbackView>, Error> {
+    if models.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
+    let location_ids: Vec<Uuid> = models.iter().map(|m| m.location_id).collect();
+
+    let mut tags: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for t in feedback_tag::Entity::find()
+        .filter(feedback_tag::Column::FeedbackId.is_in(ids.clone()))
+        .order_by_asc(feedback_tag::Column::Tag)
+        .all(db)
+        .await?
+    {
+        tags.entry(t.feedback_id).or_default().push(t.tag);
+    }
+    let mut responses: HashMap<Uuid, Vec<response::Model>> = HashMap::new();
+    for r in response::Entity::find()
+        .filter(response::Column::FeedbackId.is_in(ids.clone()))
+        .order_by_asc(response::Column::CreatedAt)
+        .all(db)
+        .await?
+    {
+        responses.entry(r.feedback_id).or_default().push(r);
+    }
+    let mut actions: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for a in action_feedback::Entity::find()
+        .filter(action_feedback::Column::FeedbackId.is_in(ids))
+        .order_by_asc(action_feedback::Column::ActionId)
+        .all(db)
+        .await?
+    {
+        actions.entry(a.feedback_id).or_default().push(a.action_id);
+    }
+    let codes: HashMap<Uuid, String> = location::Entity::find()
+        .filter(location::Column::Id.is_in(location_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l.code))
+        .collect();
+
+    Ok(models
+        .into_iter()
+        .map(|model| FeedbackView {
+            location_code: codes.get(&model.location_id).cloned().unwrap_or_default(),
+            tags: tags.remove(&model.id).unwrap_or_default(),
+            responses: responses.remove(&model.id).unwrap_or_default(),
+            action_ids: actions.remove(&model.id).unwrap_or_default(),
+            model,
+        })
+        .collect())
+}

@@ -1,0 +1,481 @@
+//! Locations and their hierarchy. The hierarchy is kept as a closure table
+//! (`location_closure`), maintained here and only here: subtree filters everywhere else are
+//! one indexed sub-select.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::entities::{location, location_closure};
+use super::{Store, audit, is_unique_violation, now_ms, sql};
+use crate::Error;
+use crate::domain::Caller;
+use crate::domain::location::{
+    DEFAULT_MIN_SAMPLE, DEFAULT_RESPONSE_TARGET_DAYS, LocationPatch, LocationSpec, ParentRef,
+    inherited,
+};
+
+/// A location with what is derived from its ancestors.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocationView {
+    pub model: location::Model,
+    pub parent_code: Option<String>,
+    pub depth: u32,
+    pub effective_response_target_days: u32,
+    pub effective_min_sample: u32,
+}
+
+/// How a client names a location.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LocationKey {
+    Id(Uuid),
+    Code(String),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct LocationFilter {
+    pub subtree_of: Option<Uuid>,
+    pub parent_id: Option<Uuid>,
+    pub roots_only: bool,
+    pub show_inactive: bool,
+}
+
+/// What an upsert did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upserted {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// A sub-select of the ids in the subtree of `root` (itself included).
+pub fn subtree_ids(root: Uuid) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(location_closure::Column::DescendantId)
+        .from(location_closure::Entity)
+        .and_where(location_closure::Column::AncestorId.eq(root))
+        .to_owned()
+}
+
+impl Store {
+    /// Whether `location_id` lies in the subtree `scope` (everything when `None`).
+    pub async fn in_scope(&self, scope: Option<Uuid>, location_id: Uuid) -> Result<bool, Error> {
+        in_scope(&self.db, scope, location_id).await
+    }
+
+    /// The location named by `key`, or NOT_FOUND when absent or outside `scope`.
+    pub async fn find_location(
+        &self,
+        scope: Option<Uuid>,
+        key: &LocationKey,
+    ) -> Result<LocationView, Error> {
+        let model = find_model(&self.db, key).await?;
+        match model {
+            Some(m) if in_scope(&self.db, scope, m.id).await? => {
+                let mut views = views(&self.db, vec![m]).await?;
+                views.pop().ok_or_else(|| Error::not_found("location"))
+            }
+            _ => Err(Error::not_found("location")),
+        }
+    }
+
+    pub async fn create_location(
+        &self,
+        caller: &Caller,
+        spec: &LocationSpec,
+    ) -> Result<LocationView, Error> {
+        let txn = self.db.begin().await?;
+        let parent_id = resolve_parent(&txn, caller, spec.parent.as_ref()).await?;
+        let id = Uuid::now_v7();
+        let now = now_ms();
+        let model = location::ActiveModel {
+            id: Set(id),
+            code: Set(spec.code.clone()),
+            name: Set(spec.name.clone()),
+            typology: Set(spec.typology.clone()),
+            parent_id: Set(parent_id),
+            postal_code: Set(spec.postal_code.clone()),
+            city: Set(spec.city.clone()),
+            latitude: Set(spec.coordinates.map(|c| c.0)),
+            longitude: Set(spec.coordinates.map(|c| c.1)),
+            response_target_days: Set(spec.response_target_days.map(to_i32)),
+            min_sample: Set(spec.min_sample.map(to_i32)),
+            active: Set(spec.active),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        let inserted = match model.insert(&txn).await {
+            Ok(m) => m,
+            Err(e) if is_unique_violation(&e) => {
+                return Err(Error::AlreadyExists(format!(
+                    "location code {} is already taken",
+                    spec.code
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        attach_to_parent(&txn, id, parent_id).await?;
+        audit::record(
+            &txn,
+            Some(caller),
+            "location.create",
+            "location",
+            &id.to_string(),
+            serde_json::json!({ "code": spec.code }),
+        )
+        .await?;
+        let view = views(&txn, vec![inserted]).await?.pop();
+        txn.commit().await?;
+        view.ok_or_else(|| Error::Internal("created location vanished".into()))
+    }
+
+    pub async fn update_location(
+        &self,
+        caller: &Caller,
+        key: &LocationKey,
+        patch: &LocationPatch,
+    ) -> Result<LocationView, Error> {
+        let txn = self.db.begin().await?;
+        let current = match find_model(&txn, key).await? {
+            Some(m) if in_scope(&txn, caller.scope, m.id).await? => m,
+            _ => return Err(Error::not_found("location")),
+        };
+        let updated = apply_patch(&txn, caller, current, patch).await?;
+        let view = views(&txn, vec![updated]).await?.pop();
+        txn.commit().await?;
+        view.ok_or_else(|| Error::Internal("updated location vanished".into()))
+    }
+
+    /// Creates the location of `spec.code`, or brings the existing one to `spec`.
+    pub async fn upsert_location(
+        &self,
+        caller: &Caller,
+        spec: &LocationSpec,
+    ) -> Result<(LocationView, Upserted), Error> {
+        let existing = find_model(&self.db, &LocationKey::Code(spec.code.clone())).await?;
+        let Some(current) = existing else {
+            return match self.create_location(caller, spec).await {
+                Ok(view) => Ok((view, Upserted::Created)),
+                // Lost a race with a concurrent import of the same code: update instead.
+                Err(Error::AlreadyExists(_)) => {
+                    Box::pin(self.upsert_location(caller, spec)).await
+                }
+                Err(e) => Err(e),
+            };
+        };
+        if !self.in_scope(caller.scope, current.id).await? {
+            return Err(Error::AlreadyExists(format!(
+                "location code {} is already taken",
+                spec.code
+            )));
+        }
+        let txn = self.db.begin().await?;
+        let before = current.clone();
+        let updated = apply_patch(&txn, caller, current, &LocationPatch::from_spec(spec)).await?;
+        let outcome = if same_content(&before, &updated) {
+            Upserted::Unchanged
+        } else {
+            Upserted::Updated
+        };
+        let view = views(&txn, vec![updated]).await?.pop();
+        txn.commit().await?;
+        view.map(|v| (v, outcome))
+            .ok_or_else(|| Error::Internal("upserted location vanished".into()))
+    }
+
+    /// Locations of `scope` matching `filter`, ordered by code, after the code `after`.
+    pub async fn list_locations(
+        &self,
+        scope: Option<Uuid>,
+        filter: &LocationFilter,
+        limit: u64,
+        after: Option<&str>,
+    ) -> Result<Vec<LocationView>, Error> {
+        let mut cond = Condition::all();
+        if let Some(root) = scope {
+            cond = cond.add(location::Column::Id.in_subquery(subtree_ids(root)));
+        }
+        if let Some(root) = filter.subtree_of {
+            cond = cond.add(location::Column::Id.in_subquery(subtree_ids(root)));
+        }
+        if let Some(parent) = filter.parent_id {
+            cond = cond.add(location::Column::ParentId.eq(parent));
+        }
+        if filter.roots_only {
+            // Roots of what the caller sees: true roots, or its scope root.
+            cond = match scope {
+                None => cond.add(location::Column::ParentId.is_null()),
+                Some(root) => cond.add(location::Column::Id.eq(root)),
+            };
+        }
+        if !filter.show_inactive {
+            cond = cond.add(location::Column::Active.eq(true));
+        }
+        if let Some(code) = after {
+            cond = cond.add(location::Column::Code.gt(code));
+        }
+        let models = location::Entity::find()
+            .filter(cond)
+            .order_by_asc(location::Column::Code)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        views(&self.db, models).await
+    }
+}
+
+fn to_i32(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+fn same_content(a: &location::Model, b: &location::Model) -> bool {
+    location::Model {
+        updated_at: 0,
+        ..a.clone()
+    } == location::Model {
+        updated_at: 0,
+        ..b.clone()
+    }
+}
+
+async fn in_scope(
+    db: &impl ConnectionTrait,
+    scope: Option<Uuid>,
+    location_id: Uuid,
+) -> Result<bool, Error> {
+    let Some(root) = scope else {
+        return Ok(true);
+    };
+    let row = location_closure::Entity::find_by_id((root, location_id))
+        .one(db)
+        .await?;
+    Ok(row.is_some())
+}
+
+async fn find_model(
+    db: &impl ConnectionTrait,
+    key: &LocationKey,
+) -> Result<Option<location::Model>, Error> {
+    let found = match key {
+        LocationKey::Id(id) => location::Entity::find_by_id(*id).one(db).await?,
+        LocationKey::Code(code) => {
+            location::Entity::find()
+                .filter(location::Column::Code.eq(code.as_str()))
+                .one(db)
+                .await?
+        }
+    };
+    Ok(found)
+}
+
+/// The parent id for a new or moved location: it must exist in the caller's scope; no parent
+/// (a network) is reserved to unscoped keys.
+async fn resolve_parent(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    parent: Option<&ParentRef>,
+) -> Result<Option<Uuid>, Error> {
+    let Some(parent) = parent else {
+        if caller.scope.is_some() {
+            return Err(Error::PermissionDenied(
+                "only an unscoped ADMIN key may create or move a network (root)".into(),
+            ));
+        }
+        return Ok(None);
+    };
+    let key = match parent {
+        ParentRef::Id(id) => LocationKey::Id(*id),
+        ParentRef::Code(code) => LocationKey::Code(code.clone()),
+    };
+    match find_model(db, &key).await? {
+        Some(m) if in_scope(db, caller.scope, m.id).await? => Ok(Some(m.id)),
+        _ => Err(Error::not_found("parent location")),
+    }
+}
+
+/// Adds the closure rows of a new leaf `id` under `parent`.
+async fn attach_to_parent(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    parent: Option<Uuid>,
+) -> Result<(), Error> {
+    let backend = db.get_database_backend();
+    db.execute_raw(sql(
+        backend,
+        "INSERT INTO location_closure (ancestor_id, descendant_id, depth) VALUES ($1, $1, 0)",
+        vec![id.into()],
+    ))
+    .await?;
+    if let Some(parent) = parent {
+        db.execute_raw(sql(
+            backend,
+            "INSERT INTO location_closure (ancestor_id, descendant_id, depth) \
+             SELECT ancestor_id, $1, depth + 1 FROM location_closure WHERE descendant_id = $2",
+            vec![id.into(), parent.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Moves the subtree rooted at `id` under `new_parent`, keeping the closure table exact.
+async fn move_subtree(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    new_parent: Option<Uuid>,
+) -> Result<(), Error> {
+    let backend = db.get_database_backend();
+    if let Some(parent) = new_parent {
+        if in_scope(db, Some(id), parent).await? {
+            return Err(Error::FailedPrecondition(
+                "a location cannot be moved under itself or one of its descendants".into(),
+            ));
+        }
+    }
+    // Detach: forget every link from an ancestor outside the subtree to a node inside it.
+    db.execute_raw(sql(
+        backend,
+        "DELETE FROM location_closure \
+         WHERE descendant_id IN (SELECT descendant_id FROM location_closure WHERE ancestor_id = $1) \
+           AND ancestor_id NOT IN (SELECT descendant_id FROM location_closure WHERE ancestor_id = $1)",
+        vec![id.into()],
+    ))
+    .await?;
+    // Attach: every ancestor of the new parent becomes an ancestor of every node inside.
+    if let Some(parent) = new_parent {
+        db.execute_raw(sql(
+            backend,
+            "INSERT INTO location_closure (ancestor_id, descendant_id, depth) \
+             SELECT a.ancestor_id, d.descendant_id, a.depth + d.depth + 1 \
+             FROM location_closure a CROSS JOIN location_closure d \
+             WHERE a.descendant_id = $1 AND d.ancestor_id = $2",
+            vec![parent.into(), id.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+async fn apply_patch(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    current: location::Model,
+    patch: &LocationPatch,
+) -> Result<location::Model, Error> {
+    let id = current.id;
+    let mut next = current.clone();
+    if let Some(parent) = &patch.parent {
+        let parent_id = resolve_parent(db, caller, parent.as_ref()).await?;
+        if parent_id != current.parent_id {
+            move_subtree(db, id, parent_id).await?;
+            next.parent_id = parent_id;
+        }
+    }
+    if let Some(v) = &patch.name {
+        next.name = v.clone();
+    }
+    if let Some(v) = &patch.typology {
+        next.typology = v.clone();
+    }
+    if let Some(v) = &patch.postal_code {
+        next.postal_code = v.clone();
+    }
+    if let Some(v) = &patch.city {
+        next.city = v.clone();
+    }
+    if let Some(v) = patch.coordinates {
+        next.latitude = v.map(|c| c.0);
+        next.longitude = v.map(|c| c.1);
+    }
+    if let Some(v) = patch.response_target_days {
+        next.response_target_days = v.map(to_i32);
+    }
+    if let Some(v) = patch.min_sample {
+        next.min_sample = v.map(to_i32);
+    }
+    if let Some(v) = patch.active {
+        next.active = v;
+    }
+    if same_content(&current, &next) {
+        return Ok(current);
+    }
+    next.updated_at = now_ms();
+    // Mark every column as changed; the row is small and this keeps the update obvious.
+    let mut active = location::ActiveModel::from(next.clone()).reset_all();
+    active.id = sea_orm::ActiveValue::Unchanged(id);
+    let updated = active.update(db).await?;
+    audit::record(
+        db,
+        Some(caller),
+        "location.update",
+        "location",
+        &id.to_string(),
+        serde_json::json!({ "code": updated.code }),
+    )
+    .await?;
+    Ok(updated)
+}
+
+/// Adds the derived fields: parent code, depth, and the inherited settings.
+async fn views(
+    db: &impl ConnectionTrait,
+    models: Vec<location::Model>,
+) -> Result<Vec<LocationView>, Error> {
+    if models.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let text = format!(
+        "SELECT c.descendant_id, c.depth, a.code, a.response_target_days, a.min_sample \
+         FROM location_closure c JOIN location a ON a.id = c.ancestor_id \
+         WHERE c.descendant_id IN ({}) ORDER BY c.descendant_id, c.depth",
+        placeholders.join(", ")
+    );
+    let rows = db
+        .query_all_raw(sql(
+            db.get_database_backend(),
+            &text,
+            ids.iter().map(|id| (*id).into()).collect(),
+        ))
+        .await?;
+    // descendant → [(depth, code, target, min_sample)] ordered from itself to its root.
+    type Chain = Vec<(i32, String, Option<i32>, Option<i32>)>;
+    let mut chains: HashMap<Uuid, Chain> = HashMap::new();
+    for row in rows {
+        let descendant: Uuid = row.try_get("", "descendant_id")?;
+        chains.entry(descendant).or_default().push((
+            row.try_get("", "depth")?,
+            row.try_get("", "code")?,
+            row.try_get("", "response_target_days")?,
+            row.try_get("", "min_sample")?,
+        ));
+    }
+    let to_u32 = |v: Option<i32>| v.and_then(|v| u32::try_from(v).ok());
+    Ok(models
+        .into_iter()
+        .map(|model| {
+            let chain = chains.remove(&model.id).unwrap_or_default();
+            let depth = chain.iter().map(|c| c.0).max().unwrap_or(0);
+            let parent_code = chain.iter().find(|c| c.0 == 1).map(|c| c.1.clone());
+            LocationView {
+                effective_response_target_days: inherited(
+                    chain.iter().map(|c| to_u32(c.2)),
+                    DEFAULT_RESPONSE_TARGET_DAYS,
+                ),
+                effective_min_sample: inherited(
+                    chain.iter().map(|c| to_u32(c.3)),
+                    DEFAULT_MIN_SAMPLE,
+                ),
+                depth: u32::try_from(depth).unwrap_or(0),
+                parent_code,
+                model,
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,121 @@
+//! Persistence: sea-orm over SQLite (embedded default) or PostgreSQL (production). The same
+//! queries run on both; where raw SQL is clearer (hierarchy maintenance), it is written once
+//! with `$n` placeholders and adapted to the backend by [`sql`].
+
+pub mod api_keys;
+pub mod audit;
+pub mod entities;
+pub mod feedback;
+pub mod locations;
+
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, Statement, Value};
+
+use boucle_migrations::{Migrator, MigratorTrait};
+
+/// A handle on the database, cheap to clone (the pool is shared).
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+/// How to open the database.
+#[derive(Clone, Debug)]
+pub struct DatabaseSettings {
+    /// `sqlite://path?mode=rwc` or `postgres://…`.
+    pub url: String,
+    /// Pool size. SQLite serialises writers anyway; a few connections let readers proceed
+    /// while one transaction writes (WAL).
+    pub max_connections: u32,
+}
+
+impl DatabaseSettings {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 8,
+        }
+    }
+}
+
+impl Store {
+    /// Opens the pool. On SQLite: WAL (readers never block the writer), `synchronous=FULL`
+    /// (an acknowledged write survives a power cut, not only a process crash), a 10 s busy
+    /// timeout (writers queue instead of failing "database is locked"), foreign keys on.
+    pub async fn connect(settings: &DatabaseSettings) -> Result<Self, sea_orm::DbErr> {
+        let mut options = ConnectOptions::new(settings.url.clone());
+        options
+            .max_connections(settings.max_connections)
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(10))
+            // Statements may carry personal data in their parameters: never log them.
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+        let db = Database::connect(options).await?;
+        Ok(Self { db })
+    }
+
+    /// Applies every pending migration (idempotent).
+    pub async fn migrate(&self) -> Result<(), sea_orm::DbErr> {
+        Migrator::up(&self.db, None).await
+    }
+
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    pub async fn close(self) -> Result<(), sea_orm::DbErr> {
+        self.db.close().await
+    }
+
+    /// A cheap round trip, for readiness checks.
+    pub async fn ping(&self) -> Result<(), sea_orm::DbErr> {
+        self.db.ping().await
+    }
+}
+
+/// Builds a raw statement written with PostgreSQL's `$1, $2, …` placeholders; on SQLite they
+/// become `?1, ?2, …` (SQLite's numbered form), so one SQL text serves both databases.
+pub fn sql(backend: DbBackend, text: &str, values: Vec<Value>) -> Statement {
+    let text = match backend {
+        DbBackend::Sqlite => text.replace('$', "?"),
+        _ => text.to_owned(),
+    };
+    Statement::from_sql_and_values(backend, text, values)
+}
+
+/// UTC epoch milliseconds: the storage form of every instant.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Whether a database error is the violation of a unique constraint (raised by the write
+/// that lost a race, which then becomes a client error rather than an internal one).
+pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
+    matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_follow_the_backend() {
+        let s = sql(DbBackend::Sqlite, "SELECT $1, $2", vec![1.into(), 2.into()]);
+        assert_eq!(s.sql, "SELECT ?1, ?2");
+        let p = sql(DbBackend::Postgres, "SELECT $1", vec![1.into()]);
+        assert_eq!(p.sql, "SELECT $1");
+    }
+}
