@@ -1,1 +1,178 @@
-fn main() {}
+//! `boucle-server`: serve the API, apply migrations, create keys, seed the demo.
+
+use std::process::ExitCode;
+
+use boucle::domain::Role;
+use boucle::store::Store;
+use boucle::store::locations::LocationKey;
+use boucle::telemetry::{self, LogFormat};
+use boucle_server::{Application, DatabaseArgs, ServeArgs, shutdown_signal};
+use clap::{Parser, Subcommand, ValueEnum};
+use secrecy::ExposeSecret;
+
+#[derive(Parser)]
+#[command(name = "boucle-server", version, about = "boucle: the feedback loop of public services (gRPC server)")]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Without a subcommand: serve.
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the gRPC API (the default).
+    Serve(ServeArgs),
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Seed the demo data set (if absent) and print a demo ADMIN key.
+    Demo {
+        /// Seed of the generator: the same seed and month give the same data.
+        #[arg(long, default_value_t = boucle::demo::DEFAULT_SEED)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key and print its secret, once.
+    Create {
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Code of the location whose subtree the key may see (default: everything).
+        #[arg(long)]
+        scope: Option<String>,
+        #[arg(long, default_value = "Clé créée en ligne de commande")]
+        name: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Collector,
+    Agent,
+    Validator,
+    Moderator,
+    Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(value: RoleArg) -> Self {
+        match value {
+            RoleArg::Collector => Role::Collector,
+            RoleArg::Agent => Role::Agent,
+            RoleArg::Validator => Role::Validator,
+            RoleArg::Moderator => Role::Moderator,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let log_format = match &cli.command {
+        Some(Command::Serve(args)) => args.log_format,
+        None => cli.serve.log_format,
+        _ => LogFormat::Auto,
+    };
+    telemetry::init(log_format);
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "boucle-server failed");
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(database: &DatabaseArgs) -> anyhow::Result<Store> {
+    let store = Store::connect(&database.settings()).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let Cli {
+        database,
+        command,
+        serve,
+    } = cli;
+    match command {
+        None => serve_api(&database, serve).await,
+        Some(Command::Serve(args)) => serve_api(&database, args).await,
+        Some(Command::Migrate) => {
+            open(&database).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Some(Command::Keys(KeysCommand::Create { role, scope, name })) => {
+            let store = open(&database).await?;
+            let scope = match scope {
+                Some(code) => Some(
+                    store
+                        .find_location(None, &LocationKey::Code(code.clone()))
+                        .await
+                        .map_err(|_| anyhow::anyhow!("no location with code {code}"))?
+                        .model
+                        .id,
+                ),
+                None => None,
+            };
+            let (key, secret) = store.create_api_key(None, &name, role.into(), scope).await?;
+            println!("{}", secret.secret.expose_secret());
+            eprintln!(
+                "API key {} ({}) created; the secret above is shown only once.",
+                key.model.id, key.model.role
+            );
+            Ok(())
+        }
+        Some(Command::Demo { seed }) => {
+            let store = open(&database).await?;
+            demo(&store, seed, "127.0.0.1:50051").await
+        }
+    }
+}
+
+async fn serve_api(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
+    let demo_requested = args.demo;
+    let app = Application::build(&database.settings(), args).await?;
+    if demo_requested {
+        let addr = app.local_addr()?.to_string();
+        demo(app.store(), boucle::demo::DEFAULT_SEED, &addr).await?;
+    }
+    app.run_until_stopped(shutdown_signal()).await
+}
+
+async fn demo(store: &Store, seed: u64, addr: &str) -> anyhow::Result<()> {
+    let summary = boucle::demo::seed(store, seed, chrono_tz::Europe::Paris).await?;
+    let (_, secret) = store
+        .create_api_key(None, "Démo — administrateur", Role::Admin, None)
+        .await?;
+    let key = secret.secret.expose_secret();
+    println!("{summary}");
+    println!();
+    println!("Demo ADMIN key (shown once): {key}");
+    println!();
+    println!("Try it with grpcurl (the server answers reflection):");
+    println!("  export BOUCLE_KEY={key}");
+    println!("  grpcurl -plaintext {addr} list");
+    println!(
+        "  grpcurl -plaintext -H \"authorization: Bearer $BOUCLE_KEY\" -d '{{\"roots_only\": true}}' {addr} boucle.v1.LocationService/ListLocations"
+    );
+    println!(
+        "  grpcurl -plaintext -H \"authorization: Bearer $BOUCLE_KEY\" -d '{{\"request_id\": \"essai-1\", \"feedback\": {{\"location_code\": \"CAF69-LYON-PARTDIEU\", \"channel\": \"CHANNEL_IN_PERSON\", \"satisfaction\": \"SATISFACTION_POSITIVE\", \"nps\": 9, \"story\": \"Accueil rapide, merci !\"}}}}' {addr} boucle.v1.FeedbackService/SubmitFeedback"
+    );
+    println!(
+        "  grpcurl -plaintext -H \"authorization: Bearer $BOUCLE_KEY\" -d '{{\"page_size\": 5}}' {addr} boucle.v1.FeedbackService/ListFeedback"
+    );
+    Ok(())
+}

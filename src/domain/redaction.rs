@@ -61,7 +61,7 @@ static PHONE: LazyLock<Regex> = LazyLock::new(|| {
 /// A street number, a street type and the words of its name (capitalised, or the small
 /// words that join them). Only this « number + street type » shape is considered reliable.
 static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b\d{1,4}(?:\s?(?:bis|ter|b|c))?,?\s+(?:rue|avenue|av\.|bd|boulevard|place|chemin|allée|allee|impasse|quai|route|cours|square|passage|résidence|residence|lotissement|lieu-dit|chaussée|faubourg|rond-point|sentier|hameau|villa|cité|cite)\b(?:\s+(?:de|du|des|la|le|les|l'|l’|d'|d’|et|à|au|aux|saint|sainte|st|ste|[\p{Lu}][\p{L}’'.-]*|\d{1,4})){1,8}")
+    re(r"\b\d{1,4}(?:\s?(?i:bis|ter|b|c))?,?\s+(?i:rue|avenue|av\.|bd|boulevard|place|chemin|allée|allee|impasse|quai|route|cours|square|passage|résidence|residence|lotissement|lieu-dit|chaussée|faubourg|rond-point|sentier|hameau|villa|cité|cite)\b(?:\s+(?:de|du|des|la|le|les|l'|l’|d'|d’|et|à|au|aux|[\p{Lu}][\p{L}’'.-]*)){0,7}\s+[\p{Lu}][\p{L}’'.-]*")
 });
 
 /// Detects and masks personal data in `input`.
@@ -297,7 +297,7 @@ mod tests {
 
     #[test]
     fn card_numbers_passing_luhn_are_masked() {
-        for input in ["carte 4970 1012 3456 7897", "carte 4970101234567897", "5555-5555-5555-4444"] {
+        for input in ["carte 4970 1012 3456 7893", "carte 4556737586899855", "5555-5555-5555-4444"] {
             let r = masked(input);
             assert!(r.kinds.contains(&PersonalDataKind::Card), "{input} → {}", r.text);
         }
@@ -337,8 +337,8 @@ mod tests {
     fn checksums_are_right() {
         assert!(iban_valid("FR7630006000011234567890189"));
         assert!(!iban_valid("FR7630006000011234567890188"));
-        assert!(luhn_valid("4970101234567897"));
-        assert!(!luhn_valid("4970101234567898"));
+        assert!(luhn_valid("4970101234567893"));
+        assert!(!luhn_valid("4970101234567897"));
     }
 
     proptest! {

@@ -10,11 +10,11 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entities::{action_feedback, feedback, feedback_tag, location, response};
-use super::locations::subtree_ids;
+use super::locations::{LocationKey, subtree_ids};
 use super::{Store, is_unique_violation};
 use crate::Error;
-use crate::domain::feedback::{NewFeedback, RedactedTexts};
-use crate::domain::{Caller, Channel, ModerationStatus, Satisfaction, Tag};
+use crate::domain::feedback::{LocationRef, NewFeedback, RedactedTexts};
+use crate::domain::{Caller, Channel, ModerationStatus, RejectReason, Satisfaction, Tag};
 
 /// An experience with what is stored beside it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,6 +50,10 @@ pub struct Capture<'a> {
     pub submitted_at: i64,
     /// Deterministic id (demo data); `None` draws a UUIDv7 from the clock.
     pub id: Option<Uuid>,
+    /// PENDING for every capture through the API; bulk loads of already moderated
+    /// experiences (demo data) may say otherwise.
+    pub status: ModerationStatus,
+    pub reject_reason: Option<RejectReason>,
 }
 
 /// The keyset position of an experience in listings: newest submission first.
@@ -117,60 +121,79 @@ impl Store {
         capture: &Capture<'_>,
         hash: &str,
     ) -> Result<feedback::Model, sea_orm::DbErr> {
-        let f = capture.feedback;
-        let r = capture.redacted;
-        let id = capture.id.unwrap_or_else(Uuid::now_v7);
+        let (row, tags) = rows(caller.key_id, capture, hash);
         let txn = self.db.begin().await?;
-        let model = feedback::ActiveModel {
-            id: Set(id),
-            location_id: Set(capture.location_id),
-            channel: Set(f.channel.code().to_owned()),
-            audience: Set(f.audience.code().to_owned()),
-            satisfaction: Set(f.satisfaction.code().to_owned()),
-            nps: Set(f.nps.map(i16::from)),
-            effort: Set(f.effort.map(i16::from)),
-            title: Set(f.title.clone()),
-            story: Set(f.story.clone()),
-            proposal: Set(f.proposal.clone()),
-            redacted_title: Set(r.title.clone()),
-            redacted_story: Set(r.story.clone()),
-            redacted_proposal: Set(r.proposal.clone()),
-            personal_data: Set(r
-                .kinds
-                .iter()
-                .map(|k| k.code())
-                .collect::<Vec<_>>()
-                .join(",")),
-            procedure: Set(f.procedure.clone()),
-            occurred_on: Set(f.occurred_on.map(|d| d.format("%Y-%m-%d").to_string())),
-            pseudonym: Set(capture.redacted_pseudonym.to_owned()),
-            contact_email: Set(f.contact_email.clone()),
-            contact_erased_at: Set(None),
-            status: Set(ModerationStatus::Pending.code().to_owned()),
-            reject_reason: Set(None),
-            api_key_id: Set(caller.key_id),
-            request_id: Set(capture.request_id.map(str::to_owned)),
-            payload_hash: Set(hash.to_owned()),
-            submitted_at: Set(capture.submitted_at),
-            updated_at: Set(capture.submitted_at),
-        }
-        .insert(&txn)
-        .await?;
-        let tags: Vec<feedback_tag::ActiveModel> = f
-            .tags
-            .iter()
-            .map(|t| t.code().to_owned())
-            .chain(f.labels.iter().cloned())
-            .map(|tag| feedback_tag::ActiveModel {
-                feedback_id: Set(id),
-                tag: Set(tag),
-            })
-            .collect();
+        let model = row.insert(&txn).await?;
         if !tags.is_empty() {
             feedback_tag::Entity::insert_many(tags).exec(&txn).await?;
         }
         txn.commit().await?;
         Ok(model)
+    }
+
+    /// Resolves the location within the caller's scope, detects personal data and records
+    /// the experience (see [`Store::record_feedback`]).
+    pub async fn capture_feedback(
+        &self,
+        caller: &Caller,
+        feedback: &NewFeedback,
+        request_id: Option<&str>,
+    ) -> Result<(FeedbackView, bool), Error> {
+        let key = match &feedback.location {
+            LocationRef::Id(id) => LocationKey::Id(*id),
+            LocationRef::Code(code) => LocationKey::Code(code.clone()),
+        };
+        let location = self.find_location(caller.scope, &key).await?;
+        if !location.model.active {
+            return Err(Error::FailedPrecondition(format!(
+                "location {} is inactive",
+                location.model.code
+            )));
+        }
+        let (redacted, pseudonym) = feedback.redact();
+        self.record_feedback(
+            caller,
+            Capture {
+                feedback,
+                redacted: &redacted,
+                redacted_pseudonym: &pseudonym,
+                location_id: location.model.id,
+                request_id,
+                submitted_at: feedback.submitted_at.unwrap_or_else(super::now_ms),
+                id: None,
+                status: ModerationStatus::Pending,
+                reject_reason: None,
+            },
+        )
+        .await
+    }
+
+    /// Inserts many captured experiences in one transaction, in chunks that stay under the
+    /// bind-parameter limits of both databases. For trusted bulk loads (demo, benchmarks):
+    /// no idempotency check.
+    pub async fn bulk_insert_feedback(
+        &self,
+        api_key_id: Uuid,
+        captures: &[Capture<'_>],
+    ) -> Result<(), Error> {
+        // 27 columns per row: 500 rows stay far below SQLite's 32,766 parameters.
+        const CHUNK: usize = 500;
+        let txn = self.db.begin().await?;
+        for chunk in captures.chunks(CHUNK) {
+            let mut rows_chunk = Vec::with_capacity(chunk.len());
+            let mut tags_chunk = Vec::new();
+            for capture in chunk {
+                let (row, tags) = rows(api_key_id, capture, &capture.feedback.payload_hash());
+                rows_chunk.push(row);
+                tags_chunk.extend(tags);
+            }
+            feedback::Entity::insert_many(rows_chunk).exec(&txn).await?;
+            for tags in tags_chunk.chunks(CHUNK * 4) {
+                feedback_tag::Entity::insert_many(tags.to_vec()).exec(&txn).await?;
+            }
+        }
+        txn.commit().await?;
+        Ok(())
     }
 
     /// One experience of the caller's scope, or NOT_FOUND.
@@ -266,6 +289,61 @@ impl Store {
             .await?;
         feedback_views(&self.db, models).await
     }
+}
+
+/// The rows of one captured experience: the feedback and its tags.
+fn rows(
+    api_key_id: Uuid,
+    capture: &Capture<'_>,
+    hash: &str,
+) -> (feedback::ActiveModel, Vec<feedback_tag::ActiveModel>) {
+    let f = capture.feedback;
+    let r = capture.redacted;
+    let id = capture.id.unwrap_or_else(Uuid::now_v7);
+    let row = feedback::ActiveModel {
+        id: Set(id),
+        location_id: Set(capture.location_id),
+        channel: Set(f.channel.code().to_owned()),
+        audience: Set(f.audience.code().to_owned()),
+        satisfaction: Set(f.satisfaction.code().to_owned()),
+        nps: Set(f.nps.map(i16::from)),
+        effort: Set(f.effort.map(i16::from)),
+        title: Set(f.title.clone()),
+        story: Set(f.story.clone()),
+        proposal: Set(f.proposal.clone()),
+        redacted_title: Set(r.title.clone()),
+        redacted_story: Set(r.story.clone()),
+        redacted_proposal: Set(r.proposal.clone()),
+        personal_data: Set(r
+            .kinds
+            .iter()
+            .map(|k| k.code())
+            .collect::<Vec<_>>()
+            .join(",")),
+        procedure: Set(f.procedure.clone()),
+        occurred_on: Set(f.occurred_on.map(|d| d.format("%Y-%m-%d").to_string())),
+        pseudonym: Set(capture.redacted_pseudonym.to_owned()),
+        contact_email: Set(f.contact_email.clone()),
+        contact_erased_at: Set(None),
+        status: Set(capture.status.code().to_owned()),
+        reject_reason: Set(capture.reject_reason.map(|r| r.code().to_owned())),
+        api_key_id: Set(api_key_id),
+        request_id: Set(capture.request_id.map(str::to_owned)),
+        payload_hash: Set(hash.to_owned()),
+        submitted_at: Set(capture.submitted_at),
+        updated_at: Set(capture.submitted_at),
+    };
+    let tags = f
+        .tags
+        .iter()
+        .map(|t| t.code().to_owned())
+        .chain(f.labels.iter().cloned())
+        .map(|tag| feedback_tag::ActiveModel {
+            feedback_id: Set(id),
+            tag: Set(tag),
+        })
+        .collect();
+    (row, tags)
 }
 
 /// Loads tags, answers, links and location codes of a page of experiences in four queries.

@@ -8,7 +8,7 @@ mod time;
 
 pub use api_key::api_key_to_pb;
 pub use enums::*;
-pub use feedback::{feedback_to_pb, new_feedback};
+pub use feedback::{SubmitTime, feedback_to_pb, new_feedback};
 pub use location::{location_patch, location_spec, location_to_pb};
 pub use time::{from_timestamp, timestamp};
 

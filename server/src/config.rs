@@ -1,0 +1,89 @@
+//! Server settings, from flags or environment variables. Every default works with no
+//! configuration at all: SQLite file in the working directory, 127.0.0.1:50051.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use boucle::store::DatabaseSettings;
+use boucle::telemetry::LogFormat;
+use chrono_tz::Tz;
+
+/// Where the data lives (shared by every subcommand).
+#[derive(Clone, Debug, clap::Args)]
+pub struct DatabaseArgs {
+    /// `sqlite://path?mode=rwc` (embedded default) or `postgres://user@host/db`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://boucle.db?mode=rwc", global = true)]
+    pub database_url: String,
+    /// Connections in the pool.
+    #[arg(long, env = "BOUCLE_DB_POOL", default_value_t = 8, global = true)]
+    pub db_pool: u32,
+}
+
+impl DatabaseArgs {
+    pub fn settings(&self) -> DatabaseSettings {
+        DatabaseSettings {
+            url: self.database_url.clone(),
+            max_connections: self.db_pool,
+        }
+    }
+}
+
+/// How the server listens and what it allows.
+#[derive(Clone, Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "BOUCLE_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: SocketAddr,
+    /// Time zone of reporting periods (calendar months).
+    #[arg(long, env = "BOUCLE_TIMEZONE", default_value = "Europe/Paris")]
+    pub timezone: Tz,
+    /// Largest accepted request message, in bytes.
+    #[arg(long, env = "BOUCLE_MAX_MESSAGE_BYTES", default_value_t = 1024 * 1024)]
+    pub max_message_bytes: usize,
+    /// Most items accepted in one ImportFeedback or ImportLocations call.
+    #[arg(long, env = "BOUCLE_MAX_IMPORT_ITEMS", default_value_t = 10_000)]
+    pub max_import_items: usize,
+    /// Sustained SubmitFeedback calls per second allowed per API key (0 = unlimited).
+    #[arg(long, env = "BOUCLE_SUBMIT_RATE", default_value_t = 100)]
+    pub submit_rate_per_second: u32,
+    /// Burst of SubmitFeedback calls allowed per API key above the sustained rate.
+    #[arg(long, env = "BOUCLE_SUBMIT_BURST", default_value_t = 500)]
+    pub submit_burst: u32,
+    /// How long a verified API key is trusted before it is read again from the database:
+    /// a revocation made on another replica takes effect within this delay.
+    #[arg(long, env = "BOUCLE_KEY_CACHE_SECONDS", default_value_t = 5)]
+    pub key_cache_seconds: u64,
+    /// Browser origins allowed to call the server with grpc-web (repeatable; `*` for any,
+    /// for development only). None: no CORS headers, same-origin only.
+    #[arg(long = "cors-allow-origin", env = "BOUCLE_CORS_ALLOW_ORIGINS", value_delimiter = ',')]
+    pub cors_allow_origins: Vec<String>,
+    /// Seed the demo data set (if absent) and print a demo ADMIN key.
+    #[arg(long)]
+    pub demo: bool,
+    /// `auto` (text on a terminal, JSON otherwise), `text` or `json`.
+    #[arg(long, env = "BOUCLE_LOG_FORMAT", default_value = "auto")]
+    pub log_format: LogFormat,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            timezone: chrono_tz::Europe::Paris,
+            max_message_bytes: 1024 * 1024,
+            max_import_items: 10_000,
+            submit_rate_per_second: 100,
+            submit_burst: 500,
+            key_cache_seconds: 5,
+            cors_allow_origins: Vec::new(),
+            demo: false,
+            log_format: LogFormat::Auto,
+        }
+    }
+}
+
+impl ServeArgs {
+    pub fn key_cache_ttl(&self) -> Duration {
+        Duration::from_secs(self.key_cache_seconds)
+    }
+}

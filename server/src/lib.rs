@@ -1,0 +1,10 @@
+//! boucle-server: the gRPC services over the `boucle` library, authentication, and startup.
+
+pub mod auth;
+pub mod config;
+pub mod rate;
+pub mod services;
+pub mod startup;
+
+pub use config::{DatabaseArgs, ServeArgs};
+pub use startup::{Application, shutdown_signal};

@@ -1,0 +1,90 @@
+use boucle::domain::validation::text;
+use boucle::domain::Permission;
+use boucle::pb::admin_service_server::AdminService;
+use boucle::pb::convert::{self, api_key_to_pb, optional_id};
+use boucle::pb;
+use secrecy::ExposeSecret;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use super::{Page, State, required};
+
+pub struct AdminApi {
+    pub state: State,
+}
+
+#[tonic::async_trait]
+impl AdminService for AdminApi {
+    async fn create_api_key(
+        &self,
+        request: Request<pb::CreateApiKeyRequest>,
+    ) -> Result<Response<pb::CreateApiKeyResponse>, Status> {
+        let caller = self.state.auth.authorize(&request, Permission::ManageKeys).await?;
+        let pb::ApiKey {
+            id: _,
+            name,
+            role,
+            scope_location_id,
+            scope_location_code: _,
+            prefix: _,
+            create_time: _,
+            revoke_time: _,
+        } = required(request.into_inner().api_key, "api_key")?;
+        let mut v = boucle::domain::validation::Violations::under("api_key");
+        let name = v.check("name", text(&name, 120, true));
+        let role = v.check("role", convert::role(role));
+        let scope = v.check(
+            "scope_location_id",
+            optional_id("scope_location_id", &scope_location_id).map_err(|_| "must be a UUID".to_owned()),
+        );
+        let (name, role, scope) = v.finish(|| Some((name?, role?, scope?)))?;
+        let (view, secret) = self
+            .state
+            .store
+            .create_api_key(Some(&caller), &name, role, scope)
+            .await?;
+        tracing::info!(key = %view.model.id, role = %role, "API key created");
+        Ok(Response::new(pb::CreateApiKeyResponse {
+            api_key: Some(api_key_to_pb(&view)),
+            secret: secret.secret.expose_secret().to_owned(),
+        }))
+    }
+
+    async fn list_api_keys(
+        &self,
+        request: Request<pb::ListApiKeysRequest>,
+    ) -> Result<Response<pb::ListApiKeysResponse>, Status> {
+        let caller = self.state.auth.authorize(&request, Permission::ManageKeys).await?;
+        let pb::ListApiKeysRequest {
+            page_size,
+            page_token,
+            show_revoked,
+        } = request.into_inner();
+        let page: Page<Uuid> = Page::parse(page_size, &page_token, &show_revoked)?;
+        let mut rows = self
+            .state
+            .store
+            .list_api_keys(&caller, show_revoked, page.fetch_limit(), page.after)
+            .await?;
+        let next_page_token = page.finish(&mut rows, |k| k.model.id);
+        Ok(Response::new(pb::ListApiKeysResponse {
+            api_keys: rows.iter().map(api_key_to_pb).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn revoke_api_key(
+        &self,
+        request: Request<pb::RevokeApiKeyRequest>,
+    ) -> Result<Response<pb::RevokeApiKeyResponse>, Status> {
+        let caller = self.state.auth.authorize(&request, Permission::ManageKeys).await?;
+        let id = convert::id("id", &request.into_inner().id)?;
+        let view = self.state.store.revoke_api_key(&caller, id).await?;
+        self.state.auth.evict(id);
+        tracing::info!(key = %id, "API key revoked");
+        Ok(Response::new(pb::RevokeApiKeyResponse {
+            api_key: Some(api_key_to_pb(&view)),
+        }))
+    }
+}
+

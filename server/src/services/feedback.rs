@@ -1,0 +1,254 @@
+use boucle::domain::feedback::request_id as parse_request_id;
+use boucle::domain::{Caller, Period, Permission};
+use boucle::pb::convert::{self, SubmitTime, feedback_to_pb, new_feedback, optional_id};
+use boucle::pb::feedback_service_server::FeedbackService;
+use boucle::pb::{self, import_feedback_outcome};
+use boucle::store::feedback::{FeedbackCursor, FeedbackFilter, FeedbackView};
+use boucle::Error;
+use tonic::{Request, Response, Status, Streaming};
+use uuid::Uuid;
+
+use super::{Page, State, required};
+
+pub struct FeedbackApi {
+    pub state: State,
+}
+
+impl FeedbackApi {
+    /// Validates and records one experience (shared by SubmitFeedback and ImportFeedback).
+    async fn capture(
+        &self,
+        caller: &Caller,
+        feedback: Option<pb::Feedback>,
+        request_id: &str,
+        submit_time: SubmitTime,
+    ) -> Result<(FeedbackView, bool), Error> {
+        let parsed = new_feedback(required(feedback, "feedback")?, "feedback", self.state.today(), submit_time);
+        let request_id = parse_request_id(request_id).map_err(|d| Error::invalid("request_id", d));
+        // Report the violations of both the message and the request_id at once.
+        let (feedback, request_id) = match (parsed, request_id) {
+            (Ok(f), Ok(r)) => (f, r),
+            (Err(Error::InvalidArgument(mut a)), Err(Error::InvalidArgument(b))) => {
+                a.extend(b);
+                return Err(Error::InvalidArgument(a));
+            }
+            (Err(e), _) | (_, Err(e)) => return Err(e),
+        };
+        self.state
+            .store
+            .capture_feedback(caller, &feedback, request_id.as_deref())
+            .await
+    }
+}
+
+fn unimplemented(rpc: &'static str) -> Status {
+    Error::Unimplemented(rpc).into()
+}
+
+#[tonic::async_trait]
+impl FeedbackService for FeedbackApi {
+    async fn submit_feedback(
+        &self,
+        request: Request<pb::SubmitFeedbackRequest>,
+    ) -> Result<Response<pb::SubmitFeedbackResponse>, Status> {
+        let caller = self.state.auth.authorize(&request, Permission::SubmitFeedback).await?;
+        self.state.limiter.check(caller.key_id)?;
+        let pb::SubmitFeedbackRequest {
+            feedback,
+            request_id,
+        } = request.into_inner();
+        let (view, replayed) = self
+            .capture(&caller, feedback, &request_id, SubmitTime::ServerClock)
+            .await?;
+        tracing::info!(feedback = %view.model.id, location = %view.model.location_id, replayed, "feedback submitted");
+        Ok(Response::new(pb::SubmitFeedbackResponse {
+            feedback: Some(feedback_to_pb(&view)),
+            replayed,
+        }))
+    }
+
+    async fn import_feedback(
+        &self,
+        request: Request<Streaming<pb::ImportFeedbackRequest>>,
+    ) -> Result<Response<pb::ImportFeedbackResponse>, Status> {
+        let caller = self.state.auth.authorize(&request, Permission::SubmitFeedback).await?;
+        let mut stream = request.into_inner();
+        let mut answer = pb::ImportFeedbackResponse::default();
+        let mut index: u32 = 0;
+        while let Some(item) = stream.message().await? {
+            let pb::ImportFeedbackRequest {
+                feedback,
+                request_id,
+            } = item;
+            let result = if index as usize >= self.state.max_import_items {
+                Err(Error::ResourceExhausted(format!(
+                    "at most {} items per import call",
+                    self.state.max_import_items
+                )))
+            } else {
+                let now_ms = boucle::store::now_ms();
+                self.capture(&caller, feedback, &request_id, SubmitTime::Imported { now_ms })
+                    .await
+            };
+            use import_feedback_outcome::Result as R;
+            let outcome = match result {
+                Ok((view, replayed)) => {
+                    if replayed {
+                        answer.replayed += 1;
+                    } else {
+                        answer.created += 1;
+                    }
+                    pb::ImportFeedbackOutcome {
+                        index,
+                        request_id,
+                        result: if replayed { R::Replayed } else { R::Created } as i32,
+                        feedback_id: view.model.id.to_string(),
+                        ..Default::default()
+                    }
+                }
+                Err(e) => {
+                    answer.failed += 1;
+                    let (error_code, error_message, violations) = boucle::pb::status::item_error(&e);
+                    pb::ImportFeedbackOutcome {
+                        index,
+                        request_id,
+                        result: R::Failed as i32,
+                        feedback_id: String::new(),
+                        error_code,
+                        error_message,
+                        violations,
+                    }
+                }
+            };
+            answer.outcomes.push(outcome);
+            index = index.saturating_add(1);
+        }
+        tracing::info!(created = answer.created, replayed = answer.replayed, failed = answer.failed, "feedback imported");
+        Ok(Response::new(answer))
+    }
+
+    async fn get_feedback(
+        &self,
+        request: Request<pb::GetFeedbackRequest>,
+    ) -> Result<Response<pb::GetFeedbackResponse>, Status> {
+        let caller = self.state.auth.authorize(&request, Permission::ReadFeedback).await?;
+        let id = convert::id("id", &request.into_inner().id)?;
+        let view = self.state.store.get_feedback(caller.scope, id).await?;
+        Ok(Response::new(pb::GetFeedbackResponse {
+            feedback: Some(feedback_to_pb(&view)),
+        }))
+    }
+
+    async fn list_feedback(
+        &self,
+        request: Request<pb::ListFeedbackRequest>,
+    ) -> Result<Response<pb::ListFeedbackResponse>, Status> {
+        let caller = self.state.auth.authorize(&request, Permission::ReadFeedback).await?;
+        let pb::ListFeedbackRequest {
+            page_size,
+            page_token,
+            location_id,
+            period,
+            status,
+            channel,
+            satisfaction,
+            tag,
+            label,
+            answered,
+        } = request.into_inner();
+        let bad = |field: &'static str| move |d: String| Error::invalid(field, d);
+        let location = optional_id("location_id", &location_id)?;
+        if let Some(root) = location {
+            if !self.state.store.in_scope(caller.scope, root).await? {
+                return Err(Error::not_found("location").into());
+            }
+        }
+        let submitted = if period.is_empty() {
+            None
+        } else {
+            let p: Period = period.parse().map_err(bad("period"))?;
+            Some(p.bounds_ms(self.state.timezone))
+        };
+        let filter = FeedbackFilter {
+            location,
+            submitted,
+            status: convert::filter(status, convert::moderation_status).map_err(bad("status"))?,
+            channel: convert::filter(channel, convert::channel).map_err(bad("channel"))?,
+            satisfaction: convert::filter(satisfaction, convert::satisfaction).map_err(bad("satisfaction"))?,
+            tag: convert::filter(tag, convert::tag).map_err(bad("tag"))?,
+            label: if label.is_empty() {
+                None
+            } else {
+                Some(boucle::domain::feedback::label(&label).map_err(bad("label"))?)
+            },
+            answered,
+        };
+        let page: Page<(i64, Uuid)> = Page::parse(page_size, &page_token, &filter)?;
+        let mut rows = self
+            .state
+            .store
+            .list_feedback(caller.scope, &filter, page.fetch_limit(), page.after)
+            .await?;
+        let next_page_token = page.finish(&mut rows, |v| -> FeedbackCursor { (v.model.submitted_at, v.model.id) });
+        Ok(Response::new(pb::ListFeedbackResponse {
+            feedback: rows.iter().map(feedback_to_pb).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn moderate_feedback(
+        &self,
+        request: Request<pb::ModerateFeedbackRequest>,
+    ) -> Result<Response<pb::ModerateFeedbackResponse>, Status> {
+        self.state.auth.authorize(&request, Permission::Moderate).await?;
+        Err(unimplemented("ModerateFeedback"))
+    }
+
+    async fn reassign_feedback(
+        &self,
+        request: Request<pb::ReassignFeedbackRequest>,
+    ) -> Result<Response<pb::ReassignFeedbackResponse>, Status> {
+        self.state.auth.authorize(&request, Permission::WorkOnFeedback).await?;
+        Err(unimplemented("ReassignFeedback"))
+    }
+
+    async fn add_comment(
+        &self,
+        request: Request<pb::AddCommentRequest>,
+    ) -> Result<Response<pb::AddCommentResponse>, Status> {
+        self.state.auth.authorize(&request, Permission::WorkOnFeedback).await?;
+        Err(unimplemented("AddComment"))
+    }
+
+    async fn list_comments(
+        &self,
+        request: Request<pb::ListCommentsRequest>,
+    ) -> Result<Response<pb::ListCommentsResponse>, Status> {
+        self.state.auth.authorize(&request, Permission::WorkOnFeedback).await?;
+        Err(unimplemented("ListComments"))
+    }
+
+    async fn draft_response(
+        &self,
+        request: Request<pb::DraftResponseRequest>,
+    ) -> Result<Response<pb::DraftResponseResponse>, Status> {
+        self.state.auth.authorize(&request, Permission::WorkOnFeedback).await?;
+        Err(unimplemented("DraftResponse"))
+    }
+
+    async fn publish_response(
+        &self,
+        request: Request<pb::PublishResponseRequest>,
+    ) -> Result<Response<pb::PublishResponseResponse>, Status> {
+        self.state.auth.authorize(&request, Permission::PublishResponse).await?;
+        Err(unimplemented("PublishResponse"))
+    }
+
+    async fn erase_contact(
+        &self,
+        request: Request<pb::EraseContactRequest>,
+    ) -> Result<Response<pb::EraseContactResponse>, Status> {
+        self.state.auth.authorize(&request, Permission::EraseContact).await?;
+        Err(unimplemented("EraseContact"))
+    }
+}

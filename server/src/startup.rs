@@ -1,0 +1,219 @@
+//! Building and running the server. `Application::build` binds first (port 0 in tests) and
+//! exposes the port; `run_until_stopped` serves until the shutdown future resolves, then
+//! lets in-flight calls finish.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use boucle::pb::FILE_DESCRIPTOR_SET;
+use boucle::pb::action_service_server::ActionServiceServer;
+use boucle::pb::admin_service_server::AdminServiceServer;
+use boucle::pb::feedback_service_server::FeedbackServiceServer;
+use boucle::pb::indicator_service_server::IndicatorServiceServer;
+use boucle::pb::location_service_server::LocationServiceServer;
+use boucle::pb::results_service_server::ResultsServiceServer;
+use boucle::store::{DatabaseSettings, Store};
+use http::header::HeaderName;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::codec::CompressionEncoding;
+use tonic::transport::Server;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+
+use crate::auth::Authenticator;
+use crate::config::ServeArgs;
+use crate::rate::SubmitLimiter;
+use crate::services::action::ActionApi;
+use crate::services::admin::AdminApi;
+use crate::services::feedback::FeedbackApi;
+use crate::services::indicator::IndicatorApi;
+use crate::services::location::LocationApi;
+use crate::services::results::ResultsApi;
+use crate::services::{AppState, State};
+
+/// Largest response message: import answers list one outcome per item.
+const MAX_ENCODING_BYTES: usize = 16 * 1024 * 1024;
+/// Upper bound on any single call, whatever deadline the client sets.
+const SERVER_TIMEOUT: Duration = Duration::from_secs(120);
+
+pub struct Application {
+    listener: TcpListener,
+    state: State,
+    args: ServeArgs,
+}
+
+impl Application {
+    /// Opens the database, applies migrations and binds the listener.
+    pub async fn build(database: &DatabaseSettings, args: ServeArgs) -> anyhow::Result<Self> {
+        let store = Store::connect(database).await?;
+        store.migrate().await?;
+        Self::with_store(store, args).await
+    }
+
+    /// Binds the listener over an already migrated store.
+    pub async fn with_store(store: Store, args: ServeArgs) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(args.listen).await?;
+        let state = Arc::new(AppState {
+            auth: Authenticator::new(store.clone(), args.key_cache_ttl()),
+            limiter: SubmitLimiter::new(args.submit_rate_per_second, args.submit_burst),
+            timezone: args.timezone,
+            max_import_items: args.max_import_items,
+            store,
+        });
+        Ok(Self {
+            listener,
+            state,
+            args,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    /// Serves until `shutdown` resolves; then stops accepting calls, reports NOT_SERVING on
+    /// health, and waits for in-flight calls to finish.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let Self {
+            listener,
+            state,
+            args,
+        } = self;
+        let max_decoding = args.max_message_bytes;
+
+        macro_rules! limited {
+            ($server:expr) => {
+                $server
+                    .max_decoding_message_size(max_decoding)
+                    .max_encoding_message_size(MAX_ENCODING_BYTES)
+                    .accept_compressed(CompressionEncoding::Gzip)
+                    .accept_compressed(CompressionEncoding::Zstd)
+                    .send_compressed(CompressionEncoding::Gzip)
+                    .send_compressed(CompressionEncoding::Zstd)
+            };
+        }
+
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health.set_serving::<LocationServiceServer<LocationApi>>().await;
+        health.set_serving::<FeedbackServiceServer<FeedbackApi>>().await;
+        health.set_serving::<ActionServiceServer<ActionApi>>().await;
+        health.set_serving::<IndicatorServiceServer<IndicatorApi>>().await;
+        health.set_serving::<ResultsServiceServer<ResultsApi>>().await;
+        health.set_serving::<AdminServiceServer<AdminApi>>().await;
+
+        // Both reflection versions: several clients (Python's among them) still only speak
+        // v1alpha.
+        let reflection_v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()?;
+        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()?;
+
+        let cors = cors_layer(&args.cors_allow_origins);
+
+        // Periodically forget the rate-limit state of idle keys.
+        let limiter_state = state.clone();
+        let housekeeping = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                limiter_state.limiter.shrink();
+            }
+        });
+
+        let router = Server::builder()
+            .accept_http1(true)
+            .timeout(SERVER_TIMEOUT)
+            .trace_fn(|request| {
+                tracing::info_span!("grpc", method = %request.uri().path(), key = tracing::field::Empty)
+            })
+            .layer(tower::util::option_layer(cors))
+            .layer(tonic_web::GrpcWebLayer::new())
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(limited!(LocationServiceServer::new(LocationApi { state: state.clone() })))
+            .add_service(limited!(FeedbackServiceServer::new(FeedbackApi { state: state.clone() })))
+            .add_service(limited!(ActionServiceServer::new(ActionApi { state: state.clone() })))
+            .add_service(limited!(IndicatorServiceServer::new(IndicatorApi { state: state.clone() })))
+            .add_service(limited!(ResultsServiceServer::new(ResultsApi { state: state.clone() })))
+            .add_service(limited!(AdminServiceServer::new(AdminApi { state: state.clone() })));
+
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, timezone = %args.timezone, "boucle-server listening");
+        let shutdown = async move {
+            shutdown.await;
+            tracing::info!("shutdown requested: draining in-flight calls");
+            health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+        };
+        let served = router
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+            .await;
+        housekeeping.abort();
+        served?;
+        tracing::info!("boucle-server stopped");
+        Ok(())
+    }
+}
+
+/// CORS for grpc-web browsers: none by default (same-origin), a list of origins, or `*`.
+fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let expose = [
+        HeaderName::from_static("grpc-status"),
+        HeaderName::from_static("grpc-message"),
+        HeaderName::from_static("grpc-status-details-bin"),
+    ];
+    let allow_origin = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| o.parse().ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow_origin)
+            .allow_headers(Any)
+            .allow_methods([http::Method::POST, http::Method::OPTIONS])
+            .expose_headers(expose)
+            .max_age(Duration::from_secs(24 * 3600)),
+    )
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
