@@ -15,9 +15,9 @@ use rand::{Rng, SeedableRng};
 use sea_orm::{EntityTrait, Set};
 use uuid::Uuid;
 
+use crate::domain::codes::ResponseStatus;
 use crate::domain::feedback::{LocationRef, NewFeedback};
 use crate::domain::location::{LocationSpec, ParentRef};
-use crate::domain::codes::ResponseStatus;
 use crate::domain::{
     Audience, Caller, Channel, ModerationStatus, Period, RejectReason, Role, Satisfaction, Tag,
 };
@@ -96,87 +96,381 @@ fn networks() -> Vec<Network> {
             typology: "Caisse d'allocations familiales",
             channels: [40, 25, 25, 5, 3, 2],
             sites: vec![
-                site("CAF", "Réseau des Caisses d'allocations familiales", None, "75014", "Paris", (48.8331, 2.3264)),
-                site("CAF69", "CAF du Rhône", Some("CAF"), "69003", "Lyon", (45.7606, 4.8590)),
-                site("CAF69-LYON-PARTDIEU", "Accueil CAF Lyon Part-Dieu", Some("CAF69"), "69003", "Lyon", (45.7610, 4.8570)),
-                site("CAF69-VILLEURBANNE", "Accueil CAF Villeurbanne", Some("CAF69"), "69100", "Villeurbanne", (45.7719, 4.8902)),
-                site("CAF69-VENISSIEUX", "Accueil CAF Vénissieux", Some("CAF69"), "69200", "Vénissieux", (45.6975, 4.8867)),
-                site("CAF33", "CAF de la Gironde", Some("CAF"), "33000", "Bordeaux", (44.8378, -0.5792)),
-                site("CAF33-BORDEAUX", "Accueil CAF Bordeaux Mériadeck", Some("CAF33"), "33000", "Bordeaux", (44.8386, -0.5873)),
-                site("CAF33-MERIGNAC", "Accueil CAF Mérignac", Some("CAF33"), "33700", "Mérignac", (44.8386, -0.6436)),
+                site(
+                    "CAF",
+                    "Réseau des Caisses d'allocations familiales",
+                    None,
+                    "75014",
+                    "Paris",
+                    (48.8331, 2.3264),
+                ),
+                site(
+                    "CAF69",
+                    "CAF du Rhône",
+                    Some("CAF"),
+                    "69003",
+                    "Lyon",
+                    (45.7606, 4.8590),
+                ),
+                site(
+                    "CAF69-LYON-PARTDIEU",
+                    "Accueil CAF Lyon Part-Dieu",
+                    Some("CAF69"),
+                    "69003",
+                    "Lyon",
+                    (45.7610, 4.8570),
+                ),
+                site(
+                    "CAF69-VILLEURBANNE",
+                    "Accueil CAF Villeurbanne",
+                    Some("CAF69"),
+                    "69100",
+                    "Villeurbanne",
+                    (45.7719, 4.8902),
+                ),
+                site(
+                    "CAF69-VENISSIEUX",
+                    "Accueil CAF Vénissieux",
+                    Some("CAF69"),
+                    "69200",
+                    "Vénissieux",
+                    (45.6975, 4.8867),
+                ),
+                site(
+                    "CAF33",
+                    "CAF de la Gironde",
+                    Some("CAF"),
+                    "33000",
+                    "Bordeaux",
+                    (44.8378, -0.5792),
+                ),
+                site(
+                    "CAF33-BORDEAUX",
+                    "Accueil CAF Bordeaux Mériadeck",
+                    Some("CAF33"),
+                    "33000",
+                    "Bordeaux",
+                    (44.8386, -0.5873),
+                ),
+                site(
+                    "CAF33-MERIGNAC",
+                    "Accueil CAF Mérignac",
+                    Some("CAF33"),
+                    "33700",
+                    "Mérignac",
+                    (44.8386, -0.6436),
+                ),
             ],
         },
         Network {
             typology: "Caisse primaire d'assurance maladie",
             channels: [35, 30, 25, 5, 5, 0],
             sites: vec![
-                Site { target_days: Some(10), ..site("CPAM", "Réseau de l'Assurance Maladie", None, "75020", "Paris", (48.8630, 2.4010)) },
-                site("CPAM59", "CPAM de Lille-Douai", Some("CPAM"), "59000", "Lille", (50.6292, 3.0573)),
-                site("CPAM59-LILLE", "Accueil CPAM Lille Centre", Some("CPAM59"), "59000", "Lille", (50.6365, 3.0635)),
-                site("CPAM59-ROUBAIX", "Accueil CPAM Roubaix", Some("CPAM59"), "59100", "Roubaix", (50.6942, 3.1746)),
-                site("CPAM59-DOUAI", "Accueil CPAM Douai", Some("CPAM59"), "59500", "Douai", (50.3714, 3.0800)),
-                site("CPAM13", "CPAM des Bouches-du-Rhône", Some("CPAM"), "13003", "Marseille", (43.3090, 5.3810)),
-                site("CPAM13-MARSEILLE", "Accueil CPAM Marseille Saint-Charles", Some("CPAM13"), "13001", "Marseille", (43.3027, 5.3806)),
-                site("CPAM13-AIX", "Accueil CPAM Aix-en-Provence", Some("CPAM13"), "13100", "Aix-en-Provence", (43.5297, 5.4474)),
+                Site {
+                    target_days: Some(10),
+                    ..site(
+                        "CPAM",
+                        "Réseau de l'Assurance Maladie",
+                        None,
+                        "75020",
+                        "Paris",
+                        (48.8630, 2.4010),
+                    )
+                },
+                site(
+                    "CPAM59",
+                    "CPAM de Lille-Douai",
+                    Some("CPAM"),
+                    "59000",
+                    "Lille",
+                    (50.6292, 3.0573),
+                ),
+                site(
+                    "CPAM59-LILLE",
+                    "Accueil CPAM Lille Centre",
+                    Some("CPAM59"),
+                    "59000",
+                    "Lille",
+                    (50.6365, 3.0635),
+                ),
+                site(
+                    "CPAM59-ROUBAIX",
+                    "Accueil CPAM Roubaix",
+                    Some("CPAM59"),
+                    "59100",
+                    "Roubaix",
+                    (50.6942, 3.1746),
+                ),
+                site(
+                    "CPAM59-DOUAI",
+                    "Accueil CPAM Douai",
+                    Some("CPAM59"),
+                    "59500",
+                    "Douai",
+                    (50.3714, 3.0800),
+                ),
+                site(
+                    "CPAM13",
+                    "CPAM des Bouches-du-Rhône",
+                    Some("CPAM"),
+                    "13003",
+                    "Marseille",
+                    (43.3090, 5.3810),
+                ),
+                site(
+                    "CPAM13-MARSEILLE",
+                    "Accueil CPAM Marseille Saint-Charles",
+                    Some("CPAM13"),
+                    "13001",
+                    "Marseille",
+                    (43.3027, 5.3806),
+                ),
+                site(
+                    "CPAM13-AIX",
+                    "Accueil CPAM Aix-en-Provence",
+                    Some("CPAM13"),
+                    "13100",
+                    "Aix-en-Provence",
+                    (43.5297, 5.4474),
+                ),
             ],
         },
         Network {
             typology: "Agence France Travail",
             channels: [45, 20, 25, 5, 0, 5],
             sites: vec![
-                site("FT", "Réseau France Travail", None, "75020", "Paris", (48.8566, 2.3522)),
-                site("FT-BRE", "France Travail Bretagne", Some("FT"), "35000", "Rennes", (48.1173, -1.6778)),
-                site("FT35-RENNES-NORD", "Agence France Travail Rennes Nord", Some("FT-BRE"), "35700", "Rennes", (48.1300, -1.6700)),
-                site("FT29-BREST", "Agence France Travail Brest", Some("FT-BRE"), "29200", "Brest", (48.3904, -4.4861)),
-                site("FT56-LORIENT", "Agence France Travail Lorient", Some("FT-BRE"), "56100", "Lorient", (47.7483, -3.3700)),
+                site(
+                    "FT",
+                    "Réseau France Travail",
+                    None,
+                    "75020",
+                    "Paris",
+                    (48.8566, 2.3522),
+                ),
+                site(
+                    "FT-BRE",
+                    "France Travail Bretagne",
+                    Some("FT"),
+                    "35000",
+                    "Rennes",
+                    (48.1173, -1.6778),
+                ),
+                site(
+                    "FT35-RENNES-NORD",
+                    "Agence France Travail Rennes Nord",
+                    Some("FT-BRE"),
+                    "35700",
+                    "Rennes",
+                    (48.1300, -1.6700),
+                ),
+                site(
+                    "FT29-BREST",
+                    "Agence France Travail Brest",
+                    Some("FT-BRE"),
+                    "29200",
+                    "Brest",
+                    (48.3904, -4.4861),
+                ),
+                site(
+                    "FT56-LORIENT",
+                    "Agence France Travail Lorient",
+                    Some("FT-BRE"),
+                    "56100",
+                    "Lorient",
+                    (47.7483, -3.3700),
+                ),
             ],
         },
         Network {
             typology: "Préfecture",
             channels: [60, 10, 25, 5, 0, 0],
             sites: vec![
-                Site { target_days: Some(30), ..site("PREF", "Réseau des préfectures", None, "75008", "Paris", (48.8720, 2.3160)) },
-                site("PREF31", "Préfecture de la Haute-Garonne", Some("PREF"), "31000", "Toulouse", (43.6045, 1.4440)),
-                site("PREF31-ETRANGERS", "Préfecture de la Haute-Garonne — accueil des étrangers", Some("PREF31"), "31000", "Toulouse", (43.6040, 1.4470)),
-                site("PREF67", "Préfecture du Bas-Rhin", Some("PREF"), "67000", "Strasbourg", (48.5734, 7.7521)),
+                Site {
+                    target_days: Some(30),
+                    ..site(
+                        "PREF",
+                        "Réseau des préfectures",
+                        None,
+                        "75008",
+                        "Paris",
+                        (48.8720, 2.3160),
+                    )
+                },
+                site(
+                    "PREF31",
+                    "Préfecture de la Haute-Garonne",
+                    Some("PREF"),
+                    "31000",
+                    "Toulouse",
+                    (43.6045, 1.4440),
+                ),
+                site(
+                    "PREF31-ETRANGERS",
+                    "Préfecture de la Haute-Garonne — accueil des étrangers",
+                    Some("PREF31"),
+                    "31000",
+                    "Toulouse",
+                    (43.6040, 1.4470),
+                ),
+                site(
+                    "PREF67",
+                    "Préfecture du Bas-Rhin",
+                    Some("PREF"),
+                    "67000",
+                    "Strasbourg",
+                    (48.5734, 7.7521),
+                ),
             ],
         },
         Network {
             typology: "Espace France Services",
             channels: [75, 15, 5, 3, 2, 0],
             sites: vec![
-                Site { target_days: Some(7), min_sample: Some(5), ..site("FS", "Réseau France Services", None, "75007", "Paris", (48.8566, 2.3522)) },
-                site("FS-OCC", "France Services Occitanie", Some("FS"), "31000", "Toulouse", (43.6047, 1.4442)),
-                site("FS12-MILLAU", "France Services Millau", Some("FS-OCC"), "12100", "Millau", (44.0980, 3.0780)),
-                site("FS46-FIGEAC", "France Services Figeac", Some("FS-OCC"), "46100", "Figeac", (44.6086, 2.0317)),
-                site("FS-ARA", "France Services Auvergne-Rhône-Alpes", Some("FS"), "69002", "Lyon", (45.7485, 4.8270)),
-                site("FS15-AURILLAC", "France Services Aurillac", Some("FS-ARA"), "15000", "Aurillac", (44.9264, 2.4397)),
-                site("FS07-PRIVAS", "France Services Privas", Some("FS-ARA"), "07000", "Privas", (44.7353, 4.5990)),
+                Site {
+                    target_days: Some(7),
+                    min_sample: Some(5),
+                    ..site(
+                        "FS",
+                        "Réseau France Services",
+                        None,
+                        "75007",
+                        "Paris",
+                        (48.8566, 2.3522),
+                    )
+                },
+                site(
+                    "FS-OCC",
+                    "France Services Occitanie",
+                    Some("FS"),
+                    "31000",
+                    "Toulouse",
+                    (43.6047, 1.4442),
+                ),
+                site(
+                    "FS12-MILLAU",
+                    "France Services Millau",
+                    Some("FS-OCC"),
+                    "12100",
+                    "Millau",
+                    (44.0980, 3.0780),
+                ),
+                site(
+                    "FS46-FIGEAC",
+                    "France Services Figeac",
+                    Some("FS-OCC"),
+                    "46100",
+                    "Figeac",
+                    (44.6086, 2.0317),
+                ),
+                site(
+                    "FS-ARA",
+                    "France Services Auvergne-Rhône-Alpes",
+                    Some("FS"),
+                    "69002",
+                    "Lyon",
+                    (45.7485, 4.8270),
+                ),
+                site(
+                    "FS15-AURILLAC",
+                    "France Services Aurillac",
+                    Some("FS-ARA"),
+                    "15000",
+                    "Aurillac",
+                    (44.9264, 2.4397),
+                ),
+                site(
+                    "FS07-PRIVAS",
+                    "France Services Privas",
+                    Some("FS-ARA"),
+                    "07000",
+                    "Privas",
+                    (44.7353, 4.5990),
+                ),
             ],
         },
     ]
 }
 
 const POSITIVE: &[(&str, &str, &[Tag])] = &[
-    ("Accueil chaleureux", "L'agente a pris le temps de tout m'expliquer, avec beaucoup de patience. Je suis reparti avec mon dossier complet.", &[Tag::Relation]),
-    ("Rendez-vous efficace", "Rendez-vous à l'heure, moins de dix minutes d'attente, et ma demande a été traitée sur place.", &[Tag::Reactivity]),
-    ("Très bonne explication", "On m'a montré comment faire la démarche en ligne, je saurai la refaire seule la prochaine fois.", &[Tag::Information, Tag::Simplicity]),
-    ("Merci pour l'aide", "Conseiller très à l'écoute de ma situation, des réponses claires et un suivi par courriel.", &[Tag::Relation, Tag::Information]),
-    ("Locaux accessibles", "Accès facile en fauteuil, rampe et guichet bas, le personnel était attentionné.", &[Tag::Accessibility]),
-    ("Réponse rapide", "J'ai eu une réponse à ma question en deux jours, c'est appréciable.", &[Tag::Reactivity]),
+    (
+        "Accueil chaleureux",
+        "L'agente a pris le temps de tout m'expliquer, avec beaucoup de patience. Je suis reparti avec mon dossier complet.",
+        &[Tag::Relation],
+    ),
+    (
+        "Rendez-vous efficace",
+        "Rendez-vous à l'heure, moins de dix minutes d'attente, et ma demande a été traitée sur place.",
+        &[Tag::Reactivity],
+    ),
+    (
+        "Très bonne explication",
+        "On m'a montré comment faire la démarche en ligne, je saurai la refaire seule la prochaine fois.",
+        &[Tag::Information, Tag::Simplicity],
+    ),
+    (
+        "Merci pour l'aide",
+        "Conseiller très à l'écoute de ma situation, des réponses claires et un suivi par courriel.",
+        &[Tag::Relation, Tag::Information],
+    ),
+    (
+        "Locaux accessibles",
+        "Accès facile en fauteuil, rampe et guichet bas, le personnel était attentionné.",
+        &[Tag::Accessibility],
+    ),
+    (
+        "Réponse rapide",
+        "J'ai eu une réponse à ma question en deux jours, c'est appréciable.",
+        &[Tag::Reactivity],
+    ),
 ];
 const NEUTRAL: &[(&str, &str, &[Tag])] = &[
-    ("Correct mais long", "Accueil correct, mais l'attente a duré près d'une heure avant d'être reçu.", &[Tag::Reactivity]),
-    ("Démarche compliquée", "La personne était aimable, mais il m'a fallu revenir avec un justificatif qui n'était indiqué nulle part.", &[Tag::Information, Tag::Simplicity]),
-    ("Plutôt bien", "Ma demande est en cours, on verra. Le site internet est peu clair sur les délais.", &[Tag::Information]),
-    ("Horaires restreints", "Le service est bien, mais les horaires d'ouverture ne sont pas adaptés quand on travaille.", &[Tag::Accessibility]),
+    (
+        "Correct mais long",
+        "Accueil correct, mais l'attente a duré près d'une heure avant d'être reçu.",
+        &[Tag::Reactivity],
+    ),
+    (
+        "Démarche compliquée",
+        "La personne était aimable, mais il m'a fallu revenir avec un justificatif qui n'était indiqué nulle part.",
+        &[Tag::Information, Tag::Simplicity],
+    ),
+    (
+        "Plutôt bien",
+        "Ma demande est en cours, on verra. Le site internet est peu clair sur les délais.",
+        &[Tag::Information],
+    ),
+    (
+        "Horaires restreints",
+        "Le service est bien, mais les horaires d'ouverture ne sont pas adaptés quand on travaille.",
+        &[Tag::Accessibility],
+    ),
 ];
 const NEGATIVE: &[(&str, &str, &[Tag])] = &[
-    ("Impossible de joindre le service", "J'ai appelé cinq fois sans réussir à avoir quelqu'un, la ligne coupe au bout de vingt minutes.", &[Tag::Accessibility, Tag::Reactivity]),
-    ("Dossier perdu", "On m'a demandé trois fois les mêmes pièces, mon dossier semble avoir été perdu.", &[Tag::Reactivity, Tag::Simplicity]),
-    ("Accueil désagréable", "L'agent au guichet a été sec et ne m'a pas laissé expliquer ma situation.", &[Tag::Relation]),
-    ("Aucune information", "Je n'ai reçu aucune information sur l'avancement de ma demande depuis deux mois.", &[Tag::Information]),
-    ("Attente interminable", "Plus de deux heures d'attente debout, sans chaise ni information sur le temps restant.", &[Tag::Accessibility, Tag::Reactivity]),
+    (
+        "Impossible de joindre le service",
+        "J'ai appelé cinq fois sans réussir à avoir quelqu'un, la ligne coupe au bout de vingt minutes.",
+        &[Tag::Accessibility, Tag::Reactivity],
+    ),
+    (
+        "Dossier perdu",
+        "On m'a demandé trois fois les mêmes pièces, mon dossier semble avoir été perdu.",
+        &[Tag::Reactivity, Tag::Simplicity],
+    ),
+    (
+        "Accueil désagréable",
+        "L'agent au guichet a été sec et ne m'a pas laissé expliquer ma situation.",
+        &[Tag::Relation],
+    ),
+    (
+        "Aucune information",
+        "Je n'ai reçu aucune information sur l'avancement de ma demande depuis deux mois.",
+        &[Tag::Information],
+    ),
+    (
+        "Attente interminable",
+        "Plus de deux heures d'attente debout, sans chaise ni information sur le temps restant.",
+        &[Tag::Accessibility, Tag::Reactivity],
+    ),
 ];
 const PROPOSALS: &[&str] = &[
     "Envoyer un SMS quand le dossier avance.",
@@ -196,12 +490,30 @@ const WITH_PERSONAL_DATA: &[&str] = &[
     "Le remboursement devait arriver sur FR76 3000 6000 0112 3456 7890 189.",
 ];
 const PSEUDONYMS: &[&str] = &[
-    "Camille", "Karim B.", "Sophie", "Jean-Marc", "Nadia", "Usager de Lyon", "Maëlle", "Thierry",
-    "Fatou", "Hélène R.", "", "", "",
+    "Camille",
+    "Karim B.",
+    "Sophie",
+    "Jean-Marc",
+    "Nadia",
+    "Usager de Lyon",
+    "Maëlle",
+    "Thierry",
+    "Fatou",
+    "Hélène R.",
+    "",
+    "",
+    "",
 ];
 const PROCEDURES: &[&str] = &[
-    "Prime d'activité", "Aide au logement", "Carte Vitale", "Inscription", "Titre de séjour",
-    "Remboursement de soins", "Allocations familiales", "Actualisation", "",
+    "Prime d'activité",
+    "Aide au logement",
+    "Carte Vitale",
+    "Inscription",
+    "Titre de séjour",
+    "Remboursement de soins",
+    "Allocations familiales",
+    "Actualisation",
+    "",
 ];
 const ANSWERS_POSITIVE: &[&str] = &[
     "Merci pour votre message, nous transmettons vos remerciements à l'équipe d'accueil.",
@@ -218,7 +530,9 @@ fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
 }
 
 /// Seeding volume: relative month weights (January and September high, August low).
-const SEASON: [f64; 12] = [1.3, 1.1, 1.0, 0.95, 0.9, 0.9, 0.75, 0.55, 1.25, 1.1, 1.0, 0.85];
+const SEASON: [f64; 12] = [
+    1.3, 1.1, 1.0, 0.95, 0.9, 0.9, 0.75, 0.55, 1.25, 1.1, 1.0, 0.85,
+];
 
 /// Seeds the demo if absent. Deterministic for a seed and the current month.
 pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
@@ -234,7 +548,8 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
     }
     let now = crate::store::now_ms();
     let current = Period::containing(now, tz);
-    let mut rng = StdRng::seed_from_u64(seed ^ (u64::from(current.month()) << 32) ^ current.year() as u64);
+    let mut rng =
+        StdRng::seed_from_u64(seed ^ (u64::from(current.month()) << 32) ^ current.year() as u64);
 
     let (collector, _) = store
         .create_api_key(None, "Démo — collecte multicanale", Role::Collector, None)
@@ -270,7 +585,14 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
                 // Skewed sizes and a quality of service of its own for each site.
                 let size = 6.0 + 50.0 * rng.random::<f64>().powi(2);
                 let quality = rng.random_range(0.40..0.85);
-                leaves.push((view.model.id, s.code, size, quality, network.channels, view.effective_response_target_days));
+                leaves.push((
+                    view.model.id,
+                    s.code,
+                    size,
+                    quality,
+                    network.channels,
+                    view.effective_response_target_days,
+                ));
             }
         }
     }
@@ -280,7 +602,14 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
     for _ in 0..11 {
         period = period.previous();
     }
-    let mut feedback: Vec<(NewFeedback, Uuid, Uuid, i64, ModerationStatus, Option<RejectReason>)> = Vec::new();
+    let mut feedback: Vec<(
+        NewFeedback,
+        Uuid,
+        Uuid,
+        i64,
+        ModerationStatus,
+        Option<RejectReason>,
+    )> = Vec::new();
     let mut answers: Vec<response::ActiveModel> = Vec::new();
     for _ in 0..12 {
         let (start, end) = period.bounds_ms(tz);
@@ -344,7 +673,14 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
                 let new = NewFeedback {
                     location: LocationRef::Code((*code).to_owned()),
                     channel,
-                    audience: if rng.random_bool(0.92) { Audience::Usager } else { *pick(&mut rng, &[Audience::Professional, Audience::Partner, Audience::Agent]) },
+                    audience: if rng.random_bool(0.92) {
+                        Audience::Usager
+                    } else {
+                        *pick(
+                            &mut rng,
+                            &[Audience::Professional, Audience::Partner, Audience::Agent],
+                        )
+                    },
                     satisfaction,
                     nps,
                     effort,
@@ -356,7 +692,9 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
                     labels: BTreeSet::new(),
                     occurred_on: local_date,
                     pseudonym: (*pick(&mut rng, PSEUDONYMS)).to_owned(),
-                    contact_email: rng.random_bool(0.2).then(|| format!("usager{}@example.org", rng.random_range(1000..9999))),
+                    contact_email: rng
+                        .random_bool(0.2)
+                        .then(|| format!("usager{}@example.org", rng.random_range(1000..9999))),
                     submitted_at: Some(at),
                 };
                 let age_days = (now - at) / 86_400_000;
@@ -364,7 +702,17 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
                 let (status, reason) = if age_days < 3 && status_roll < 0.7 {
                     (ModerationStatus::Pending, None)
                 } else if status_roll < 0.04 {
-                    (ModerationStatus::Rejected, Some(*pick(&mut rng, &[RejectReason::Spam, RejectReason::OutOfScope, RejectReason::Abusive])))
+                    (
+                        ModerationStatus::Rejected,
+                        Some(*pick(
+                            &mut rng,
+                            &[
+                                RejectReason::Spam,
+                                RejectReason::OutOfScope,
+                                RejectReason::Abusive,
+                            ],
+                        )),
+                    )
                 } else if status_roll < 0.10 {
                     (ModerationStatus::Pending, None)
                 } else {
@@ -374,17 +722,29 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
                 rng.fill(&mut random);
                 let id = uuid::Builder::from_unix_timestamp_millis(at as u64, &random).into_uuid();
                 if status == ModerationStatus::Published {
-                    let answer_probability = if satisfaction == Satisfaction::Positive { 0.4 } else { 0.75 };
+                    let answer_probability = if satisfaction == Satisfaction::Positive {
+                        0.4
+                    } else {
+                        0.75
+                    };
                     if rng.random_bool(answer_probability) {
                         // Most answers within the announced delay, some late.
                         let days = rng.random_range(0.2..(f64::from(*target_days) * 1.4));
                         let published_at = at + (days * 86_400_000.0) as i64;
                         if published_at < now {
-                            let body = if satisfaction == Satisfaction::Positive { pick(&mut rng, ANSWERS_POSITIVE) } else { pick(&mut rng, ANSWERS_NEGATIVE) };
+                            let body = if satisfaction == Satisfaction::Positive {
+                                pick(&mut rng, ANSWERS_POSITIVE)
+                            } else {
+                                pick(&mut rng, ANSWERS_NEGATIVE)
+                            };
                             let mut r = [0u8; 10];
                             rng.fill(&mut r);
                             answers.push(response::ActiveModel {
-                                id: Set(uuid::Builder::from_unix_timestamp_millis(published_at as u64, &r).into_uuid()),
+                                id: Set(uuid::Builder::from_unix_timestamp_millis(
+                                    published_at as u64,
+                                    &r,
+                                )
+                                .into_uuid()),
                                 feedback_id: Set(id),
                                 location_id: Set(*location_id),
                                 author: Set("L'équipe d'accueil".into()),
@@ -408,17 +768,19 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
     let captures: Vec<Capture<'_>> = feedback
         .iter()
         .zip(&redacted)
-        .map(|((f, id, location_id, at, status, reason), (texts, pseudonym))| Capture {
-            feedback: f,
-            redacted: texts,
-            redacted_pseudonym: pseudonym,
-            location_id: *location_id,
-            request_id: None,
-            submitted_at: *at,
-            id: Some(*id),
-            status: *status,
-            reject_reason: *reason,
-        })
+        .map(
+            |((f, id, location_id, at, status, reason), (texts, pseudonym))| Capture {
+                feedback: f,
+                redacted: texts,
+                redacted_pseudonym: pseudonym,
+                location_id: *location_id,
+                request_id: None,
+                submitted_at: *at,
+                id: Some(*id),
+                status: *status,
+                reject_reason: *reason,
+            },
+        )
         .collect();
     store.bulk_insert_feedback(caller.key_id, &captures).await?;
     for chunk in answers.chunks(500) {

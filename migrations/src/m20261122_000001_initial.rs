@@ -612,12 +612,18 @@ fn indexes() -> Vec<IndexCreateStatement> {
         index(
             "ix_feedback_status_submitted",
             Feedback::Table,
-            vec![Feedback::Status.into_iden(), Feedback::SubmittedAt.into_iden()],
+            vec![
+                Feedback::Status.into_iden(),
+                Feedback::SubmittedAt.into_iden(),
+            ],
         ),
         index(
             "ix_feedback_tag_tag",
             FeedbackTag::Table,
-            vec![FeedbackTag::Tag.into_iden(), FeedbackTag::FeedbackId.into_iden()],
+            vec![
+                FeedbackTag::Tag.into_iden(),
+                FeedbackTag::FeedbackId.into_iden(),
+            ],
         ),
         index(
             "ix_feedback_reassignment_feedback",
@@ -632,24 +638,37 @@ fn indexes() -> Vec<IndexCreateStatement> {
         unique(
             "ux_response_feedback_location",
             Response::Table,
-            vec![Response::FeedbackId.into_iden(), Response::LocationId.into_iden()],
+            vec![
+                Response::FeedbackId.into_iden(),
+                Response::LocationId.into_iden(),
+            ],
         ),
         index(
             "ix_response_location_status",
             Response::Table,
-            vec![Response::LocationId.into_iden(), Response::Status.into_iden()],
+            vec![
+                Response::LocationId.into_iden(),
+                Response::Status.into_iden(),
+            ],
         ),
         index(
             "ix_comment_feedback",
             Comment::Table,
-            vec![Comment::FeedbackId.into_iden(), Comment::CreatedAt.into_iden()],
+            vec![
+                Comment::FeedbackId.into_iden(),
+                Comment::CreatedAt.into_iden(),
+            ],
         ),
         index(
             "ix_action_location_status",
             Action::Table,
             vec![Action::LocationId.into_iden(), Action::Status.into_iden()],
         ),
-        index("ix_action_parent", Action::Table, vec![Action::ParentId.into_iden()]),
+        index(
+            "ix_action_parent",
+            Action::Table,
+            vec![Action::ParentId.into_iden()],
+        ),
         index(
             "ix_action_feedback_feedback",
             ActionFeedback::Table,
@@ -658,7 +677,10 @@ fn indexes() -> Vec<IndexCreateStatement> {
         index(
             "ix_action_event_action",
             ActionEvent::Table,
-            vec![ActionEvent::ActionId.into_iden(), ActionEvent::CreatedAt.into_iden()],
+            vec![
+                ActionEvent::ActionId.into_iden(),
+                ActionEvent::CreatedAt.into_iden(),
+            ],
         ),
         unique(
             "ux_measurement_indicator_location_period",
@@ -672,7 +694,10 @@ fn indexes() -> Vec<IndexCreateStatement> {
         index(
             "ix_measurement_location_period",
             Measurement::Table,
-            vec![Measurement::LocationId.into_iden(), Measurement::Period.into_iden()],
+            vec![
+                Measurement::LocationId.into_iden(),
+                Measurement::Period.into_iden(),
+            ],
         ),
         index(
             "ix_aggregate_period",
@@ -696,7 +721,10 @@ fn indexes() -> Vec<IndexCreateStatement> {
         unique(
             "ux_recipient_email_location",
             Recipient::Table,
-            vec![Recipient::Email.into_iden(), Recipient::LocationId.into_iden()],
+            vec![
+                Recipient::Email.into_iden(),
+                Recipient::LocationId.into_iden(),
+            ],
         ),
         // A report version (its SHA-256) is delivered once per recipient.
         unique(
@@ -711,9 +739,16 @@ fn indexes() -> Vec<IndexCreateStatement> {
         index(
             "ix_audit_log_target",
             AuditLog::Table,
-            vec![AuditLog::TargetType.into_iden(), AuditLog::TargetId.into_iden()],
+            vec![
+                AuditLog::TargetType.into_iden(),
+                AuditLog::TargetId.into_iden(),
+            ],
         ),
-        index("ix_audit_log_at", AuditLog::Table, vec![AuditLog::At.into_iden()]),
+        index(
+            "ix_audit_log_at",
+            AuditLog::Table,
+            vec![AuditLog::At.into_iden()],
+        ),
         index(
             "ix_api_key_scope",
             ApiKey::Table,

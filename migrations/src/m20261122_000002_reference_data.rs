@@ -134,7 +134,9 @@ const COMPUTED_INDICATORS: [(&str, &str, &str, &str, &str); 11] = [
 ];
 
 fn built(result: Result<&mut InsertStatement, sea_query::error::Error>) -> Result<(), DbErr> {
-    result.map(|_| ()).map_err(|e| DbErr::Migration(e.to_string()))
+    result
+        .map(|_| ())
+        .map_err(|e| DbErr::Migration(e.to_string()))
 }
 
 #[async_trait::async_trait]
@@ -219,7 +221,11 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .exec_stmt(Query::delete().from_table(IndicatorVersion::Table).to_owned())
+            .exec_stmt(
+                Query::delete()
+                    .from_table(IndicatorVersion::Table)
+                    .to_owned(),
+            )
             .await?;
         manager
             .exec_stmt(

@@ -8,10 +8,10 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
+use boucle::Error;
 use boucle::domain::api_key::{hash, looks_like_secret};
 use boucle::domain::{Caller, Permission, Role};
 use boucle::store::Store;
-use boucle::Error;
 use tonic::Request;
 use uuid::Uuid;
 
@@ -32,7 +32,11 @@ impl Authenticator {
 
     /// The caller of `request`, allowed to do `permission`: UNAUTHENTICATED without a valid
     /// key, PERMISSION_DENIED when its role does not allow it.
-    pub async fn authorize<T>(&self, request: &Request<T>, permission: Permission) -> Result<Caller, Error> {
+    pub async fn authorize<T>(
+        &self,
+        request: &Request<T>,
+        permission: Permission,
+    ) -> Result<Caller, Error> {
         let caller = self.authenticate(request).await?;
         caller.require(permission)?;
         tracing::Span::current().record("key", tracing::field::display(caller.key_id));
@@ -43,13 +47,20 @@ impl Authenticator {
         let header = request
             .metadata()
             .get("authorization")
-            .ok_or(Error::Unauthenticated("missing authorization: Bearer <API key>"))?;
+            .ok_or(Error::Unauthenticated(
+                "missing authorization: Bearer <API key>",
+            ))?;
         let secret = header
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
-            .ok_or(Error::Unauthenticated("authorization must be Bearer <API key>"))?;
+            .ok_or(Error::Unauthenticated(
+                "authorization must be Bearer <API key>",
+            ))?;
         if !looks_like_secret(secret) {
             return Err(Error::Unauthenticated("invalid API key"));
         }
@@ -62,8 +73,9 @@ impl Authenticator {
             .find_active_key(&digest)
             .await?
             .ok_or(Error::Unauthenticated("invalid or revoked API key"))?;
-        let role = Role::from_code(&model.role)
-            .ok_or_else(|| Error::Internal(format!("key {} has unknown role {}", model.id, model.role)))?;
+        let role = Role::from_code(&model.role).ok_or_else(|| {
+            Error::Internal(format!("key {} has unknown role {}", model.id, model.role))
+        })?;
         let caller = Caller {
             key_id: model.id,
             name: model.name,

@@ -12,7 +12,12 @@ use chrono_tz::Tz;
 #[derive(Clone, Debug, clap::Args)]
 pub struct DatabaseArgs {
     /// `sqlite://path?mode=rwc` (embedded default) or `postgres://user@host/db`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://boucle.db?mode=rwc", global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://boucle.db?mode=rwc",
+        global = true
+    )]
     pub database_url: String,
     /// Connections in the pool.
     #[arg(long, env = "BOUCLE_DB_POOL", default_value_t = 8, global = true)]
@@ -55,7 +60,11 @@ pub struct ServeArgs {
     pub key_cache_seconds: u64,
     /// Browser origins allowed to call the server with grpc-web (repeatable; `*` for any,
     /// for development only). None: no CORS headers, same-origin only.
-    #[arg(long = "cors-allow-origin", env = "BOUCLE_CORS_ALLOW_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "cors-allow-origin",
+        env = "BOUCLE_CORS_ALLOW_ORIGINS",
+        value_delimiter = ','
+    )]
     pub cors_allow_origins: Vec<String>,
     /// Seed the demo data set (if absent) and print a demo ADMIN key.
     #[arg(long)]

@@ -11,7 +11,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use secrecy::ExposeSecret;
 
 #[derive(Parser)]
-#[command(name = "boucle-server", version, about = "boucle: the feedback loop of public services (gRPC server)")]
+#[command(
+    name = "boucle-server",
+    version,
+    about = "boucle: the feedback loop of public services (gRPC server)"
+)]
 #[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(flatten)]
@@ -127,7 +131,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 ),
                 None => None,
             };
-            let (key, secret) = store.create_api_key(None, &name, role.into(), scope).await?;
+            let (key, secret) = store
+                .create_api_key(None, &name, role.into(), scope)
+                .await?;
             println!("{}", secret.secret.expose_secret());
             eprintln!(
                 "API key {} ({}) created; the secret above is shown only once.",

@@ -23,7 +23,8 @@ impl SubmitLimiter {
     pub fn check(&self, key_id: Uuid) -> Result<(), Error> {
         match &self.limiter {
             Some(limiter) if limiter.check_key(&key_id).is_err() => Err(Error::ResourceExhausted(
-                "submission rate of this API key exceeded; retry later with the same request_id".into(),
+                "submission rate of this API key exceeded; retry later with the same request_id"
+                    .into(),
             )),
             _ => Ok(()),
         }

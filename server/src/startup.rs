@@ -79,7 +79,10 @@ impl Application {
 
     /// Serves until `shutdown` resolves; then stops accepting calls, reports NOT_SERVING on
     /// health, and waits for in-flight calls to finish.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let Self {
             listener,
             state,
@@ -100,11 +103,19 @@ impl Application {
         }
 
         let (health, health_service) = tonic_health::server::health_reporter();
-        health.set_serving::<LocationServiceServer<LocationApi>>().await;
-        health.set_serving::<FeedbackServiceServer<FeedbackApi>>().await;
+        health
+            .set_serving::<LocationServiceServer<LocationApi>>()
+            .await;
+        health
+            .set_serving::<FeedbackServiceServer<FeedbackApi>>()
+            .await;
         health.set_serving::<ActionServiceServer<ActionApi>>().await;
-        health.set_serving::<IndicatorServiceServer<IndicatorApi>>().await;
-        health.set_serving::<ResultsServiceServer<ResultsApi>>().await;
+        health
+            .set_serving::<IndicatorServiceServer<IndicatorApi>>()
+            .await;
+        health
+            .set_serving::<ResultsServiceServer<ResultsApi>>()
+            .await;
         health.set_serving::<AdminServiceServer<AdminApi>>().await;
 
         // Both reflection versions: several clients (Python's among them) still only speak
@@ -153,7 +164,9 @@ impl Application {
         let shutdown = async move {
             shutdown.await;
             tracing::info!("shutdown requested: draining in-flight calls");
-            health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+            health
+                .set_service_status("", tonic_health::ServingStatus::NotServing)
+                .await;
         };
         let served = router
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)

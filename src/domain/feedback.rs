@@ -64,8 +64,14 @@ impl NewFeedback {
     /// Detects personal data in every free text. The pseudonym is public too: if it holds
     /// personal data (an e-mail as pseudonym), it is redacted as well.
     pub fn redact(&self) -> (RedactedTexts, String) {
-        let Redacted { text: title, kinds: k1 } = redact(&self.title);
-        let Redacted { text: story, kinds: k2 } = redact(&self.story);
+        let Redacted {
+            text: title,
+            kinds: k1,
+        } = redact(&self.title);
+        let Redacted {
+            text: story,
+            kinds: k2,
+        } = redact(&self.story);
         let Redacted {
             text: proposal,
             kinds: k3,
@@ -115,8 +121,7 @@ pub fn label(value: &str) -> Result<String, String> {
     let v = value.trim();
     let ok = !v.is_empty()
         && v.len() <= LABEL_MAX
-        && v
-            .chars()
+        && v.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if ok {
         Ok(v.to_owned())

@@ -32,8 +32,7 @@ pub fn code(value: &str) -> Result<String, String> {
     let v = value.trim();
     let ok = !v.is_empty()
         && v.len() <= 64
-        && v
-            .chars()
+        && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if ok {
         Ok(v.to_owned())
@@ -52,7 +51,10 @@ pub fn postal_code(value: &str) -> Result<String, String> {
     }
 }
 
-pub fn coordinates(latitude: Option<f64>, longitude: Option<f64>) -> Result<Option<(f64, f64)>, String> {
+pub fn coordinates(
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+) -> Result<Option<(f64, f64)>, String> {
     match (latitude, longitude) {
         (None, None) => Ok(None),
         (Some(lat), Some(lon)) => {
@@ -112,7 +114,10 @@ mod tests {
     fn coordinates_go_together_and_stay_on_earth() {
         assert!(coordinates(Some(45.0), None).is_err());
         assert!(coordinates(Some(95.0), Some(2.0)).is_err());
-        assert_eq!(coordinates(Some(45.76), Some(4.83)), Ok(Some((45.76, 4.83))));
+        assert_eq!(
+            coordinates(Some(45.76), Some(4.83)),
+            Ok(Some((45.76, 4.83)))
+        );
     }
 }
 

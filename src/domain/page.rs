@@ -45,7 +45,10 @@ pub fn encode_token<C: Serialize>(cursor: &C, fingerprint: &str) -> String {
 }
 
 /// `Ok(None)` for an empty token (first page).
-pub fn decode_token<C: DeserializeOwned>(token: &str, fingerprint: &str) -> Result<Option<C>, String> {
+pub fn decode_token<C: DeserializeOwned>(
+    token: &str,
+    fingerprint: &str,
+) -> Result<Option<C>, String> {
     if token.is_empty() {
         return Ok(None);
     }
@@ -74,7 +77,10 @@ mod tests {
     #[test]
     fn tokens_round_trip_and_are_bound_to_their_filters() {
         let t = encode_token(&(42i64, "abc".to_owned()), "f1");
-        assert_eq!(decode_token::<(i64, String)>(&t, "f1"), Ok(Some((42, "abc".into()))));
+        assert_eq!(
+            decode_token::<(i64, String)>(&t, "f1"),
+            Ok(Some((42, "abc".into())))
+        );
         assert!(decode_token::<(i64, String)>(&t, "f2").is_err());
         assert!(decode_token::<(i64, String)>("not a token!", "f1").is_err());
         assert_eq!(decode_token::<(i64, String)>("", "f1"), Ok(None));

@@ -81,7 +81,10 @@ impl Period {
     /// `[start, end)` in UTC epoch milliseconds: from local midnight on the 1st of this month
     /// to local midnight on the 1st of the next one.
     pub fn bounds_ms(self, tz: Tz) -> (i64, i64) {
-        (local_month_start_ms(self, tz), local_month_start_ms(self.next(), tz))
+        (
+            local_month_start_ms(self, tz),
+            local_month_start_ms(self.next(), tz),
+        )
     }
 }
 
@@ -148,7 +151,10 @@ mod tests {
 
     #[test]
     fn bounds_follow_daylight_saving_time() {
-        let (start, end) = "2026-10".parse::<Period>().map(|p| p.bounds_ms(chrono_tz::Europe::Paris)).unwrap_or_default();
+        let (start, end) = "2026-10"
+            .parse::<Period>()
+            .map(|p| p.bounds_ms(chrono_tz::Europe::Paris))
+            .unwrap_or_default();
         // October starts in summer time (UTC+2) and ends in winter time (UTC+1).
         assert_eq!(start, ms("2026-09-30T22:00:00Z"));
         assert_eq!(end, ms("2026-10-31T23:00:00Z"));
@@ -156,10 +162,15 @@ mod tests {
 
     #[test]
     fn parse_refuses_malformed_months() {
-        for bad in ["2026-13", "2026-1", "26-10", "2026/10", "", "2026-00", "1999-05", "abcd-ef"] {
+        for bad in [
+            "2026-13", "2026-1", "26-10", "2026/10", "", "2026-00", "1999-05", "abcd-ef",
+        ] {
             assert!(bad.parse::<Period>().is_err(), "{bad}");
         }
-        assert_eq!("2026-03".parse::<Period>().map(|p| p.to_string()), Ok("2026-03".into()));
+        assert_eq!(
+            "2026-03".parse::<Period>().map(|p| p.to_string()),
+            Ok("2026-03".into())
+        );
     }
 
     #[test]

@@ -41,7 +41,9 @@ fn re(pattern: &str) -> Regex {
 }
 
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)[a-z0-9](?:[a-z0-9._%+-]*[a-z0-9_])?\s?(?:@|\(at\)|\[at\]|\sarobase\s)\s?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\s?\.\s?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\s?\.\s?[a-z]{2,24}\b")
+    re(
+        r"(?i)[a-z0-9](?:[a-z0-9._%+-]*[a-z0-9_])?\s?(?:@|\(at\)|\[at\]|\sarobase\s)\s?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\s?\.\s?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\s?\.\s?[a-z]{2,24}\b",
+    )
 });
 /// An IBAN candidate: country, check digits, then 11–30 alphanumerics in groups. Trimmed to
 /// the longest prefix that passes mod 97.
@@ -50,29 +52,42 @@ static IBAN: LazyLock<Regex> =
 /// NIR: sex, year, month (or 20–99 for special cases), department (2A/2B for Corsica),
 /// commune, order, optional key.
 static NIR: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)[12][ .-]?\d{2}[ .-]?(?:0[1-9]|1[0-2]|[2-9]\d)[ .-]?(?:\d{2}|2[ab])[ .-]?\d{3}[ .-]?\d{3}(?:[ .-]?\d{2})?")
+    re(
+        r"(?i)[12][ .-]?\d{2}[ .-]?(?:0[1-9]|1[0-2]|[2-9]\d)[ .-]?(?:\d{2}|2[ab])[ .-]?\d{3}[ .-]?\d{3}(?:[ .-]?\d{2})?",
+    )
 });
 /// 13–19 digits, optionally grouped by spaces, dots or dashes.
 static CARD: LazyLock<Regex> = LazyLock::new(|| re(r"\d(?:[ .-]?\d){12,18}"));
 /// French numbers: 0X XX XX XX XX, +33 X…, 0033 X…, +33 (0)X…, with any usual separator.
-static PHONE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?[ .-]?|\b0)[1-9](?:[ .-]?\d{2}){4}")
-});
+static PHONE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?[ .-]?|\b0)[1-9](?:[ .-]?\d{2}){4}"));
 /// A street number, a street type and the words of its name (capitalised, or the small
 /// words that join them). Only this « number + street type » shape is considered reliable.
 static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\b\d{1,4}(?:\s?(?i:bis|ter|b|c))?,?\s+(?i:rue|avenue|av\.|bd|boulevard|place|chemin|allée|allee|impasse|quai|route|cours|square|passage|résidence|residence|lotissement|lieu-dit|chaussée|faubourg|rond-point|sentier|hameau|villa|cité|cite)\b(?:\s+(?:de|du|des|la|le|les|l'|l’|d'|d’|et|à|au|aux|[\p{Lu}][\p{L}’'.-]*)){0,7}\s+[\p{Lu}][\p{L}’'.-]*")
+    re(
+        r"\b\d{1,4}(?:\s?(?i:bis|ter|b|c))?,?\s+(?i:rue|avenue|av\.|bd|boulevard|place|chemin|allée|allee|impasse|quai|route|cours|square|passage|résidence|residence|lotissement|lieu-dit|chaussée|faubourg|rond-point|sentier|hameau|villa|cité|cite)\b(?:\s+(?:de|du|des|la|le|les|l'|l’|d'|d’|et|à|au|aux|[\p{Lu}][\p{L}’'.-]*)){0,7}\s+[\p{Lu}][\p{L}’'.-]*",
+    )
 });
 
 /// Detects and masks personal data in `input`.
 pub fn redact(input: &str) -> Redacted {
     let mut kinds = BTreeSet::new();
     let mut text = input.to_owned();
-    text = replace_checked(&text, &EMAIL, PersonalDataKind::Email, &mut kinds, |_| Some(0));
-    text = replace_checked(&text, &IBAN, PersonalDataKind::Iban, &mut kinds, iban_prefix_len);
+    text = replace_checked(&text, &EMAIL, PersonalDataKind::Email, &mut kinds, |_| {
+        Some(0)
+    });
+    text = replace_checked(
+        &text,
+        &IBAN,
+        PersonalDataKind::Iban,
+        &mut kinds,
+        iban_prefix_len,
+    );
     text = replace_checked(&text, &NIR, PersonalDataKind::Nir, &mut kinds, nir_len);
     text = replace_checked(&text, &CARD, PersonalDataKind::Card, &mut kinds, card_len);
-    text = replace_checked(&text, &PHONE, PersonalDataKind::Phone, &mut kinds, |_| Some(0));
+    text = replace_checked(&text, &PHONE, PersonalDataKind::Phone, &mut kinds, |_| {
+        Some(0)
+    });
     text = replace_checked(
         &text,
         &ADDRESS,
@@ -110,10 +125,12 @@ fn replace_checked(
         };
         let end = accepted.map(|len| m.start() + len);
         let glued_after = end.is_some_and(|end| {
-            text[end..]
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_digit() || (kind != PersonalDataKind::PostalAddress && kind != PersonalDataKind::Email && c.is_alphanumeric()))
+            text[end..].chars().next().is_some_and(|c| {
+                c.is_ascii_digit()
+                    || (kind != PersonalDataKind::PostalAddress
+                        && kind != PersonalDataKind::Email
+                        && c.is_alphanumeric())
+            })
         });
         match end {
             Some(end) if !glued_after => {
@@ -239,8 +256,16 @@ mod tests {
             "jean.dupont arobase example.fr",
         ] {
             let r = masked(input);
-            assert!(r.text.contains(marker(PersonalDataKind::Email)), "{input} → {}", r.text);
-            assert!(!r.text.contains("dupont") || !r.text.contains("example"), "{}", r.text);
+            assert!(
+                r.text.contains(marker(PersonalDataKind::Email)),
+                "{input} → {}",
+                r.text
+            );
+            assert!(
+                !r.text.contains("dupont") || !r.text.contains("example"),
+                "{}",
+                r.text
+            );
             assert_eq!(r.kinds.iter().next(), Some(&PersonalDataKind::Email));
         }
     }
@@ -259,7 +284,11 @@ mod tests {
             "01 44 55 66 77",
         ] {
             let r = masked(input);
-            assert!(r.kinds.contains(&PersonalDataKind::Phone), "{input} → {}", r.text);
+            assert!(
+                r.kinds.contains(&PersonalDataKind::Phone),
+                "{input} → {}",
+                r.text
+            );
             assert!(!r.text.contains("34"), "{input} → {}", r.text);
         }
     }
@@ -275,7 +304,11 @@ mod tests {
             "mon numéro 2 90 12 2A 123 456".to_owned(),
         ] {
             let r = masked(&input);
-            assert!(r.kinds.contains(&PersonalDataKind::Nir), "{input} → {}", r.text);
+            assert!(
+                r.kinds.contains(&PersonalDataKind::Nir),
+                "{input} → {}",
+                r.text
+            );
         }
     }
 
@@ -288,18 +321,34 @@ mod tests {
             "DE89 3704 0044 0532 0130 00",
         ] {
             let r = masked(input);
-            assert!(r.kinds.contains(&PersonalDataKind::Iban), "{input} → {}", r.text);
+            assert!(
+                r.kinds.contains(&PersonalDataKind::Iban),
+                "{input} → {}",
+                r.text
+            );
             assert!(!r.text.contains("3456"), "{input} → {}", r.text);
         }
         // The words after the IBAN survive.
-        assert!(masked("IBAN FR76 3000 6000 0112 3456 7890 189 merci").text.ends_with(" merci"));
+        assert!(
+            masked("IBAN FR76 3000 6000 0112 3456 7890 189 merci")
+                .text
+                .ends_with(" merci")
+        );
     }
 
     #[test]
     fn card_numbers_passing_luhn_are_masked() {
-        for input in ["carte 4970 1012 3456 7893", "carte 4556737586899855", "5555-5555-5555-4444"] {
+        for input in [
+            "carte 4970 1012 3456 7893",
+            "carte 4556737586899855",
+            "5555-5555-5555-4444",
+        ] {
             let r = masked(input);
-            assert!(r.kinds.contains(&PersonalDataKind::Card), "{input} → {}", r.text);
+            assert!(
+                r.kinds.contains(&PersonalDataKind::Card),
+                "{input} → {}",
+                r.text
+            );
         }
     }
 
@@ -311,7 +360,11 @@ mod tests {
             "45, boulevard Saint-Michel",
         ] {
             let r = masked(input);
-            assert!(r.kinds.contains(&PersonalDataKind::PostalAddress), "{input} → {}", r.text);
+            assert!(
+                r.kinds.contains(&PersonalDataKind::PostalAddress),
+                "{input} → {}",
+                r.text
+            );
         }
     }
 

@@ -92,7 +92,9 @@ pub fn text(value: &str, max_chars: usize, required: bool) -> Result<String, Str
     }
     let count = trimmed.chars().count();
     if count > max_chars {
-        return Err(format!("must be at most {max_chars} characters (got {count})"));
+        return Err(format!(
+            "must be at most {max_chars} characters (got {count})"
+        ));
     }
     if trimmed
         .chars()

@@ -11,9 +11,11 @@ use crate::domain::validation::Violation;
 /// The code, client-facing message and field violations of an error.
 pub fn describe(err: &Error) -> (Code, String, &[Violation]) {
     match err {
-        Error::InvalidArgument(violations) => {
-            (Code::InvalidArgument, err.to_string(), violations.as_slice())
-        }
+        Error::InvalidArgument(violations) => (
+            Code::InvalidArgument,
+            err.to_string(),
+            violations.as_slice(),
+        ),
         Error::Unauthenticated(_) => (Code::Unauthenticated, err.to_string(), &[]),
         Error::PermissionDenied(_) => (Code::PermissionDenied, err.to_string(), &[]),
         Error::NotFound(_) => (Code::NotFound, err.to_string(), &[]),

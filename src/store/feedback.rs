@@ -70,10 +70,10 @@ impl Store {
         capture: Capture<'_>,
     ) -> Result<(FeedbackView, bool), Error> {
         let hash = capture.feedback.payload_hash();
-        if let Some(request_id) = capture.request_id {
-            if let Some(existing) = self.replay(caller, request_id, &hash).await? {
-                return Ok((existing, true));
-            }
+        if let Some(request_id) = capture.request_id
+            && let Some(existing) = self.replay(caller, request_id, &hash).await?
+        {
+            return Ok((existing, true));
         }
         match self.insert_feedback(caller, &capture, &hash).await {
             Ok(model) => {
@@ -189,7 +189,9 @@ impl Store {
             }
             feedback::Entity::insert_many(rows_chunk).exec(&txn).await?;
             for tags in tags_chunk.chunks(CHUNK * 4) {
-                feedback_tag::Entity::insert_many(tags.to_vec()).exec(&txn).await?;
+                feedback_tag::Entity::insert_many(tags.to_vec())
+                    .exec(&txn)
+                    .await?;
             }
         }
         txn.commit().await?;
@@ -202,7 +204,10 @@ impl Store {
         if let Some(root) = scope {
             query = query.filter(feedback::Column::LocationId.in_subquery(subtree_ids(root)));
         }
-        let model = query.one(&self.db).await?.ok_or_else(|| Error::not_found("feedback"))?;
+        let model = query
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| Error::not_found("feedback"))?;
         feedback_views(&self.db, vec![model])
             .await?
             .pop()

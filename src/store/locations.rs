@@ -162,9 +162,7 @@ impl Store {
             return match self.create_location(caller, spec).await {
                 Ok(view) => Ok((view, Upserted::Created)),
                 // Lost a race with a concurrent import of the same code: update instead.
-                Err(Error::AlreadyExists(_)) => {
-                    Box::pin(self.upsert_location(caller, spec)).await
-                }
+                Err(Error::AlreadyExists(_)) => Box::pin(self.upsert_location(caller, spec)).await,
                 Err(e) => Err(e),
             };
         };
@@ -330,12 +328,12 @@ async fn move_subtree(
     new_parent: Option<Uuid>,
 ) -> Result<(), Error> {
     let backend = db.get_database_backend();
-    if let Some(parent) = new_parent {
-        if in_scope(db, Some(id), parent).await? {
-            return Err(Error::FailedPrecondition(
-                "a location cannot be moved under itself or one of its descendants".into(),
-            ));
-        }
+    if let Some(parent) = new_parent
+        && in_scope(db, Some(id), parent).await?
+    {
+        return Err(Error::FailedPrecondition(
+            "a location cannot be moved under itself or one of its descendants".into(),
+        ));
     }
     // Detach: forget every link from an ancestor outside the subtree to a node inside it.
     db.execute_raw(sql(

@@ -104,7 +104,10 @@ pub fn now_ms() -> i64 {
 /// Whether a database error is the violation of a unique constraint (raised by the write
 /// that lost a race, which then becomes a client error rather than an internal one).
 pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
-    matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
 }
 
 #[cfg(test)]

@@ -1,1 +1,334 @@
+//! Test harness: `spawn_app()` starts a real boucle-server on 127.0.0.1:0 over its own,
+//! freshly migrated database, and hands out generated clients that carry an API key.
+//!
+//! Database: a SQLite file in a temporary folder by default; with `TEST_DATABASE_URL`
+//! (e.g. `postgres://postgres@127.0.0.1:5432/postgres`) a fresh PostgreSQL database per
+//! test, dropped when the test ends. Schemas are always built by running the migrations.
 
+use std::time::Duration;
+
+use boucle::domain::Role;
+use boucle::pb;
+use boucle::store::locations::LocationKey;
+use boucle::store::{DatabaseSettings, Store};
+use boucle_server::{Application, ServeArgs};
+use sea_orm::{ConnectionTrait, Database};
+use secrecy::ExposeSecret;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::metadata::{AsciiMetadataValue, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+
+pub use boucle::pb::action_service_client::ActionServiceClient;
+pub use boucle::pb::admin_service_client::AdminServiceClient;
+pub use boucle::pb::feedback_service_client::FeedbackServiceClient;
+pub use boucle::pb::indicator_service_client::IndicatorServiceClient;
+pub use boucle::pb::location_service_client::LocationServiceClient;
+pub use boucle::pb::results_service_client::ResultsServiceClient;
+
+/// Adds `authorization: Bearer <key>` to every call (or nothing for anonymous calls).
+#[derive(Clone)]
+pub struct Bearer(Option<AsciiMetadataValue>);
+
+impl Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+pub type Authed = InterceptedService<Channel, Bearer>;
+
+/// Where a test's data lives.
+enum TestDatabase {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres { admin_url, name } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs inside the test's runtime: use a thread with its own.
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async move {
+                    if let Ok(db) = Database::connect(&admin_url).await {
+                        let _ = db
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .await;
+                        let _ = db.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// A fresh, empty database (not migrated) and its URL.
+async fn fresh_database() -> anyhow::Result<(TestDatabase, String)> {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("boucle_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(&admin_url).await?;
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await?;
+            admin.close().await?;
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(base, _)| base.to_owned())
+                .ok_or_else(|| anyhow::anyhow!("TEST_DATABASE_URL must end with /<database>"))?;
+            Ok((
+                TestDatabase::Postgres {
+                    admin_url,
+                    name: name.clone(),
+                },
+                format!("{base}/{name}"),
+            ))
+        }
+        _ => {
+            let dir = tempfile::tempdir()?;
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("boucle.db").display()
+            );
+            Ok((TestDatabase::Sqlite(dir), url))
+        }
+    }
+}
+
+/// Whether the suite runs on PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
+}
+
+/// A database migrated with the real migrations, for store-level tests.
+pub struct TestStore {
+    pub store: Store,
+    pub url: String,
+    _database: TestDatabase,
+}
+
+pub async fn test_store() -> TestStore {
+    let (database, url) = fresh_database().await.expect("test database");
+    let store = Store::connect(&DatabaseSettings::new(url.clone()))
+        .await
+        .expect("connect");
+    store.migrate().await.expect("migrate");
+    TestStore {
+        store,
+        url,
+        _database: database,
+    }
+}
+
+pub struct TestApp {
+    pub addr: String,
+    pub store: Store,
+    /// An unscoped ADMIN key.
+    pub admin_key: String,
+    channel: Channel,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+    _database: TestDatabase,
+}
+
+pub fn test_args() -> ServeArgs {
+    ServeArgs {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        ..ServeArgs::default()
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(test_args()).await
+}
+
+pub async fn spawn_app_with(args: ServeArgs) -> TestApp {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_test_writer()
+        .try_init();
+    let (database, url) = fresh_database().await.expect("test database");
+    let app = Application::build(&DatabaseSettings::new(url), args)
+        .await
+        .expect("build app");
+    let addr = format!("http://{}", app.local_addr().expect("local addr"));
+    let store = app.store().clone();
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = rx.await;
+    }));
+    let channel = Endpoint::from_shared(addr.clone())
+        .expect("endpoint")
+        .connect_timeout(Duration::from_secs(5))
+        .connect()
+        .await
+        .expect("connect to test server");
+    let (_, secret) = store
+        .create_api_key(None, "test admin", Role::Admin, None)
+        .await
+        .expect("admin key");
+    TestApp {
+        addr,
+        store,
+        admin_key: secret.secret.expose_secret().to_owned(),
+        channel,
+        shutdown: Some(tx),
+        server: Some(server),
+        _database: database,
+    }
+}
+
+impl TestApp {
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
+
+    fn bearer(key: Option<&str>) -> Bearer {
+        Bearer(key.map(|k| MetadataValue::try_from(format!("Bearer {k}")).expect("ascii key")))
+    }
+
+    pub fn locations(&self, key: Option<&str>) -> LocationServiceClient<Authed> {
+        LocationServiceClient::with_interceptor(self.channel(), Self::bearer(key))
+    }
+
+    pub fn feedback(&self, key: Option<&str>) -> FeedbackServiceClient<Authed> {
+        FeedbackServiceClient::with_interceptor(self.channel(), Self::bearer(key))
+    }
+
+    pub fn actions(&self, key: Option<&str>) -> ActionServiceClient<Authed> {
+        ActionServiceClient::with_interceptor(self.channel(), Self::bearer(key))
+    }
+
+    pub fn indicators(&self, key: Option<&str>) -> IndicatorServiceClient<Authed> {
+        IndicatorServiceClient::with_interceptor(self.channel(), Self::bearer(key))
+    }
+
+    pub fn results(&self) -> ResultsServiceClient<Authed> {
+        ResultsServiceClient::with_interceptor(self.channel(), Self::bearer(None))
+    }
+
+    pub fn admin(&self, key: Option<&str>) -> AdminServiceClient<Authed> {
+        AdminServiceClient::with_interceptor(self.channel(), Self::bearer(key))
+    }
+
+    /// A new key of `role`, scoped to the location of `scope_code` (or unscoped).
+    pub async fn key(&self, role: Role, scope_code: Option<&str>) -> String {
+        let scope = match scope_code {
+            Some(code) => Some(
+                self.store
+                    .find_location(None, &LocationKey::Code(code.to_owned()))
+                    .await
+                    .expect("scope location")
+                    .model
+                    .id,
+            ),
+            None => None,
+        };
+        let (_, secret) = self
+            .store
+            .create_api_key(None, &format!("test {role}"), role, scope)
+            .await
+            .expect("key");
+        secret.secret.expose_secret().to_owned()
+    }
+
+    /// Creates a location through the API (as the admin) and returns it.
+    pub async fn location(&self, code: &str, parent_code: Option<&str>) -> pb::Location {
+        self.locations(Some(&self.admin_key))
+            .create_location(pb::CreateLocationRequest {
+                location: Some(pb::Location {
+                    code: code.into(),
+                    name: format!("Site {code}"),
+                    typology: "Caisse d'allocations familiales".into(),
+                    parent_code: parent_code.unwrap_or_default().into(),
+                    postal_code: "69003".into(),
+                    city: "Lyon".into(),
+                    ..Default::default()
+                }),
+                inactive: false,
+            })
+            .await
+            .expect("create location")
+            .into_inner()
+            .location
+            .expect("location")
+    }
+
+    /// Two networks with a regional and two local sites each:
+    /// NET-A → A-REG → {A-1, A-2}; NET-B → B-REG → {B-1, B-2}.
+    pub async fn two_networks(&self) {
+        for net in ["A", "B"] {
+            self.location(&format!("NET-{net}"), None).await;
+            self.location(&format!("{net}-REG"), Some(&format!("NET-{net}")))
+                .await;
+            self.location(&format!("{net}-1"), Some(&format!("{net}-REG")))
+                .await;
+            self.location(&format!("{net}-2"), Some(&format!("{net}-REG")))
+                .await;
+        }
+    }
+
+    /// Stops the server the way SIGTERM does, and waits for it to drain.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await??;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+/// A minimal valid experience for `location_code`.
+pub fn feedback_for(location_code: &str) -> pb::Feedback {
+    pb::Feedback {
+        location_code: location_code.into(),
+        channel: pb::Channel::InPerson as i32,
+        satisfaction: pb::Satisfaction::Positive as i32,
+        story: "Accueil rapide et agréable.".into(),
+        ..Default::default()
+    }
+}
+
+/// The field paths of the BadRequest violations carried by a status.
+pub fn violations(status: &tonic::Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    status
+        .get_details_bad_request()
+        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+        .unwrap_or_default()
+}

@@ -1,8 +1,8 @@
-use boucle::domain::validation::text;
 use boucle::domain::Permission;
+use boucle::domain::validation::text;
+use boucle::pb;
 use boucle::pb::admin_service_server::AdminService;
 use boucle::pb::convert::{self, api_key_to_pb, optional_id};
-use boucle::pb;
 use secrecy::ExposeSecret;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -19,7 +19,11 @@ impl AdminService for AdminApi {
         &self,
         request: Request<pb::CreateApiKeyRequest>,
     ) -> Result<Response<pb::CreateApiKeyResponse>, Status> {
-        let caller = self.state.auth.authorize(&request, Permission::ManageKeys).await?;
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::ManageKeys)
+            .await?;
         let pb::ApiKey {
             id: _,
             name,
@@ -35,7 +39,8 @@ impl AdminService for AdminApi {
         let role = v.check("role", convert::role(role));
         let scope = v.check(
             "scope_location_id",
-            optional_id("scope_location_id", &scope_location_id).map_err(|_| "must be a UUID".to_owned()),
+            optional_id("scope_location_id", &scope_location_id)
+                .map_err(|_| "must be a UUID".to_owned()),
         );
         let (name, role, scope) = v.finish(|| Some((name?, role?, scope?)))?;
         let (view, secret) = self
@@ -54,7 +59,11 @@ impl AdminService for AdminApi {
         &self,
         request: Request<pb::ListApiKeysRequest>,
     ) -> Result<Response<pb::ListApiKeysResponse>, Status> {
-        let caller = self.state.auth.authorize(&request, Permission::ManageKeys).await?;
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::ManageKeys)
+            .await?;
         let pb::ListApiKeysRequest {
             page_size,
             page_token,
@@ -77,7 +86,11 @@ impl AdminService for AdminApi {
         &self,
         request: Request<pb::RevokeApiKeyRequest>,
     ) -> Result<Response<pb::RevokeApiKeyResponse>, Status> {
-        let caller = self.state.auth.authorize(&request, Permission::ManageKeys).await?;
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::ManageKeys)
+            .await?;
         let id = convert::id("id", &request.into_inner().id)?;
         let view = self.state.store.revoke_api_key(&caller, id).await?;
         self.state.auth.evict(id);
@@ -87,4 +100,3 @@ impl AdminService for AdminApi {
         }))
     }
 }
-

@@ -1,10 +1,10 @@
+use boucle::Error;
 use boucle::domain::feedback::request_id as parse_request_id;
 use boucle::domain::{Caller, Period, Permission};
 use boucle::pb::convert::{self, SubmitTime, feedback_to_pb, new_feedback, optional_id};
 use boucle::pb::feedback_service_server::FeedbackService;
 use boucle::pb::{self, import_feedback_outcome};
 use boucle::store::feedback::{FeedbackCursor, FeedbackFilter, FeedbackView};
-use boucle::Error;
 use tonic::{Request, Response, Status, Streaming};
 use uuid::Uuid;
 
@@ -23,7 +23,12 @@ impl FeedbackApi {
         request_id: &str,
         submit_time: SubmitTime,
     ) -> Result<(FeedbackView, bool), Error> {
-        let parsed = new_feedback(required(feedback, "feedback")?, "feedback", self.state.today(), submit_time);
+        let parsed = new_feedback(
+            required(feedback, "feedback")?,
+            "feedback",
+            self.state.today(),
+            submit_time,
+        );
         let request_id = parse_request_id(request_id).map_err(|d| Error::invalid("request_id", d));
         // Report the violations of both the message and the request_id at once.
         let (feedback, request_id) = match (parsed, request_id) {
@@ -51,7 +56,11 @@ impl FeedbackService for FeedbackApi {
         &self,
         request: Request<pb::SubmitFeedbackRequest>,
     ) -> Result<Response<pb::SubmitFeedbackResponse>, Status> {
-        let caller = self.state.auth.authorize(&request, Permission::SubmitFeedback).await?;
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::SubmitFeedback)
+            .await?;
         self.state.limiter.check(caller.key_id)?;
         let pb::SubmitFeedbackRequest {
             feedback,
@@ -71,7 +80,11 @@ impl FeedbackService for FeedbackApi {
         &self,
         request: Request<Streaming<pb::ImportFeedbackRequest>>,
     ) -> Result<Response<pb::ImportFeedbackResponse>, Status> {
-        let caller = self.state.auth.authorize(&request, Permission::SubmitFeedback).await?;
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::SubmitFeedback)
+            .await?;
         let mut stream = request.into_inner();
         let mut answer = pb::ImportFeedbackResponse::default();
         let mut index: u32 = 0;
@@ -87,8 +100,13 @@ impl FeedbackService for FeedbackApi {
                 )))
             } else {
                 let now_ms = boucle::store::now_ms();
-                self.capture(&caller, feedback, &request_id, SubmitTime::Imported { now_ms })
-                    .await
+                self.capture(
+                    &caller,
+                    feedback,
+                    &request_id,
+                    SubmitTime::Imported { now_ms },
+                )
+                .await
             };
             use import_feedback_outcome::Result as R;
             let outcome = match result {
@@ -108,7 +126,8 @@ impl FeedbackService for FeedbackApi {
                 }
                 Err(e) => {
                     answer.failed += 1;
-                    let (error_code, error_message, violations) = boucle::pb::status::item_error(&e);
+                    let (error_code, error_message, violations) =
+                        boucle::pb::status::item_error(&e);
                     pb::ImportFeedbackOutcome {
                         index,
                         request_id,
@@ -123,7 +142,12 @@ impl FeedbackService for FeedbackApi {
             answer.outcomes.push(outcome);
             index = index.saturating_add(1);
         }
-        tracing::info!(created = answer.created, replayed = answer.replayed, failed = answer.failed, "feedback imported");
+        tracing::info!(
+            created = answer.created,
+            replayed = answer.replayed,
+            failed = answer.failed,
+            "feedback imported"
+        );
         Ok(Response::new(answer))
     }
 
@@ -131,7 +155,11 @@ impl FeedbackService for FeedbackApi {
         &self,
         request: Request<pb::GetFeedbackRequest>,
     ) -> Result<Response<pb::GetFeedbackResponse>, Status> {
-        let caller = self.state.auth.authorize(&request, Permission::ReadFeedback).await?;
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::ReadFeedback)
+            .await?;
         let id = convert::id("id", &request.into_inner().id)?;
         let view = self.state.store.get_feedback(caller.scope, id).await?;
         Ok(Response::new(pb::GetFeedbackResponse {
@@ -143,7 +171,11 @@ impl FeedbackService for FeedbackApi {
         &self,
         request: Request<pb::ListFeedbackRequest>,
     ) -> Result<Response<pb::ListFeedbackResponse>, Status> {
-        let caller = self.state.auth.authorize(&request, Permission::ReadFeedback).await?;
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::ReadFeedback)
+            .await?;
         let pb::ListFeedbackRequest {
             page_size,
             page_token,
@@ -158,10 +190,10 @@ impl FeedbackService for FeedbackApi {
         } = request.into_inner();
         let bad = |field: &'static str| move |d: String| Error::invalid(field, d);
         let location = optional_id("location_id", &location_id)?;
-        if let Some(root) = location {
-            if !self.state.store.in_scope(caller.scope, root).await? {
-                return Err(Error::not_found("location").into());
-            }
+        if let Some(root) = location
+            && !self.state.store.in_scope(caller.scope, root).await?
+        {
+            return Err(Error::not_found("location").into());
         }
         let submitted = if period.is_empty() {
             None
@@ -174,7 +206,8 @@ impl FeedbackService for FeedbackApi {
             submitted,
             status: convert::filter(status, convert::moderation_status).map_err(bad("status"))?,
             channel: convert::filter(channel, convert::channel).map_err(bad("channel"))?,
-            satisfaction: convert::filter(satisfaction, convert::satisfaction).map_err(bad("satisfaction"))?,
+            satisfaction: convert::filter(satisfaction, convert::satisfaction)
+                .map_err(bad("satisfaction"))?,
             tag: convert::filter(tag, convert::tag).map_err(bad("tag"))?,
             label: if label.is_empty() {
                 None
@@ -189,7 +222,9 @@ impl FeedbackService for FeedbackApi {
             .store
             .list_feedback(caller.scope, &filter, page.fetch_limit(), page.after)
             .await?;
-        let next_page_token = page.finish(&mut rows, |v| -> FeedbackCursor { (v.model.submitted_at, v.model.id) });
+        let next_page_token = page.finish(&mut rows, |v| -> FeedbackCursor {
+            (v.model.submitted_at, v.model.id)
+        });
         Ok(Response::new(pb::ListFeedbackResponse {
             feedback: rows.iter().map(feedback_to_pb).collect(),
             next_page_token,
@@ -200,7 +235,10 @@ impl FeedbackService for FeedbackApi {
         &self,
         request: Request<pb::ModerateFeedbackRequest>,
     ) -> Result<Response<pb::ModerateFeedbackResponse>, Status> {
-        self.state.auth.authorize(&request, Permission::Moderate).await?;
+        self.state
+            .auth
+            .authorize(&request, Permission::Moderate)
+            .await?;
         Err(unimplemented("ModerateFeedback"))
     }
 
@@ -208,7 +246,10 @@ impl FeedbackService for FeedbackApi {
         &self,
         request: Request<pb::ReassignFeedbackRequest>,
     ) -> Result<Response<pb::ReassignFeedbackResponse>, Status> {
-        self.state.auth.authorize(&request, Permission::WorkOnFeedback).await?;
+        self.state
+            .auth
+            .authorize(&request, Permission::WorkOnFeedback)
+            .await?;
         Err(unimplemented("ReassignFeedback"))
     }
 
@@ -216,7 +257,10 @@ impl FeedbackService for FeedbackApi {
         &self,
         request: Request<pb::AddCommentRequest>,
     ) -> Result<Response<pb::AddCommentResponse>, Status> {
-        self.state.auth.authorize(&request, Permission::WorkOnFeedback).await?;
+        self.state
+            .auth
+            .authorize(&request, Permission::WorkOnFeedback)
+            .await?;
         Err(unimplemented("AddComment"))
     }
 
@@ -224,7 +268,10 @@ impl FeedbackService for FeedbackApi {
         &self,
         request: Request<pb::ListCommentsRequest>,
     ) -> Result<Response<pb::ListCommentsResponse>, Status> {
-        self.state.auth.authorize(&request, Permission::WorkOnFeedback).await?;
+        self.state
+            .auth
+            .authorize(&request, Permission::WorkOnFeedback)
+            .await?;
         Err(unimplemented("ListComments"))
     }
 
@@ -232,7 +279,10 @@ impl FeedbackService for FeedbackApi {
         &self,
         request: Request<pb::DraftResponseRequest>,
     ) -> Result<Response<pb::DraftResponseResponse>, Status> {
-        self.state.auth.authorize(&request, Permission::WorkOnFeedback).await?;
+        self.state
+            .auth
+            .authorize(&request, Permission::WorkOnFeedback)
+            .await?;
         Err(unimplemented("DraftResponse"))
     }
 
@@ -240,7 +290,10 @@ impl FeedbackService for FeedbackApi {
         &self,
         request: Request<pb::PublishResponseRequest>,
     ) -> Result<Response<pb::PublishResponseResponse>, Status> {
-        self.state.auth.authorize(&request, Permission::PublishResponse).await?;
+        self.state
+            .auth
+            .authorize(&request, Permission::PublishResponse)
+            .await?;
         Err(unimplemented("PublishResponse"))
     }
 
@@ -248,7 +301,10 @@ impl FeedbackService for FeedbackApi {
         &self,
         request: Request<pb::EraseContactRequest>,
     ) -> Result<Response<pb::EraseContactResponse>, Status> {
-        self.state.auth.authorize(&request, Permission::EraseContact).await?;
+        self.state
+            .auth
+            .authorize(&request, Permission::EraseContact)
+            .await?;
         Err(unimplemented("EraseContact"))
     }
 }

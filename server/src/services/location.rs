@@ -1,9 +1,9 @@
+use boucle::Error;
 use boucle::domain::Permission;
 use boucle::pb::convert::{location_patch, location_spec, location_to_pb, optional_id};
 use boucle::pb::location_service_server::LocationService;
 use boucle::pb::{self, get_location_request, import_location_outcome};
 use boucle::store::locations::{LocationFilter, LocationKey, Upserted};
-use boucle::Error;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::{Page, State, required};
@@ -18,7 +18,11 @@ impl LocationService for LocationApi {
         &self,
         request: Request<pb::CreateLocationRequest>,
     ) -> Result<Response<pb::CreateLocationResponse>, Status> {
-        let caller = self.state.auth.authorize(&request, Permission::ManageLocations).await?;
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::ManageLocations)
+            .await?;
         let pb::CreateLocationRequest { location, inactive } = request.into_inner();
         let spec = location_spec(required(location, "location")?, !inactive, "location")?;
         let view = self.state.store.create_location(&caller, &spec).await?;
@@ -32,7 +36,11 @@ impl LocationService for LocationApi {
         &self,
         request: Request<pb::GetLocationRequest>,
     ) -> Result<Response<pb::GetLocationResponse>, Status> {
-        let caller = self.state.auth.authorize(&request, Permission::ReadLocations).await?;
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::ReadLocations)
+            .await?;
         let key = match request.into_inner().key {
             Some(get_location_request::Key::Id(id)) => {
                 LocationKey::Id(boucle::pb::convert::id("id", &id)?)
@@ -50,7 +58,11 @@ impl LocationService for LocationApi {
         &self,
         request: Request<pb::ListLocationsRequest>,
     ) -> Result<Response<pb::ListLocationsResponse>, Status> {
-        let caller = self.state.auth.authorize(&request, Permission::ReadLocations).await?;
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::ReadLocations)
+            .await?;
         let pb::ListLocationsRequest {
             page_size,
             page_token,
@@ -74,7 +86,12 @@ impl LocationService for LocationApi {
         let mut rows = self
             .state
             .store
-            .list_locations(caller.scope, &filter, page.fetch_limit(), page.after.as_deref())
+            .list_locations(
+                caller.scope,
+                &filter,
+                page.fetch_limit(),
+                page.after.as_deref(),
+            )
             .await?;
         let next_page_token = page.finish(&mut rows, |v| v.model.code.clone());
         Ok(Response::new(pb::ListLocationsResponse {
@@ -87,14 +104,22 @@ impl LocationService for LocationApi {
         &self,
         request: Request<pb::UpdateLocationRequest>,
     ) -> Result<Response<pb::UpdateLocationResponse>, Status> {
-        let caller = self.state.auth.authorize(&request, Permission::ManageLocations).await?;
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::ManageLocations)
+            .await?;
         let pb::UpdateLocationRequest {
             location,
             update_mask,
         } = request.into_inner();
         let paths = update_mask.map(|m| m.paths).unwrap_or_default();
         let (key, patch) = location_patch(required(location, "location")?, &paths)?;
-        let view = self.state.store.update_location(&caller, &key, &patch).await?;
+        let view = self
+            .state
+            .store
+            .update_location(&caller, &key, &patch)
+            .await?;
         Ok(Response::new(pb::UpdateLocationResponse {
             location: Some(location_to_pb(&view)),
         }))
@@ -104,12 +129,20 @@ impl LocationService for LocationApi {
         &self,
         request: Request<Streaming<pb::ImportLocationsRequest>>,
     ) -> Result<Response<pb::ImportLocationsResponse>, Status> {
-        let caller = self.state.auth.authorize(&request, Permission::ManageLocations).await?;
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::ManageLocations)
+            .await?;
         let mut stream = request.into_inner();
         let mut answer = pb::ImportLocationsResponse::default();
         let mut index: u32 = 0;
         while let Some(item) = stream.message().await? {
-            let code = item.location.as_ref().map(|l| l.code.clone()).unwrap_or_default();
+            let code = item
+                .location
+                .as_ref()
+                .map(|l| l.code.clone())
+                .unwrap_or_default();
             let result = if index as usize >= self.state.max_import_items {
                 Err(Error::ResourceExhausted(format!(
                     "at most {} items per import call",
@@ -150,7 +183,8 @@ impl LocationService for LocationApi {
                 }
                 Err(e) => {
                     answer.failed += 1;
-                    let (error_code, error_message, violations) = boucle::pb::status::item_error(&e);
+                    let (error_code, error_message, violations) =
+                        boucle::pb::status::item_error(&e);
                     pb::ImportLocationOutcome {
                         index,
                         code,
@@ -165,7 +199,12 @@ impl LocationService for LocationApi {
             answer.outcomes.push(outcome);
             index = index.saturating_add(1);
         }
-        tracing::info!(created = answer.created, updated = answer.updated, failed = answer.failed, "locations imported");
+        tracing::info!(
+            created = answer.created,
+            updated = answer.updated,
+            failed = answer.failed,
+            "locations imported"
+        );
         Ok(Response::new(answer))
     }
 }

@@ -10,9 +10,9 @@ pub mod results;
 
 use std::sync::Arc;
 
+use boucle::Error;
 use boucle::domain::page;
 use boucle::store::Store;
-use boucle::Error;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -35,7 +35,9 @@ pub type State = Arc<AppState>;
 impl AppState {
     /// Today's date in the reporting time zone.
     pub fn today(&self) -> NaiveDate {
-        chrono::Utc::now().with_timezone(&self.timezone).date_naive()
+        chrono::Utc::now()
+            .with_timezone(&self.timezone)
+            .date_naive()
     }
 }
 
@@ -49,10 +51,15 @@ pub struct Page<C> {
 impl<C: Serialize + DeserializeOwned> Page<C> {
     /// Parses `page_size` and `page_token`; `filters` describes everything else in the
     /// request, so that a token cannot be replayed on another query.
-    pub fn parse(page_size: i32, page_token: &str, filters: &impl std::fmt::Debug) -> Result<Self, Error> {
+    pub fn parse(
+        page_size: i32,
+        page_token: &str,
+        filters: &impl std::fmt::Debug,
+    ) -> Result<Self, Error> {
         let size = page::page_size(page_size).map_err(|d| Error::invalid("page_size", d))?;
         let fingerprint = page::fingerprint(&format!("{filters:?}"));
-        let after = page::decode_token(page_token, &fingerprint).map_err(|d| Error::invalid("page_token", d))?;
+        let after = page::decode_token(page_token, &fingerprint)
+            .map_err(|d| Error::invalid("page_token", d))?;
         Ok(Self {
             size,
             after,

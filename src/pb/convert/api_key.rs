@@ -11,7 +11,10 @@ pub fn api_key_to_pb(view: &KeyView) -> pb::ApiKey {
         id: m.id.to_string(),
         name: m.name.clone(),
         role: Role::from_code(&m.role).map_or(pb::Role::Unspecified, role_to_pb) as i32,
-        scope_location_id: m.scope_location_id.map(|s| s.to_string()).unwrap_or_default(),
+        scope_location_id: m
+            .scope_location_id
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
         scope_location_code: view.scope_code.clone().unwrap_or_default(),
         prefix: m.prefix.clone(),
         create_time: Some(timestamp(m.created_at)),

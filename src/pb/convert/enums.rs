@@ -207,6 +207,13 @@ pub fn response_status_to_pb(value: ResponseStatus) -> pb::ResponseStatus {
 }
 
 /// An optional enum filter: UNSPECIFIED means « no filter ».
-pub fn filter<T>(value: i32, parse: impl Fn(i32) -> Result<T, String>) -> Result<Option<T>, String> {
-    if value == 0 { Ok(None) } else { parse(value).map(Some) }
+pub fn filter<T>(
+    value: i32,
+    parse: impl Fn(i32) -> Result<T, String>,
+) -> Result<Option<T>, String> {
+    if value == 0 {
+        Ok(None)
+    } else {
+        parse(value).map(Some)
+    }
 }

@@ -3,11 +3,11 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 
 use crate::Error;
+use crate::domain::codes::ResponseStatus;
 use crate::domain::feedback::{self as rules, LocationRef, NewFeedback};
 use crate::domain::location as location_rules;
 use crate::domain::validation::{Violations, text, uuid};
 use crate::domain::{ModerationStatus, PersonalDataKind, RejectReason, Tag};
-use crate::domain::codes::ResponseStatus;
 use crate::pb;
 use crate::store::entities::response;
 use crate::store::feedback::FeedbackView;
@@ -68,8 +68,13 @@ pub fn new_feedback(
         contact_erased: _,
     } = feedback;
     let mut v = Violations::under(prefix);
-    let location = match (location_id.trim().is_empty(), location_code.trim().is_empty()) {
-        (false, _) => v.check("location_id", uuid(&location_id)).map(LocationRef::Id),
+    let location = match (
+        location_id.trim().is_empty(),
+        location_code.trim().is_empty(),
+    ) {
+        (false, _) => v
+            .check("location_id", uuid(&location_id))
+            .map(LocationRef::Id),
         (true, false) => v
             .check("location_code", location_rules::code(&location_code))
             .map(LocationRef::Code),
@@ -101,7 +106,10 @@ pub fn new_feedback(
     }
     let mut label_set = BTreeSet::new();
     if labels.len() > rules::LABELS_MAX {
-        v.add("labels", format!("must hold at most {} labels", rules::LABELS_MAX));
+        v.add(
+            "labels",
+            format!("must hold at most {} labels", rules::LABELS_MAX),
+        );
     }
     for (i, l) in labels.iter().enumerate() {
         if let Some(l) = v.check(&format!("labels[{i}]"), rules::label(l)) {
@@ -206,7 +214,8 @@ pub fn feedback_to_pb(view: &FeedbackView) -> pb::Feedback {
             as i32,
         reject_reason: code(m.reject_reason.as_deref())
             .and_then(|r| RejectReason::from_code(&r))
-            .map_or(pb::RejectReason::Unspecified, reject_reason_to_pb) as i32,
+            .map_or(pb::RejectReason::Unspecified, reject_reason_to_pb)
+            as i32,
         redacted_title: m.redacted_title.clone(),
         redacted_story: m.redacted_story.clone(),
         redacted_proposal: m.redacted_proposal.clone(),

@@ -19,7 +19,11 @@ fn parent_ref(v: &mut Violations, parent_id: &str, parent_code: &str) -> Option<
 }
 
 /// A location to create or upsert. `prefix` is the request path of the message.
-pub fn location_spec(location: pb::Location, active: bool, prefix: &str) -> Result<LocationSpec, Error> {
+pub fn location_spec(
+    location: pb::Location,
+    active: bool,
+    prefix: &str,
+) -> Result<LocationSpec, Error> {
     let pb::Location {
         id: _,
         code,
@@ -70,7 +74,10 @@ pub fn location_spec(location: pb::Location, active: bool, prefix: &str) -> Resu
 }
 
 /// The location named by an update and the patch of the fields in `paths`.
-pub fn location_patch(location: pb::Location, paths: &[String]) -> Result<(LocationKey, LocationPatch), Error> {
+pub fn location_patch(
+    location: pb::Location,
+    paths: &[String],
+) -> Result<(LocationKey, LocationPatch), Error> {
     let pb::Location {
         id,
         code,
@@ -93,7 +100,8 @@ pub fn location_patch(location: pb::Location, paths: &[String]) -> Result<(Locat
     } = location;
     let mut v = Violations::under("location");
     let key = if !id.trim().is_empty() {
-        v.check("id", crate::domain::validation::uuid(&id)).map(LocationKey::Id)
+        v.check("id", crate::domain::validation::uuid(&id))
+            .map(LocationKey::Id)
     } else if !code.trim().is_empty() {
         v.check("code", rules::code(&code)).map(LocationKey::Code)
     } else {
@@ -103,7 +111,9 @@ pub fn location_patch(location: pb::Location, paths: &[String]) -> Result<(Locat
     if paths.is_empty() {
         let mut m = Violations::default();
         m.add("update_mask", "must name at least one field");
-        return Err(m.into_error().unwrap_or_else(|| Error::invalid("update_mask", "is empty")));
+        return Err(m
+            .into_error()
+            .unwrap_or_else(|| Error::invalid("update_mask", "is empty")));
     }
     let mut patch = LocationPatch::default();
     let mut mask = Violations::default();
@@ -111,8 +121,12 @@ pub fn location_patch(location: pb::Location, paths: &[String]) -> Result<(Locat
         match path.as_str() {
             "name" => patch.name = v.check("name", text(&name, rules::NAME_MAX, true)),
             "typology" => patch.typology = v.check("typology", text(&typology, 200, false)),
-            "parent_id" | "parent_code" => patch.parent = parent_ref(&mut v, &parent_id, &parent_code),
-            "postal_code" => patch.postal_code = v.check("postal_code", rules::postal_code(&postal_code)),
+            "parent_id" | "parent_code" => {
+                patch.parent = parent_ref(&mut v, &parent_id, &parent_code)
+            }
+            "postal_code" => {
+                patch.postal_code = v.check("postal_code", rules::postal_code(&postal_code))
+            }
             "city" => patch.city = v.check("city", text(&city, 200, false)),
             "latitude" | "longitude" => {
                 patch.coordinates = v.check("latitude", rules::coordinates(latitude, longitude))
