@@ -165,3 +165,39 @@ async fn graceful_shutdown_stops_the_server_cleanly() {
         .await;
     assert!(again.is_err(), "the port should be closed after shutdown");
 }
+
+#[tokio::test]
+async fn a_call_in_flight_when_shutdown_begins_completes() {
+    use boucle::domain::Role;
+    use boucle::pb;
+
+    let mut app = spawn_app().await;
+    app.two_networks().await;
+    let collector = app.key(Role::Collector, None).await;
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let mut client = app.feedback(Some(&collector));
+    let call = tokio::spawn(async move {
+        client
+            .import_feedback(tokio_stream::wrappers::ReceiverStream::new(rx))
+            .await
+            .map(|r| r.into_inner())
+    });
+    let item = |i: usize| pb::ImportFeedbackRequest {
+        feedback: Some(boucle_tests::feedback_for("A-1")),
+        request_id: format!("drain-{i}"),
+    };
+    tx.send(item(0)).await.expect("first item");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    app.begin_shutdown();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    tx.send(item(1))
+        .await
+        .expect("second item after shutdown began");
+    drop(tx);
+    let answer = call
+        .await
+        .expect("join")
+        .expect("the in-flight call succeeds");
+    assert_eq!(answer.created, 2);
+    app.stop().await.expect("drained and stopped");
+}

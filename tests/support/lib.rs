@@ -290,11 +290,16 @@ impl TestApp {
         }
     }
 
-    /// Stops the server the way SIGTERM does, and waits for it to drain.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
+    /// Asks the server to stop the way SIGTERM does, without waiting.
+    pub fn begin_shutdown(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+
+    /// Stops the server the way SIGTERM does, and waits for in-flight calls to drain.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.begin_shutdown();
         if let Some(server) = self.server.take() {
             server.await??;
         }

@@ -1,0 +1,170 @@
+//! The real `boucle-server` binary: migrate, keys create, --demo, SIGTERM.
+//! (On SQLite: the database code it runs is the same the end-to-end suite runs on both
+//! databases.)
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use boucle::pb;
+use boucle::pb::feedback_service_client::FeedbackServiceClient;
+use boucle::pb::location_service_client::LocationServiceClient;
+use tonic::metadata::MetadataValue;
+
+const BIN: &str = env!("CARGO_BIN_EXE_boucle-server");
+
+fn db_url(dir: &tempfile::TempDir) -> String {
+    format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display())
+}
+
+#[test]
+fn migrate_and_keys_create_work_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(BIN)
+        .args(["migrate", "--database-url", &db_url(&dir)])
+        .output()
+        .expect("run migrate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("migrations applied"));
+
+    let out = Command::new(BIN)
+        .args([
+            "keys",
+            "create",
+            "--role",
+            "admin",
+            "--database-url",
+            &db_url(&dir),
+        ])
+        .output()
+        .expect("run keys create");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(key.starts_with("bcl_") && key.len() == 47, "{key}");
+
+    let out = Command::new(BIN)
+        .args([
+            "keys",
+            "create",
+            "--role",
+            "agent",
+            "--scope",
+            "NOPE",
+            "--database-url",
+            &db_url(&dir),
+        ])
+        .output()
+        .expect("run keys create");
+    assert!(!out.status.success(), "an unknown scope must fail");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no location with code NOPE"));
+}
+
+/// Lines of a child's pipe, read on a thread.
+fn lines(pipe: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn wait_for(rx: &mpsc::Receiver<String>, what: impl Fn(&str) -> bool) -> String {
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("expected output in time");
+        if what(&line) {
+            return line;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_serves_real_data_and_sigterm_stops_cleanly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // No --database-url: the embedded default, a SQLite file in the working directory.
+    let mut child = Command::new(BIN)
+        .args(["--demo", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start server");
+    let stdout = lines(child.stdout.take().expect("stdout"));
+    let stderr = lines(child.stderr.take().expect("stderr"));
+
+    let seeded = wait_for(&stdout, |l| l.starts_with("Demo data"));
+    assert!(seeded.contains("5 networks"), "{seeded}");
+    let key_line = wait_for(&stdout, |l| l.starts_with("Demo ADMIN key"));
+    let key = key_line.rsplit(' ').next().expect("key").to_owned();
+    let listening = wait_for(&stderr, |l| l.contains("boucle-server listening"));
+    let log: serde_json::Value = serde_json::from_str(&listening).expect("JSON log line");
+    let addr = log["addr"].as_str().expect("addr").to_owned();
+    assert!(
+        dir.path().join("boucle.db").exists(),
+        "default SQLite file in the working directory"
+    );
+
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect");
+    let bearer: MetadataValue<_> = format!("Bearer {key}").parse().expect("header");
+    let auth = move |mut req: tonic::Request<()>| {
+        req.metadata_mut().insert("authorization", bearer.clone());
+        Ok(req)
+    };
+    let roots = LocationServiceClient::with_interceptor(channel.clone(), auth.clone())
+        .list_locations(pb::ListLocationsRequest {
+            roots_only: true,
+            ..Default::default()
+        })
+        .await
+        .expect("list roots")
+        .into_inner()
+        .locations;
+    let codes: Vec<_> = roots.iter().map(|l| l.code.as_str()).collect();
+    assert_eq!(codes, ["CAF", "CPAM", "FS", "FT", "PREF"]);
+    let page = FeedbackServiceClient::with_interceptor(channel, auth)
+        .list_feedback(pb::ListFeedbackRequest {
+            page_size: 50,
+            ..Default::default()
+        })
+        .await
+        .expect("list feedback")
+        .into_inner();
+    assert_eq!(page.feedback.len(), 50);
+    assert!(!page.next_page_token.is_empty());
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("send SIGTERM");
+    assert!(killed.success());
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "SIGTERM is a clean stop: {status:?}");
+    wait_for(&stderr, |l| l.contains("boucle-server stopped"));
+
+    // A second start keeps the data and does not seed twice.
+    let out = Command::new(BIN)
+        .args(["demo"])
+        .current_dir(dir.path())
+        .output()
+        .expect("demo again");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("already present"));
+}
