@@ -486,7 +486,7 @@ const PROPOSALS: &[&str] = &[
 const WITH_PERSONAL_DATA: &[&str] = &[
     "Vous pouvez me rappeler au 06 12 34 56 78 en fin de journée.",
     "Mon adresse : 12 rue de la République, mon courriel camille.martin@example.org.",
-    "Mon numéro de sécurité sociale 1 85 05 78 006 084 36 n'a pas été pris en compte.",
+    "Mon numéro de sécurité sociale 1 85 05 78 006 084 91 n'a pas été pris en compte.",
     "Le remboursement devait arriver sur FR76 3000 6000 0112 3456 7890 189.",
 ];
 const PSEUDONYMS: &[&str] = &[

@@ -6,9 +6,12 @@ pub mod auth;
 pub mod codes;
 pub mod feedback;
 pub mod location;
+pub mod moderation;
 pub mod page;
 pub mod period;
 pub mod redaction;
+#[cfg(test)]
+mod redaction_corpus;
 pub mod validation;
 
 pub use auth::{Caller, Permission, Role};

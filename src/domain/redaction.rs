@@ -197,27 +197,17 @@ pub fn iban_valid(compact: &str) -> bool {
     remainder == 1
 }
 
-/// NIR with key: the key must match. Without key (13 characters), the strict shape suffices.
+/// NIR: 13 characters (without key) or 15 (with key) in the strict NIR shape. A wrong key is
+/// still masked: usagers mistype, and a near-NIR identifies a person just as well.
 fn nir_len(candidate: &str) -> Option<usize> {
-    let compact = digits(candidate).to_ascii_uppercase();
-    match compact.len() {
-        13 => Some(0),
-        15 => {
-            let (body, key) = compact.split_at(13);
-            // Corsica: 2A and 2B count as 19 and 18 in the key computation.
-            let numeric = body.replacen("2A", "19", 1).replacen("2B", "18", 1);
-            let n: u64 = numeric.parse().ok()?;
-            let key: u64 = key.parse().ok()?;
-            (97 - n % 97 == key).then_some(0)
-        }
-        _ => None,
-    }
+    matches!(digits(candidate).len(), 13 | 15).then_some(0)
 }
 
-/// Payment card: 13–19 digits passing Luhn.
+/// Payment card: 13, 15, 16 or 19 digits passing Luhn. 14 digits is left out on purpose:
+/// SIRET numbers (public identifiers of organisations) are 14 Luhn-valid digits.
 fn card_len(candidate: &str) -> Option<usize> {
     let compact = digits(candidate);
-    ((13..=19).contains(&compact.len()) && luhn_valid(&compact)).then_some(0)
+    (matches!(compact.len(), 13 | 15 | 16 | 19) && luhn_valid(&compact)).then_some(0)
 }
 
 pub fn luhn_valid(number: &str) -> bool {

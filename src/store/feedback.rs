@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entities::{action_feedback, feedback, feedback_tag, location, response};
+use super::entities::{action_feedback, feedback, feedback_tag, location, response, response_vote};
 use super::locations::{LocationKey, subtree_ids};
 use super::{Store, is_unique_violation};
 use crate::Error;
@@ -24,6 +24,10 @@ pub struct FeedbackView {
     /// General tags and labels, as stored (upper-case tags, lower-case labels).
     pub tags: Vec<String>,
     pub responses: Vec<response::Model>,
+    /// (useful, not useful) public votes per answer.
+    pub votes: HashMap<Uuid, (u64, u64)>,
+    /// Codes of the experience's and the answering locations.
+    pub location_codes: HashMap<Uuid, String>,
     pub action_ids: Vec<Uuid>,
 }
 
@@ -352,7 +356,7 @@ fn rows(
 }
 
 /// Loads tags, answers, links and location codes of a page of experiences in four queries.
-async fn feedback_views(
+pub(crate) async fn feedback_views(
     db: &impl ConnectionTrait,
     models: Vec<feedback::Model>,
 ) -> Result<Vec<FeedbackView>, Error> {
@@ -389,6 +393,26 @@ async fn feedback_views(
     {
         actions.entry(a.feedback_id).or_default().push(a.action_id);
     }
+    let response_ids: Vec<Uuid> = responses.values().flatten().map(|r| r.id).collect();
+    let mut votes: HashMap<Uuid, (u64, u64)> = HashMap::new();
+    if !response_ids.is_empty() {
+        for v in response_vote::Entity::find()
+            .filter(response_vote::Column::ResponseId.is_in(response_ids))
+            .all(db)
+            .await?
+        {
+            let counts = votes.entry(v.response_id).or_default();
+            if v.useful {
+                counts.0 += 1;
+            } else {
+                counts.1 += 1;
+            }
+        }
+    }
+    let location_ids: Vec<Uuid> = location_ids
+        .into_iter()
+        .chain(responses.values().flatten().map(|r| r.location_id))
+        .collect();
     let codes: HashMap<Uuid, String> = location::Entity::find()
         .filter(location::Column::Id.is_in(location_ids))
         .all(db)
@@ -399,12 +423,23 @@ async fn feedback_views(
 
     Ok(models
         .into_iter()
-        .map(|model| FeedbackView {
-            location_code: codes.get(&model.location_id).cloned().unwrap_or_default(),
-            tags: tags.remove(&model.id).unwrap_or_default(),
-            responses: responses.remove(&model.id).unwrap_or_default(),
-            action_ids: actions.remove(&model.id).unwrap_or_default(),
-            model,
+        .map(|model| {
+            let responses = responses.remove(&model.id).unwrap_or_default();
+            FeedbackView {
+                location_code: codes.get(&model.location_id).cloned().unwrap_or_default(),
+                tags: tags.remove(&model.id).unwrap_or_default(),
+                votes: responses
+                    .iter()
+                    .filter_map(|r| votes.get(&r.id).map(|v| (r.id, *v)))
+                    .collect(),
+                location_codes: std::iter::once(model.location_id)
+                    .chain(responses.iter().map(|r| r.location_id))
+                    .filter_map(|id| codes.get(&id).map(|c| (id, c.clone())))
+                    .collect(),
+                responses,
+                action_ids: actions.remove(&model.id).unwrap_or_default(),
+                model,
+            }
         })
         .collect())
 }

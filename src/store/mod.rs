@@ -6,7 +6,9 @@ pub mod api_keys;
 pub mod audit;
 pub mod entities;
 pub mod feedback;
+pub mod lifecycle;
 pub mod locations;
+pub mod public;
 
 use std::time::Duration;
 

@@ -3,5 +3,6 @@
 
 mod access;
 mod feedback;
+mod lifecycle;
 mod locations;
 mod platform;

@@ -1,10 +1,11 @@
 use boucle::Error;
 use boucle::domain::feedback::request_id as parse_request_id;
 use boucle::domain::{Caller, Period, Permission};
-use boucle::pb::convert::{self, SubmitTime, feedback_to_pb, new_feedback, optional_id};
+use boucle::pb::convert::{self, SubmitTime, feedback_to_pb, lifecycle, new_feedback, optional_id};
 use boucle::pb::feedback_service_server::FeedbackService;
 use boucle::pb::{self, import_feedback_outcome};
 use boucle::store::feedback::{FeedbackCursor, FeedbackFilter, FeedbackView};
+use boucle::store::lifecycle::CommentCursor;
 use tonic::{Request, Response, Status, Streaming};
 use uuid::Uuid;
 
@@ -44,10 +45,6 @@ impl FeedbackApi {
             .capture_feedback(caller, &feedback, request_id.as_deref())
             .await
     }
-}
-
-fn unimplemented(rpc: &'static str) -> Status {
-    Error::Unimplemented(rpc).into()
 }
 
 #[tonic::async_trait]
@@ -235,76 +232,139 @@ impl FeedbackService for FeedbackApi {
         &self,
         request: Request<pb::ModerateFeedbackRequest>,
     ) -> Result<Response<pb::ModerateFeedbackResponse>, Status> {
-        self.state
+        let caller = self
+            .state
             .auth
             .authorize(&request, Permission::Moderate)
             .await?;
-        Err(unimplemented("ModerateFeedback"))
+        let m = lifecycle::moderation(request.into_inner())?;
+        let view = self
+            .state
+            .store
+            .moderate_feedback(&caller, m.id, m.decision, &m.edit, &m.note)
+            .await?;
+        tracing::info!(feedback = %m.id, status = %view.model.status, "feedback moderated");
+        Ok(Response::new(pb::ModerateFeedbackResponse {
+            feedback: Some(feedback_to_pb(&view)),
+        }))
     }
 
     async fn reassign_feedback(
         &self,
         request: Request<pb::ReassignFeedbackRequest>,
     ) -> Result<Response<pb::ReassignFeedbackResponse>, Status> {
-        self.state
+        let caller = self
+            .state
             .auth
             .authorize(&request, Permission::WorkOnFeedback)
             .await?;
-        Err(unimplemented("ReassignFeedback"))
+        let (id, to, note) = lifecycle::reassignment(request.into_inner())?;
+        let view = self
+            .state
+            .store
+            .reassign_feedback(&caller, id, to, &note)
+            .await?;
+        tracing::info!(feedback = %id, location = %to, "feedback reassigned");
+        Ok(Response::new(pb::ReassignFeedbackResponse {
+            feedback: Some(feedback_to_pb(&view)),
+        }))
     }
 
     async fn add_comment(
         &self,
         request: Request<pb::AddCommentRequest>,
     ) -> Result<Response<pb::AddCommentResponse>, Status> {
-        self.state
+        let caller = self
+            .state
             .auth
             .authorize(&request, Permission::WorkOnFeedback)
             .await?;
-        Err(unimplemented("AddComment"))
+        let (id, body) = lifecycle::comment(request.into_inner())?;
+        let comment = self.state.store.add_comment(&caller, id, &body).await?;
+        Ok(Response::new(pb::AddCommentResponse {
+            comment: Some(convert::comment_to_pb(&comment)),
+        }))
     }
 
     async fn list_comments(
         &self,
         request: Request<pb::ListCommentsRequest>,
     ) -> Result<Response<pb::ListCommentsResponse>, Status> {
-        self.state
+        let caller = self
+            .state
             .auth
             .authorize(&request, Permission::WorkOnFeedback)
             .await?;
-        Err(unimplemented("ListComments"))
+        let pb::ListCommentsRequest {
+            feedback_id,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let id = convert::id("feedback_id", &feedback_id)?;
+        let page: Page<CommentCursor> = Page::parse(page_size, &page_token, &id)?;
+        let mut rows = self
+            .state
+            .store
+            .list_comments(&caller, id, page.fetch_limit(), page.after)
+            .await?;
+        let next_page_token = page.finish(&mut rows, |c| (c.created_at, c.id));
+        Ok(Response::new(pb::ListCommentsResponse {
+            comments: rows.iter().map(convert::comment_to_pb).collect(),
+            next_page_token,
+        }))
     }
 
     async fn draft_response(
         &self,
         request: Request<pb::DraftResponseRequest>,
     ) -> Result<Response<pb::DraftResponseResponse>, Status> {
-        self.state
+        let caller = self
+            .state
             .auth
             .authorize(&request, Permission::WorkOnFeedback)
             .await?;
-        Err(unimplemented("DraftResponse"))
+        let d = lifecycle::draft(request.into_inner())?;
+        let response = self
+            .state
+            .store
+            .draft_response(&caller, d.feedback_id, d.location_id, &d.author, &d.body)
+            .await?;
+        Ok(Response::new(pb::DraftResponseResponse {
+            response: Some(convert::response_to_pb(&response, (0, 0))),
+        }))
     }
 
     async fn publish_response(
         &self,
         request: Request<pb::PublishResponseRequest>,
     ) -> Result<Response<pb::PublishResponseResponse>, Status> {
-        self.state
+        let caller = self
+            .state
             .auth
             .authorize(&request, Permission::PublishResponse)
             .await?;
-        Err(unimplemented("PublishResponse"))
+        let id = convert::id("response_id", &request.into_inner().response_id)?;
+        let response = self.state.store.publish_response(&caller, id).await?;
+        tracing::info!(response = %id, feedback = %response.feedback_id, "response published");
+        Ok(Response::new(pb::PublishResponseResponse {
+            response: Some(convert::response_to_pb(&response, (0, 0))),
+        }))
     }
 
     async fn erase_contact(
         &self,
         request: Request<pb::EraseContactRequest>,
     ) -> Result<Response<pb::EraseContactResponse>, Status> {
-        self.state
+        let caller = self
+            .state
             .auth
             .authorize(&request, Permission::EraseContact)
             .await?;
-        Err(unimplemented("EraseContact"))
+        let id = convert::id("feedback_id", &request.into_inner().feedback_id)?;
+        let view = self.state.store.erase_contact(&caller, id).await?;
+        tracing::info!(feedback = %id, "contact erased");
+        Ok(Response::new(pb::EraseContactResponse {
+            feedback: Some(feedback_to_pb(&view)),
+        }))
     }
 }

@@ -1,5 +1,5 @@
-//! ResultsService: public, no credentials. Declared in the API; built by the lifecycle,
-//! actions, aggregation and reports issues.
+//! ResultsService: public, no credentials, published data only. Published experiences and
+//! votes are built; results, public actions and reports arrive with their issues.
 
 use std::pin::Pin;
 
@@ -9,7 +9,29 @@ use boucle::pb::results_service_server::ResultsService;
 use futures::Stream;
 use tonic::{Request, Response, Status};
 
-use super::State;
+use boucle::domain::Period;
+use boucle::domain::validation::Violations;
+use boucle::pb::convert::{lifecycle, published_feedback_to_pb};
+use boucle::store::feedback::FeedbackCursor;
+use boucle::store::locations::LocationKey;
+use uuid::Uuid;
+
+use super::{Page, State};
+
+/// The public id of an active location named by its code; NOT_FOUND otherwise.
+async fn public_location(state: &State, code: &str) -> Result<Uuid, Error> {
+    if code.trim().is_empty() {
+        return Err(Error::invalid("location_code", "is required"));
+    }
+    let view = state
+        .store
+        .find_location(None, &LocationKey::Code(code.trim().to_owned()))
+        .await?;
+    if !view.model.active {
+        return Err(Error::not_found("location"));
+    }
+    Ok(view.model.id)
+}
 
 pub struct ResultsApi {
     pub state: State,
@@ -29,16 +51,58 @@ impl ResultsService for ResultsApi {
     }
     async fn list_published_feedback(
         &self,
-        _: Request<pb::ListPublishedFeedbackRequest>,
+        request: Request<pb::ListPublishedFeedbackRequest>,
     ) -> Result<Response<pb::ListPublishedFeedbackResponse>, Status> {
-        not_yet("ListPublishedFeedback")
+        let pb::ListPublishedFeedbackRequest {
+            location_code,
+            period,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let root = public_location(&self.state, &location_code).await?;
+        let submitted = if period.is_empty() {
+            None
+        } else {
+            let p: Period = period.parse().map_err(|d| Error::invalid("period", d))?;
+            Some(p.bounds_ms(self.state.timezone))
+        };
+        let page: Page<FeedbackCursor> = Page::parse(page_size, &page_token, &(root, submitted))?;
+        let mut rows = self
+            .state
+            .store
+            .list_published_feedback(root, submitted, page.fetch_limit(), page.after)
+            .await?;
+        let next_page_token = page.finish(&mut rows, |v| (v.model.submitted_at, v.model.id));
+        Ok(Response::new(pb::ListPublishedFeedbackResponse {
+            feedback: rows.iter().map(published_feedback_to_pb).collect(),
+            next_page_token,
+        }))
     }
+
     async fn vote_response_useful(
         &self,
-        _: Request<pb::VoteResponseUsefulRequest>,
+        request: Request<pb::VoteResponseUsefulRequest>,
     ) -> Result<Response<pb::VoteResponseUsefulResponse>, Status> {
-        not_yet("VoteResponseUseful")
+        let pb::VoteResponseUsefulRequest {
+            response_id,
+            voter_token,
+            useful,
+        } = request.into_inner();
+        let mut v = Violations::default();
+        let id = v.check(
+            "response_id",
+            boucle::domain::validation::uuid(&response_id),
+        );
+        let voter = v.check("voter_token", lifecycle::voter_token(&voter_token));
+        let (id, voter) = v.finish(|| Some((id?, voter?)))?;
+        let (useful_votes, not_useful_votes) =
+            self.state.store.vote_response(id, &voter, useful).await?;
+        Ok(Response::new(pb::VoteResponseUsefulResponse {
+            useful_votes,
+            not_useful_votes,
+        }))
     }
+
     async fn list_public_actions(
         &self,
         _: Request<pb::ListPublicActionsRequest>,

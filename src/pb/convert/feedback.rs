@@ -9,7 +9,7 @@ use crate::domain::location as location_rules;
 use crate::domain::validation::{Violations, text, uuid};
 use crate::domain::{ModerationStatus, PersonalDataKind, RejectReason, Tag};
 use crate::pb;
-use crate::store::entities::response;
+use crate::store::entities::{comment, response};
 use crate::store::feedback::FeedbackView;
 
 use super::enums::*;
@@ -156,7 +156,8 @@ pub fn new_feedback(
     })
 }
 
-fn response_to_pb(r: &response::Model) -> pb::Response {
+/// An answer in the internal view (drafts included). `votes` are (useful, not useful).
+pub fn response_to_pb(r: &response::Model, votes: (u64, u64)) -> pb::Response {
     pb::Response {
         id: r.id.to_string(),
         feedback_id: r.feedback_id.to_string(),
@@ -168,8 +169,18 @@ fn response_to_pb(r: &response::Model) -> pb::Response {
         create_time: Some(timestamp(r.created_at)),
         update_time: Some(timestamp(r.updated_at)),
         publish_time: r.published_at.map(timestamp),
-        useful_votes: 0,
-        not_useful_votes: 0,
+        useful_votes: votes.0,
+        not_useful_votes: votes.1,
+    }
+}
+
+pub fn comment_to_pb(c: &comment::Model) -> pb::Comment {
+    pb::Comment {
+        id: c.id.to_string(),
+        feedback_id: c.feedback_id.to_string(),
+        author: c.author.clone(),
+        body: c.body.clone(),
+        create_time: Some(timestamp(c.created_at)),
     }
 }
 
@@ -228,7 +239,11 @@ pub fn feedback_to_pb(view: &FeedbackView) -> pb::Feedback {
         submit_time: Some(timestamp(m.submitted_at)),
         update_time: Some(timestamp(m.updated_at)),
         request_id: m.request_id.clone().unwrap_or_default(),
-        responses: view.responses.iter().map(response_to_pb).collect(),
+        responses: view
+            .responses
+            .iter()
+            .map(|r| response_to_pb(r, view.votes.get(&r.id).copied().unwrap_or_default()))
+            .collect(),
         action_ids: view.action_ids.iter().map(|a| a.to_string()).collect(),
         contact_erased: m.contact_erased_at.is_some(),
     }

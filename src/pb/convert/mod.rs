@@ -3,13 +3,16 @@
 mod api_key;
 mod enums;
 mod feedback;
+pub mod lifecycle;
 mod location;
+mod public;
 mod time;
 
 pub use api_key::api_key_to_pb;
 pub use enums::*;
-pub use feedback::{SubmitTime, feedback_to_pb, new_feedback};
+pub use feedback::{SubmitTime, comment_to_pb, feedback_to_pb, new_feedback, response_to_pb};
 pub use location::{location_patch, location_spec, location_to_pb};
+pub use public::published_feedback_to_pb;
 pub use time::{from_timestamp, timestamp};
 
 /// Parses an id field (`field` is its request path).

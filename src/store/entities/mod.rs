@@ -4,8 +4,12 @@
 pub mod action_feedback;
 pub mod api_key;
 pub mod audit_log;
+pub mod comment;
 pub mod feedback;
+pub mod feedback_reassignment;
 pub mod feedback_tag;
 pub mod location;
 pub mod location_closure;
+pub mod moderation_decision;
 pub mod response;
+pub mod response_vote;

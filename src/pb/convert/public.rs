@@ -1,0 +1,52 @@
+//! The public view of an experience. Built only from the redacted columns and published
+//! answers: the raw texts, the contact e-mail, labels, comments and drafts have no field here.
+
+use crate::domain::codes::ResponseStatus;
+use crate::domain::{Channel, Satisfaction, Tag};
+use crate::pb;
+use crate::store::feedback::FeedbackView;
+
+use super::enums::{channel_to_pb, satisfaction_to_pb, tag_to_pb};
+use super::time::timestamp;
+
+pub fn published_feedback_to_pb(view: &FeedbackView) -> pb::PublishedFeedback {
+    let m = &view.model;
+    let code = |id: &uuid::Uuid| view.location_codes.get(id).cloned().unwrap_or_default();
+    pb::PublishedFeedback {
+        id: m.id.to_string(),
+        location_code: code(&m.location_id),
+        channel: Channel::from_code(&m.channel).map_or(pb::Channel::Unspecified, channel_to_pb)
+            as i32,
+        satisfaction: Satisfaction::from_code(&m.satisfaction)
+            .map_or(pb::Satisfaction::Unspecified, satisfaction_to_pb) as i32,
+        title: m.redacted_title.clone(),
+        story: m.redacted_story.clone(),
+        proposal: m.redacted_proposal.clone(),
+        pseudonym: m.pseudonym.clone(),
+        tags: view
+            .tags
+            .iter()
+            .filter_map(|t| Tag::from_code(t))
+            .map(|t| tag_to_pb(t) as i32)
+            .collect(),
+        occurred_on: m.occurred_on.clone().unwrap_or_default(),
+        submit_time: Some(timestamp(m.submitted_at)),
+        responses: view
+            .responses
+            .iter()
+            .filter(|r| r.status == ResponseStatus::Published.code())
+            .map(|r| {
+                let (useful, not_useful) = view.votes.get(&r.id).copied().unwrap_or_default();
+                pb::PublicResponse {
+                    id: r.id.to_string(),
+                    location_code: code(&r.location_id),
+                    author: r.author.clone(),
+                    body: r.body.clone(),
+                    publish_time: r.published_at.map(timestamp),
+                    useful_votes: useful,
+                    not_useful_votes: not_useful,
+                }
+            })
+            .collect(),
+    }
+}
