@@ -38,8 +38,10 @@ pub enum Permission {
     EraseContact,
     /// Actions and measurements.
     ManageActions,
-    /// ListIndicators.
+    /// ListIndicators, ListEngagements: reference data, every role.
     ReadIndicators,
+    /// UpdateEngagement.
+    EditReferenceData,
     /// DefineIndicator.
     DefineIndicators,
     /// RecordMeasurement, ListMeasurements.
@@ -76,6 +78,7 @@ impl Role {
                 | P::Moderate
                 | P::EraseContact
                 | P::DefineIndicators
+                | P::EditReferenceData
                 | P::ManageKeys => false,
             },
         }

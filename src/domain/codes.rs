@@ -133,6 +133,16 @@ coded_enum!(
     }
 );
 
+coded_enum!(
+    /// Status of an improvement action.
+    ActionStatus {
+        Planned => "PLANNED",
+        InProgress => "IN_PROGRESS",
+        Done => "DONE",
+        Abandoned => "ABANDONED",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! The rules of boucle, free of transport and storage: validated types, personal-data
 //! detection, periods, authorization rules. Imports neither tonic nor sea_orm.
 
+pub mod action;
 pub mod api_key;
 pub mod auth;
 pub mod codes;
@@ -16,6 +17,7 @@ pub mod validation;
 
 pub use auth::{Caller, Permission, Role};
 pub use codes::{
-    Audience, Channel, ModerationStatus, PersonalDataKind, RejectReason, Satisfaction, Tag,
+    ActionStatus, Audience, Channel, ModerationStatus, PersonalDataKind, RejectReason,
+    Satisfaction, Tag,
 };
 pub use period::Period;

@@ -241,7 +241,8 @@ fn same_content(a: &location::Model, b: &location::Model) -> bool {
     }
 }
 
-async fn in_scope(
+/// Whether `location_id` lies in the subtree `scope`, on any connection or transaction.
+pub(crate) async fn in_scope(
     db: &impl ConnectionTrait,
     scope: Option<Uuid>,
     location_id: Uuid,

@@ -2,6 +2,7 @@
 //! queries run on both; where raw SQL is clearer (hierarchy maintenance), it is written once
 //! with `$n` placeholders and adapted to the backend by [`sql`].
 
+pub mod actions;
 pub mod api_keys;
 pub mod audit;
 pub mod entities;

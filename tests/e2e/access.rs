@@ -30,6 +30,8 @@ enum Rpc {
     TransitionAction,
     LinkFeedback,
     ListActionEvents,
+    ListEngagements,
+    UpdateEngagement,
     ListIndicators,
     DefineIndicator,
     RecordMeasurement,
@@ -46,7 +48,7 @@ fn allowed(rpc: Rpc) -> &'static [Role] {
     use Rpc::*;
     match rpc {
         CreateLocation | UpdateLocation | ImportLocations => &[Admin],
-        GetLocation | ListLocations | ListIndicators => {
+        GetLocation | ListLocations | ListIndicators | ListEngagements => {
             &[Collector, Agent, Validator, Moderator, Admin]
         }
         SubmitFeedback | ImportFeedback => &[Collector, Admin],
@@ -57,13 +59,13 @@ fn allowed(rpc: Rpc) -> &'static [Role] {
         EraseContact => &[Admin],
         CreateAction | GetAction | ListActions | UpdateAction | TransitionAction | LinkFeedback
         | ListActionEvents => &[Agent, Validator, Admin],
-        DefineIndicator => &[Admin],
+        DefineIndicator | UpdateEngagement => &[Admin],
         RecordMeasurement | ListMeasurements => &[Agent, Validator, Admin],
         CreateApiKey | ListApiKeys | RevokeApiKey => &[Admin],
     }
 }
 
-const ALL: [Rpc; 30] = {
+const ALL: [Rpc; 32] = {
     use Rpc::*;
     [
         CreateLocation,
@@ -89,6 +91,8 @@ const ALL: [Rpc; 30] = {
         TransitionAction,
         LinkFeedback,
         ListActionEvents,
+        ListEngagements,
+        UpdateEngagement,
         ListIndicators,
         DefineIndicator,
         RecordMeasurement,
@@ -258,6 +262,19 @@ async fn call(app: &TestApp, rpc: Rpc, key: Option<&str>, n: usize) -> Result<()
         Rpc::ListActionEvents => app
             .actions(key)
             .list_action_events(pb::ListActionEventsRequest::default())
+            .await
+            .map(ok),
+        Rpc::ListEngagements => app
+            .actions(key)
+            .list_engagements(pb::ListEngagementsRequest {})
+            .await
+            .map(ok),
+        Rpc::UpdateEngagement => app
+            .actions(key)
+            .update_engagement(pb::UpdateEngagementRequest {
+                code: "E8".into(),
+                title: format!("Titre {n}"),
+            })
             .await
             .map(ok),
         Rpc::ListIndicators => app

@@ -2,6 +2,7 @@
 //! database (SQLite by default, PostgreSQL with TEST_DATABASE_URL).
 
 mod access;
+mod actions;
 mod feedback;
 mod lifecycle;
 mod locations;

@@ -1,74 +1,270 @@
-//! ActionService: declared in the API, built in the improvement-actions issue. Every RPC
-//! already checks its caller, so the access rules hold from day one.
-
 use boucle::Error;
-use boucle::domain::Permission;
+use boucle::domain::validation::{Violations, text};
+use boucle::domain::{Permission, action as rules};
 use boucle::pb;
 use boucle::pb::action_service_server::ActionService;
+use boucle::pb::convert::{self, action_to_pb, optional_id};
+use boucle::store::actions::{ActionFilter, EventCursor};
 use tonic::{Request, Response, Status};
+use uuid::Uuid;
 
-use super::State;
+use super::{Page, State, required};
 
 pub struct ActionApi {
     pub state: State,
 }
 
-impl ActionApi {
-    async fn not_yet<T, U>(
-        &self,
-        request: &Request<T>,
-        rpc: &'static str,
-    ) -> Result<Response<U>, Status> {
-        self.state
-            .auth
-            .authorize(request, Permission::ManageActions)
-            .await?;
-        Err(Error::Unimplemented(rpc).into())
-    }
+fn note(value: &str) -> Result<String, Error> {
+    text(value, rules::NOTE_MAX, false).map_err(|d| Error::invalid("note", d))
 }
 
 #[tonic::async_trait]
 impl ActionService for ActionApi {
     async fn create_action(
         &self,
-        r: Request<pb::CreateActionRequest>,
+        request: Request<pb::CreateActionRequest>,
     ) -> Result<Response<pb::CreateActionResponse>, Status> {
-        self.not_yet(&r, "CreateAction").await
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::ManageActions)
+            .await?;
+        let new = convert::new_action(required(request.into_inner().action, "action")?)?;
+        let view = self.state.store.create_action(&caller, &new).await?;
+        tracing::info!(action = %view.model.id, location = %view.model.location_id, "action created");
+        Ok(Response::new(pb::CreateActionResponse {
+            action: Some(action_to_pb(&view)),
+        }))
     }
+
     async fn get_action(
         &self,
-        r: Request<pb::GetActionRequest>,
+        request: Request<pb::GetActionRequest>,
     ) -> Result<Response<pb::GetActionResponse>, Status> {
-        self.not_yet(&r, "GetAction").await
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::ManageActions)
+            .await?;
+        let id = convert::id("id", &request.into_inner().id)?;
+        let view = self.state.store.get_action(caller.scope, id).await?;
+        Ok(Response::new(pb::GetActionResponse {
+            action: Some(action_to_pb(&view)),
+        }))
     }
+
     async fn list_actions(
         &self,
-        r: Request<pb::ListActionsRequest>,
+        request: Request<pb::ListActionsRequest>,
     ) -> Result<Response<pb::ListActionsResponse>, Status> {
-        self.not_yet(&r, "ListActions").await
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::ManageActions)
+            .await?;
+        let pb::ListActionsRequest {
+            page_size,
+            page_token,
+            location_id,
+            status,
+            engagement_code,
+            overdue,
+            feedback_id,
+        } = request.into_inner();
+        let mut v = Violations::default();
+        let location = v.check(
+            "location_id",
+            optional_id("location_id", &location_id).map_err(|_| "must be a UUID".to_owned()),
+        );
+        let status = v.check("status", convert::filter(status, convert::action_status));
+        let engagement = if engagement_code.is_empty() {
+            Some(None)
+        } else {
+            v.check("engagement_code", rules::engagement_code(&engagement_code))
+                .map(Some)
+        };
+        let feedback = v.check(
+            "feedback_id",
+            optional_id("feedback_id", &feedback_id).map_err(|_| "must be a UUID".to_owned()),
+        );
+        let filter = v.finish(|| {
+            Some(ActionFilter {
+                location: location?,
+                status: status?,
+                engagement: engagement?,
+                overdue_on: overdue.then(|| self.state.today()),
+                feedback: feedback?,
+            })
+        })?;
+        if let Some(root) = filter.location
+            && !self.state.store.in_scope(caller.scope, root).await?
+        {
+            return Err(Error::not_found("location").into());
+        }
+        let page: Page<Uuid> = Page::parse(page_size, &page_token, &filter)?;
+        let mut rows = self
+            .state
+            .store
+            .list_actions(caller.scope, &filter, page.fetch_limit(), page.after)
+            .await?;
+        let next_page_token = page.finish(&mut rows, |a| a.model.id);
+        Ok(Response::new(pb::ListActionsResponse {
+            actions: rows.iter().map(action_to_pb).collect(),
+            next_page_token,
+        }))
     }
+
     async fn update_action(
         &self,
-        r: Request<pb::UpdateActionRequest>,
+        request: Request<pb::UpdateActionRequest>,
     ) -> Result<Response<pb::UpdateActionResponse>, Status> {
-        self.not_yet(&r, "UpdateAction").await
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::ManageActions)
+            .await?;
+        let pb::UpdateActionRequest {
+            action,
+            update_mask,
+            note: why,
+        } = request.into_inner();
+        let paths = update_mask.map(|m| m.paths).unwrap_or_default();
+        let (id, patch) = convert::action_patch(required(action, "action")?, &paths)?;
+        let view = self
+            .state
+            .store
+            .update_action(&caller, id, &patch, &note(&why)?)
+            .await?;
+        Ok(Response::new(pb::UpdateActionResponse {
+            action: Some(action_to_pb(&view)),
+        }))
     }
+
     async fn transition_action(
         &self,
-        r: Request<pb::TransitionActionRequest>,
+        request: Request<pb::TransitionActionRequest>,
     ) -> Result<Response<pb::TransitionActionResponse>, Status> {
-        self.not_yet(&r, "TransitionAction").await
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::ManageActions)
+            .await?;
+        let pb::TransitionActionRequest {
+            id,
+            to,
+            progress,
+            note: why,
+        } = request.into_inner();
+        let mut v = Violations::default();
+        let id = v.check("id", boucle::domain::validation::uuid(&id));
+        let to = v.check("to", convert::action_status(to));
+        let why = v.check("note", text(&why, rules::NOTE_MAX, false));
+        let (id, to, why) = v.finish(|| Some((id?, to?, why?)))?;
+        let view = self
+            .state
+            .store
+            .transition_action(&caller, id, to, progress, &why, self.state.today())
+            .await?;
+        tracing::info!(action = %id, status = %to, "action transitioned");
+        Ok(Response::new(pb::TransitionActionResponse {
+            action: Some(action_to_pb(&view)),
+        }))
     }
+
     async fn link_feedback(
         &self,
-        r: Request<pb::LinkFeedbackRequest>,
+        request: Request<pb::LinkFeedbackRequest>,
     ) -> Result<Response<pb::LinkFeedbackResponse>, Status> {
-        self.not_yet(&r, "LinkFeedback").await
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::ManageActions)
+            .await?;
+        let pb::LinkFeedbackRequest {
+            action_id,
+            feedback_id,
+            unlink,
+        } = request.into_inner();
+        let mut v = Violations::default();
+        let action_id = v.check("action_id", boucle::domain::validation::uuid(&action_id));
+        let feedback_id = v.check(
+            "feedback_id",
+            boucle::domain::validation::uuid(&feedback_id),
+        );
+        let (action_id, feedback_id) = v.finish(|| Some((action_id?, feedback_id?)))?;
+        let view = self
+            .state
+            .store
+            .link_feedback(&caller, action_id, feedback_id, unlink)
+            .await?;
+        Ok(Response::new(pb::LinkFeedbackResponse {
+            action: Some(action_to_pb(&view)),
+        }))
     }
+
     async fn list_action_events(
         &self,
-        r: Request<pb::ListActionEventsRequest>,
+        request: Request<pb::ListActionEventsRequest>,
     ) -> Result<Response<pb::ListActionEventsResponse>, Status> {
-        self.not_yet(&r, "ListActionEvents").await
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::ManageActions)
+            .await?;
+        let pb::ListActionEventsRequest {
+            action_id,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let id = convert::id("action_id", &action_id)?;
+        let page: Page<EventCursor> = Page::parse(page_size, &page_token, &id)?;
+        let mut rows = self
+            .state
+            .store
+            .list_action_events(caller.scope, id, page.fetch_limit(), page.after)
+            .await?;
+        let next_page_token = page.finish(&mut rows, |e| (e.created_at, e.id));
+        Ok(Response::new(pb::ListActionEventsResponse {
+            events: rows.iter().map(convert::action_event_to_pb).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn list_engagements(
+        &self,
+        request: Request<pb::ListEngagementsRequest>,
+    ) -> Result<Response<pb::ListEngagementsResponse>, Status> {
+        self.state
+            .auth
+            .authorize(&request, Permission::ReadIndicators)
+            .await?;
+        let engagements = self.state.store.list_engagements().await?;
+        Ok(Response::new(pb::ListEngagementsResponse {
+            engagements: engagements.iter().map(convert::engagement_to_pb).collect(),
+        }))
+    }
+
+    async fn update_engagement(
+        &self,
+        request: Request<pb::UpdateEngagementRequest>,
+    ) -> Result<Response<pb::UpdateEngagementResponse>, Status> {
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::EditReferenceData)
+            .await?;
+        let pb::UpdateEngagementRequest { code, title } = request.into_inner();
+        let mut v = Violations::default();
+        let code = v.check("code", rules::engagement_code(&code));
+        let title = v.check("title", text(&title, 300, true));
+        let (code, title) = v.finish(|| Some((code?, title?)))?;
+        let updated = self
+            .state
+            .store
+            .update_engagement(&caller, &code, &title)
+            .await?;
+        Ok(Response::new(pb::UpdateEngagementResponse {
+            engagement: Some(convert::engagement_to_pb(&updated)),
+        }))
     }
 }

@@ -11,7 +11,7 @@ use tonic::{Request, Response, Status};
 
 use boucle::domain::Period;
 use boucle::domain::validation::Violations;
-use boucle::pb::convert::{lifecycle, published_feedback_to_pb};
+use boucle::pb::convert::{lifecycle, public_action_to_pb, published_feedback_to_pb};
 use boucle::store::feedback::FeedbackCursor;
 use boucle::store::locations::LocationKey;
 use uuid::Uuid;
@@ -105,10 +105,27 @@ impl ResultsService for ResultsApi {
 
     async fn list_public_actions(
         &self,
-        _: Request<pb::ListPublicActionsRequest>,
+        request: Request<pb::ListPublicActionsRequest>,
     ) -> Result<Response<pb::ListPublicActionsResponse>, Status> {
-        not_yet("ListPublicActions")
+        let pb::ListPublicActionsRequest {
+            location_code,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let root = public_location(&self.state, &location_code).await?;
+        let page: Page<(i64, Uuid)> = Page::parse(page_size, &page_token, &root)?;
+        let mut rows = self
+            .state
+            .store
+            .list_public_actions(root, page.fetch_limit(), page.after)
+            .await?;
+        let next_page_token = page.finish(&mut rows, |a| (a.model.updated_at, a.model.id));
+        Ok(Response::new(pb::ListPublicActionsResponse {
+            actions: rows.iter().map(public_action_to_pb).collect(),
+            next_page_token,
+        }))
     }
+
     async fn list_reports(
         &self,
         _: Request<pb::ListReportsRequest>,

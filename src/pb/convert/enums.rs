@@ -217,3 +217,26 @@ pub fn filter<T>(
         parse(value).map(Some)
     }
 }
+
+pub fn action_status(value: i32) -> Result<domain::ActionStatus, String> {
+    use domain::ActionStatus as D;
+    use pb::ActionStatus as P;
+    Ok(match known::<P>(value)? {
+        P::Unspecified => return Err(REQUIRED.into()),
+        P::Planned => D::Planned,
+        P::InProgress => D::InProgress,
+        P::Done => D::Done,
+        P::Abandoned => D::Abandoned,
+    })
+}
+
+pub fn action_status_to_pb(value: domain::ActionStatus) -> pb::ActionStatus {
+    use domain::ActionStatus as D;
+    use pb::ActionStatus as P;
+    match value {
+        D::Planned => P::Planned,
+        D::InProgress => P::InProgress,
+        D::Done => P::Done,
+        D::Abandoned => P::Abandoned,
+    }
+}

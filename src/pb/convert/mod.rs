@@ -1,5 +1,6 @@
 //! Conversions between wire types and domain/store types.
 
+mod action;
 mod api_key;
 mod enums;
 mod feedback;
@@ -8,6 +9,10 @@ mod location;
 mod public;
 mod time;
 
+pub use action::{
+    action_event_to_pb, action_patch, action_to_pb, engagement_to_pb, new_action,
+    public_action_to_pb,
+};
 pub use api_key::api_key_to_pb;
 pub use enums::*;
 pub use feedback::{SubmitTime, comment_to_pb, feedback_to_pb, new_feedback, response_to_pb};

@@ -1,10 +1,13 @@
 //! sea-orm entities: the Rust view of the tables created by `boucle-migrations`. They are
 //! storage types only; the wire types live in `pb`, the rules in `domain`.
 
+pub mod action;
+pub mod action_event;
 pub mod action_feedback;
 pub mod api_key;
 pub mod audit_log;
 pub mod comment;
+pub mod engagement;
 pub mod feedback;
 pub mod feedback_reassignment;
 pub mod feedback_tag;
