@@ -1,17 +1,28 @@
-//! `boucle-jobs`: the monthly batch (aggregate → report → export → deliver) and its
-//! scheduler. The commands are declared here so that `--help` shows the intended surface;
-//! their behaviour arrives with the aggregation and reports issues, and until then each one
-//! says so and exits with status 2 (so a scheduler never mistakes it for a success).
+//! `boucle-jobs`: the monthly batch and its scheduler.
+//!
+//! Exit codes: 0 done; 1 failed; 2 bad usage or not available yet; 75 (EX_TEMPFAIL) another
+//! worker holds the period — retry later.
 
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use boucle::domain::Period;
+use boucle::store::locations::LocationKey;
+use boucle::store::{DatabaseSettings, Store};
+use boucle::telemetry::{self, LogFormat};
+use boucle_jobs::export::Format;
+use boucle_jobs::pipeline::{self, Options};
+use boucle_jobs::{EXIT_BUSY, JobError, daemon, lease, schedule};
+use chrono_tz::Tz;
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 #[derive(Parser)]
 #[command(
     name = "boucle-jobs",
     version,
-    about = "boucle batch jobs: monthly aggregation, PDF reports, open data, delivery"
+    about = "boucle batch jobs: monthly aggregation, open data, reports, delivery"
 )]
 struct Cli {
     /// `sqlite://path?mode=rwc` or `postgres://…` (same as the server).
@@ -22,47 +33,214 @@ struct Cli {
         global = true
     )]
     database_url: String,
+    /// Time zone of reporting periods.
+    #[arg(
+        long,
+        env = "BOUCLE_TIMEZONE",
+        default_value = "Europe/Paris",
+        global = true
+    )]
+    timezone: Tz,
+    /// Folder of the published files (open data, reports).
+    #[arg(long, env = "BOUCLE_OUT", default_value = "out", global = true)]
+    out: PathBuf,
+    /// `auto` (text on a terminal, JSON otherwise), `text` or `json`.
+    #[arg(long, env = "BOUCLE_LOG_FORMAT", default_value = "auto", global = true)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
 
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Aggregate → report → export → deliver for a period (`2026-10` or `previous`).
-    Run {
-        #[arg(long)]
-        period: String,
-    },
-    /// Compute the monthly indicators of a period.
-    Aggregate {
-        #[arg(long)]
-        period: String,
-    },
-    /// Render the PDF transparency reports of a period.
-    Report {
-        #[arg(long)]
-        period: String,
-    },
-    /// Write the open-data CSV/JSON of a period.
-    Export {
-        #[arg(long)]
-        period: String,
-    },
-    /// E-mail the reports of a period to their recipients.
-    Deliver {
-        #[arg(long)]
-        period: String,
-    },
-    /// Run on a schedule (default: 1st of each month, 02:00 Europe/Paris).
-    Daemon,
+#[derive(clap::Args, Clone, Debug)]
+struct Target {
+    /// `YYYY-MM`, or `previous` for the last complete month.
+    #[arg(long)]
+    period: String,
+    /// Restrict to the subtree of this location code.
+    #[arg(long)]
+    location: Option<String>,
 }
 
-fn main() -> ExitCode {
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Aggregate → export (→ report → deliver, with their issue) for a period.
+    Run(Target),
+    /// Compute the monthly indicators of a period.
+    Aggregate(Target),
+    /// Write the open-data CSV and/or JSON of a period.
+    Export {
+        #[command(flatten)]
+        target: Target,
+        /// Formats to write (default: both).
+        #[arg(long, value_enum)]
+        format: Vec<Format>,
+    },
+    /// Render the PDF transparency reports of a period (arrives with the reports issue).
+    Report(Target),
+    /// E-mail the reports of a period (arrives with the reports issue).
+    Deliver(Target),
+    /// Run on a schedule; catch up missed periods at start; stop cleanly on SIGTERM.
+    Daemon {
+        /// Cron expression, evaluated in the reporting time zone.
+        #[arg(long, env = "BOUCLE_SCHEDULE", default_value = schedule::DEFAULT_SCHEDULE)]
+        schedule: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _ = &cli.database_url;
-    eprintln!(
-        "boucle-jobs {:?}: not available yet — the batch jobs arrive with the aggregation (#5) and reports (#6) issues.",
-        cli.command
+    telemetry::init(cli.log_format);
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(JobError::Busy(period)) => {
+            tracing::warn!(%period, "another worker holds the period; nothing done");
+            eprintln!("period {period} is being processed by another worker; retry later");
+            ExitCode::from(EXIT_BUSY)
+        }
+        Err(JobError::Interrupted(why)) => {
+            eprintln!("{why}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "boucle-jobs failed");
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_period(text: &str, tz: Tz) -> Result<Period, JobError> {
+    if text == "previous" {
+        return Ok(schedule::previous_period(boucle::store::now_ms(), tz));
+    }
+    text.parse()
+        .map_err(|e| JobError::Interrupted(format!("--period {text}: {e}")))
+}
+
+/// A progress bar on a terminal; nothing otherwise (the structured logs say what happens).
+fn progress_bar(label: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(
+        Some(0),
+        if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        },
     );
-    ExitCode::from(2)
+    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} {elapsed}") {
+        bar.set_style(style);
+    }
+    bar.set_message(label.to_owned());
+    bar
+}
+
+async fn options(store: &Store, cli: &Cli, location: Option<&str>) -> Result<Options, JobError> {
+    let root = match location {
+        Some(code) => {
+            let view = store
+                .find_location(None, &LocationKey::Code(code.to_owned()))
+                .await
+                .map_err(|_| {
+                    JobError::Interrupted(format!("--location {code}: no such location"))
+                })?;
+            Some((view.model.id, view.model.code))
+        }
+        None => None,
+    };
+    Ok(Options {
+        tz: cli.timezone,
+        root,
+        out_dir: cli.out.clone(),
+        holder: lease::worker_id(),
+    })
+}
+
+async fn run(cli: Cli) -> Result<(), JobError> {
+    let store = Store::connect(&DatabaseSettings::new(cli.database_url.clone()))
+        .await
+        .map_err(boucle::Error::from)?;
+    store.migrate().await.map_err(boucle::Error::from)?;
+    match &cli.command {
+        Command::Aggregate(target) | Command::Run(target) => {
+            let period = parse_period(&target.period, cli.timezone)?;
+            let opts = options(&store, &cli, target.location.as_deref()).await?;
+            let bar = progress_bar(&format!("{period}"));
+            let mut progress = |done: u64, total: u64| {
+                bar.set_length(total);
+                bar.set_position(done);
+                Ok(())
+            };
+            if matches!(cli.command, Command::Run(_)) {
+                let (summary, files) =
+                    pipeline::run_period(&store, period, &opts, &mut progress).await?;
+                bar.finish_and_clear();
+                tracing::info!(%period, locations = summary.locations, rows = summary.rows, files = ?files, "period run");
+                println!(
+                    "{period}: {} locations aggregated, {} figures; open data: {}",
+                    summary.locations,
+                    summary.rows,
+                    files
+                        .iter()
+                        .map(|f| f.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                println!("reports and delivery: not available yet (reports issue)");
+            } else {
+                let summary =
+                    pipeline::aggregate_period(&store, period, &opts, &mut progress).await?;
+                bar.finish_and_clear();
+                tracing::info!(%period, locations = summary.locations, rows = summary.rows, "period aggregated");
+                println!(
+                    "{period}: {} locations aggregated, {} figures",
+                    summary.locations, summary.rows
+                );
+            }
+            Ok(())
+        }
+        Command::Export { target, format } => {
+            let period = parse_period(&target.period, cli.timezone)?;
+            let opts = options(&store, &cli, target.location.as_deref()).await?;
+            let formats = if format.is_empty() {
+                vec![Format::Csv, Format::Json]
+            } else {
+                format.clone()
+            };
+            for file in pipeline::export_period(&store, period, &opts, &formats).await? {
+                println!("{}", file.display());
+            }
+            Ok(())
+        }
+        Command::Report(_) | Command::Deliver(_) => Err(JobError::Interrupted(
+            "reports and delivery are not available yet: they arrive with the reports issue".into(),
+        )),
+        Command::Daemon {
+            schedule: expression,
+        } => {
+            let cron = schedule::parse(expression).map_err(JobError::Interrupted)?;
+            let opts = options(&store, &cli, None).await?;
+            daemon::daemon(&store, &cron, &opts, shutdown_signal()).await
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -6,6 +6,7 @@ pub mod api_key;
 pub mod auth;
 pub mod codes;
 pub mod feedback;
+pub mod indicators;
 pub mod location;
 pub mod moderation;
 pub mod page;

@@ -421,7 +421,7 @@ async fn apply_patch(
 }
 
 /// Adds the derived fields: parent code, depth, and the inherited settings.
-async fn views(
+pub(crate) async fn views(
     db: &impl ConnectionTrait,
     models: Vec<location::Model>,
 ) -> Result<Vec<LocationView>, Error> {

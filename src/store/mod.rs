@@ -3,10 +3,13 @@
 //! with `$n` placeholders and adapted to the backend by [`sql`].
 
 pub mod actions;
+pub mod aggregates;
 pub mod api_keys;
 pub mod audit;
 pub mod entities;
 pub mod feedback;
+pub mod indicators;
+pub mod jobs;
 pub mod lifecycle;
 pub mod locations;
 pub mod public;

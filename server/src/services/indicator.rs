@@ -1,58 +1,140 @@
-//! IndicatorService: declared in the API, built in the aggregation issue. Every RPC already
-//! checks its caller.
-
 use boucle::Error;
-use boucle::domain::Permission;
+use boucle::domain::validation::Violations;
+use boucle::domain::{Period, Permission};
 use boucle::pb;
+use boucle::pb::convert::indicator::{self as convert, indicator_code};
+use boucle::pb::convert::optional_id;
 use boucle::pb::indicator_service_server::IndicatorService;
+use boucle::store::indicators::MeasurementFilter;
 use tonic::{Request, Response, Status};
+use uuid::Uuid;
 
-use super::State;
+use super::{Page, State, required};
 
 pub struct IndicatorApi {
     pub state: State,
-}
-
-impl IndicatorApi {
-    async fn not_yet<T, U>(
-        &self,
-        request: &Request<T>,
-        permission: Permission,
-        rpc: &'static str,
-    ) -> Result<Response<U>, Status> {
-        self.state.auth.authorize(request, permission).await?;
-        Err(Error::Unimplemented(rpc).into())
-    }
 }
 
 #[tonic::async_trait]
 impl IndicatorService for IndicatorApi {
     async fn list_indicators(
         &self,
-        r: Request<pb::ListIndicatorsRequest>,
+        request: Request<pb::ListIndicatorsRequest>,
     ) -> Result<Response<pb::ListIndicatorsResponse>, Status> {
-        self.not_yet(&r, Permission::ReadIndicators, "ListIndicators")
-            .await
+        self.state
+            .auth
+            .authorize(&request, Permission::ReadIndicators)
+            .await?;
+        let pb::ListIndicatorsRequest {
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let page: Page<String> = Page::parse(page_size, &page_token, &())?;
+        let mut rows = self
+            .state
+            .store
+            .list_indicators(page.fetch_limit(), page.after.as_deref())
+            .await?;
+        let next_page_token = page.finish(&mut rows, |i| i.code.clone());
+        Ok(Response::new(pb::ListIndicatorsResponse {
+            indicators: rows.iter().map(convert::indicator_to_pb).collect(),
+            next_page_token,
+        }))
     }
+
     async fn define_indicator(
         &self,
-        r: Request<pb::DefineIndicatorRequest>,
+        request: Request<pb::DefineIndicatorRequest>,
     ) -> Result<Response<pb::DefineIndicatorResponse>, Status> {
-        self.not_yet(&r, Permission::DefineIndicators, "DefineIndicator")
-            .await
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::DefineIndicators)
+            .await?;
+        let def = convert::definition(required(request.into_inner().indicator, "indicator")?)?;
+        let model = self.state.store.define_indicator(&caller, &def).await?;
+        tracing::info!(indicator = %model.code, version = model.version, "indicator defined");
+        Ok(Response::new(pb::DefineIndicatorResponse {
+            indicator: Some(convert::indicator_to_pb(&model)),
+        }))
     }
+
     async fn record_measurement(
         &self,
-        r: Request<pb::RecordMeasurementRequest>,
+        request: Request<pb::RecordMeasurementRequest>,
     ) -> Result<Response<pb::RecordMeasurementResponse>, Status> {
-        self.not_yet(&r, Permission::RecordMeasurements, "RecordMeasurement")
-            .await
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::RecordMeasurements)
+            .await?;
+        let m =
+            convert::new_measurement(required(request.into_inner().measurement, "measurement")?)?;
+        let stored = self.state.store.record_measurement(&caller, &m).await?;
+        Ok(Response::new(pb::RecordMeasurementResponse {
+            measurement: Some(convert::measurement_to_pb(&stored)),
+        }))
     }
+
     async fn list_measurements(
         &self,
-        r: Request<pb::ListMeasurementsRequest>,
+        request: Request<pb::ListMeasurementsRequest>,
     ) -> Result<Response<pb::ListMeasurementsResponse>, Status> {
-        self.not_yet(&r, Permission::RecordMeasurements, "ListMeasurements")
-            .await
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::RecordMeasurements)
+            .await?;
+        let pb::ListMeasurementsRequest {
+            page_size,
+            page_token,
+            indicator_code: code,
+            location_id,
+            from_period,
+            to_period,
+        } = request.into_inner();
+        let mut v = Violations::default();
+        let optional_period = |text: &str| -> Result<Option<Period>, String> {
+            if text.is_empty() {
+                Ok(None)
+            } else {
+                text.parse().map(Some)
+            }
+        };
+        let indicator = if code.is_empty() {
+            Some(None)
+        } else {
+            v.check("indicator_code", indicator_code(&code)).map(Some)
+        };
+        let location = v.check(
+            "location_id",
+            optional_id("location_id", &location_id).map_err(|_| "must be a UUID".to_owned()),
+        );
+        let from = v.check("from_period", optional_period(&from_period));
+        let to = v.check("to_period", optional_period(&to_period));
+        let filter = v.finish(|| {
+            Some(MeasurementFilter {
+                indicator_code: indicator?,
+                location: location?,
+                from: from?,
+                to: to?,
+            })
+        })?;
+        if let Some(root) = filter.location
+            && !self.state.store.in_scope(caller.scope, root).await?
+        {
+            return Err(Error::not_found("location").into());
+        }
+        let page: Page<Uuid> = Page::parse(page_size, &page_token, &filter)?;
+        let mut rows = self
+            .state
+            .store
+            .list_measurements(caller.scope, &filter, page.fetch_limit(), page.after)
+            .await?;
+        let next_page_token = page.finish(&mut rows, |m| m.id);
+        Ok(Response::new(pb::ListMeasurementsResponse {
+            measurements: rows.iter().map(convert::measurement_to_pb).collect(),
+            next_page_token,
+        }))
     }
 }

@@ -1,5 +1,6 @@
-//! ResultsService: public, no credentials, published data only. Published experiences and
-//! votes are built; results, public actions and reports arrive with their issues.
+//! ResultsService: public, no credentials, published data only: results (suppressed figures
+//! carry no value), published experiences, votes, public actions. Reports arrive with their
+//! issue.
 
 use std::pin::Pin;
 
@@ -11,7 +12,9 @@ use tonic::{Request, Response, Status};
 
 use boucle::domain::Period;
 use boucle::domain::validation::Violations;
+use boucle::pb::convert::indicator::figure_to_pb;
 use boucle::pb::convert::{lifecycle, public_action_to_pb, published_feedback_to_pb};
+use boucle::store::aggregates::Scope;
 use boucle::store::feedback::FeedbackCursor;
 use boucle::store::locations::LocationKey;
 use uuid::Uuid;
@@ -45,10 +48,91 @@ fn not_yet<U>(rpc: &'static str) -> Result<Response<U>, Status> {
 impl ResultsService for ResultsApi {
     async fn get_location_results(
         &self,
-        _: Request<pb::GetLocationResultsRequest>,
+        request: Request<pb::GetLocationResultsRequest>,
     ) -> Result<Response<pb::GetLocationResultsResponse>, Status> {
-        not_yet("GetLocationResults")
+        let pb::GetLocationResultsRequest {
+            location_code,
+            period,
+        } = request.into_inner();
+        let root = public_location(&self.state, &location_code).await?;
+        let period: Period = if period.is_empty() {
+            self.state
+                .store
+                .latest_aggregated_period(root)
+                .await?
+                .ok_or_else(|| Error::not_found("published results"))?
+        } else {
+            period.parse().map_err(|d| Error::invalid("period", d))?
+        };
+        let location = self
+            .state
+            .store
+            .find_location(None, &LocationKey::Id(root))
+            .await?;
+        let mut first = period;
+        for _ in 0..11 {
+            first = first.previous();
+        }
+        let stored = self
+            .state
+            .store
+            .aggregates_of(root, Scope::Subtree, first, period)
+            .await?;
+        let catalogue: std::collections::HashMap<String, _> = self
+            .state
+            .store
+            .list_indicators(10_000, None)
+            .await?
+            .into_iter()
+            .map(|i| (i.code.clone(), i))
+            .collect();
+        let mut history = Vec::with_capacity(12);
+        let mut month = first;
+        for _ in 0..12 {
+            let text = month.to_string();
+            history.push(pb::PeriodResults {
+                indicators: stored
+                    .iter()
+                    .filter(|a| a.period == text)
+                    .map(|a| pb::IndicatorResult {
+                        code: a.indicator_code.clone(),
+                        title: catalogue
+                            .get(&a.indicator_code)
+                            .map(|i| i.title.clone())
+                            .unwrap_or_default(),
+                        unit: catalogue
+                            .get(&a.indicator_code)
+                            .map(|i| i.unit.clone())
+                            .unwrap_or_default(),
+                        figure: Some(figure_to_pb(a)),
+                    })
+                    .collect(),
+                period: text,
+            });
+            month = month.next();
+        }
+        if history.last().is_some_and(|h| h.indicators.is_empty()) {
+            return Err(Error::not_found("published results for this period").into());
+        }
+        let m = &location.model;
+        Ok(Response::new(pb::GetLocationResultsResponse {
+            location: Some(pb::PublicLocation {
+                code: m.code.clone(),
+                name: m.name.clone(),
+                typology: m.typology.clone(),
+                postal_code: m.postal_code.clone(),
+                city: m.city.clone(),
+                parent_code: location.parent_code.clone().unwrap_or_default(),
+                latitude: m.latitude,
+                longitude: m.longitude,
+                response_target_days: location.effective_response_target_days,
+            }),
+            current: history.last().cloned(),
+            history,
+            min_sample: location.effective_min_sample,
+        }))
     }
+
     async fn list_published_feedback(
         &self,
         request: Request<pb::ListPublishedFeedbackRequest>,

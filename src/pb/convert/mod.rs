@@ -4,6 +4,7 @@ mod action;
 mod api_key;
 mod enums;
 mod feedback;
+pub mod indicator;
 pub mod lifecycle;
 mod location;
 mod public;

@@ -1,0 +1,179 @@
+//! Open data: the published results of a period, per location and indicator, as CSV
+//! (UTF-8, RFC 4180) and JSON, with the columns of the Services Publics + « résultats »
+//! export. Suppressed figures are absent, not zero. Files are written to a temporary name and
+//! renamed, so a reader never sees a partial file; the same data gives the same bytes.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use boucle::domain::Period;
+use boucle::store::Store;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::JobError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Csv,
+    Json,
+}
+
+/// One published figure (column names follow the SP+ « résultats » export).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Row {
+    pub code_structure: String,
+    pub typologie: String,
+    pub structure: String,
+    pub code_postal: String,
+    pub commune: String,
+    pub code_indicateur: String,
+    pub indicateur: String,
+    pub valeur: f64,
+    pub unite: String,
+    pub taille_echantillon: i64,
+    pub intervalle_bas: Option<f64>,
+    pub intervalle_haut: Option<f64>,
+    pub periode: String,
+    pub frequence: String,
+    pub date_mise_a_jour: String,
+}
+
+/// The published rows of `period` (for the subtree of `root`), sorted by structure then
+/// indicator.
+pub async fn rows(store: &Store, period: Period, root: Option<Uuid>) -> Result<Vec<Row>, JobError> {
+    let locations: HashMap<Uuid, _> = store
+        .locations_for_aggregation(root)
+        .await?
+        .into_iter()
+        .map(|l| (l.model.id, l.model))
+        .collect();
+    let catalogue: HashMap<String, _> = store
+        .list_indicators(10_000, None)
+        .await?
+        .into_iter()
+        .map(|i| (i.code.clone(), i))
+        .collect();
+    // The results of a month are published on the 1st of the next one: a stable date, so
+    // that a rerun on the same data writes the same bytes.
+    let updated = period.next().first_day().format("%Y-%m-%d").to_string();
+    let mut out = Vec::new();
+    for a in store.aggregates_of_period(period, root).await? {
+        let (Some(value), false) = (a.value, a.suppressed) else {
+            continue;
+        };
+        let (Some(location), Some(indicator)) = (
+            locations.get(&a.location_id),
+            catalogue.get(&a.indicator_code),
+        ) else {
+            continue;
+        };
+        out.push(Row {
+            code_structure: location.code.clone(),
+            typologie: location.typology.clone(),
+            structure: location.name.clone(),
+            code_postal: location.postal_code.clone(),
+            commune: location.city.clone(),
+            code_indicateur: a.indicator_code.clone(),
+            indicateur: indicator.title.clone(),
+            valeur: value,
+            unite: indicator.unit.clone(),
+            taille_echantillon: a.sample_size,
+            intervalle_bas: a.ci_low,
+            intervalle_haut: a.ci_high,
+            periode: period.to_string(),
+            frequence: indicator.frequency.clone(),
+            date_mise_a_jour: updated.clone(),
+        });
+    }
+    out.sort_by(|a, b| {
+        (&a.code_structure, &a.code_indicateur).cmp(&(&b.code_structure, &b.code_indicateur))
+    });
+    Ok(out)
+}
+
+pub fn to_csv(rows: &[Row]) -> Result<Vec<u8>, JobError> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    for row in rows {
+        writer
+            .serialize(row)
+            .map_err(|e| JobError::Io(std::io::Error::other(e)))?;
+    }
+    if rows.is_empty() {
+        // Still give the header, so that an empty month is a valid, self-describing file.
+        writer
+            .write_record([
+                "code_structure",
+                "typologie",
+                "structure",
+                "code_postal",
+                "commune",
+                "code_indicateur",
+                "indicateur",
+                "valeur",
+                "unite",
+                "taille_echantillon",
+                "intervalle_bas",
+                "intervalle_haut",
+                "periode",
+                "frequence",
+                "date_mise_a_jour",
+            ])
+            .map_err(|e| JobError::Io(std::io::Error::other(e)))?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| JobError::Io(std::io::Error::other(e.to_string())))
+}
+
+pub fn to_json(rows: &[Row]) -> Result<Vec<u8>, JobError> {
+    let mut bytes =
+        serde_json::to_vec_pretty(rows).map_err(|e| JobError::Io(std::io::Error::other(e)))?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), JobError> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("export"),
+        std::process::id()
+    ));
+    {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+/// Exports `period` in `format` into `out_dir`; returns the file written.
+pub async fn export(
+    store: &Store,
+    period: Period,
+    root: Option<(Uuid, String)>,
+    format: Format,
+    out_dir: &Path,
+) -> Result<PathBuf, JobError> {
+    let rows = rows(store, period, root.as_ref().map(|r| r.0)).await?;
+    let (bytes, ext) = match format {
+        Format::Csv => (to_csv(&rows)?, "csv"),
+        Format::Json => (to_json(&rows)?, "json"),
+    };
+    let name = match &root {
+        Some((_, code)) => format!("resultats-{period}-{code}.{ext}"),
+        None => format!("resultats-{period}.{ext}"),
+    };
+    let path = out_dir.join(name);
+    write_atomically(&path, &bytes)?;
+    Ok(path)
+}

@@ -1,0 +1,25 @@
+//! boucle-jobs: the monthly batch. Every step is a public async function over a `Store`, so
+//! tests (and the daemon) call them step by step; the binary only parses its command line.
+
+pub mod aggregate;
+pub mod daemon;
+pub mod export;
+pub mod lease;
+pub mod pipeline;
+pub mod schedule;
+
+/// Exit code when another worker holds the period (EX_TEMPFAIL: retry later).
+pub const EXIT_BUSY: u8 = 75;
+
+/// Why a job did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("another worker is processing period {0}")]
+    Busy(String),
+    #[error("{0}")]
+    Store(#[from] boucle::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("interrupted: {0}")]
+    Interrupted(String),
+}

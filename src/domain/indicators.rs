@@ -1,0 +1,389 @@
+//! The monthly indicators of DESIGN.md, computed from counts. Pure functions: the store
+//! gathers the counts (in SQL) and the delays (streamed in order), this module turns them into
+//! figures with their sample sizes, 95 % intervals and the suppression rule.
+//!
+//! Intervals: proportions (rates) carry a Wilson score interval; net scores (satisfaction
+//! nette, NPS: share of a category minus share of another) carry the Wald interval of a
+//! difference of multinomial proportions; means carry a normal interval. Counts (VOLUME,
+//! ACTIONS_*) are never suppressed: they are the sample sizes shown beside every figure. Every
+//! other figure whose sample is below the location's `min_sample` is suppressed.
+
+/// z for a two-sided 95 % interval.
+const Z: f64 = 1.959_963_984_540_054;
+
+/// Everything counted for one location (or subtree) and one month.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Counts {
+    /// Counted experiences (all but rejected as out of scope, spam or duplicate).
+    pub volume: u64,
+    pub positive: u64,
+    pub negative: u64,
+    /// Experiences with an NPS answer, and among them 9–10 and 0–6.
+    pub nps_answers: u64,
+    pub promoters: u64,
+    pub detractors: u64,
+    /// Experiences with an effort score, among them 5–7, and the sum of the scores.
+    pub effort_answers: u64,
+    pub effort_easy: u64,
+    pub effort_sum: u64,
+    pub effort_sum_squares: u64,
+    /// Published experiences, those with a published answer, and those answered within the
+    /// announced delay of their location.
+    pub published: u64,
+    pub answered: u64,
+    pub answered_on_time: u64,
+    /// Median days from submission to first published answer, among answered ones.
+    pub median_delay_days: Option<f64>,
+    pub actions_done: u64,
+    pub actions_open: u64,
+}
+
+/// One computed figure.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Figure {
+    pub code: &'static str,
+    pub value: Option<f64>,
+    pub sample: u64,
+    pub ci: Option<(f64, f64)>,
+    pub suppressed: bool,
+}
+
+/// The codes, in catalogue order.
+pub const CODES: [&str; 11] = [
+    "VOLUME",
+    "SATISFACTION_RATE",
+    "NET_SATISFACTION",
+    "NPS",
+    "EFFORT_EASY_RATE",
+    "EFFORT_MEAN",
+    "RESPONSE_RATE",
+    "RESPONSE_DELAY_MEDIAN",
+    "RESPONSE_ON_TIME_RATE",
+    "ACTIONS_DONE",
+    "ACTIONS_OPEN",
+];
+
+/// 95 % Wilson score interval of `successes` out of `n`, as fractions.
+pub fn wilson(successes: u64, n: u64) -> Option<(f64, f64)> {
+    if n == 0 {
+        return None;
+    }
+    let n = n as f64;
+    let p = successes as f64 / n;
+    let z2 = Z * Z;
+    let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
+    let half = Z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / (1.0 + z2 / n);
+    Some(((centre - half).max(0.0), (centre + half).min(1.0)))
+}
+
+/// Share of `a` minus share of `b` among `n`, with its Wald interval, as fractions.
+fn net(a: u64, b: u64, n: u64) -> Option<(f64, (f64, f64))> {
+    if n == 0 {
+        return None;
+    }
+    let n_f = n as f64;
+    let (pa, pb) = (a as f64 / n_f, b as f64 / n_f);
+    let d = pa - pb;
+    let variance = ((pa + pb) - d * d) / n_f;
+    let half = Z * variance.max(0.0).sqrt();
+    Some((d, ((d - half).max(-1.0), (d + half).min(1.0))))
+}
+
+/// Rounds to one decimal, so that stored and published figures are stable across databases.
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+fn count(code: &'static str, n: u64) -> Figure {
+    Figure {
+        code,
+        value: Some(n as f64),
+        sample: n,
+        ci: None,
+        suppressed: false,
+    }
+}
+
+fn figure(
+    code: &'static str,
+    sample: u64,
+    min_sample: u64,
+    value: Option<(f64, Option<(f64, f64)>)>,
+) -> Figure {
+    if sample < min_sample || value.is_none() {
+        return Figure {
+            code,
+            value: None,
+            sample,
+            ci: None,
+            suppressed: true,
+        };
+    }
+    let (v, ci) = value.unwrap_or((0.0, None));
+    Figure {
+        code,
+        value: Some(round1(v)),
+        sample,
+        ci: ci.map(|(l, h)| (round1(l), round1(h))),
+        suppressed: false,
+    }
+}
+
+fn percent(successes: u64, n: u64) -> Option<(f64, Option<(f64, f64)>)> {
+    (n > 0).then(|| {
+        (
+            100.0 * successes as f64 / n as f64,
+            wilson(successes, n).map(|(l, h)| (100.0 * l, 100.0 * h)),
+        )
+    })
+}
+
+fn points(a: u64, b: u64, n: u64) -> Option<(f64, Option<(f64, f64)>)> {
+    net(a, b, n).map(|(d, (l, h))| (100.0 * d, Some((100.0 * l, 100.0 * h))))
+}
+
+fn mean(sum: u64, sum_squares: u64, n: u64) -> Option<(f64, Option<(f64, f64)>)> {
+    if n == 0 {
+        return None;
+    }
+    let n_f = n as f64;
+    let m = sum as f64 / n_f;
+    let ci = (n > 1).then(|| {
+        let variance = ((sum_squares as f64 - n_f * m * m) / (n_f - 1.0)).max(0.0);
+        let half = Z * (variance / n_f).sqrt();
+        (m - half, m + half)
+    });
+    Some((m, ci))
+}
+
+/// Every indicator of the catalogue for `counts`, suppressing below `min_sample`.
+pub fn compute(c: &Counts, min_sample: u64) -> Vec<Figure> {
+    vec![
+        count("VOLUME", c.volume),
+        figure(
+            "SATISFACTION_RATE",
+            c.volume,
+            min_sample,
+            percent(c.positive, c.volume),
+        ),
+        figure(
+            "NET_SATISFACTION",
+            c.volume,
+            min_sample,
+            points(c.positive, c.negative, c.volume),
+        ),
+        figure(
+            "NPS",
+            c.nps_answers,
+            min_sample,
+            points(c.promoters, c.detractors, c.nps_answers),
+        ),
+        figure(
+            "EFFORT_EASY_RATE",
+            c.effort_answers,
+            min_sample,
+            percent(c.effort_easy, c.effort_answers),
+        ),
+        figure(
+            "EFFORT_MEAN",
+            c.effort_answers,
+            min_sample,
+            mean(c.effort_sum, c.effort_sum_squares, c.effort_answers),
+        ),
+        figure(
+            "RESPONSE_RATE",
+            c.published,
+            min_sample,
+            percent(c.answered, c.published),
+        ),
+        figure(
+            "RESPONSE_DELAY_MEDIAN",
+            c.answered,
+            min_sample,
+            c.median_delay_days.map(|d| (d, None)),
+        ),
+        figure(
+            "RESPONSE_ON_TIME_RATE",
+            c.published,
+            min_sample,
+            percent(c.answered_on_time, c.published),
+        ),
+        count("ACTIONS_DONE", c.actions_done),
+        count("ACTIONS_OPEN", c.actions_open),
+    ]
+}
+
+/// The median of a sorted sample (mean of the two middle values for an even count).
+pub fn median_of_sorted(sorted: &[f64]) -> Option<f64> {
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(sorted[n / 2]),
+        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    }
+}
+
+/// Finds the median of a group while its values stream by in ascending order, knowing the
+/// group's size in advance: memory stays constant whatever the size.
+#[derive(Debug)]
+pub struct StreamingMedian {
+    size: u64,
+    seen: u64,
+    lower: Option<f64>,
+    result: Option<f64>,
+}
+
+impl StreamingMedian {
+    pub fn new(size: u64) -> Self {
+        Self {
+            size,
+            seen: 0,
+            lower: None,
+            result: None,
+        }
+    }
+
+    /// Feeds the next value (ascending order).
+    pub fn push(&mut self, value: f64) {
+        self.seen += 1;
+        if self.size == 0 || self.result.is_some() {
+            return;
+        }
+        if self.size % 2 == 1 {
+            if self.seen == self.size / 2 + 1 {
+                self.result = Some(value);
+            }
+        } else if self.seen == self.size / 2 {
+            self.lower = Some(value);
+        } else if self.seen == self.size / 2 + 1 {
+            self.result = self.lower.map(|l| (l + value) / 2.0);
+        }
+    }
+
+    pub fn median(&self) -> Option<f64> {
+        self.result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn by_code<'a>(figures: &'a [Figure], code: &str) -> &'a Figure {
+        figures
+            .iter()
+            .find(|f| f.code == code)
+            .unwrap_or(&figures[0])
+    }
+
+    #[test]
+    fn wilson_matches_a_published_value() {
+        // 8 successes out of 10: Wilson 95 % interval ≈ [0.490, 0.943].
+        let (l, h) = wilson(8, 10).unwrap_or_default();
+        assert!(
+            (l - 0.4902).abs() < 1e-3 && (h - 0.9433).abs() < 1e-3,
+            "{l} {h}"
+        );
+        assert_eq!(wilson(0, 0), None);
+        let (l, h) = wilson(0, 5).unwrap_or_default();
+        assert!(l == 0.0 && h > 0.0);
+    }
+
+    #[test]
+    fn a_hand_computed_month() {
+        let c = Counts {
+            volume: 20,
+            positive: 12,
+            negative: 5,
+            nps_answers: 10,
+            promoters: 4,
+            detractors: 3,
+            effort_answers: 8,
+            effort_easy: 6,
+            effort_sum: 40,
+            effort_sum_squares: 220,
+            published: 16,
+            answered: 12,
+            answered_on_time: 9,
+            median_delay_days: Some(3.25),
+            actions_done: 2,
+            actions_open: 5,
+        };
+        let f = compute(&c, 5);
+        assert_eq!(by_code(&f, "VOLUME").value, Some(20.0));
+        assert_eq!(by_code(&f, "SATISFACTION_RATE").value, Some(60.0));
+        assert_eq!(by_code(&f, "NET_SATISFACTION").value, Some(35.0));
+        assert_eq!(by_code(&f, "NPS").value, Some(10.0));
+        assert_eq!(by_code(&f, "EFFORT_EASY_RATE").value, Some(75.0));
+        assert_eq!(by_code(&f, "EFFORT_MEAN").value, Some(5.0));
+        assert_eq!(by_code(&f, "RESPONSE_RATE").value, Some(75.0));
+        assert_eq!(by_code(&f, "RESPONSE_DELAY_MEDIAN").value, Some(3.3));
+        assert_eq!(by_code(&f, "RESPONSE_ON_TIME_RATE").value, Some(56.3));
+        assert_eq!(by_code(&f, "ACTIONS_DONE").value, Some(2.0));
+        let sat = by_code(&f, "SATISFACTION_RATE");
+        assert_eq!(sat.sample, 20);
+        assert_eq!(sat.ci, Some((38.7, 78.1)));
+    }
+
+    #[test]
+    fn below_the_threshold_figures_are_suppressed_and_at_it_they_are_not() {
+        let c = Counts {
+            volume: 9,
+            positive: 9,
+            ..Counts::default()
+        };
+        let below = compute(&c, 10);
+        let sat = by_code(&below, "SATISFACTION_RATE");
+        assert!(sat.suppressed && sat.value.is_none() && sat.ci.is_none());
+        assert_eq!(sat.sample, 9, "the sample size is still given");
+        assert!(
+            !by_code(&below, "VOLUME").suppressed,
+            "counts are never suppressed"
+        );
+        let at = compute(
+            &Counts {
+                volume: 10,
+                positive: 10,
+                ..c
+            },
+            10,
+        );
+        assert_eq!(by_code(&at, "SATISFACTION_RATE").value, Some(100.0));
+    }
+
+    #[test]
+    fn an_empty_month_has_zero_counts_and_no_rates() {
+        let f = compute(&Counts::default(), 1);
+        assert_eq!(by_code(&f, "VOLUME").value, Some(0.0));
+        assert!(by_code(&f, "SATISFACTION_RATE").suppressed);
+        assert!(by_code(&f, "RESPONSE_DELAY_MEDIAN").suppressed);
+    }
+
+    #[test]
+    fn medians() {
+        assert_eq!(median_of_sorted(&[1.0, 2.0, 10.0]), Some(2.0));
+        assert_eq!(median_of_sorted(&[1.0, 2.0, 4.0, 10.0]), Some(3.0));
+        assert_eq!(median_of_sorted(&[]), None);
+    }
+
+    proptest! {
+        #[test]
+        fn wilson_contains_the_observed_rate(n in 1u64..10_000, k_frac in 0.0f64..=1.0) {
+            let k = ((n as f64) * k_frac).floor() as u64;
+            let (l, h) = wilson(k, n).unwrap_or((1.0, 0.0));
+            let p = k as f64 / n as f64;
+            prop_assert!(0.0 <= l && l <= p + 1e-12 && p <= h + 1e-12 && h <= 1.0);
+        }
+
+        #[test]
+        fn streaming_median_equals_the_sorted_median(mut values in proptest::collection::vec(0.0f64..1000.0, 0..200)) {
+            values.sort_by(f64::total_cmp);
+            let mut s = StreamingMedian::new(values.len() as u64);
+            for v in &values {
+                s.push(*v);
+            }
+            prop_assert_eq!(s.median(), median_of_sorted(&values));
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! Monthly aggregation, pushed down into SQL. Each query groups either by the experience's
+//! location (`Scope::SelfOnly`) or by every ancestor through the closure table
+//! (`Scope::Subtree`), so rollups are computed from raw rows, never as averages of averages.
+//! Nothing here loads experiences into memory: the databases count, rank and take medians;
+//! Rust receives one row per location.
+
+use std::collections::HashMap;
+
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait, Value,
+};
+use uuid::Uuid;
+
+use super::entities::{aggregate, indicator, location};
+use super::locations::{LocationView, subtree_ids};
+use super::{Store, sql};
+use crate::Error;
+use crate::domain::Period;
+use crate::domain::indicators::Counts;
+
+/// Which experiences a figure describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// The location's own experiences.
+    SelfOnly,
+    /// The location and everything below it.
+    Subtree,
+}
+
+impl Scope {
+    pub fn code(self) -> &'static str {
+        match self {
+            Scope::SelfOnly => "SELF",
+            Scope::Subtree => "SUBTREE",
+        }
+    }
+
+    /// The grouping column and the join that brings it.
+    fn grouping(self) -> (&'static str, &'static str) {
+        match self {
+            Scope::SelfOnly => ("f.location_id", ""),
+            Scope::Subtree => (
+                "c.ancestor_id",
+                "JOIN location_closure c ON c.descendant_id = f.location_id",
+            ),
+        }
+    }
+}
+
+/// The counting rule of DESIGN.md: every experience except those rejected as out of scope,
+/// spam or duplicate.
+const COUNTED: &str = "(f.status <> 'REJECTED' OR f.reject_reason IN ('ABUSIVE', 'PERSONAL_DATA'))";
+
+const DAY_MS: f64 = 86_400_000.0;
+
+/// The part of a WHERE clause restricting rows of `column` (and groups) to the subtree of
+/// the root bound at placeholder `$n`; empty without a root.
+fn restriction(scope: Scope, column: &str, root_placeholder: Option<usize>) -> String {
+    let Some(n) = root_placeholder else {
+        return String::new();
+    };
+    let subtree = format!("(SELECT descendant_id FROM location_closure WHERE ancestor_id = ${n})");
+    match scope {
+        Scope::SelfOnly => format!(" AND {column} IN {subtree}"),
+        // Groups above the root would only see part of their subtree: keep the root's subtree.
+        Scope::Subtree => format!(" AND {column} IN {subtree} AND c.ancestor_id IN {subtree}"),
+    }
+}
+
+fn params(bounds: (i64, i64), root: Option<Uuid>) -> Vec<Value> {
+    let mut values: Vec<Value> = vec![bounds.0.into(), bounds.1.into()];
+    if let Some(root) = root {
+        values.push(root.into());
+    }
+    values
+}
+
+fn count(row: &sea_orm::QueryResult, column: &str) -> Result<u64, Error> {
+    let v: Option<i64> = row.try_get("", column)?;
+    Ok(v.unwrap_or(0).max(0) as u64)
+}
+
+/// A row to store.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AggregateRow {
+    pub location_id: Uuid,
+    pub scope: Scope,
+    pub indicator_code: String,
+    pub indicator_version: i32,
+    pub value: Option<f64>,
+    pub sample_size: u64,
+    pub ci: Option<(f64, f64)>,
+    pub suppressed: bool,
+}
+
+impl Store {
+    /// Counts of experiences, answers and actions of `period` for every group of `scope`
+    /// (restricted to the subtree of `root` when given).
+    pub async fn monthly_counts(
+        &self,
+        period: Period,
+        tz: chrono_tz::Tz,
+        scope: Scope,
+        root: Option<Uuid>,
+    ) -> Result<HashMap<Uuid, Counts>, Error> {
+        let bounds = period.bounds_ms(tz);
+        let (group, join) = scope.grouping();
+        let only = restriction(scope, "f.location_id", root.map(|_| 3));
+        let backend = self.backend();
+        let mut counts: HashMap<Uuid, Counts> = HashMap::new();
+
+        let rows = self
+            .db
+            .query_all_raw(sql(
+                backend,
+                &format!(
+                    "SELECT {group} AS grp, COUNT(*) AS volume, \
+                     SUM(CASE WHEN f.satisfaction = 'POSITIVE' THEN 1 ELSE 0 END) AS positive, \
+                     SUM(CASE WHEN f.satisfaction = 'NEGATIVE' THEN 1 ELSE 0 END) AS negative, \
+                     SUM(CASE WHEN f.nps IS NOT NULL THEN 1 ELSE 0 END) AS nps_answers, \
+                     SUM(CASE WHEN f.nps >= 9 THEN 1 ELSE 0 END) AS promoters, \
+                     SUM(CASE WHEN f.nps <= 6 THEN 1 ELSE 0 END) AS detractors, \
+                     SUM(CASE WHEN f.effort IS NOT NULL THEN 1 ELSE 0 END) AS effort_answers, \
+                     SUM(CASE WHEN f.effort >= 5 THEN 1 ELSE 0 END) AS effort_easy, \
+                     SUM(CASE WHEN f.effort IS NOT NULL THEN f.effort ELSE 0 END) AS effort_sum, \
+                     SUM(CASE WHEN f.effort IS NOT NULL THEN f.effort * f.effort ELSE 0 END) AS effort_sum_squares, \
+                     SUM(CASE WHEN f.status = 'PUBLISHED' THEN 1 ELSE 0 END) AS published \
+                     FROM feedback f {join} \
+                     WHERE f.submitted_at >= $1 AND f.submitted_at < $2 AND {COUNTED}{only} \
+                     GROUP BY {group}"
+                ),
+                params(bounds, root),
+            ))
+            .await?;
+        for row in rows {
+            let grp: Uuid = row.try_get("", "grp")?;
+            let c = counts.entry(grp).or_default();
+            c.volume = count(&row, "volume")?;
+            c.positive = count(&row, "positive")?;
+            c.negative = count(&row, "negative")?;
+            c.nps_answers = count(&row, "nps_answers")?;
+            c.promoters = count(&row, "promoters")?;
+            c.detractors = count(&row, "detractors")?;
+            c.effort_answers = count(&row, "effort_answers")?;
+            c.effort_easy = count(&row, "effort_easy")?;
+            c.effort_sum = count(&row, "effort_sum")?;
+            c.effort_sum_squares = count(&row, "effort_sum_squares")?;
+            c.published = count(&row, "published")?;
+        }
+
+        // Answers: the first published answer of each published experience, its delay, and
+        // whether it came within the announced delay of the experience's own location.
+        let answered = format!(
+            "WITH first_answer AS ( \
+                 SELECT feedback_id, MIN(published_at) AS first_at FROM response \
+                 WHERE status = 'PUBLISHED' GROUP BY feedback_id), \
+             nearest AS ( \
+                 SELECT c2.descendant_id AS loc, MIN(c2.depth) AS depth \
+                 FROM location_closure c2 JOIN location l2 ON l2.id = c2.ancestor_id \
+                 WHERE l2.response_target_days IS NOT NULL GROUP BY c2.descendant_id), \
+             target AS ( \
+                 SELECT n.loc, l3.response_target_days AS days FROM nearest n \
+                 JOIN location_closure c3 ON c3.descendant_id = n.loc AND c3.depth = n.depth \
+                 JOIN location l3 ON l3.id = c3.ancestor_id), \
+             answered AS ( \
+                 SELECT {group} AS grp, fa.first_at - f.submitted_at AS delay, \
+                        COALESCE(t.days, {default}) AS days \
+                 FROM feedback f JOIN first_answer fa ON fa.feedback_id = f.id {join} \
+                 LEFT JOIN target t ON t.loc = f.location_id \
+                 WHERE f.status = 'PUBLISHED' AND f.submitted_at >= $1 AND f.submitted_at < $2{only})",
+            default = crate::domain::location::DEFAULT_RESPONSE_TARGET_DAYS,
+        );
+        let rows = self
+            .db
+            .query_all_raw(sql(
+                backend,
+                &format!(
+                    "{answered} SELECT grp, COUNT(*) AS answered, \
+                     SUM(CASE WHEN delay <= days * CAST(86400000 AS BIGINT) THEN 1 ELSE 0 END) AS on_time \
+                     FROM answered GROUP BY grp"
+                ),
+                params(bounds, root),
+            ))
+            .await?;
+        for row in rows {
+            let grp: Uuid = row.try_get("", "grp")?;
+            let c = counts.entry(grp).or_default();
+            c.answered = count(&row, "answered")?;
+            c.answered_on_time = count(&row, "on_time")?;
+        }
+        // Exact medians with window functions (both databases have them; SQLite has no
+        // median()): the middle row, or the mean of the two middle rows.
+        let rows = self
+            .db
+            .query_all_raw(sql(
+                backend,
+                &format!(
+                    "{answered}, ranked AS ( \
+                         SELECT grp, delay, ROW_NUMBER() OVER (PARTITION BY grp ORDER BY delay) AS rn, \
+                                COUNT(*) OVER (PARTITION BY grp) AS cnt FROM answered) \
+                     SELECT grp, CAST(AVG(delay) AS DOUBLE PRECISION) AS median_ms FROM ranked \
+                     WHERE rn = (cnt + 1) / 2 OR rn = (cnt + 2) / 2 GROUP BY grp"
+                ),
+                params(bounds, root),
+            ))
+            .await?;
+        for row in rows {
+            let grp: Uuid = row.try_get("", "grp")?;
+            let median: Option<f64> = row.try_get("", "median_ms")?;
+            counts.entry(grp).or_default().median_delay_days = median.map(|ms| ms / DAY_MS);
+        }
+
+        // Actions: done during the month (by local date), and open at its end (their status
+        // at that instant, read from the timeline).
+        let first = period.first_day().format("%Y-%m-%d").to_string();
+        let next = period.next().first_day().format("%Y-%m-%d").to_string();
+        let (agroup, ajoin) = match scope {
+            Scope::SelfOnly => ("a.location_id", ""),
+            Scope::Subtree => (
+                "c.ancestor_id",
+                "JOIN location_closure c ON c.descendant_id = a.location_id",
+            ),
+        };
+        let aonly = restriction(scope, "a.location_id", root.map(|_| 3));
+        let mut values: Vec<Value> = vec![first.into(), next.into()];
+        if let Some(root) = root {
+            values.push(root.into());
+        }
+        let rows = self
+            .db
+            .query_all_raw(sql(
+                backend,
+                &format!(
+                    "SELECT {agroup} AS grp, COUNT(*) AS n FROM action a {ajoin} \
+                     WHERE a.status = 'DONE' AND a.done_on >= $1 AND a.done_on < $2{aonly} GROUP BY {agroup}"
+                ),
+                values,
+            ))
+            .await?;
+        for row in rows {
+            let grp: Uuid = row.try_get("", "grp")?;
+            counts.entry(grp).or_default().actions_done = count(&row, "n")?;
+        }
+        let aonly_open = restriction(scope, "a.location_id", root.map(|_| 2));
+        let mut values: Vec<Value> = vec![bounds.1.into()];
+        if let Some(root) = root {
+            values.push(root.into());
+        }
+        let rows = self
+            .db
+            .query_all_raw(sql(
+                backend,
+                &format!(
+                    "WITH last_change AS ( \
+                         SELECT action_id, MAX(created_at) AS at FROM action_event \
+                         WHERE field IN ('created', 'status') AND created_at < $1 GROUP BY action_id), \
+                     state AS ( \
+                         SELECT DISTINCT lc.action_id FROM last_change lc \
+                         JOIN action_event e ON e.action_id = lc.action_id AND e.created_at = lc.at \
+                         WHERE e.field IN ('created', 'status') AND e.to_value IN ('PLANNED', 'IN_PROGRESS')) \
+                     SELECT {agroup} AS grp, COUNT(*) AS n FROM action a JOIN state s ON s.action_id = a.id {ajoin} \
+                     WHERE 1 = 1{aonly_open} GROUP BY {agroup}"
+                ),
+                values,
+            ))
+            .await?;
+        for row in rows {
+            let grp: Uuid = row.try_get("", "grp")?;
+            counts.entry(grp).or_default().actions_open = count(&row, "n")?;
+        }
+        Ok(counts)
+    }
+
+    /// Every location (of the subtree of `root`, or all), with its inherited settings.
+    pub async fn locations_for_aggregation(
+        &self,
+        root: Option<Uuid>,
+    ) -> Result<Vec<LocationView>, Error> {
+        let mut query = location::Entity::find().order_by_asc(location::Column::Code);
+        if let Some(root) = root {
+            query = query.filter(location::Column::Id.in_subquery(subtree_ids(root)));
+        }
+        let models = query.all(&self.db).await?;
+        let mut out = Vec::with_capacity(models.len());
+        for chunk in models.chunks(1000) {
+            out.extend(super::locations::views(&self.db, chunk.to_vec()).await?);
+        }
+        Ok(out)
+    }
+
+    /// The current version of every indicator.
+    pub async fn indicator_versions(&self) -> Result<HashMap<String, i32>, Error> {
+        Ok(indicator::Entity::find()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|i| (i.code, i.version))
+            .collect())
+    }
+
+    /// Replaces the figures of `period` (for the subtree of `root`, or everything) in one
+    /// transaction: readers see the previous complete state until the commit, and a crash
+    /// before it leaves that state untouched.
+    pub async fn replace_aggregates(
+        &self,
+        period: Period,
+        root: Option<Uuid>,
+        rows: &[AggregateRow],
+        job_run_id: Uuid,
+        computed_at: i64,
+    ) -> Result<(), Error> {
+        let period_text = period.to_string();
+        let txn = self.db.begin().await?;
+        let mut delete = aggregate::Entity::delete_many()
+            .filter(aggregate::Column::Period.eq(period_text.as_str()));
+        if let Some(root) = root {
+            delete = delete.filter(aggregate::Column::LocationId.in_subquery(subtree_ids(root)));
+        }
+        delete.exec(&txn).await?;
+        // 12 columns per row: 1,000 rows stay under both databases' bind limits.
+        for chunk in rows.chunks(1000) {
+            let models: Vec<aggregate::ActiveModel> = chunk
+                .iter()
+                .map(|r| aggregate::ActiveModel {
+                    location_id: sea_orm::Set(r.location_id),
+                    period: sea_orm::Set(period_text.clone()),
+                    scope: sea_orm::Set(r.scope.code().to_owned()),
+                    indicator_code: sea_orm::Set(r.indicator_code.clone()),
+                    indicator_version: sea_orm::Set(r.indicator_version),
+                    value: sea_orm::Set(r.value),
+                    sample_size: sea_orm::Set(i64::try_from(r.sample_size).unwrap_or(i64::MAX)),
+                    ci_low: sea_orm::Set(r.ci.map(|c| c.0)),
+                    ci_high: sea_orm::Set(r.ci.map(|c| c.1)),
+                    suppressed: sea_orm::Set(r.suppressed),
+                    job_run_id: sea_orm::Set(job_run_id),
+                    computed_at: sea_orm::Set(computed_at),
+                })
+                .collect();
+            if !models.is_empty() {
+                aggregate::Entity::insert_many(models).exec(&txn).await?;
+            }
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Stored figures of one location and scope for the periods `from..=to`.
+    pub async fn aggregates_of(
+        &self,
+        location_id: Uuid,
+        scope: Scope,
+        from: Period,
+        to: Period,
+    ) -> Result<Vec<aggregate::Model>, Error> {
+        Ok(aggregate::Entity::find()
+            .filter(
+                Condition::all()
+                    .add(aggregate::Column::LocationId.eq(location_id))
+                    .add(aggregate::Column::Scope.eq(scope.code()))
+                    .add(aggregate::Column::Period.gte(from.to_string()))
+                    .add(aggregate::Column::Period.lte(to.to_string())),
+            )
+            .order_by_asc(aggregate::Column::Period)
+            .order_by_asc(aggregate::Column::IndicatorCode)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// The latest period aggregated for a location, if any.
+    pub async fn latest_aggregated_period(
+        &self,
+        location_id: Uuid,
+    ) -> Result<Option<Period>, Error> {
+        let latest = aggregate::Entity::find()
+            .filter(aggregate::Column::LocationId.eq(location_id))
+            .order_by_desc(aggregate::Column::Period)
+            .one(&self.db)
+            .await?;
+        Ok(latest.and_then(|a| a.period.parse().ok()))
+    }
+
+    /// Every stored figure of a period (SUBTREE scope), for exports.
+    pub async fn aggregates_of_period(
+        &self,
+        period: Period,
+        root: Option<Uuid>,
+    ) -> Result<Vec<aggregate::Model>, Error> {
+        let mut query = aggregate::Entity::find()
+            .filter(aggregate::Column::Period.eq(period.to_string()))
+            .filter(aggregate::Column::Scope.eq(Scope::Subtree.code()));
+        if let Some(root) = root {
+            query = query.filter(aggregate::Column::LocationId.in_subquery(subtree_ids(root)));
+        }
+        Ok(query
+            .order_by_asc(aggregate::Column::LocationId)
+            .order_by_asc(aggregate::Column::IndicatorCode)
+            .all(&self.db)
+            .await?)
+    }
+}
