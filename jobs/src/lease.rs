@@ -43,7 +43,7 @@ impl Lease {
             tick.tick().await;
             loop {
                 tick.tick().await;
-                match s.acquire_lease(&n, &h, ttl_ms).await {
+                match s.renew_lease(&n, &h, ttl_ms).await {
                     Ok(true) => {}
                     Ok(false) => tracing::error!(lease = %n, "lease lost to another worker"),
                     Err(e) => tracing::warn!(lease = %n, error = %e, "lease renewal failed"),

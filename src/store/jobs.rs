@@ -29,8 +29,21 @@ impl Store {
                 "INSERT INTO job_lease (name, holder, acquired_at, expires_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, acquired_at = excluded.acquired_at, \
                  expires_at = excluded.expires_at \
-                 WHERE job_lease.expires_at < $3 OR job_lease.holder = excluded.holder",
+                 WHERE job_lease.expires_at < $3",
                 vec![name.into(), holder.into(), now.into(), (now + ttl_ms).into()],
+            ))
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Extends a lease we hold; false if it expired and another worker took it.
+    pub async fn renew_lease(&self, name: &str, holder: &str, ttl_ms: i64) -> Result<bool, Error> {
+        let result = self
+            .db
+            .execute_raw(sql(
+                self.backend(),
+                "UPDATE job_lease SET expires_at = $3 WHERE name = $1 AND holder = $2",
+                vec![name.into(), holder.into(), (now_ms() + ttl_ms).into()],
             ))
             .await?;
         Ok(result.rows_affected() == 1)

@@ -3,6 +3,7 @@
 
 mod access;
 mod actions;
+mod aggregation;
 mod feedback;
 mod lifecycle;
 mod locations;

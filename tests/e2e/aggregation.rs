@@ -1,0 +1,683 @@
+//! Monthly aggregation against a hand-computed fixture, public results, indicators, open data,
+//! reruns, leases and interrupted runs.
+
+use boucle::domain::{Period, Role};
+use boucle::pb;
+use boucle::pb::moderate_feedback_request::Decision;
+use boucle::store::aggregates::Scope;
+use boucle::store::locations::LocationKey;
+use boucle_jobs::JobError;
+use boucle_jobs::aggregate::by_code;
+use boucle_jobs::export::{self, Format};
+use boucle_jobs::pipeline::{self, Options};
+use boucle_tests::{TestApp, feedback_for, spawn_app};
+use sea_orm::{ConnectionTrait, Statement};
+use tonic::Code;
+use uuid::Uuid;
+
+const PARIS: chrono_tz::Tz = chrono_tz::Europe::Paris;
+const DAY_MS: i64 = 86_400_000;
+
+fn ts(rfc: &str) -> prost_types::Timestamp {
+    let t = chrono::DateTime::parse_from_rfc3339(rfc).expect("instant");
+    prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: 0,
+    }
+}
+
+fn ms(rfc: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(rfc)
+        .expect("instant")
+        .timestamp_millis()
+}
+
+struct Fixture {
+    app: TestApp,
+    out: tempfile::TempDir,
+}
+
+/// One experience of the fixture and what happens to it.
+struct Item {
+    location: &'static str,
+    at: &'static str,
+    satisfaction: pb::Satisfaction,
+    nps: Option<u32>,
+    effort: Option<u32>,
+    /// None: stays pending.
+    moderation: Option<(Decision, pb::RejectReason)>,
+    /// Days from submission to the first published answer.
+    answered_after_days: Option<i64>,
+}
+
+const fn item(location: &'static str, at: &'static str, satisfaction: pb::Satisfaction) -> Item {
+    Item {
+        location,
+        at,
+        satisfaction,
+        nps: None,
+        effort: None,
+        moderation: None,
+        answered_after_days: None,
+    }
+}
+
+const PUBLISH: Option<(Decision, pb::RejectReason)> =
+    Some((Decision::Publish, pb::RejectReason::Unspecified));
+
+/// A-1 (October 2026, Paris time), counted 6, positive 4, negative 1:
+/// SATISFACTION_RATE 66.7, NET_SATISFACTION 50.0, NPS 25.0 (4 answers: 10, 9, 3, 7),
+/// EFFORT_EASY_RATE 66.7 and EFFORT_MEAN 4.7 (7, 5, 2), published 4, answered 2 (after 2
+/// and 20 days; target 15) → RESPONSE_RATE 50.0, RESPONSE_ON_TIME_RATE 25.0, median 11.0.
+/// A-2: two negative experiences (below min_sample 3). A-REG (subtree): 8 counted, 4 positive
+/// → 50.0, where the mean of its children's rates would be 33.3.
+fn october() -> Vec<Item> {
+    use pb::Satisfaction::{Negative, Neutral, Positive};
+    vec![
+        Item {
+            nps: Some(10),
+            effort: Some(7),
+            moderation: PUBLISH,
+            answered_after_days: Some(2),
+            ..item("A-1", "2026-10-05T09:00:00Z", Positive)
+        },
+        Item {
+            nps: Some(9),
+            effort: Some(5),
+            moderation: PUBLISH,
+            answered_after_days: Some(20),
+            ..item("A-1", "2026-10-06T09:00:00Z", Positive)
+        },
+        Item {
+            nps: Some(3),
+            effort: Some(2),
+            moderation: PUBLISH,
+            ..item("A-1", "2026-10-07T09:00:00Z", Negative)
+        },
+        Item {
+            nps: Some(7),
+            ..item("A-1", "2026-10-08T09:00:00Z", Neutral)
+        },
+        // Rejected as spam: not counted. Rejected as abusive: counted.
+        Item {
+            nps: Some(0),
+            moderation: Some((Decision::Reject, pb::RejectReason::Spam)),
+            ..item("A-1", "2026-10-09T09:00:00Z", Negative)
+        },
+        Item {
+            moderation: Some((Decision::Reject, pb::RejectReason::Abusive)),
+            ..item("A-1", "2026-10-10T09:00:00Z", Positive)
+        },
+        // 00:30 on 1 October in Paris: October. 00:30 on 1 November in Paris: not October.
+        Item {
+            moderation: PUBLISH,
+            ..item("A-1", "2026-09-30T22:30:00Z", Positive)
+        },
+        item("A-1", "2026-10-31T23:30:00Z", Negative),
+        item("A-2", "2026-10-12T09:00:00Z", Negative),
+        item("A-2", "2026-10-13T09:00:00Z", Negative),
+        // Another network, to prove subtrees stay apart.
+        item("B-1", "2026-10-14T09:00:00Z", Positive),
+    ]
+}
+
+async fn fixture() -> Fixture {
+    let app = spawn_app().await;
+    app.two_networks().await;
+    app.locations(Some(&app.admin_key))
+        .update_location(pb::UpdateLocationRequest {
+            location: Some(pb::Location {
+                code: "NET-A".into(),
+                min_sample: Some(3),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["min_sample".into()],
+            }),
+        })
+        .await
+        .expect("min_sample");
+    let collector = app.key(Role::Collector, None).await;
+    let moderator = app.key(Role::Moderator, None).await;
+    let validator = app.key(Role::Validator, None).await;
+    for (i, it) in october().into_iter().enumerate() {
+        let answer = app
+            .feedback(Some(&collector))
+            .import_feedback(tokio_stream::iter(vec![pb::ImportFeedbackRequest {
+                feedback: Some(pb::Feedback {
+                    satisfaction: it.satisfaction as i32,
+                    nps: it.nps,
+                    effort: it.effort,
+                    submit_time: Some(ts(it.at)),
+                    ..feedback_for(it.location)
+                }),
+                request_id: format!("fixture-{i}"),
+            }]))
+            .await
+            .expect("import")
+            .into_inner();
+        let id = answer.outcomes[0].feedback_id.clone();
+        assert!(!id.is_empty(), "{:?}", answer.outcomes[0]);
+        if let Some((decision, reason)) = it.moderation {
+            app.feedback(Some(&moderator))
+                .moderate_feedback(pb::ModerateFeedbackRequest {
+                    id: id.clone(),
+                    decision: decision as i32,
+                    reject_reason: reason as i32,
+                    ..Default::default()
+                })
+                .await
+                .expect("moderate");
+        }
+        if let Some(days) = it.answered_after_days {
+            let draft = app
+                .feedback(Some(&validator))
+                .draft_response(pb::DraftResponseRequest {
+                    feedback_id: id.clone(),
+                    author: "Accueil".into(),
+                    body: "Merci".into(),
+                    ..Default::default()
+                })
+                .await
+                .expect("draft")
+                .into_inner()
+                .response
+                .expect("response");
+            app.feedback(Some(&validator))
+                .publish_response(pb::PublishResponseRequest {
+                    response_id: draft.id.clone(),
+                })
+                .await
+                .expect("publish");
+            // The fixture needs the answer's publication instant in October, not today.
+            let db = app.store.connection();
+            db.execute_raw(boucle::store::sql(
+                db.get_database_backend(),
+                "UPDATE response SET published_at = $1 WHERE id = $2",
+                vec![
+                    (ms(it.at) + days * DAY_MS).into(),
+                    Uuid::parse_str(&draft.id).expect("uuid").into(),
+                ],
+            ))
+            .await
+            .expect("backdate answer");
+        }
+    }
+    Fixture {
+        app,
+        out: tempfile::tempdir().expect("out dir"),
+    }
+}
+
+impl Fixture {
+    fn options(&self) -> Options {
+        Options {
+            tz: PARIS,
+            root: None,
+            out_dir: self.out.path().to_owned(),
+            holder: "test-worker".into(),
+        }
+    }
+
+    async fn aggregate(&self, period: &str) -> Result<boucle_jobs::aggregate::Summary, JobError> {
+        let mut quiet = |_: u64, _: u64| Ok(());
+        pipeline::aggregate_period(
+            &self.app.store,
+            period.parse().expect("period"),
+            &self.options(),
+            &mut quiet,
+        )
+        .await
+    }
+
+    async fn id(&self, code: &str) -> Uuid {
+        self.app
+            .store
+            .find_location(None, &LocationKey::Code(code.into()))
+            .await
+            .expect("location")
+            .model
+            .id
+    }
+
+    async fn figures(
+        &self,
+        code: &str,
+        scope: Scope,
+        period: &str,
+    ) -> Vec<boucle::store::entities::aggregate::Model> {
+        let p: Period = period.parse().expect("period");
+        self.app
+            .store
+            .aggregates_of(self.id(code).await, scope, p, p)
+            .await
+            .expect("aggregates")
+    }
+}
+
+fn value(
+    rows: &[boucle::store::entities::aggregate::Model],
+    code: &str,
+) -> (Option<f64>, i64, bool) {
+    let map = by_code(rows);
+    let row = map.get(code).unwrap_or_else(|| panic!("{code} missing"));
+    (row.value, row.sample_size, row.suppressed)
+}
+
+#[tokio::test]
+async fn every_formula_matches_the_hand_computed_fixture() {
+    let f = fixture().await;
+    let summary = f.aggregate("2026-10").await.expect("aggregate");
+    assert_eq!(summary.locations, 8);
+    assert_eq!(summary.rows, 8 * 2 * 11);
+
+    let a1 = f.figures("A-1", Scope::SelfOnly, "2026-10").await;
+    assert_eq!(value(&a1, "VOLUME"), (Some(6.0), 6, false));
+    assert_eq!(value(&a1, "SATISFACTION_RATE"), (Some(66.7), 6, false));
+    assert_eq!(value(&a1, "NET_SATISFACTION"), (Some(50.0), 6, false));
+    assert_eq!(value(&a1, "NPS"), (Some(25.0), 4, false));
+    assert_eq!(
+        value(&a1, "EFFORT_EASY_RATE"),
+        (Some(66.7), 3, false),
+        "exactly at min_sample: shown"
+    );
+    assert_eq!(value(&a1, "EFFORT_MEAN"), (Some(4.7), 3, false));
+    assert_eq!(value(&a1, "RESPONSE_RATE"), (Some(50.0), 4, false));
+    assert_eq!(value(&a1, "RESPONSE_ON_TIME_RATE"), (Some(25.0), 4, false));
+    assert_eq!(
+        value(&a1, "RESPONSE_DELAY_MEDIAN"),
+        (None, 2, true),
+        "2 answers: below min_sample"
+    );
+    assert_eq!(value(&a1, "ACTIONS_DONE"), (Some(0.0), 0, false));
+    let sat = by_code(&a1)["SATISFACTION_RATE"];
+    assert_eq!((sat.ci_low, sat.ci_high), (Some(30.0), Some(90.3)));
+
+    // Just below min_sample: suppressed, sample still given.
+    let a2 = f.figures("A-2", Scope::SelfOnly, "2026-10").await;
+    assert_eq!(value(&a2, "VOLUME"), (Some(2.0), 2, false));
+    assert_eq!(value(&a2, "SATISFACTION_RATE"), (None, 2, true));
+
+    // The rollup comes from raw rows: 4 positive of 8, not the mean of 66.7 and 0.
+    let reg = f.figures("A-REG", Scope::Subtree, "2026-10").await;
+    assert_eq!(value(&reg, "VOLUME"), (Some(8.0), 8, false));
+    assert_eq!(value(&reg, "SATISFACTION_RATE"), (Some(50.0), 8, false));
+    assert_eq!(value(&reg, "NPS"), (Some(25.0), 4, false));
+    let reg_self = f.figures("A-REG", Scope::SelfOnly, "2026-10").await;
+    assert_eq!(value(&reg_self, "VOLUME"), (Some(0.0), 0, false));
+    let net_a = f.figures("NET-A", Scope::Subtree, "2026-10").await;
+    assert_eq!(
+        value(&net_a, "VOLUME"),
+        (Some(8.0), 8, false),
+        "B's experience is not in A"
+    );
+
+    // The experience of 1 November 00:30 (Paris) belongs to November.
+    f.aggregate("2026-11").await.expect("november");
+    let nov = f.figures("A-1", Scope::SelfOnly, "2026-11").await;
+    assert_eq!(value(&nov, "VOLUME"), (Some(1.0), 1, false));
+    // An empty month still has its rows: zero counts, suppressed rates.
+    f.aggregate("2026-08").await.expect("august");
+    let aug = f.figures("A-1", Scope::SelfOnly, "2026-08").await;
+    assert_eq!(value(&aug, "VOLUME"), (Some(0.0), 0, false));
+    assert_eq!(value(&aug, "SATISFACTION_RATE"), (None, 0, true));
+}
+
+async fn comparable(f: &Fixture, period: &str) -> Vec<String> {
+    let db = f.app.store.connection();
+    db.query_all_raw(Statement::from_string(
+        db.get_database_backend(),
+        format!(
+            "SELECT location_id, scope, indicator_code, indicator_version, value, sample_size, ci_low, ci_high, suppressed \
+             FROM aggregate WHERE period = '{period}' ORDER BY location_id, scope, indicator_code"
+        ),
+    ))
+    .await
+    .expect("rows")
+    .iter()
+    .map(|r| format!("{r:?}"))
+    .collect()
+}
+
+#[tokio::test]
+async fn a_rerun_yields_the_same_rows_and_a_stopped_run_leaves_the_previous_state() {
+    let f = fixture().await;
+    f.aggregate("2026-10").await.expect("first run");
+    let first = comparable(&f, "2026-10").await;
+    f.aggregate("2026-10").await.expect("rerun");
+    assert_eq!(
+        comparable(&f, "2026-10").await,
+        first,
+        "a rerun changes nothing"
+    );
+
+    // New data arrives, then a run dies just before its commit: the previous figures stay.
+    let collector = f.app.key(Role::Collector, None).await;
+    f.app
+        .feedback(Some(&collector))
+        .import_feedback(tokio_stream::iter(vec![pb::ImportFeedbackRequest {
+            feedback: Some(pb::Feedback {
+                submit_time: Some(ts("2026-10-20T10:00:00Z")),
+                ..feedback_for("A-1")
+            }),
+            request_id: "late".into(),
+        }]))
+        .await
+        .expect("import");
+    let mut dies = |done: u64, total: u64| {
+        if done + 1 >= total {
+            Err(JobError::Interrupted("simulated crash".into()))
+        } else {
+            Ok(())
+        }
+    };
+    let crashed = pipeline::aggregate_period(
+        &f.app.store,
+        "2026-10".parse().expect("p"),
+        &f.options(),
+        &mut dies,
+    )
+    .await;
+    assert!(matches!(crashed, Err(JobError::Interrupted(_))));
+    assert_eq!(
+        comparable(&f, "2026-10").await,
+        first,
+        "the interrupted run left the previous state"
+    );
+    // The lease was released: the next run goes through and sees the new experience.
+    f.aggregate("2026-10").await.expect("run after the crash");
+    let a1 = f.figures("A-1", Scope::SelfOnly, "2026-10").await;
+    assert_eq!(value(&a1, "VOLUME"), (Some(7.0), 7, false));
+}
+
+#[tokio::test]
+async fn two_workers_never_process_the_same_period_at_once() {
+    let f = fixture().await;
+    // Another worker holds October.
+    assert!(
+        f.app
+            .store
+            .acquire_lease("period:2026-10", "other-worker", 60_000)
+            .await
+            .expect("lease")
+    );
+    let busy = f.aggregate("2026-10").await;
+    assert!(matches!(busy, Err(JobError::Busy(_))), "{busy:?}");
+    // Other periods are free.
+    f.aggregate("2026-09").await.expect("september is free");
+    // An expired lease is taken over.
+    assert!(
+        f.app
+            .store
+            .acquire_lease("period:2026-11", "dead-worker", -1)
+            .await
+            .expect("expired lease")
+    );
+    f.aggregate("2026-11")
+        .await
+        .expect("expired lease taken over");
+    // Concurrent runs: exactly the serial outcome, never an error other than Busy.
+    f.app
+        .store
+        .release_lease("period:2026-10", "other-worker")
+        .await
+        .expect("release");
+    let (a, b) = tokio::join!(f.aggregate("2026-10"), f.aggregate("2026-10"));
+    let outcomes = [a, b];
+    assert!(outcomes.iter().any(Result::is_ok));
+    assert!(
+        outcomes
+            .iter()
+            .all(|r| r.is_ok() || matches!(r, Err(JobError::Busy(_)))),
+        "{outcomes:?}"
+    );
+}
+
+#[tokio::test]
+async fn public_results_give_twelve_months_and_hide_suppressed_values() {
+    let f = fixture().await;
+    let mut results = f.app.results();
+    let none = results
+        .get_location_results(pb::GetLocationResultsRequest {
+            location_code: "A-1".into(),
+            period: String::new(),
+        })
+        .await
+        .expect_err("nothing aggregated yet");
+    assert_eq!(none.code(), Code::NotFound);
+    f.aggregate("2026-09").await.expect("september");
+    f.aggregate("2026-10").await.expect("october");
+    let answer = results
+        .get_location_results(pb::GetLocationResultsRequest {
+            location_code: "A-REG".into(),
+            period: String::new(),
+        })
+        .await
+        .expect("latest period")
+        .into_inner();
+    let current = answer.current.expect("current");
+    assert_eq!(current.period, "2026-10");
+    assert_eq!(answer.history.len(), 12);
+    assert_eq!(answer.history[0].period, "2025-11");
+    assert!(
+        answer.history[0].indicators.is_empty(),
+        "months before the first run are empty"
+    );
+    assert_eq!(answer.history[10].period, "2026-09");
+    assert_eq!(answer.min_sample, 3);
+    let sat = current
+        .indicators
+        .iter()
+        .find(|i| i.code == "SATISFACTION_RATE")
+        .expect("sat");
+    assert_eq!(sat.title, "Taux de satisfaction");
+    assert_eq!(sat.figure.as_ref().and_then(|f| f.value), Some(50.0));
+    let a2 = results
+        .get_location_results(pb::GetLocationResultsRequest {
+            location_code: "A-2".into(),
+            period: "2026-10".into(),
+        })
+        .await
+        .expect("A-2")
+        .into_inner()
+        .current
+        .expect("current");
+    let hidden = a2
+        .indicators
+        .iter()
+        .find(|i| i.code == "SATISFACTION_RATE")
+        .and_then(|i| i.figure)
+        .expect("figure");
+    assert!(hidden.suppressed);
+    assert_eq!(
+        (
+            hidden.value,
+            hidden.ci_low,
+            hidden.ci_high,
+            hidden.sample_size
+        ),
+        (None, None, None, 2)
+    );
+    let bad = results
+        .get_location_results(pb::GetLocationResultsRequest {
+            location_code: "A-1".into(),
+            period: "2026-13".into(),
+        })
+        .await
+        .expect_err("bad period");
+    assert_eq!(boucle_tests::violations(&bad), ["period"]);
+}
+
+#[tokio::test]
+async fn open_data_lists_published_figures_only_and_is_byte_stable() {
+    let f = fixture().await;
+    let mut quiet = |_: u64, _: u64| Ok(());
+    let p: Period = "2026-10".parse().expect("p");
+    let (_, files) = pipeline::run_period(&f.app.store, p, &f.options(), &mut quiet)
+        .await
+        .expect("run");
+    assert_eq!(files.len(), 2);
+    let csv = std::fs::read_to_string(f.out.path().join("resultats-2026-10.csv")).expect("csv");
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "code_structure,typologie,structure,code_postal,commune,code_indicateur,indicateur,valeur,unite,taille_echantillon,intervalle_bas,intervalle_haut,periode,frequence,date_mise_a_jour"
+        )
+    );
+    assert!(csv.contains("\r\n"), "RFC 4180 line endings");
+    assert!(csv.contains("A-1,Caisse d'allocations familiales,Site A-1,69003,Lyon,SATISFACTION_RATE,Taux de satisfaction,66.7,%,6,30.0,90.3,2026-10,MONTHLY,2026-11-01"));
+    assert!(
+        !csv.contains("A-2,Caisse d'allocations familiales,Site A-2,69003,Lyon,SATISFACTION_RATE"),
+        "suppressed: absent, not zero"
+    );
+    assert!(csv.contains("A-2,Caisse d'allocations familiales,Site A-2,69003,Lyon,VOLUME"));
+    let json: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(f.out.path().join("resultats-2026-10.json")).expect("json"),
+    )
+    .expect("valid json");
+    let rows = json.as_array().expect("array");
+    assert_eq!(
+        rows.len(),
+        csv.lines().count() - 1,
+        "same rows in both formats"
+    );
+    // A rerun writes the same bytes.
+    let before = std::fs::read(f.out.path().join("resultats-2026-10.csv")).expect("csv");
+    pipeline::run_period(&f.app.store, p, &f.options(), &mut quiet)
+        .await
+        .expect("rerun");
+    assert_eq!(
+        std::fs::read(f.out.path().join("resultats-2026-10.csv")).expect("csv"),
+        before
+    );
+    // An empty export still carries its header.
+    let empty = String::from_utf8(export::to_csv(&[]).expect("csv")).expect("utf-8");
+    assert!(empty.starts_with("code_structure,typologie,"));
+    let _ = Format::Json;
+}
+
+#[tokio::test]
+async fn indicators_are_versioned_and_reported_ones_take_measurements() {
+    let f = fixture().await;
+    let admin = f.app.admin_key.clone();
+    let agent = f.app.key(Role::Agent, Some("NET-A")).await;
+    let mut as_admin = f.app.indicators(Some(&admin));
+    let catalogue = as_admin
+        .list_indicators(pb::ListIndicatorsRequest::default())
+        .await
+        .expect("list")
+        .into_inner()
+        .indicators;
+    assert_eq!(catalogue.len(), 11);
+    assert!(
+        catalogue
+            .iter()
+            .all(|i| i.kind == pb::indicator::Kind::Computed as i32 && i.version == 1)
+    );
+
+    let define = |code: &str, title: &str| pb::DefineIndicatorRequest {
+        indicator: Some(pb::Indicator {
+            code: code.into(),
+            title: title.into(),
+            unit: "%".into(),
+            direction: pb::indicator::Direction::HigherIsBetter as i32,
+            methodology: "Appels décrochés ÷ appels reçus.".into(),
+            ..Default::default()
+        }),
+    };
+    let v1 = as_admin
+        .define_indicator(define("TAUX_DECROCHE", "Taux de décroché"))
+        .await
+        .expect("define")
+        .into_inner()
+        .indicator
+        .expect("i");
+    assert_eq!(
+        (v1.version, v1.kind),
+        (1, pb::indicator::Kind::Reported as i32)
+    );
+    let v2 = as_admin
+        .define_indicator(define("TAUX_DECROCHE", "Taux de décroché téléphonique"))
+        .await
+        .expect("redefine")
+        .into_inner()
+        .indicator
+        .expect("i");
+    assert_eq!(v2.version, 2);
+    let bad = as_admin
+        .define_indicator(define("taux", ""))
+        .await
+        .expect_err("invalid");
+    assert_eq!(
+        boucle_tests::violations(&bad),
+        ["indicator.code", "indicator.title"]
+    );
+
+    // Computed definitions are versioned too, and aggregates record the version used.
+    as_admin
+        .define_indicator(define("SATISFACTION_RATE", "Taux de satisfaction (v2)"))
+        .await
+        .expect("new wording");
+    f.aggregate("2026-10").await.expect("aggregate");
+    let a1 = f.figures("A-1", Scope::SelfOnly, "2026-10").await;
+    assert_eq!(by_code(&a1)["SATISFACTION_RATE"].indicator_version, 2);
+    assert_eq!(by_code(&a1)["NPS"].indicator_version, 1);
+
+    let mut as_agent = f.app.indicators(Some(&agent));
+    let a1_id = f.id("A-1").await.to_string();
+    let measure = |code: &str, location: &str, value: f64| pb::RecordMeasurementRequest {
+        measurement: Some(pb::Measurement {
+            indicator_code: code.into(),
+            location_id: location.into(),
+            period: "2026-10".into(),
+            value,
+            sample_size: Some(1200),
+            target: Some(85.0),
+            ..Default::default()
+        }),
+    };
+    let m = as_agent
+        .record_measurement(measure("TAUX_DECROCHE", &a1_id, 81.5))
+        .await
+        .expect("record")
+        .into_inner()
+        .measurement
+        .expect("m");
+    assert_eq!(
+        (m.value, m.indicator_version, m.target),
+        (81.5, 2, Some(85.0))
+    );
+    as_agent
+        .record_measurement(measure("TAUX_DECROCHE", &a1_id, 83.0))
+        .await
+        .expect("replace");
+    let computed = as_agent
+        .record_measurement(measure("SATISFACTION_RATE", &a1_id, 50.0))
+        .await
+        .expect_err("computed");
+    assert_eq!(computed.code(), Code::FailedPrecondition);
+    let b1 = f.id("B-1").await.to_string();
+    let outside = as_agent
+        .record_measurement(measure("TAUX_DECROCHE", &b1, 50.0))
+        .await
+        .expect_err("outside scope");
+    assert_eq!(outside.code(), Code::NotFound);
+    let nan = as_agent
+        .record_measurement(measure("TAUX_DECROCHE", &a1_id, f64::NAN))
+        .await
+        .expect_err("nan");
+    assert_eq!(boucle_tests::violations(&nan), ["measurement.value"]);
+    let listed = as_agent
+        .list_measurements(pb::ListMeasurementsRequest {
+            indicator_code: "TAUX_DECROCHE".into(),
+            from_period: "2026-01".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("list")
+        .into_inner()
+        .measurements;
+    assert_eq!(listed.len(), 1, "recording again replaced the measurement");
+    assert_eq!(listed[0].value, 83.0);
+}
