@@ -6,6 +6,7 @@ pub mod daemon;
 pub mod export;
 pub mod lease;
 pub mod pipeline;
+pub mod report;
 pub mod schedule;
 
 /// Exit code when another worker holds the period (EX_TEMPFAIL: retry later).

@@ -272,6 +272,35 @@ impl Store {
         Ok(counts)
     }
 
+    /// Counted experiences of the subtree of `root` in `period`, by channel code.
+    pub async fn channel_counts(
+        &self,
+        root: Uuid,
+        period: Period,
+        tz: chrono_tz::Tz,
+    ) -> Result<Vec<(String, u64)>, Error> {
+        let bounds = period.bounds_ms(tz);
+        let rows = self
+            .db
+            .query_all_raw(sql(
+                self.backend(),
+                &format!(
+                    "SELECT f.channel AS channel, COUNT(*) AS n FROM feedback f \
+                     WHERE f.submitted_at >= $1 AND f.submitted_at < $2 AND {COUNTED}{} GROUP BY f.channel",
+                    restriction(Scope::SelfOnly, "f.location_id", Some(3))
+                ),
+                params(bounds, Some(root)),
+            ))
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push((row.try_get::<String>("", "channel")?, count(&row, "n")?));
+        }
+        // Largest first; ties by code, so the order never depends on the database.
+        out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(out)
+    }
+
     /// Every location (of the subtree of `root`, or all), with its inherited settings.
     pub async fn locations_for_aggregation(
         &self,

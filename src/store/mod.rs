@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod lifecycle;
 pub mod locations;
 pub mod public;
+pub mod reports;
 
 use std::time::Duration;
 

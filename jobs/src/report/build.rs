@@ -1,0 +1,333 @@
+//! Reading a report's content from the database. Every choice (which verbatims, which
+//! actions, in which order) is made here, deterministically, so rendering stays pure.
+
+use std::collections::HashMap;
+
+use boucle::domain::{ActionStatus, Channel, Period, Satisfaction};
+use boucle::store::Store;
+use boucle::store::aggregates::Scope;
+use boucle::store::entities::{aggregate, indicator};
+use boucle::store::indicators::MeasurementFilter;
+use boucle::store::locations::LocationView;
+use chrono_tz::Tz;
+use uuid::Uuid;
+
+use super::model::*;
+use crate::JobError;
+
+/// What every report of a run shares: the locations and the catalogue.
+pub struct Context {
+    pub locations: HashMap<Uuid, LocationView>,
+    pub children: HashMap<Uuid, Vec<Uuid>>,
+    pub catalogue: HashMap<String, indicator::Model>,
+    pub tz: Tz,
+}
+
+impl Context {
+    pub async fn load(store: &Store, root: Option<Uuid>, tz: Tz) -> Result<Self, JobError> {
+        // Hierarchy names need the ancestors above the root too.
+        let all = store.locations_for_aggregation(None).await?;
+        let mut children: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for l in &all {
+            if let Some(parent) = l.model.parent_id {
+                children.entry(parent).or_default().push(l.model.id);
+            }
+        }
+        let _ = root;
+        let catalogue = store
+            .list_indicators(10_000, None)
+            .await?
+            .into_iter()
+            .map(|i| (i.code.clone(), i))
+            .collect();
+        Ok(Self {
+            locations: all.into_iter().map(|l| (l.model.id, l)).collect(),
+            children,
+            catalogue,
+            tz,
+        })
+    }
+
+    fn hierarchy(&self, id: Uuid) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut cursor = Some(id);
+        while let Some(current) = cursor.and_then(|c| self.locations.get(&c)) {
+            names.push(current.model.name.clone());
+            cursor = current.model.parent_id;
+            if names.len() > 32 {
+                break;
+            }
+        }
+        names.reverse();
+        names
+    }
+}
+
+fn channel_label(code: &str) -> String {
+    match Channel::from_code(code) {
+        Some(Channel::InPerson) => "Au guichet",
+        Some(Channel::Phone) => "Téléphone",
+        Some(Channel::Online) => "En ligne",
+        Some(Channel::Email) => "Courriel",
+        Some(Channel::Mail) => "Courrier",
+        Some(Channel::Video) => "Visio",
+        Some(Channel::Other) | None => "Autre",
+    }
+    .to_owned()
+}
+
+fn satisfaction_label(code: &str) -> String {
+    match Satisfaction::from_code(code) {
+        Some(Satisfaction::Positive) => "positif",
+        Some(Satisfaction::Neutral) => "neutre",
+        Some(Satisfaction::Negative) | None => "négatif",
+    }
+    .to_owned()
+}
+
+fn shown(a: Option<&&aggregate::Model>) -> Option<f64> {
+    a.filter(|a| !a.suppressed).and_then(|a| a.value)
+}
+
+/// The model of the report of `kind` for `location_id` and `period`.
+pub async fn build(
+    store: &Store,
+    ctx: &Context,
+    location_id: Uuid,
+    period: Period,
+    kind: Kind,
+) -> Result<ReportModel, JobError> {
+    let Some(location) = ctx.locations.get(&location_id) else {
+        return Err(JobError::Store(boucle::Error::not_found("location")));
+    };
+    let m = &location.model;
+    let mut first = period;
+    for _ in 0..11 {
+        first = first.previous();
+    }
+    let history = store
+        .aggregates_of(location_id, Scope::Subtree, first, period)
+        .await?;
+    let current: Vec<&aggregate::Model> = history
+        .iter()
+        .filter(|a| a.period == period.to_string())
+        .collect();
+    let figures = current
+        .iter()
+        .map(|a| {
+            let def = ctx.catalogue.get(&a.indicator_code);
+            Figure {
+                code: a.indicator_code.clone(),
+                title: def
+                    .map(|d| d.title.clone())
+                    .unwrap_or_else(|| a.indicator_code.clone()),
+                unit: def.map(|d| d.unit.clone()).unwrap_or_default(),
+                value: a.value.filter(|_| !a.suppressed),
+                sample: u64::try_from(a.sample_size).unwrap_or(0),
+                ci: a.ci_low.zip(a.ci_high).filter(|_| !a.suppressed),
+                suppressed: a.suppressed,
+            }
+        })
+        .collect();
+    let mut trend = Vec::with_capacity(12);
+    let mut month = first;
+    for _ in 0..12 {
+        let text = month.to_string();
+        let of_month: HashMap<&str, &aggregate::Model> = history
+            .iter()
+            .filter(|a| a.period == text)
+            .map(|a| (a.indicator_code.as_str(), a))
+            .collect();
+        trend.push(TrendPoint {
+            satisfaction: shown(of_month.get("SATISFACTION_RATE")),
+            volume: of_month
+                .get("VOLUME")
+                .and_then(|a| a.value)
+                .unwrap_or(0.0)
+                .max(0.0) as u64,
+            period: text,
+        });
+        month = month.next();
+    }
+    let header = Header {
+        code: m.code.clone(),
+        name: m.name.clone(),
+        typology: m.typology.clone(),
+        hierarchy: ctx.hierarchy(location_id),
+        postal_code: m.postal_code.clone(),
+        city: m.city.clone(),
+        response_target_days: location.effective_response_target_days,
+        min_sample: location.effective_min_sample,
+    };
+    let mut model = ReportModel {
+        kind,
+        header,
+        period: period.to_string(),
+        timezone: ctx.tz.name().to_owned(),
+        figures,
+        trend,
+        channels: Vec::new(),
+        actions_done: Vec::new(),
+        actions_in_progress: Vec::new(),
+        reported: Vec::new(),
+        verbatims: Vec::new(),
+        children: Vec::new(),
+    };
+    match kind {
+        Kind::Location => fill_location(store, ctx, &mut model, location_id, period).await?,
+        Kind::Summary => fill_summary(store, ctx, &mut model, location_id, period).await?,
+    }
+    Ok(model)
+}
+
+async fn fill_location(
+    store: &Store,
+    ctx: &Context,
+    model: &mut ReportModel,
+    id: Uuid,
+    period: Period,
+) -> Result<(), JobError> {
+    model.channels = store
+        .channel_counts(id, period, ctx.tz)
+        .await?
+        .into_iter()
+        .map(|(code, n)| (channel_label(&code), n))
+        .collect();
+
+    // Public actions only: the report is published.
+    let first = period.first_day().format("%Y-%m-%d").to_string();
+    let next = period.next().first_day().format("%Y-%m-%d").to_string();
+    let mut actions = store.list_public_actions(id, 10_000, None).await?;
+    actions.sort_by(|a, b| (&a.model.title, a.model.id).cmp(&(&b.model.title, b.model.id)));
+    for a in actions {
+        let line = |date: Option<String>| ActionLine {
+            title: a.model.title.clone(),
+            engagement: a.model.engagement_code.clone(),
+            progress: u32::try_from(a.model.progress).unwrap_or(0),
+            date: date.unwrap_or_default(),
+        };
+        match ActionStatus::from_code(&a.model.status) {
+            Some(ActionStatus::Done)
+                if a.model
+                    .done_on
+                    .as_deref()
+                    .is_some_and(|d| d >= first.as_str() && d < next.as_str()) =>
+            {
+                model.actions_done.push(line(a.model.done_on.clone()));
+            }
+            Some(ActionStatus::InProgress) => {
+                model.actions_in_progress.push(line(a.model.due_on.clone()))
+            }
+            _ => {}
+        }
+    }
+
+    let filter = MeasurementFilter {
+        indicator_code: None,
+        location: Some(id),
+        from: Some(period),
+        to: Some(period),
+    };
+    let mut measurements = store.list_measurements(None, &filter, 10_000, None).await?;
+    measurements.retain(|m| m.location_id == id);
+    measurements.sort_by(|a, b| a.indicator_code.cmp(&b.indicator_code));
+    for m in measurements {
+        let def = ctx.catalogue.get(&m.indicator_code);
+        model.reported.push(Reported {
+            title: def
+                .map(|d| d.title.clone())
+                .unwrap_or_else(|| m.indicator_code.clone()),
+            unit: def.map(|d| d.unit.clone()).unwrap_or_default(),
+            value: m.value,
+            target: m.target,
+            higher_is_better: def.is_none_or(|d| d.direction != "LOWER_IS_BETTER"),
+        });
+    }
+
+    // Up to three published verbatims of the month, one of each feeling when possible, the
+    // most recent first; only redacted texts and published answers.
+    let published = store
+        .list_published_feedback(id, Some(period.bounds_ms(ctx.tz)), 200, None)
+        .await?;
+    for wanted in ["NEGATIVE", "NEUTRAL", "POSITIVE"] {
+        let Some(v) = published
+            .iter()
+            .find(|v| v.model.satisfaction == wanted && !v.model.redacted_story.trim().is_empty())
+        else {
+            continue;
+        };
+        let date = chrono::DateTime::from_timestamp_millis(v.model.submitted_at)
+            .map(|t| {
+                t.with_timezone(&ctx.tz)
+                    .date_naive()
+                    .format("%Y-%m-%d")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        model.verbatims.push(Verbatim {
+            satisfaction: satisfaction_label(&v.model.satisfaction),
+            title: if v.model.redacted_title.is_empty() {
+                "Avis".into()
+            } else {
+                v.model.redacted_title.clone()
+            },
+            story: v.model.redacted_story.clone(),
+            pseudonym: v.model.pseudonym.clone(),
+            date,
+            answers: v
+                .responses
+                .iter()
+                .map(|r| (r.author.clone(), r.body.clone()))
+                .collect(),
+        });
+    }
+    Ok(())
+}
+
+async fn fill_summary(
+    store: &Store,
+    ctx: &Context,
+    model: &mut ReportModel,
+    id: Uuid,
+    period: Period,
+) -> Result<(), JobError> {
+    for child in ctx.children.get(&id).into_iter().flatten() {
+        let Some(c) = ctx.locations.get(child) else {
+            continue;
+        };
+        let rows = store
+            .aggregates_of(*child, Scope::Subtree, period, period)
+            .await?;
+        let by_code: HashMap<&str, &aggregate::Model> = rows
+            .iter()
+            .map(|a| (a.indicator_code.as_str(), a))
+            .collect();
+        model.children.push(ChildRow {
+            code: c.model.code.clone(),
+            name: c.model.name.clone(),
+            volume: by_code
+                .get("VOLUME")
+                .and_then(|a| a.value)
+                .unwrap_or(0.0)
+                .max(0.0) as u64,
+            satisfaction: shown(by_code.get("SATISFACTION_RATE")),
+            net_satisfaction: shown(by_code.get("NET_SATISFACTION")),
+            nps: shown(by_code.get("NPS")),
+            response_rate: shown(by_code.get("RESPONSE_RATE")),
+            median_delay: shown(by_code.get("RESPONSE_DELAY_MEDIAN")),
+        });
+    }
+    // Ranked by satisfaction (unpublishable last), then volume, then code.
+    model.children.sort_by(|a, b| {
+        let key = |r: &ChildRow| r.satisfaction.map(|s| (s * 10.0).round() as i64);
+        match (key(a), key(b)) {
+            (Some(x), Some(y)) => y.cmp(&x),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        }
+        .then_with(|| b.volume.cmp(&a.volume))
+        .then_with(|| a.code.cmp(&b.code))
+    });
+    Ok(())
+}

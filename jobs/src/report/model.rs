@@ -1,0 +1,114 @@
+//! What a report says, as plain data: built from the database by `build.rs`, drawn by
+//! `render.rs`. Everything here is already decided (ordering, selection), so that the same
+//! model always gives the same bytes.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// One location: its figures on its whole subtree.
+    Location,
+    /// A network or subtree summary ranking its children.
+    Summary,
+}
+
+impl Kind {
+    pub fn code(self) -> &'static str {
+        match self {
+            Kind::Location => "LOCATION",
+            Kind::Summary => "SUMMARY",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Header {
+    pub code: String,
+    pub name: String,
+    pub typology: String,
+    /// Names from the network down to the location itself.
+    pub hierarchy: Vec<String>,
+    pub postal_code: String,
+    pub city: String,
+    pub response_target_days: u32,
+    pub min_sample: u32,
+}
+
+/// A figure as published: `value` is `None` when suppressed or not computable.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Figure {
+    pub code: String,
+    pub title: String,
+    pub unit: String,
+    pub value: Option<f64>,
+    pub sample: u64,
+    pub ci: Option<(f64, f64)>,
+    pub suppressed: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrendPoint {
+    /// `YYYY-MM`.
+    pub period: String,
+    pub satisfaction: Option<f64>,
+    pub volume: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActionLine {
+    pub title: String,
+    pub engagement: String,
+    pub progress: u32,
+    /// `YYYY-MM-DD`, done or due.
+    pub date: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reported {
+    pub title: String,
+    pub unit: String,
+    pub value: f64,
+    pub target: Option<f64>,
+    pub higher_is_better: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verbatim {
+    pub satisfaction: String,
+    /// Redacted texts only.
+    pub title: String,
+    pub story: String,
+    pub pseudonym: String,
+    pub date: String,
+    /// (author, body) of the published answers.
+    pub answers: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChildRow {
+    pub code: String,
+    pub name: String,
+    pub volume: u64,
+    pub satisfaction: Option<f64>,
+    pub net_satisfaction: Option<f64>,
+    pub nps: Option<f64>,
+    pub response_rate: Option<f64>,
+    pub median_delay: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReportModel {
+    pub kind: Kind,
+    pub header: Header,
+    /// `YYYY-MM`.
+    pub period: String,
+    pub timezone: String,
+    pub figures: Vec<Figure>,
+    pub trend: Vec<TrendPoint>,
+    /// (channel label, counted experiences), largest first.
+    pub channels: Vec<(String, u64)>,
+    pub actions_done: Vec<ActionLine>,
+    pub actions_in_progress: Vec<ActionLine>,
+    pub reported: Vec<Reported>,
+    pub verbatims: Vec<Verbatim>,
+    /// Summary reports: the children, ranked.
+    pub children: Vec<ChildRow>,
+}

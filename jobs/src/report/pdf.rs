@@ -1,0 +1,253 @@
+//! The only module that knows printpdf (pinned `=0.12.8`: its API changes with every minor
+//! version). It offers a small drawing surface — text, rectangles, lines — in millimetres
+//! from the top-left corner of an A4 page, and produces deterministic bytes:
+//! - fonts get fixed resource ids (printpdf draws them from a process-wide counter);
+//! - the document dates are given by the caller (derived from the period, never the clock);
+//! - the trailer `/ID`, random in printpdf, is replaced by a hash of the content of the same
+//!   length, so byte offsets stay valid.
+
+use printpdf::{
+    Color, FontId, Line, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFontHandle,
+    PdfPage, PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rgb, TextItem, WindingOrder,
+};
+use sha2::{Digest, Sha256};
+
+pub const PAGE_WIDTH: f32 = 210.0;
+pub const PAGE_HEIGHT: f32 = 297.0;
+
+static REGULAR_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+static BOLD_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+
+/// An RGB colour, components 0–1.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Colour(pub f32, pub f32, pub f32);
+
+impl Colour {
+    pub const TEXT: Colour = Colour(0.13, 0.13, 0.15);
+    pub const MUTED: Colour = Colour(0.40, 0.42, 0.46);
+    /// Bleu France.
+    pub const BLUE: Colour = Colour(0.0, 0.0, 0.569);
+    pub const LIGHT: Colour = Colour(0.925, 0.933, 0.957);
+    pub const GREEN: Colour = Colour(0.09, 0.53, 0.30);
+    pub const RED: Colour = Colour(0.81, 0.04, 0.18);
+    pub const GREY: Colour = Colour(0.75, 0.76, 0.78);
+
+    fn pdf(self) -> Color {
+        Color::Rgb(Rgb {
+            r: self.0,
+            g: self.1,
+            b: self.2,
+            icc_profile: None,
+        })
+    }
+}
+
+/// The two faces of the embedded font (DejaVu Sans: full French typography).
+pub struct Fonts {
+    regular: ParsedFont,
+    bold: ParsedFont,
+}
+
+impl Fonts {
+    /// Parses the embedded fonts once; rendering reuses them.
+    pub fn load() -> Option<Self> {
+        Some(Self {
+            regular: ParsedFont::from_bytes(REGULAR_TTF, 0, &mut Vec::new())?,
+            bold: ParsedFont::from_bytes(BOLD_TTF, 0, &mut Vec::new())?,
+        })
+    }
+
+    fn face(&self, bold: bool) -> &ParsedFont {
+        if bold { &self.bold } else { &self.regular }
+    }
+
+    /// Width of `text` at `size` points, in millimetres.
+    pub fn width_mm(&self, text: &str, size: f32, bold: bool) -> f32 {
+        let font = self.face(bold);
+        let units = f32::from(font.font_metrics.units_per_em.max(1));
+        let advance: u32 = text
+            .chars()
+            .map(|c| {
+                font.lookup_glyph_index(c as u32)
+                    .map_or(0, |g| u32::from(font.get_horizontal_advance(g)))
+            })
+            .sum();
+        advance as f32 / units * size * 25.4 / 72.0
+    }
+
+    /// Splits `text` into lines no wider than `width` mm (words are never cut unless a single
+    /// word is wider than the line).
+    pub fn wrap(&self, text: &str, size: f32, bold: bool, width: f32) -> Vec<String> {
+        let mut lines = Vec::new();
+        for paragraph in text.split('\n') {
+            let mut line = String::new();
+            for word in paragraph.split_whitespace() {
+                let candidate = if line.is_empty() {
+                    word.to_owned()
+                } else {
+                    format!("{line} {word}")
+                };
+                if self.width_mm(&candidate, size, bold) <= width || line.is_empty() {
+                    line = candidate;
+                } else {
+                    lines.push(std::mem::take(&mut line));
+                    line = word.to_owned();
+                }
+            }
+            lines.push(line);
+        }
+        lines
+    }
+}
+
+/// One page being drawn. Coordinates: millimetres from the top-left corner.
+#[derive(Default)]
+pub struct Page {
+    ops: Vec<Op>,
+}
+
+const REGULAR_ID: &str = "F1";
+const BOLD_ID: &str = "F2";
+
+fn pt(x_mm: f32, y_mm_from_top: f32) -> Point {
+    Point::new(Mm(x_mm), Mm(PAGE_HEIGHT - y_mm_from_top))
+}
+
+impl Page {
+    /// Text with its baseline at `y`.
+    pub fn text(&mut self, x: f32, y: f32, size: f32, bold: bool, colour: Colour, text: &str) {
+        self.ops.extend([
+            Op::StartTextSection,
+            Op::SetFillColor { col: colour.pdf() },
+            Op::SetFont {
+                font: PdfFontHandle::External(FontId(
+                    if bold { BOLD_ID } else { REGULAR_ID }.into(),
+                )),
+                size: Pt(size),
+            },
+            Op::SetTextCursor { pos: pt(x, y) },
+            Op::ShowText {
+                items: vec![TextItem::Text(text.to_owned())],
+            },
+            Op::EndTextSection,
+        ]);
+    }
+
+    pub fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, fill: Colour) {
+        let corners = [(x, y), (x + w, y), (x + w, y + h), (x, y + h)];
+        self.ops.extend([
+            Op::SetFillColor { col: fill.pdf() },
+            Op::DrawPolygon {
+                polygon: Polygon {
+                    rings: vec![PolygonRing {
+                        points: corners
+                            .iter()
+                            .map(|(cx, cy)| LinePoint {
+                                p: pt(*cx, *cy),
+                                bezier: false,
+                            })
+                            .collect(),
+                    }],
+                    mode: PaintMode::Fill,
+                    winding_order: WindingOrder::NonZero,
+                },
+            },
+        ]);
+    }
+
+    pub fn polyline(&mut self, points: &[(f32, f32)], colour: Colour, thickness: f32) {
+        if points.len() < 2 {
+            return;
+        }
+        self.ops.extend([
+            Op::SetOutlineColor { col: colour.pdf() },
+            Op::SetOutlineThickness { pt: Pt(thickness) },
+            Op::DrawLine {
+                line: Line {
+                    points: points
+                        .iter()
+                        .map(|(x, y)| LinePoint {
+                            p: pt(*x, *y),
+                            bezier: false,
+                        })
+                        .collect(),
+                    is_closed: false,
+                },
+            },
+        ]);
+    }
+}
+
+/// Document metadata, all derived from the report's data.
+pub struct Meta<'a> {
+    pub title: &'a str,
+    pub subject: &'a str,
+    /// Seconds since the epoch of the document date.
+    pub date_unix: i64,
+}
+
+/// Assembles the pages into PDF bytes.
+pub fn save(fonts: &Fonts, meta: &Meta<'_>, pages: Vec<Page>) -> Vec<u8> {
+    let mut doc = PdfDocument::new(meta.title);
+    doc.resources.fonts.map.insert(
+        FontId(REGULAR_ID.into()),
+        printpdf::PdfFont::new(fonts.regular.clone()),
+    );
+    doc.resources.fonts.map.insert(
+        FontId(BOLD_ID.into()),
+        printpdf::PdfFont::new(fonts.bold.clone()),
+    );
+    // An out-of-range date keeps printpdf's default (the epoch), never the clock.
+    let info = &mut doc.metadata.info;
+    if let Ok(date) = printpdf::OffsetDateTime::from_unix_timestamp(meta.date_unix) {
+        info.creation_date = date.clone();
+        info.modification_date = date.clone();
+        info.metadata_date = date;
+    }
+    info.subject = meta.subject.to_owned();
+    info.author = "boucle".into();
+    info.creator = "boucle-jobs".into();
+    info.producer = "boucle-jobs (printpdf)".into();
+    let pages = pages
+        .into_iter()
+        .map(|p| PdfPage::new(Mm(PAGE_WIDTH), Mm(PAGE_HEIGHT), p.ops))
+        .collect();
+    let bytes = doc
+        .with_pages(pages)
+        .save(&PdfSaveOptions::default(), &mut Vec::new());
+    stable_id(bytes)
+}
+
+/// Replaces the two 32-character strings of the trailer `/ID` by hex digits of the SHA-256
+/// of the rest of the file.
+fn stable_id(mut bytes: Vec<u8>) -> Vec<u8> {
+    let Some(start) = find(&bytes, b"/ID") else {
+        return bytes;
+    };
+    // Both strings are literal `(…)` of 32 characters after `/ID [`.
+    let mut ranges = Vec::new();
+    let mut i = start;
+    while ranges.len() < 2 && i < bytes.len() {
+        if bytes[i] == b'(' && i + 33 < bytes.len() && bytes[i + 33] == b')' {
+            ranges.push(i + 1..i + 33);
+            i += 34;
+        } else {
+            i += 1;
+        }
+    }
+    if ranges.len() != 2 {
+        return bytes;
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(&bytes[..ranges[0].start]);
+    hasher.update(&bytes[ranges[1].end..]);
+    let digest = hex::encode(hasher.finalize());
+    let digest = digest.as_bytes();
+    bytes[ranges[0].clone()].copy_from_slice(&digest[..32]);
+    bytes[ranges[1].clone()].copy_from_slice(&digest[32..64]);
+    bytes
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).rposition(|w| w == needle)
+}

@@ -1,0 +1,20 @@
+use sea_orm::entity::prelude::*;
+
+/// A report version (its SHA-256) delivered to a recipient: never sent twice.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "delivery")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub recipient_id: Uuid,
+    pub report_id: Uuid,
+    pub sha256: String,
+    /// SMTP or OUTBOX.
+    pub method: String,
+    pub delivered_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,297 @@
+//! Published reports, their recipients and deliveries.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::entities::{delivery, location, recipient, report};
+use super::locations::subtree_ids;
+use super::{Store, audit, is_unique_violation, now_ms, sql};
+use crate::Error;
+use crate::domain::{Caller, Period};
+
+/// A report with its location's code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportView {
+    pub model: report::Model,
+    pub location_code: String,
+}
+
+impl Store {
+    /// Records a rendered report; `true` when it is new or its content changed.
+    pub async fn upsert_report(
+        &self,
+        location_id: Uuid,
+        period: Period,
+        kind: &str,
+        path: &str,
+        sha256: &str,
+        size: u64,
+    ) -> Result<(report::Model, bool), Error> {
+        let txn = self.db.begin().await?;
+        let existing = report::Entity::find()
+            .filter(report::Column::LocationId.eq(location_id))
+            .filter(report::Column::Period.eq(period.to_string()))
+            .filter(report::Column::Kind.eq(kind))
+            .one(&txn)
+            .await?;
+        let result = match existing {
+            Some(r) if r.sha256 == sha256 && r.path == path => (r, false),
+            Some(r) => {
+                let mut row: report::ActiveModel = r.into();
+                row.path = Set(path.to_owned());
+                row.sha256 = Set(sha256.to_owned());
+                row.size_bytes = Set(i64::try_from(size).unwrap_or(i64::MAX));
+                row.created_at = Set(now_ms());
+                (row.update(&txn).await?, true)
+            }
+            None => {
+                let row = report::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    location_id: Set(location_id),
+                    period: Set(period.to_string()),
+                    kind: Set(kind.to_owned()),
+                    path: Set(path.to_owned()),
+                    sha256: Set(sha256.to_owned()),
+                    size_bytes: Set(i64::try_from(size).unwrap_or(i64::MAX)),
+                    created_at: Set(now_ms()),
+                };
+                (row.insert(&txn).await?, true)
+            }
+        };
+        txn.commit().await?;
+        Ok(result)
+    }
+
+    /// Reports of the subtree of `root` (and of `period` when given), newest period first,
+    /// then by location code; keyset on the report id.
+    pub async fn list_reports(
+        &self,
+        root: Uuid,
+        period: Option<Period>,
+        limit: u64,
+        after: Option<Uuid>,
+    ) -> Result<Vec<ReportView>, Error> {
+        let mut cond =
+            Condition::all().add(report::Column::LocationId.in_subquery(subtree_ids(root)));
+        if let Some(p) = period {
+            cond = cond.add(report::Column::Period.eq(p.to_string()));
+        }
+        if let Some(after) = after {
+            cond = cond.add(report::Column::Id.gt(after));
+        }
+        let models = report::Entity::find()
+            .filter(cond)
+            .order_by_asc(report::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        self.report_views(models).await
+    }
+
+    pub async fn get_report(&self, id: Uuid) -> Result<ReportView, Error> {
+        let model = report::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| Error::not_found("report"))?;
+        self.report_views(vec![model])
+            .await?
+            .pop()
+            .ok_or_else(|| Error::not_found("report"))
+    }
+
+    /// Reports of `period` whose location lies in the subtree of `root`.
+    pub async fn reports_in_subtree(
+        &self,
+        root: Uuid,
+        period: Period,
+    ) -> Result<Vec<ReportView>, Error> {
+        let models = report::Entity::find()
+            .filter(report::Column::LocationId.in_subquery(subtree_ids(root)))
+            .filter(report::Column::Period.eq(period.to_string()))
+            .all(&self.db)
+            .await?;
+        let mut views = self.report_views(models).await?;
+        // Summaries first, then by location code: what a reader of the subtree wants first.
+        views.sort_by(|a, b| {
+            (b.model.kind.as_str(), &a.location_code)
+                .cmp(&(a.model.kind.as_str(), &b.location_code))
+        });
+        Ok(views)
+    }
+
+    async fn report_views(&self, models: Vec<report::Model>) -> Result<Vec<ReportView>, Error> {
+        let ids: Vec<Uuid> = models.iter().map(|m| m.location_id).collect();
+        let codes: std::collections::HashMap<Uuid, String> = location::Entity::find()
+            .filter(location::Column::Id.is_in(ids))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|l| (l.id, l.code))
+            .collect();
+        Ok(models
+            .into_iter()
+            .map(|model| ReportView {
+                location_code: codes.get(&model.location_id).cloned().unwrap_or_default(),
+                model,
+            })
+            .collect())
+    }
+
+    /// Subscribes `email` to the reports of the subtree of `location_id` (in the caller's
+    /// scope). ALREADY_EXISTS when already subscribed.
+    pub async fn create_recipient(
+        &self,
+        caller: &Caller,
+        email: &str,
+        name: &str,
+        location_id: Uuid,
+    ) -> Result<(recipient::Model, String), Error> {
+        let location = self
+            .find_location(
+                caller.scope,
+                &super::locations::LocationKey::Id(location_id),
+            )
+            .await?;
+        let txn = self.db.begin().await?;
+        let inserted = recipient::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            email: Set(email.to_owned()),
+            name: Set(name.to_owned()),
+            location_id: Set(location_id),
+            created_at: Set(now_ms()),
+        }
+        .insert(&txn)
+        .await;
+        let model = match inserted {
+            Ok(m) => m,
+            Err(e) if is_unique_violation(&e) => {
+                return Err(Error::AlreadyExists(
+                    "this address already receives this location's reports".into(),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        audit::record(
+            &txn,
+            Some(caller),
+            "recipient.create",
+            "recipient",
+            &model.id.to_string(),
+            serde_json::json!({ "location": location.model.code }),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok((model, location.model.code))
+    }
+
+    /// Recipients whose location lies in the caller's scope, oldest first.
+    pub async fn list_recipients(
+        &self,
+        scope: Option<Uuid>,
+        limit: u64,
+        after: Option<Uuid>,
+    ) -> Result<Vec<(recipient::Model, String)>, Error> {
+        let mut cond = Condition::all();
+        if let Some(root) = scope {
+            cond = cond.add(recipient::Column::LocationId.in_subquery(subtree_ids(root)));
+        }
+        if let Some(after) = after {
+            cond = cond.add(recipient::Column::Id.gt(after));
+        }
+        let models = recipient::Entity::find()
+            .filter(cond)
+            .order_by_asc(recipient::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        let ids: Vec<Uuid> = models.iter().map(|m| m.location_id).collect();
+        let codes: std::collections::HashMap<Uuid, String> = location::Entity::find()
+            .filter(location::Column::Id.is_in(ids))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|l| (l.id, l.code))
+            .collect();
+        Ok(models
+            .into_iter()
+            .map(|m| {
+                let code = codes.get(&m.location_id).cloned().unwrap_or_default();
+                (m, code)
+            })
+            .collect())
+    }
+
+    pub async fn delete_recipient(&self, caller: &Caller, id: Uuid) -> Result<(), Error> {
+        let txn = self.db.begin().await?;
+        let Some(model) = recipient::Entity::find_by_id(id).one(&txn).await? else {
+            return Err(Error::not_found("recipient"));
+        };
+        if !super::locations::in_scope(&txn, caller.scope, model.location_id).await? {
+            return Err(Error::not_found("recipient"));
+        }
+        delivery::Entity::delete_many()
+            .filter(delivery::Column::RecipientId.eq(id))
+            .exec(&txn)
+            .await?;
+        recipient::Entity::delete_by_id(id).exec(&txn).await?;
+        audit::record(
+            &txn,
+            Some(caller),
+            "recipient.delete",
+            "recipient",
+            &id.to_string(),
+            serde_json::json!({}),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Every recipient (for delivery).
+    pub async fn all_recipients(&self) -> Result<Vec<recipient::Model>, Error> {
+        Ok(recipient::Entity::find()
+            .order_by_asc(recipient::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Whether this version of the report already reached the recipient.
+    pub async fn delivered(
+        &self,
+        recipient_id: Uuid,
+        report_id: Uuid,
+        sha256: &str,
+    ) -> Result<bool, Error> {
+        Ok(delivery::Entity::find()
+            .filter(delivery::Column::RecipientId.eq(recipient_id))
+            .filter(delivery::Column::ReportId.eq(report_id))
+            .filter(delivery::Column::Sha256.eq(sha256))
+            .one(&self.db)
+            .await?
+            .is_some())
+    }
+
+    /// Records deliveries of report versions to a recipient (idempotent).
+    pub async fn record_deliveries(
+        &self,
+        recipient_id: Uuid,
+        reports: &[(Uuid, String)],
+        method: &str,
+    ) -> Result<(), Error> {
+        let now = now_ms();
+        for (report_id, sha) in reports {
+            self.db
+                .execute_raw(sql(
+                    self.backend(),
+                    "INSERT INTO delivery (id, recipient_id, report_id, sha256, method, delivered_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (recipient_id, report_id, sha256) DO NOTHING",
+                    vec![Uuid::now_v7().into(), recipient_id.into(), (*report_id).into(), sha.clone().into(), method.into(), now.into()],
+                ))
+                .await?;
+        }
+        Ok(())
+    }
+}
