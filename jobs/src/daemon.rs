@@ -27,9 +27,9 @@ pub async fn catch_up(store: &Store, opts: &Options, stop: &AtomicBool) -> Resul
         }
         let mut quiet = |_: u64, _: u64| Ok(());
         match run_period(store, period, opts, &mut quiet).await {
-            Ok((summary, _)) => {
+            Ok(summary) => {
                 done += 1;
-                tracing::info!(%period, locations = summary.locations, "period completed");
+                tracing::info!(%period, locations = summary.aggregate.locations, reports = summary.reports.written, messages = summary.delivery.messages, "period completed");
             }
             Err(JobError::Busy(_)) => {
                 tracing::info!(%period, "period held by another worker, skipped")

@@ -3,6 +3,7 @@
 
 pub mod aggregate;
 pub mod daemon;
+pub mod deliver;
 pub mod export;
 pub mod lease;
 pub mod pipeline;

@@ -1,6 +1,6 @@
 //! `boucle-jobs`: the monthly batch and its scheduler.
 //!
-//! Exit codes: 0 done; 1 failed; 2 bad usage or not available yet; 75 (EX_TEMPFAIL) another
+//! Exit codes: 0 done; 1 failed; 2 bad usage; 75 (EX_TEMPFAIL) another
 //! worker holds the period — retry later.
 
 use std::io::IsTerminal;
@@ -11,6 +11,7 @@ use boucle::domain::Period;
 use boucle::store::locations::LocationKey;
 use boucle::store::{DatabaseSettings, Store};
 use boucle::telemetry::{self, LogFormat};
+use boucle_jobs::deliver::{TlsMode, Transport};
 use boucle_jobs::export::Format;
 use boucle_jobs::pipeline::{self, Options};
 use boucle_jobs::{EXIT_BUSY, JobError, daemon, lease, schedule};
@@ -44,6 +45,37 @@ struct Cli {
     /// Folder of the published files (open data, reports).
     #[arg(long, env = "BOUCLE_OUT", default_value = "out", global = true)]
     out: PathBuf,
+    /// SMTP relay host; without it, messages are written as .eml files to `<out>/outbox`.
+    #[arg(long, env = "BOUCLE_SMTP_HOST", global = true)]
+    smtp_host: Option<String>,
+    #[arg(long, env = "BOUCLE_SMTP_PORT", default_value_t = 587, global = true)]
+    smtp_port: u16,
+    #[arg(
+        long,
+        env = "BOUCLE_SMTP_TLS",
+        value_enum,
+        default_value = "starttls",
+        global = true
+    )]
+    smtp_tls: TlsMode,
+    #[arg(long, env = "BOUCLE_SMTP_USER", global = true)]
+    smtp_user: Option<String>,
+    /// Read from the environment only, so that it never shows in `ps`.
+    #[arg(
+        long,
+        env = "BOUCLE_SMTP_PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
+    smtp_password: Option<String>,
+    /// Sender of the report e-mails.
+    #[arg(
+        long,
+        env = "BOUCLE_MAIL_FROM",
+        default_value = "boucle <noreply@localhost>",
+        global = true
+    )]
+    mail_from: String,
     /// `auto` (text on a terminal, JSON otherwise), `text` or `json`.
     #[arg(long, env = "BOUCLE_LOG_FORMAT", default_value = "auto", global = true)]
     log_format: LogFormat,
@@ -63,7 +95,7 @@ struct Target {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Aggregate → export (→ report → deliver, with their issue) for a period.
+    /// Aggregate → report → export → deliver for a period.
     Run(Target),
     /// Compute the monthly indicators of a period.
     Aggregate(Target),
@@ -75,9 +107,9 @@ enum Command {
         #[arg(long, value_enum)]
         format: Vec<Format>,
     },
-    /// Render the PDF transparency reports of a period (arrives with the reports issue).
+    /// Render the PDF transparency reports of a period (and their manifest).
     Report(Target),
-    /// E-mail the reports of a period (arrives with the reports issue).
+    /// E-mail the reports of a period to their recipients (or write .eml files).
     Deliver(Target),
     /// Run on a schedule; catch up missed periods at start; stop cleanly on SIGTERM.
     Daemon {
@@ -148,11 +180,22 @@ async fn options(store: &Store, cli: &Cli, location: Option<&str>) -> Result<Opt
         }
         None => None,
     };
+    let transport = match &cli.smtp_host {
+        Some(host) => Transport::Smtp {
+            host: host.clone(),
+            port: cli.smtp_port,
+            tls: cli.smtp_tls,
+            credentials: cli.smtp_user.clone().zip(cli.smtp_password.clone()),
+        },
+        None => Transport::Outbox(cli.out.join("outbox")),
+    };
     Ok(Options {
         tz: cli.timezone,
         root,
         out_dir: cli.out.clone(),
         holder: lease::worker_id(),
+        transport,
+        mail_from: cli.mail_from.clone(),
     })
 }
 
@@ -172,21 +215,25 @@ async fn run(cli: Cli) -> Result<(), JobError> {
                 Ok(())
             };
             if matches!(cli.command, Command::Run(_)) {
-                let (summary, files) =
-                    pipeline::run_period(&store, period, &opts, &mut progress).await?;
+                let s = pipeline::run_period(&store, period, &opts, &mut progress).await?;
                 bar.finish_and_clear();
-                tracing::info!(%period, locations = summary.locations, rows = summary.rows, files = ?files, "period run");
+                tracing::info!(%period, locations = s.aggregate.locations, reports = s.reports.written, messages = s.delivery.messages, "period run");
                 println!(
-                    "{period}: {} locations aggregated, {} figures; open data: {}",
-                    summary.locations,
-                    summary.rows,
-                    files
-                        .iter()
-                        .map(|f| f.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    "{period}: {} locations aggregated, {} figures",
+                    s.aggregate.locations, s.aggregate.rows
                 );
-                println!("reports and delivery: not available yet (reports issue)");
+                println!(
+                    "reports: {} written, {} unchanged ({})",
+                    s.reports.written,
+                    s.reports.unchanged,
+                    s.reports.manifest.display()
+                );
+                let files: Vec<String> = s.files.iter().map(|f| f.display().to_string()).collect();
+                println!("open data: {}", files.join(", "));
+                println!(
+                    "delivery: {} messages, {} attachments, {} recipients up to date",
+                    s.delivery.messages, s.delivery.attachments, s.delivery.up_to_date
+                );
             } else {
                 let summary =
                     pipeline::aggregate_period(&store, period, &opts, &mut progress).await?;
@@ -212,9 +259,35 @@ async fn run(cli: Cli) -> Result<(), JobError> {
             }
             Ok(())
         }
-        Command::Report(_) | Command::Deliver(_) => Err(JobError::Interrupted(
-            "reports and delivery are not available yet: they arrive with the reports issue".into(),
-        )),
+        Command::Report(target) => {
+            let period = parse_period(&target.period, cli.timezone)?;
+            let opts = options(&store, &cli, target.location.as_deref()).await?;
+            let bar = progress_bar(&format!("rapports {period}"));
+            let mut progress = |done: u64, total: u64| {
+                bar.set_length(total);
+                bar.set_position(done);
+                Ok(())
+            };
+            let s = pipeline::report_period(&store, period, &opts, &mut progress).await?;
+            bar.finish_and_clear();
+            println!(
+                "{period}: {} reports written, {} unchanged; manifest {}",
+                s.written,
+                s.unchanged,
+                s.manifest.display()
+            );
+            Ok(())
+        }
+        Command::Deliver(target) => {
+            let period = parse_period(&target.period, cli.timezone)?;
+            let opts = options(&store, &cli, target.location.as_deref()).await?;
+            let s = pipeline::deliver_period(&store, period, &opts).await?;
+            println!(
+                "{period}: {} messages, {} attachments, {} recipients up to date",
+                s.messages, s.attachments, s.up_to_date
+            );
+            Ok(())
+        }
         Command::Daemon {
             schedule: expression,
         } => {

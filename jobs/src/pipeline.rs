@@ -1,5 +1,6 @@
-//! The monthly run of one period: aggregate, then export, under the period's lease, each
-//! step recorded in `job_run`. Reports and delivery join the chain with their issue.
+//! The monthly run of one period: aggregate → report → export → deliver, under the period's
+//! lease, each step recorded in `job_run`. Every step is idempotent, so a run interrupted at
+//! any point is completed by running it again.
 
 use std::path::PathBuf;
 
@@ -21,6 +22,15 @@ pub struct Options {
     /// Where open-data files are written.
     pub out_dir: PathBuf,
     pub holder: String,
+    /// SMTP relay, or the outbox folder.
+    pub transport: crate::deliver::Transport,
+    pub mail_from: String,
+}
+
+impl Options {
+    fn root_id(&self) -> Option<Uuid> {
+        self.root.as_ref().map(|r| r.0)
+    }
 }
 
 /// Runs one step under the lease, recording it.
@@ -84,24 +94,83 @@ pub async fn export_period(
     result
 }
 
-/// The whole chain for a period: aggregate → export. Idempotent: a rerun replaces the
-/// period's aggregates and rewrites identical files.
+/// `report` alone, under the lease.
+pub async fn report_period(
+    store: &Store,
+    period: Period,
+    opts: &Options,
+    progress: Progress<'_>,
+) -> Result<crate::report::Summary, JobError> {
+    let lease = Lease::acquire(store, &period.to_string(), &opts.holder).await?;
+    let result = step(store, period, "report", opts, async |_| {
+        crate::report::report_period(
+            store,
+            period,
+            opts.tz,
+            opts.root_id(),
+            &opts.out_dir,
+            progress,
+        )
+        .await
+    })
+    .await;
+    lease.release().await?;
+    result
+}
+
+/// `deliver` alone, under the lease.
+pub async fn deliver_period(
+    store: &Store,
+    period: Period,
+    opts: &Options,
+) -> Result<crate::deliver::Summary, JobError> {
+    let lease = Lease::acquire(store, &period.to_string(), &opts.holder).await?;
+    let result = step(store, period, "deliver", opts, async |_| {
+        crate::deliver::deliver_period(
+            store,
+            period,
+            opts.root_id(),
+            &opts.transport,
+            &opts.mail_from,
+        )
+        .await
+    })
+    .await;
+    lease.release().await?;
+    result
+}
+
+/// What a whole run did.
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    pub aggregate: Summary,
+    pub reports: crate::report::Summary,
+    pub files: Vec<PathBuf>,
+    pub delivery: crate::deliver::Summary,
+}
+
+/// The whole chain for a period: aggregate → report → export → deliver. Idempotent: a rerun
+/// replaces the period's aggregates, leaves identical files alone and sends nothing twice.
 pub async fn run_period(
     store: &Store,
     period: Period,
     opts: &Options,
     progress: Progress<'_>,
-) -> Result<(Summary, Vec<PathBuf>), JobError> {
+) -> Result<RunSummary, JobError> {
     let lease = Lease::acquire(store, &period.to_string(), &opts.holder).await?;
     let result = step(store, period, "run", opts, async |_| {
-        let summary = step(store, period, "aggregate", opts, async |run| {
-            aggregate(
+        let aggregate = step(store, period, "aggregate", opts, async |run| {
+            aggregate(store, period, opts.tz, opts.root_id(), run, &mut *progress).await
+        })
+        .await?;
+        let reports = step(store, period, "report", opts, async |_| {
+            crate::report::report_period(
                 store,
                 period,
                 opts.tz,
-                opts.root.as_ref().map(|r| r.0),
-                run,
-                progress,
+                opts.root_id(),
+                &opts.out_dir,
+                &mut *progress,
             )
             .await
         })
@@ -114,7 +183,23 @@ pub async fn run_period(
             Ok(files)
         })
         .await?;
-        Ok((summary, files))
+        let delivery = step(store, period, "deliver", opts, async |_| {
+            crate::deliver::deliver_period(
+                store,
+                period,
+                opts.root_id(),
+                &opts.transport,
+                &opts.mail_from,
+            )
+            .await
+        })
+        .await?;
+        Ok(RunSummary {
+            aggregate,
+            reports,
+            files,
+            delivery,
+        })
     })
     .await;
     lease.release().await?;

@@ -102,6 +102,15 @@ impl Store {
             .ok_or_else(|| Error::not_found("report"))
     }
 
+    /// Every report of `period`.
+    pub async fn reports_of_period(&self, period: Period) -> Result<Vec<ReportView>, Error> {
+        let models = report::Entity::find()
+            .filter(report::Column::Period.eq(period.to_string()))
+            .all(&self.db)
+            .await?;
+        self.report_views(models).await
+    }
+
     /// Reports of `period` whose location lies in the subtree of `root`.
     pub async fn reports_in_subtree(
         &self,

@@ -3,10 +3,119 @@
 //! `files` (atomic writes and the manifest).
 
 pub mod build;
+pub mod files;
 pub mod format;
 pub mod model;
 pub mod pdf;
 pub mod render;
+
+use std::path::PathBuf;
+
+use boucle::domain::Period;
+use boucle::store::Store;
+use uuid::Uuid;
+
+use crate::JobError;
+use build::{Context, build};
+use files::{ManifestEntry, write_if_changed, write_manifest};
+use model::Kind;
+
+/// What a report run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub written: usize,
+    pub unchanged: usize,
+    pub manifest: PathBuf,
+}
+
+/// The folder of a period's reports.
+pub fn period_dir(out_dir: &std::path::Path, period: Period) -> PathBuf {
+    out_dir.join("reports").join(period.to_string())
+}
+
+fn file_name(code: &str, kind: Kind) -> String {
+    match kind {
+        Kind::Location => format!("{code}.pdf"),
+        Kind::Summary => format!("{code}-synthese.pdf"),
+    }
+}
+
+/// Renders every report of `period` (for the subtree of `root`, or all): one per location,
+/// plus a summary for every location that has children. Unchanged files are left alone;
+/// the manifest lists every report of the period.
+pub async fn report_period(
+    store: &Store,
+    period: Period,
+    tz: chrono_tz::Tz,
+    root: Option<Uuid>,
+    out_dir: &std::path::Path,
+    progress: crate::aggregate::Progress<'_>,
+) -> Result<Summary, JobError> {
+    let ctx = Context::load(store, root, tz).await?;
+    let fonts = pdf::Fonts::load()
+        .ok_or_else(|| JobError::Io(std::io::Error::other("embedded fonts do not parse")))?;
+    let dir = period_dir(out_dir, period);
+    std::fs::create_dir_all(&dir)?;
+    let dir = dir.canonicalize()?;
+    let mut targets: Vec<(Uuid, String, Kind)> = store
+        .locations_for_aggregation(root)
+        .await?
+        .into_iter()
+        .flat_map(|l| {
+            let mut kinds = vec![(l.model.id, l.model.code.clone(), Kind::Location)];
+            if ctx.children.contains_key(&l.model.id) {
+                kinds.push((l.model.id, l.model.code.clone(), Kind::Summary));
+            }
+            kinds
+        })
+        .collect();
+    targets.sort_by(|a, b| (&a.1, a.2.code()).cmp(&(&b.1, b.2.code())));
+    let total = targets.len() as u64;
+    let mut summary = Summary::default();
+    for (i, (id, code, kind)) in targets.into_iter().enumerate() {
+        progress(i as u64, total)?;
+        let model = build(store, &ctx, id, period, kind).await?;
+        let bytes = render::render(&fonts, &model);
+        let (path, sha, changed) = write_if_changed(&dir, &file_name(&code, kind), &bytes)?;
+        store
+            .upsert_report(
+                id,
+                period,
+                kind.code(),
+                &path.to_string_lossy(),
+                &sha,
+                bytes.len() as u64,
+            )
+            .await?;
+        if changed {
+            summary.written += 1;
+        } else {
+            summary.unchanged += 1;
+        }
+    }
+    // The manifest covers the whole period, whatever subtree this run rendered.
+    let mut entries = Vec::new();
+    for r in store.reports_of_period(period).await? {
+        let path = std::path::Path::new(&r.model.path);
+        if path.parent() != Some(dir.as_path()) {
+            continue;
+        }
+        entries.push(ManifestEntry {
+            file: path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            sha256: r.model.sha256.clone(),
+            size: u64::try_from(r.model.size_bytes).unwrap_or(0),
+            location_code: r.location_code.clone(),
+            period: period.to_string(),
+            kind: r.model.kind.clone(),
+        });
+    }
+    summary.manifest = write_manifest(&dir, entries)?;
+    progress(total, total)?;
+    Ok(summary)
+}
 
 #[cfg(test)]
 pub(crate) mod fixture {
