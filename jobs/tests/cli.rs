@@ -58,10 +58,16 @@ async fn the_daemon_catches_up_missed_months_and_stops_on_sigterm() {
     // The demo spans the eleven months before the current one: all were run.
     let done = store.succeeded_periods("run").await.expect("runs");
     assert_eq!(done.len(), 11, "{done:?}");
-    let csv_files = std::fs::read_dir(dir.path().join("out"))
+    let open_data = std::fs::read_dir(dir.path().join("out"))
         .expect("out")
+        .filter_map(Result::ok)
+        .filter(|f| f.file_name().to_string_lossy().starts_with("resultats-"))
         .count();
-    assert_eq!(csv_files, 22, "CSV and JSON for each month");
+    assert_eq!(open_data, 22, "CSV and JSON for each month");
+    let report_months = std::fs::read_dir(dir.path().join("out").join("reports"))
+        .expect("reports")
+        .count();
+    assert_eq!(report_months, 11, "a folder of PDF reports for each month");
 
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

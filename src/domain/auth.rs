@@ -48,6 +48,8 @@ pub enum Permission {
     RecordMeasurements,
     /// CreateApiKey, ListApiKeys, RevokeApiKey.
     ManageKeys,
+    /// CreateRecipient, ListRecipients, DeleteRecipient.
+    ManageRecipients,
 }
 
 impl Role {
@@ -79,7 +81,8 @@ impl Role {
                 | P::EraseContact
                 | P::DefineIndicators
                 | P::EditReferenceData
-                | P::ManageKeys => false,
+                | P::ManageKeys
+                | P::ManageRecipients => false,
             },
         }
     }

@@ -39,6 +39,9 @@ enum Rpc {
     CreateApiKey,
     ListApiKeys,
     RevokeApiKey,
+    CreateRecipient,
+    ListRecipients,
+    DeleteRecipient,
 }
 
 use Role::{Admin, Agent, Collector, Moderator, Validator};
@@ -61,11 +64,12 @@ fn allowed(rpc: Rpc) -> &'static [Role] {
         | ListActionEvents => &[Agent, Validator, Admin],
         DefineIndicator | UpdateEngagement => &[Admin],
         RecordMeasurement | ListMeasurements => &[Agent, Validator, Admin],
-        CreateApiKey | ListApiKeys | RevokeApiKey => &[Admin],
+        CreateApiKey | ListApiKeys | RevokeApiKey | CreateRecipient | ListRecipients
+        | DeleteRecipient => &[Admin],
     }
 }
 
-const ALL: [Rpc; 32] = {
+const ALL: [Rpc; 35] = {
     use Rpc::*;
     [
         CreateLocation,
@@ -100,6 +104,9 @@ const ALL: [Rpc; 32] = {
         CreateApiKey,
         ListApiKeys,
         RevokeApiKey,
+        CreateRecipient,
+        ListRecipients,
+        DeleteRecipient,
     ]
 };
 
@@ -316,6 +323,28 @@ async fn call(app: &TestApp, rpc: Rpc, key: Option<&str>, n: usize) -> Result<()
         Rpc::RevokeApiKey => app
             .admin(key)
             .revoke_api_key(pb::RevokeApiKeyRequest { id: some_id })
+            .await
+            .map(ok),
+        Rpc::CreateRecipient => app
+            .admin(key)
+            .create_recipient(pb::CreateRecipientRequest {
+                recipient: Some(pb::Recipient {
+                    email: format!("r{n}@x.test"),
+                    name: "R".into(),
+                    location_id: some_id,
+                    ..Default::default()
+                }),
+            })
+            .await
+            .map(ok),
+        Rpc::ListRecipients => app
+            .admin(key)
+            .list_recipients(pb::ListRecipientsRequest::default())
+            .await
+            .map(ok),
+        Rpc::DeleteRecipient => app
+            .admin(key)
+            .delete_recipient(pb::DeleteRecipientRequest { id: some_id })
             .await
             .map(ok),
     }

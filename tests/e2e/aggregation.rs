@@ -216,6 +216,8 @@ impl Fixture {
             root: None,
             out_dir: self.out.path().to_owned(),
             holder: "test-worker".into(),
+            transport: boucle_jobs::deliver::Transport::Outbox(self.out.path().join("outbox")),
+            mail_from: "boucle <noreply@boucle.test>".into(),
         }
     }
 
@@ -513,9 +515,10 @@ async fn open_data_lists_published_figures_only_and_is_byte_stable() {
     let f = fixture().await;
     let mut quiet = |_: u64, _: u64| Ok(());
     let p: Period = "2026-10".parse().expect("p");
-    let (_, files) = pipeline::run_period(&f.app.store, p, &f.options(), &mut quiet)
+    let files = pipeline::run_period(&f.app.store, p, &f.options(), &mut quiet)
         .await
-        .expect("run");
+        .expect("run")
+        .files;
     assert_eq!(files.len(), 2);
     let csv = std::fs::read_to_string(f.out.path().join("resultats-2026-10.csv")).expect("csv");
     let mut lines = csv.lines();

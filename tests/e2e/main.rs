@@ -8,3 +8,4 @@ mod feedback;
 mod lifecycle;
 mod locations;
 mod platform;
+mod reports;

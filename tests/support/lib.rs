@@ -5,6 +5,8 @@
 //! (e.g. `postgres://postgres@127.0.0.1:5432/postgres`) a fresh PostgreSQL database per
 //! test, dropped when the test ends. Schemas are always built by running the migrations.
 
+pub mod smtp;
+
 use std::time::Duration;
 
 use boucle::domain::Role;

@@ -49,3 +49,54 @@ pub fn write_manifest(dir: &Path, mut entries: Vec<ManifestEntry>) -> Result<Pat
     write_atomically(&path, &bytes)?;
     Ok(path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crashed_write_never_shows_and_unchanged_files_are_left_alone() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let (path, sha, changed) =
+            write_if_changed(dir.path(), "A.pdf", b"version 1").unwrap_or_else(|e| panic!("{e}"));
+        assert!(changed);
+        assert_eq!(sha, sha256_hex(b"version 1"));
+        let (_, _, changed) =
+            write_if_changed(dir.path(), "A.pdf", b"version 1").unwrap_or_else(|e| panic!("{e}"));
+        assert!(!changed, "identical bytes are not rewritten");
+
+        // What a writer killed mid-write leaves: a temporary file beside the report. The
+        // report itself still holds its previous complete version.
+        std::fs::write(dir.path().join(".A.pdf.tmp-4242"), b"versi")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(std::fs::read(&path).unwrap_or_default(), b"version 1");
+        let (_, _, changed) =
+            write_if_changed(dir.path(), "A.pdf", b"version 2").unwrap_or_else(|e| panic!("{e}"));
+        assert!(changed);
+        assert_eq!(std::fs::read(&path).unwrap_or_default(), b"version 2");
+
+        let manifest = write_manifest(
+            dir.path(),
+            vec![ManifestEntry {
+                file: "A.pdf".into(),
+                sha256: sha256_hex(b"version 2"),
+                size: 9,
+                location_code: "A".into(),
+                period: "2026-10".into(),
+                kind: "LOCATION".into(),
+            }],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let text = std::fs::read_to_string(manifest).unwrap_or_default();
+        assert!(text.contains("\"file\": \"A.pdf\"") && !text.contains("tmp"));
+        let ours = format!(".tmp-{}", std::process::id());
+        let leftovers = std::fs::read_dir(dir.path())
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|f| f.file_name().to_string_lossy().contains(&ours))
+                    .count()
+            })
+            .unwrap_or(0);
+        assert_eq!(leftovers, 0, "our own writes leave no temporary file");
+    }
+}

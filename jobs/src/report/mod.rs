@@ -7,6 +7,8 @@ pub mod files;
 pub mod format;
 pub mod model;
 pub mod pdf;
+#[cfg(test)]
+pub(crate) mod pdf_tools;
 pub mod render;
 
 use std::path::PathBuf;
@@ -215,6 +217,65 @@ mod tests {
         let mut other = local();
         other.header.name.push('!');
         assert_ne!(render(&fonts, &other), a);
+    }
+
+    #[test]
+    fn the_text_extracts_exactly_with_french_typography() {
+        let fonts = Fonts::load().unwrap_or_else(|| panic!("embedded fonts"));
+        let bytes = render(&fonts, &local());
+        let Some(text) = super::pdf_tools::run("pdftotext", &["-layout"], &bytes) else {
+            return;
+        };
+        for expected in [
+            "Rapport de transparence — Services Publics +",
+            "Accueil CAF Lyon Part-Dieu",
+            "Réseau CAF › CAF du Rhône › Accueil CAF Lyon Part-Dieu",
+            "Résultats d'octobre 2026",
+            "66,7 %",
+            "sur 43 réponses · IC 95 % 57,2 – 74,9",
+            "données insuffisantes",
+            "objectif 15 j",
+            "Au guichet",
+            "✓ Rappel par SMS quand le dossier avance (E4, le 14 octobre 2026)",
+            "Taux de décroché : 81,5 % — objectif 85,0 % non atteint",
+            "L'œuvre de l'accueil « à refaire » —",
+            "Réponse de L'équipe d'accueil : Nous avons ouvert un second guichet le lundi.",
+            "résultat calculé sur moins de 10 réponses n'est pas publié",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+        }
+        assert!(!text.contains("NaN"));
+    }
+
+    #[test]
+    fn fonts_are_embedded_and_the_file_is_valid_a4() {
+        let fonts = Fonts::load().unwrap_or_else(|| panic!("embedded fonts"));
+        let bytes = render(&fonts, &local());
+        if let Some(list) = super::pdf_tools::run("pdffonts", &[], &bytes) {
+            let rows: Vec<&str> = list.lines().skip(2).collect();
+            assert_eq!(rows.len(), 2, "{list}");
+            for row in rows {
+                assert!(row.contains("DejaVuSans") && row.contains(" yes "), "{row}");
+                let cols: Vec<&str> = row.split_whitespace().collect();
+                // emb, sub, uni: embedded, and with a ToUnicode map (extractable text).
+                assert_eq!(cols[cols.len() - 5], "yes", "embedded: {row}");
+                assert_eq!(cols[cols.len() - 3], "yes", "unicode map: {row}");
+            }
+        }
+        if let Some(info) = super::pdf_tools::run("pdfinfo", &[], &bytes) {
+            assert!(info.contains("Pages:           2"), "{info}");
+            assert!(info.contains("595.276 x 841.89 pts (A4)"), "{info}");
+            assert!(
+                info.contains("CreationDate:    Sun Nov  1 00:00:00 2026 UTC"),
+                "dated by the period: {info}"
+            );
+        }
+        if let Some(check) = super::pdf_tools::run("qpdf", &["--check"], &bytes) {
+            assert!(
+                check.contains("No syntax or stream encoding errors found"),
+                "{check}"
+            );
+        }
     }
 
     #[test]

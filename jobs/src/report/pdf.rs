@@ -200,8 +200,8 @@ pub fn save(fonts: &Fonts, meta: &Meta<'_>, pages: Vec<Page>) -> Vec<u8> {
     // An out-of-range date keeps printpdf's default (the epoch), never the clock.
     let info = &mut doc.metadata.info;
     if let Ok(date) = printpdf::OffsetDateTime::from_unix_timestamp(meta.date_unix) {
-        info.creation_date = date.clone();
-        info.modification_date = date.clone();
+        info.creation_date = date;
+        info.modification_date = date;
         info.metadata_date = date;
     }
     info.subject = meta.subject.to_owned();

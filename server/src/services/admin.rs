@@ -99,4 +99,100 @@ impl AdminService for AdminApi {
             api_key: Some(api_key_to_pb(&view)),
         }))
     }
+
+    async fn create_recipient(
+        &self,
+        request: Request<pb::CreateRecipientRequest>,
+    ) -> Result<Response<pb::CreateRecipientResponse>, Status> {
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::ManageRecipients)
+            .await?;
+        let pb::Recipient {
+            id: _,
+            email,
+            name,
+            location_id,
+            location_code: _,
+            create_time: _,
+        } = required(request.into_inner().recipient, "recipient")?;
+        let mut v = boucle::domain::validation::Violations::under("recipient");
+        let email = v.check(
+            "email",
+            boucle::domain::feedback::email(&email)
+                .and_then(|e| e.ok_or_else(|| "is required".to_owned())),
+        );
+        let name = v.check("name", text(&name, 120, true));
+        let location = v.check(
+            "location_id",
+            boucle::domain::validation::uuid(&location_id),
+        );
+        let (email, name, location) = v.finish(|| Some((email?, name?, location?)))?;
+        let (model, code) = self
+            .state
+            .store
+            .create_recipient(&caller, &email, &name, location)
+            .await?;
+        Ok(Response::new(pb::CreateRecipientResponse {
+            recipient: Some(recipient_to_pb(&model, code)),
+        }))
+    }
+
+    async fn list_recipients(
+        &self,
+        request: Request<pb::ListRecipientsRequest>,
+    ) -> Result<Response<pb::ListRecipientsResponse>, Status> {
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::ManageRecipients)
+            .await?;
+        let pb::ListRecipientsRequest {
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let page: Page<Uuid> = Page::parse(page_size, &page_token, &caller.scope)?;
+        let mut rows = self
+            .state
+            .store
+            .list_recipients(caller.scope, page.fetch_limit(), page.after)
+            .await?;
+        let next_page_token = page.finish(&mut rows, |r| r.0.id);
+        Ok(Response::new(pb::ListRecipientsResponse {
+            recipients: rows
+                .into_iter()
+                .map(|(m, code)| recipient_to_pb(&m, code))
+                .collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn delete_recipient(
+        &self,
+        request: Request<pb::DeleteRecipientRequest>,
+    ) -> Result<Response<pb::DeleteRecipientResponse>, Status> {
+        let caller = self
+            .state
+            .auth
+            .authorize(&request, Permission::ManageRecipients)
+            .await?;
+        let id = convert::id("id", &request.into_inner().id)?;
+        self.state.store.delete_recipient(&caller, id).await?;
+        Ok(Response::new(pb::DeleteRecipientResponse {}))
+    }
+}
+
+fn recipient_to_pb(
+    m: &boucle::store::entities::recipient::Model,
+    location_code: String,
+) -> pb::Recipient {
+    pb::Recipient {
+        id: m.id.to_string(),
+        email: m.email.clone(),
+        name: m.name.clone(),
+        location_id: m.location_id.to_string(),
+        location_code,
+        create_time: Some(convert::timestamp(m.created_at)),
+    }
 }

@@ -1,6 +1,5 @@
 //! ResultsService: public, no credentials, published data only: results (suppressed figures
-//! carry no value), published experiences, votes, public actions. Reports arrive with their
-//! issue.
+//! carry no value), published experiences, votes, public actions, PDF reports.
 
 use std::pin::Pin;
 
@@ -38,10 +37,6 @@ async fn public_location(state: &State, code: &str) -> Result<Uuid, Error> {
 
 pub struct ResultsApi {
     pub state: State,
-}
-
-fn not_yet<U>(rpc: &'static str) -> Result<Response<U>, Status> {
-    Err(Error::Unimplemented(rpc).into())
 }
 
 #[tonic::async_trait]
@@ -212,19 +207,93 @@ impl ResultsService for ResultsApi {
 
     async fn list_reports(
         &self,
-        _: Request<pb::ListReportsRequest>,
+        request: Request<pb::ListReportsRequest>,
     ) -> Result<Response<pb::ListReportsResponse>, Status> {
-        not_yet("ListReports")
+        let pb::ListReportsRequest {
+            location_code,
+            period,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let root = public_location(&self.state, &location_code).await?;
+        let period: Option<Period> = if period.is_empty() {
+            None
+        } else {
+            Some(period.parse().map_err(|d| Error::invalid("period", d))?)
+        };
+        let page: Page<Uuid> = Page::parse(page_size, &page_token, &(root, period))?;
+        let mut rows = self
+            .state
+            .store
+            .list_reports(root, period, page.fetch_limit(), page.after)
+            .await?;
+        let next_page_token = page.finish(&mut rows, |r| r.model.id);
+        Ok(Response::new(pb::ListReportsResponse {
+            reports: rows.iter().map(report_to_pb).collect(),
+            next_page_token,
+        }))
     }
 
     type GetReportStream =
         Pin<Box<dyn Stream<Item = Result<pb::GetReportResponse, Status>> + Send>>;
 
+    /// Streams the file in chunks of 64 KiB, the report's description with the first one.
+    /// The file is read whole first and checked against its recorded SHA-256, so a client
+    /// never receives a truncated or replaced report.
     async fn get_report(
         &self,
-        _: Request<pb::GetReportRequest>,
+        request: Request<pb::GetReportRequest>,
     ) -> Result<Response<Self::GetReportStream>, Status> {
-        let _ = &self.state;
-        not_yet("GetReport")
+        let id = boucle::pb::convert::id("id", &request.into_inner().id)?;
+        let report = self.state.store.get_report(id).await?;
+        let bytes = match tokio::fs::read(&report.model.path).await {
+            Ok(b) if hex_sha256(&b) == report.model.sha256 => b,
+            Ok(_) => {
+                tracing::error!(report = %id, "report file changed since it was recorded");
+                return Err(Error::Unavailable(sea_orm::DbErr::Custom(
+                    "report being rewritten".into(),
+                ))
+                .into());
+            }
+            Err(e) => {
+                tracing::error!(report = %id, error = %e, "report file unreadable");
+                return Err(Error::not_found("report file").into());
+            }
+        };
+        let description = report_to_pb(&report);
+        let chunks: Vec<Result<pb::GetReportResponse, Status>> = bytes
+            .chunks(CHUNK)
+            .enumerate()
+            .map(|(i, chunk)| {
+                Ok(pb::GetReportResponse {
+                    report: (i == 0).then(|| description.clone()),
+                    chunk: chunk.to_vec(),
+                })
+            })
+            .collect();
+        Ok(Response::new(Box::pin(futures::stream::iter(chunks))))
+    }
+}
+
+const CHUNK: usize = 64 * 1024;
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+fn report_to_pb(r: &boucle::store::reports::ReportView) -> pb::Report {
+    pb::Report {
+        id: r.model.id.to_string(),
+        location_code: r.location_code.clone(),
+        period: r.model.period.clone(),
+        kind: match r.model.kind.as_str() {
+            "LOCATION" => pb::report::Kind::Location,
+            "SUMMARY" => pb::report::Kind::Summary,
+            _ => pb::report::Kind::Unspecified,
+        } as i32,
+        size_bytes: u64::try_from(r.model.size_bytes).unwrap_or(0),
+        sha256: r.model.sha256.clone(),
+        create_time: Some(boucle::pb::convert::timestamp(r.model.created_at)),
     }
 }

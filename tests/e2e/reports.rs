@@ -1,0 +1,259 @@
+//! The monthly run on the demo data: one valid PDF per location and a summary per network
+//! level, the manifest, delivery by SMTP (to a real SMTP conversation) and to an outbox, and
+//! the portal's GetReport serving the same bytes.
+
+use std::path::Path;
+
+use boucle::domain::Period;
+use boucle::pb;
+use boucle::store::locations::LocationKey;
+use boucle_jobs::deliver::{TlsMode, Transport};
+use boucle_jobs::pipeline::{self, Options};
+use boucle_tests::smtp::SmtpSink;
+use boucle_tests::{TestApp, spawn_app};
+use tokio_stream::StreamExt;
+
+const PARIS: chrono_tz::Tz = chrono_tz::Europe::Paris;
+
+fn previous() -> Period {
+    boucle_jobs::schedule::previous_period(boucle::store::now_ms(), PARIS)
+}
+
+async fn demo() -> (TestApp, tempfile::TempDir) {
+    let app = spawn_app().await;
+    boucle::demo::seed(&app.store, 11, PARIS)
+        .await
+        .expect("demo");
+    (app, tempfile::tempdir().expect("out"))
+}
+
+fn options(out: &Path, transport: Transport) -> Options {
+    Options {
+        tz: PARIS,
+        root: None,
+        out_dir: out.to_owned(),
+        holder: format!("test-{}", uuid::Uuid::now_v7()),
+        transport,
+        mail_from: "Résultats SP+ <resultats@boucle.test>".into(),
+    }
+}
+
+async fn subscribe(app: &TestApp, email: &str, code: &str) {
+    let location = app
+        .store
+        .find_location(None, &LocationKey::Code(code.into()))
+        .await
+        .expect("location");
+    app.admin(Some(&app.admin_key))
+        .create_recipient(pb::CreateRecipientRequest {
+            recipient: Some(pb::Recipient {
+                email: email.into(),
+                name: "Direction".into(),
+                location_id: location.model.id.to_string(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("subscribe");
+}
+
+fn check_with_qpdf(path: &Path) {
+    let bytes = std::fs::read(path).expect("pdf");
+    assert!(bytes.starts_with(b"%PDF-"), "{}", path.display());
+    if let Ok(out) = std::process::Command::new("qpdf")
+        .arg("--check")
+        .arg(path)
+        .output()
+    {
+        assert!(
+            out.status.success(),
+            "qpdf --check {}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stdout)
+        );
+    } else {
+        assert!(
+            std::env::var("BOUCLE_REQUIRE_PDF_TOOLS").is_err(),
+            "qpdf is required"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_monthly_run_publishes_one_valid_pdf_per_location_and_delivers_them_once() {
+    let (app, out) = demo().await;
+    let sink = SmtpSink::start().await;
+    subscribe(&app, "direction@caf69.test", "CAF69").await;
+    let smtp = Transport::Smtp {
+        host: "127.0.0.1".into(),
+        port: sink.port,
+        tls: TlsMode::None,
+        credentials: None,
+    };
+    let opts = options(out.path(), smtp);
+    let period = previous();
+    let mut quiet = |_: u64, _: u64| Ok(());
+    let run = pipeline::run_period(&app.store, period, &opts, &mut quiet)
+        .await
+        .expect("run");
+    assert_eq!(run.aggregate.locations, 32);
+    assert_eq!(
+        (run.reports.written, run.reports.unchanged),
+        (45, 0),
+        "32 locations + 13 summaries"
+    );
+
+    // The manifest lists every file with its SHA-256, size, location and period.
+    let dir = out.path().join("reports").join(period.to_string());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).expect("manifest"))
+            .expect("json");
+    let entries = manifest.as_array().expect("array");
+    assert_eq!(entries.len(), 45);
+    for e in entries {
+        let file = dir.join(e["file"].as_str().expect("file"));
+        let bytes = std::fs::read(&file).expect("listed file exists");
+        assert_eq!(
+            e["sha256"].as_str(),
+            Some(boucle_jobs::report::files::sha256_hex(&bytes).as_str())
+        );
+        assert_eq!(e["size"].as_u64(), Some(bytes.len() as u64));
+        assert_eq!(e["period"].as_str(), Some(period.to_string().as_str()));
+        check_with_qpdf(&file);
+    }
+    let pdfs = std::fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .filter(|f| f.file_name().to_string_lossy().ends_with(".pdf"))
+        .count();
+    assert_eq!(pdfs, 45, "no stray or partial file");
+
+    // One message to the CAF69 direction, with the 5 reports of its subtree attached.
+    let received = sink.received();
+    assert_eq!(received.len(), 1);
+    assert!(
+        received[0]
+            .to
+            .iter()
+            .any(|t| t.contains("direction@caf69.test"))
+    );
+    assert_eq!(
+        received[0]
+            .data
+            .matches("Content-Type: application/pdf")
+            .count(),
+        5,
+        "CAF69, its summary and 3 sites"
+    );
+    assert!(received[0].data.contains("CAF69-synthese.pdf"));
+    assert_eq!(run.delivery.messages, 1);
+
+    // A rerun: same bytes, nothing rewritten, nothing sent again.
+    let before: Vec<u8> = std::fs::read(dir.join("CAF69-LYON-PARTDIEU.pdf")).expect("pdf");
+    let again = pipeline::run_period(&app.store, period, &opts, &mut quiet)
+        .await
+        .expect("rerun");
+    assert_eq!((again.reports.written, again.reports.unchanged), (0, 45));
+    assert_eq!(again.delivery.messages, 0);
+    assert_eq!(sink.received().len(), 1, "no e-mail sent twice");
+    assert_eq!(
+        std::fs::read(dir.join("CAF69-LYON-PARTDIEU.pdf")).expect("pdf"),
+        before
+    );
+
+    // The portal lists the reports of a subtree and streams the exact bytes.
+    let mut results = app.results();
+    let listed = results
+        .list_reports(pb::ListReportsRequest {
+            location_code: "CAF69".into(),
+            period: period.to_string(),
+            ..Default::default()
+        })
+        .await
+        .expect("list")
+        .into_inner()
+        .reports;
+    assert_eq!(listed.len(), 5);
+    let local = listed
+        .iter()
+        .find(|r| r.location_code == "CAF69-LYON-PARTDIEU")
+        .expect("local report");
+    assert_eq!(local.kind, pb::report::Kind::Location as i32);
+    let mut stream = results
+        .get_report(pb::GetReportRequest {
+            id: local.id.clone(),
+        })
+        .await
+        .expect("get")
+        .into_inner();
+    let mut bytes = Vec::new();
+    let mut first = true;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.expect("chunk");
+        assert_eq!(
+            chunk.report.is_some(),
+            first,
+            "the description comes with the first chunk only"
+        );
+        assert!(chunk.chunk.len() <= 64 * 1024);
+        first = false;
+        bytes.extend(chunk.chunk);
+    }
+    assert_eq!(bytes, before, "GetReport returns the file's bytes");
+    assert_eq!(local.sha256, boucle_jobs::report::files::sha256_hex(&bytes));
+    let missing = results
+        .get_report(pb::GetReportRequest {
+            id: uuid::Uuid::now_v7().to_string(),
+        })
+        .await
+        .expect_err("unknown");
+    assert_eq!(missing.code(), tonic::Code::NotFound);
+}
+
+#[tokio::test]
+async fn without_a_relay_messages_land_in_the_outbox_and_changed_reports_are_sent_again() {
+    let (app, out) = demo().await;
+    subscribe(&app, "agence@fs.test", "FS12-MILLAU").await;
+    let outbox = out.path().join("outbox");
+    let opts = options(out.path(), Transport::Outbox(outbox.clone()));
+    let period = previous();
+    let mut quiet = |_: u64, _: u64| Ok(());
+    pipeline::run_period(&app.store, period, &opts, &mut quiet)
+        .await
+        .expect("run");
+    let eml: Vec<_> = std::fs::read_dir(&outbox)
+        .expect("outbox")
+        .filter_map(Result::ok)
+        .collect();
+    assert_eq!(eml.len(), 1);
+    let text = std::fs::read_to_string(eml[0].path()).expect("eml");
+    assert!(text.contains("agence@fs.test"));
+    assert_eq!(
+        text.matches("Content-Type: application/pdf").count(),
+        1,
+        "a leaf location: its own report"
+    );
+
+    // New data changes the report: the new version is delivered, once.
+    let collector = app.key(boucle::domain::Role::Collector, None).await;
+    let (start, _) = period.bounds_ms(PARIS);
+    app.feedback(Some(&collector))
+        .import_feedback(tokio_stream::iter(vec![pb::ImportFeedbackRequest {
+            feedback: Some(pb::Feedback {
+                submit_time: Some(prost_types::Timestamp {
+                    seconds: start / 1000 + 3600,
+                    nanos: 0,
+                }),
+                ..boucle_tests::feedback_for("FS12-MILLAU")
+            }),
+            request_id: "late-arrival".into(),
+        }]))
+        .await
+        .expect("import");
+    let rerun = pipeline::run_period(&app.store, period, &opts, &mut quiet)
+        .await
+        .expect("rerun");
+    assert!(rerun.reports.written >= 1);
+    assert_eq!(rerun.delivery.messages, 1);
+    assert_eq!(std::fs::read_dir(&outbox).expect("outbox").count(), 2);
+}
