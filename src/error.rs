@@ -30,9 +30,10 @@ pub enum Error {
     /// UNIMPLEMENTED: an RPC of the API whose behaviour is not built yet.
     #[error("not implemented yet: {0}")]
     Unimplemented(&'static str),
-    /// UNAVAILABLE: the database could not be reached or is busy; clients may retry.
-    #[error("temporarily unavailable")]
-    Unavailable(#[source] sea_orm::DbErr),
+    /// UNAVAILABLE: something transient (the database busy or unreachable, a file being
+    /// rewritten); clients may retry. The cause is logged, not sent.
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
     /// INTERNAL: a database error or broken invariant; logged with its cause, never echoed.
     #[error("database error")]
     Database(#[source] sea_orm::DbErr),
@@ -65,7 +66,7 @@ impl From<sea_orm::DbErr> for Error {
             _ => false,
         };
         if transient {
-            Error::Unavailable(err)
+            Error::Unavailable(err.to_string())
         } else {
             Error::Database(err)
         }

@@ -50,6 +50,20 @@ async fn step<T>(
     result
 }
 
+/// One step under the period's lease (released whatever the outcome).
+async fn leased<T>(
+    store: &Store,
+    period: Period,
+    name: &str,
+    opts: &Options,
+    work: impl AsyncFnOnce(Uuid) -> Result<T, JobError>,
+) -> Result<T, JobError> {
+    let lease = Lease::acquire(store, &period.to_string(), &opts.holder).await?;
+    let result = step(store, period, name, opts, work).await;
+    lease.release().await?;
+    result
+}
+
 /// `aggregate` alone, under the lease.
 pub async fn aggregate_period(
     store: &Store,
@@ -57,8 +71,7 @@ pub async fn aggregate_period(
     opts: &Options,
     progress: Progress<'_>,
 ) -> Result<Summary, JobError> {
-    let lease = Lease::acquire(store, &period.to_string(), &opts.holder).await?;
-    let result = step(store, period, "aggregate", opts, async |run| {
+    leased(store, period, "aggregate", opts, async |run| {
         aggregate(
             store,
             period,
@@ -69,9 +82,7 @@ pub async fn aggregate_period(
         )
         .await
     })
-    .await;
-    lease.release().await?;
-    result
+    .await
 }
 
 /// `export` alone (CSV and JSON), under the lease.
@@ -81,17 +92,14 @@ pub async fn export_period(
     opts: &Options,
     formats: &[Format],
 ) -> Result<Vec<PathBuf>, JobError> {
-    let lease = Lease::acquire(store, &period.to_string(), &opts.holder).await?;
-    let result = step(store, period, "export", opts, async |_| {
+    leased(store, period, "export", opts, async |_| {
         let mut files = Vec::new();
         for format in formats {
             files.push(export(store, period, opts.root.clone(), *format, &opts.out_dir).await?);
         }
         Ok(files)
     })
-    .await;
-    lease.release().await?;
-    result
+    .await
 }
 
 /// `report` alone, under the lease.
@@ -101,8 +109,7 @@ pub async fn report_period(
     opts: &Options,
     progress: Progress<'_>,
 ) -> Result<crate::report::Summary, JobError> {
-    let lease = Lease::acquire(store, &period.to_string(), &opts.holder).await?;
-    let result = step(store, period, "report", opts, async |_| {
+    leased(store, period, "report", opts, async |_| {
         crate::report::report_period(
             store,
             period,
@@ -113,9 +120,7 @@ pub async fn report_period(
         )
         .await
     })
-    .await;
-    lease.release().await?;
-    result
+    .await
 }
 
 /// `deliver` alone, under the lease.
@@ -124,8 +129,7 @@ pub async fn deliver_period(
     period: Period,
     opts: &Options,
 ) -> Result<crate::deliver::Summary, JobError> {
-    let lease = Lease::acquire(store, &period.to_string(), &opts.holder).await?;
-    let result = step(store, period, "deliver", opts, async |_| {
+    leased(store, period, "deliver", opts, async |_| {
         crate::deliver::deliver_period(
             store,
             period,
@@ -135,9 +139,7 @@ pub async fn deliver_period(
         )
         .await
     })
-    .await;
-    lease.release().await?;
-    result
+    .await
 }
 
 /// What a whole run did.

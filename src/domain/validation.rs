@@ -65,6 +65,11 @@ impl Violations {
         }
     }
 
+    /// Takes the violations of another collector (already prefixed by it).
+    pub fn absorb(&mut self, other: Violations) {
+        self.list.extend(other.list);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }

@@ -12,9 +12,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entities::{action, action_event, action_feedback, engagement, feedback, location};
+use super::entities::{action, action_event, action_feedback, engagement, feedback};
 use super::locations::subtree_ids;
-use super::{Store, audit, is_unique_violation, now_ms};
+use super::{Order, Store, audit, is_unique_violation, keyset, now_ms};
 use crate::Error;
 use crate::domain::action::{self as rules, ActionPatch, NewAction};
 use crate::domain::{ActionStatus, Caller, ModerationStatus};
@@ -579,15 +579,13 @@ impl Store {
         action_in_scope(&self.db, scope, action_id).await?;
         let mut cond = Condition::all().add(action_event::Column::ActionId.eq(action_id));
         if let Some((at, id)) = after {
-            cond = cond.add(
-                Condition::any()
-                    .add(action_event::Column::CreatedAt.gt(at))
-                    .add(
-                        Condition::all()
-                            .add(action_event::Column::CreatedAt.eq(at))
-                            .add(action_event::Column::Id.gt(id)),
-                    ),
-            );
+            cond = cond.add(keyset(
+                Order::Ascending,
+                action_event::Column::CreatedAt,
+                action_event::Column::Id,
+                at,
+                id,
+            ));
         }
         Ok(action_event::Entity::find()
             .filter(cond)
@@ -645,13 +643,13 @@ impl Store {
             .add(action::Column::Public.eq(true))
             .add(action::Column::LocationId.in_subquery(subtree_ids(root)));
         if let Some((at, id)) = after {
-            cond = cond.add(
-                Condition::any().add(action::Column::UpdatedAt.lt(at)).add(
-                    Condition::all()
-                        .add(action::Column::UpdatedAt.eq(at))
-                        .add(action::Column::Id.lt(id)),
-                ),
-            );
+            cond = cond.add(keyset(
+                Order::Descending,
+                action::Column::UpdatedAt,
+                action::Column::Id,
+                at,
+                id,
+            ));
         }
         let models = action::Entity::find()
             .filter(cond)
@@ -667,13 +665,7 @@ impl Store {
             .map(|e| (e.code, e.title))
             .collect();
         let location_ids: Vec<Uuid> = models.iter().map(|m| m.location_id).collect();
-        let codes: HashMap<Uuid, String> = location::Entity::find()
-            .filter(location::Column::Id.is_in(location_ids))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|l| (l.id, l.code))
-            .collect();
+        let codes = super::locations::codes(&self.db, location_ids).await?;
         let mut out = Vec::with_capacity(models.len());
         for model in models {
             let linked_published = action_feedback::Entity::find()

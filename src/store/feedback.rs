@@ -9,9 +9,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entities::{action_feedback, feedback, feedback_tag, location, response, response_vote};
+use super::entities::{action_feedback, feedback, feedback_tag, response, response_vote};
 use super::locations::{LocationKey, subtree_ids};
-use super::{Store, is_unique_violation};
+use super::{Order, Store, is_unique_violation, keyset};
 use crate::Error;
 use crate::domain::feedback::{LocationRef, NewFeedback, RedactedTexts};
 use crate::domain::{Caller, Channel, ModerationStatus, RejectReason, Satisfaction, Tag};
@@ -279,15 +279,13 @@ impl Store {
             });
         }
         if let Some((at, id)) = after {
-            cond = cond.add(
-                Condition::any()
-                    .add(feedback::Column::SubmittedAt.lt(at))
-                    .add(
-                        Condition::all()
-                            .add(feedback::Column::SubmittedAt.eq(at))
-                            .add(feedback::Column::Id.lt(id)),
-                    ),
-            );
+            cond = cond.add(keyset(
+                Order::Descending,
+                feedback::Column::SubmittedAt,
+                feedback::Column::Id,
+                at,
+                id,
+            ));
         }
         let models = feedback::Entity::find()
             .filter(cond)
@@ -413,13 +411,7 @@ pub(crate) async fn feedback_views(
         .into_iter()
         .chain(responses.values().flatten().map(|r| r.location_id))
         .collect();
-    let codes: HashMap<Uuid, String> = location::Entity::find()
-        .filter(location::Column::Id.is_in(location_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| (l.id, l.code))
-        .collect();
+    let codes = super::locations::codes(db, location_ids).await?;
 
     Ok(models
         .into_iter()

@@ -15,7 +15,7 @@ use super::entities::{
 };
 use super::feedback::FeedbackView;
 use super::locations::subtree_ids;
-use super::{Store, audit, is_unique_violation, now_ms};
+use super::{Order, Store, audit, is_unique_violation, keyset, now_ms};
 use crate::Error;
 use crate::domain::codes::ResponseStatus;
 use crate::domain::moderation::{self, Decision};
@@ -233,13 +233,13 @@ impl Store {
         self.get_feedback(caller.scope, feedback_id).await?;
         let mut cond = Condition::all().add(comment::Column::FeedbackId.eq(feedback_id));
         if let Some((at, id)) = after {
-            cond = cond.add(
-                Condition::any().add(comment::Column::CreatedAt.gt(at)).add(
-                    Condition::all()
-                        .add(comment::Column::CreatedAt.eq(at))
-                        .add(comment::Column::Id.gt(id)),
-                ),
-            );
+            cond = cond.add(keyset(
+                Order::Ascending,
+                comment::Column::CreatedAt,
+                comment::Column::Id,
+                at,
+                id,
+            ));
         }
         Ok(comment::Entity::find()
             .filter(cond)

@@ -241,6 +241,20 @@ fn same_content(a: &location::Model, b: &location::Model) -> bool {
     }
 }
 
+/// The codes of the given locations (for display beside ids).
+pub(crate) async fn codes(
+    db: &impl ConnectionTrait,
+    ids: Vec<Uuid>,
+) -> Result<HashMap<Uuid, String>, Error> {
+    Ok(location::Entity::find()
+        .filter(location::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l.code))
+        .collect())
+}
+
 /// Whether `location_id` lies in the subtree `scope`, on any connection or transaction.
 pub(crate) async fn in_scope(
     db: &impl ConnectionTrait,

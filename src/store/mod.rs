@@ -103,6 +103,35 @@ pub fn sql(backend: DbBackend, text: &str, values: Vec<Value>) -> Statement {
     Statement::from_sql_and_values(backend, text, values)
 }
 
+/// Which way a keyset listing runs over its `(instant, id)` key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Order {
+    /// Newest first.
+    Descending,
+    /// Oldest first.
+    Ascending,
+}
+
+/// The rows after the cursor `(at, id)` of a listing ordered by `(at_col, id_col)`: the one
+/// keyset condition every paginated listing uses, so that pages stay stable while rows are
+/// inserted (no row served twice, none skipped).
+pub(crate) fn keyset<C: sea_orm::ColumnTrait>(
+    order: Order,
+    at_col: C,
+    id_col: C,
+    at: i64,
+    id: uuid::Uuid,
+) -> sea_orm::Condition {
+    use sea_orm::Condition;
+    let (beyond, id_beyond) = match order {
+        Order::Descending => (at_col.lt(at), id_col.lt(id)),
+        Order::Ascending => (at_col.gt(at), id_col.gt(id)),
+    };
+    Condition::any()
+        .add(beyond)
+        .add(Condition::all().add(at_col.eq(at)).add(id_beyond))
+}
+
 /// UTC epoch milliseconds: the storage form of every instant.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()

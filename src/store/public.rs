@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::entities::{feedback, response, response_vote};
 use super::feedback::{FeedbackCursor, FeedbackView, feedback_views};
 use super::locations::subtree_ids;
-use super::{Store, now_ms};
+use super::{Order, Store, keyset, now_ms};
 use crate::Error;
 use crate::domain::ModerationStatus;
 use crate::domain::codes::ResponseStatus;
@@ -34,15 +34,13 @@ impl Store {
                 .add(feedback::Column::SubmittedAt.lt(end));
         }
         if let Some((at, id)) = after {
-            cond = cond.add(
-                Condition::any()
-                    .add(feedback::Column::SubmittedAt.lt(at))
-                    .add(
-                        Condition::all()
-                            .add(feedback::Column::SubmittedAt.eq(at))
-                            .add(feedback::Column::Id.lt(id)),
-                    ),
-            );
+            cond = cond.add(keyset(
+                Order::Descending,
+                feedback::Column::SubmittedAt,
+                feedback::Column::Id,
+                at,
+                id,
+            ));
         }
         let models = feedback::Entity::find()
             .filter(cond)

@@ -6,7 +6,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entities::{delivery, location, recipient, report};
+use super::entities::{delivery, recipient, report};
 use super::locations::subtree_ids;
 use super::{Store, audit, is_unique_violation, now_ms, sql};
 use crate::Error;
@@ -133,13 +133,7 @@ impl Store {
 
     async fn report_views(&self, models: Vec<report::Model>) -> Result<Vec<ReportView>, Error> {
         let ids: Vec<Uuid> = models.iter().map(|m| m.location_id).collect();
-        let codes: std::collections::HashMap<Uuid, String> = location::Entity::find()
-            .filter(location::Column::Id.is_in(ids))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|l| (l.id, l.code))
-            .collect();
+        let codes = super::locations::codes(&self.db, ids).await?;
         Ok(models
             .into_iter()
             .map(|model| ReportView {
@@ -217,13 +211,7 @@ impl Store {
             .all(&self.db)
             .await?;
         let ids: Vec<Uuid> = models.iter().map(|m| m.location_id).collect();
-        let codes: std::collections::HashMap<Uuid, String> = location::Entity::find()
-            .filter(location::Column::Id.is_in(ids))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|l| (l.id, l.code))
-            .collect();
+        let codes = super::locations::codes(&self.db, ids).await?;
         Ok(models
             .into_iter()
             .map(|m| {

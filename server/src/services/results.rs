@@ -250,10 +250,7 @@ impl ResultsService for ResultsApi {
             Ok(b) if hex_sha256(&b) == report.model.sha256 => b,
             Ok(_) => {
                 tracing::error!(report = %id, "report file changed since it was recorded");
-                return Err(Error::Unavailable(sea_orm::DbErr::Custom(
-                    "report being rewritten".into(),
-                ))
-                .into());
+                return Err(Error::Unavailable("report file being rewritten".into()).into());
             }
             Err(e) => {
                 tracing::error!(report = %id, error = %e, "report file unreadable");

@@ -125,14 +125,9 @@ pub fn action_patch(action: pb::Action, paths: &[String]) -> Result<(Uuid, Actio
             other => mask.add("update_mask", format!("unknown or read-only field {other}")),
         }
     }
-    let mut all = Vec::new();
-    for e in [v.into_error(), mask.into_error()].into_iter().flatten() {
-        if let Error::InvalidArgument(list) = e {
-            all.extend(list);
-        }
-    }
-    if !all.is_empty() {
-        return Err(Error::InvalidArgument(all));
+    v.absorb(mask);
+    if let Some(e) = v.into_error() {
+        return Err(e);
     }
     let id = id.ok_or_else(|| Error::invalid("action.id", "is required"))?;
     Ok((id, patch))

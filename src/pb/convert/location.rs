@@ -108,15 +108,11 @@ pub fn location_patch(
         v.add("id", "id or code is required");
         None
     };
-    if paths.is_empty() {
-        let mut m = Violations::default();
-        m.add("update_mask", "must name at least one field");
-        return Err(m
-            .into_error()
-            .unwrap_or_else(|| Error::invalid("update_mask", "is empty")));
-    }
     let mut patch = LocationPatch::default();
     let mut mask = Violations::default();
+    if paths.is_empty() {
+        mask.add("update_mask", "must name at least one field");
+    }
     for path in paths {
         match path.as_str() {
             "name" => patch.name = v.check("name", text(&name, rules::NAME_MAX, true)),
@@ -143,14 +139,9 @@ pub fn location_patch(
             other => mask.add("update_mask", format!("unknown or read-only field {other}")),
         }
     }
-    let mut all = Vec::new();
-    for e in [v.into_error(), mask.into_error()].into_iter().flatten() {
-        if let Error::InvalidArgument(list) = e {
-            all.extend(list);
-        }
-    }
-    if !all.is_empty() {
-        return Err(Error::InvalidArgument(all));
+    v.absorb(mask);
+    if let Some(e) = v.into_error() {
+        return Err(e);
     }
     let key = key.ok_or_else(|| Error::invalid("location.id", "id or code is required"))?;
     Ok((key, patch))
