@@ -109,6 +109,15 @@ fn local_month_start_ms(period: Period, tz: Tz) -> i64 {
     }
 }
 
+/// An optional period of a request: empty means none.
+pub fn parse_optional(text: &str) -> Result<Option<Period>, String> {
+    if text.is_empty() {
+        Ok(None)
+    } else {
+        text.parse().map(Some)
+    }
+}
+
 impl FromStr for Period {
     type Err = String;
 

@@ -115,6 +115,15 @@ pub fn uuid(value: &str) -> Result<uuid::Uuid, String> {
     uuid::Uuid::parse_str(value.trim()).map_err(|_| "must be a UUID".to_owned())
 }
 
+/// An optional UUID: empty means none.
+pub fn optional_uuid(value: &str) -> Result<Option<uuid::Uuid>, String> {
+    if value.trim().is_empty() {
+        Ok(None)
+    } else {
+        uuid(value).map(Some)
+    }
+}
+
 /// Parses an ISO date `YYYY-MM-DD`.
 pub fn date(value: &str) -> Result<chrono::NaiveDate, String> {
     chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -17,7 +17,7 @@ use super::locations::subtree_ids;
 use super::{Order, Store, audit, is_unique_violation, keyset, now_ms};
 use crate::Error;
 use crate::domain::action::{self as rules, ActionPatch, NewAction};
-use crate::domain::{ActionStatus, Caller, ModerationStatus};
+use crate::domain::{ActionStatus, Caller};
 
 /// An action with the experiences linked to it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -666,33 +666,41 @@ impl Store {
             .collect();
         let location_ids: Vec<Uuid> = models.iter().map(|m| m.location_id).collect();
         let codes = super::locations::codes(&self.db, location_ids).await?;
-        let mut out = Vec::with_capacity(models.len());
-        for model in models {
-            let linked_published = action_feedback::Entity::find()
-                .filter(action_feedback::Column::ActionId.eq(model.id))
-                .filter(
-                    action_feedback::Column::FeedbackId.in_subquery(
-                        Query::select()
-                            .column(feedback::Column::Id)
-                            .from(feedback::Entity)
-                            .and_where(
-                                feedback::Column::Status.eq(ModerationStatus::Published.code()),
-                            )
-                            .to_owned(),
+        // Published experiences linked to each action of the page, in one grouped query.
+        let ids: Vec<sea_orm::Value> = models.iter().map(|m| m.id.into()).collect();
+        let mut linked: HashMap<Uuid, u64> = HashMap::new();
+        if !ids.is_empty() {
+            let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+            let rows = self
+                .db
+                .query_all_raw(super::sql(
+                    self.backend(),
+                    &format!(
+                        "SELECT af.action_id AS action_id, COUNT(*) AS n FROM action_feedback af \
+                         JOIN feedback f ON f.id = af.feedback_id \
+                         WHERE f.status = 'PUBLISHED' AND af.action_id IN ({}) GROUP BY af.action_id",
+                        placeholders.join(", ")
                     ),
-                )
-                .count(&self.db)
+                    ids,
+                ))
                 .await?;
-            out.push(PublicActionView {
+            for row in rows {
+                let n: i64 = row.try_get("", "n")?;
+                linked.insert(row.try_get("", "action_id")?, u64::try_from(n).unwrap_or(0));
+            }
+        }
+        let out = models
+            .into_iter()
+            .map(|model| PublicActionView {
                 location_code: codes.get(&model.location_id).cloned().unwrap_or_default(),
                 engagement_title: titles
                     .get(&model.engagement_code)
                     .cloned()
                     .unwrap_or_default(),
-                linked_published,
+                linked_published: linked.get(&model.id).copied().unwrap_or(0),
                 model,
-            });
-        }
+            })
+            .collect();
         Ok(out)
     }
 }

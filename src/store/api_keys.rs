@@ -112,11 +112,15 @@ impl Store {
             .limit(limit)
             .all(&self.db)
             .await?;
-        let mut views = Vec::with_capacity(models.len());
-        for model in models {
-            views.push(self.key_view(model).await?);
-        }
-        Ok(views)
+        let scopes = models.iter().filter_map(|m| m.scope_location_id).collect();
+        let codes = super::locations::codes(&self.db, scopes).await?;
+        Ok(models
+            .into_iter()
+            .map(|model| KeyView {
+                scope_code: model.scope_location_id.and_then(|s| codes.get(&s).cloned()),
+                model,
+            })
+            .collect())
     }
 
     /// Revokes a key of the caller's scope (idempotent: revoking twice keeps the first time).

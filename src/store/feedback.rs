@@ -72,6 +72,7 @@ impl Store {
         &self,
         caller: &Caller,
         capture: Capture<'_>,
+        location_code: &str,
     ) -> Result<(FeedbackView, bool), Error> {
         let hash = capture.feedback.payload_hash();
         if let Some(request_id) = capture.request_id
@@ -80,10 +81,27 @@ impl Store {
             return Ok((existing, true));
         }
         match self.insert_feedback(caller, &capture, &hash).await {
+            // A new experience has no answer, link or vote yet, and its tags and location are
+            // known: no need to read them back.
             Ok(model) => {
-                let view = feedback_views(&self.db, vec![model]).await?.pop();
-                view.map(|v| (v, false))
-                    .ok_or_else(|| Error::Internal("stored feedback vanished".into()))
+                let mut tags: Vec<String> = capture
+                    .feedback
+                    .tags
+                    .iter()
+                    .map(|t| t.code().to_owned())
+                    .chain(capture.feedback.labels.iter().cloned())
+                    .collect();
+                tags.sort();
+                let view = FeedbackView {
+                    location_code: location_code.to_owned(),
+                    location_codes: HashMap::from([(model.location_id, location_code.to_owned())]),
+                    tags,
+                    responses: Vec::new(),
+                    votes: HashMap::new(),
+                    action_ids: Vec::new(),
+                    model,
+                };
+                Ok((view, false))
             }
             Err(e) if is_unique_violation(&e) => {
                 // A concurrent request with the same request_id won the race.
@@ -147,11 +165,11 @@ impl Store {
             LocationRef::Id(id) => LocationKey::Id(*id),
             LocationRef::Code(code) => LocationKey::Code(code.clone()),
         };
-        let location = self.find_location(caller.scope, &key).await?;
-        if !location.model.active {
+        let location = self.location_in_scope(caller.scope, &key).await?;
+        if !location.active {
             return Err(Error::FailedPrecondition(format!(
                 "location {} is inactive",
-                location.model.code
+                location.code
             )));
         }
         let (redacted, pseudonym) = feedback.redact();
@@ -161,13 +179,14 @@ impl Store {
                 feedback,
                 redacted: &redacted,
                 redacted_pseudonym: &pseudonym,
-                location_id: location.model.id,
+                location_id: location.id,
                 request_id,
                 submitted_at: feedback.submitted_at.unwrap_or_else(super::now_ms),
                 id: None,
                 status: ModerationStatus::Pending,
                 reject_reason: None,
             },
+            &location.code,
         )
         .await
     }

@@ -68,20 +68,51 @@ impl Store {
         in_scope(&self.db, scope, location_id).await
     }
 
+    /// NOT_FOUND unless `location_id` lies in the subtree `scope` (for filters naming a
+    /// location: outside its scope a location does not exist for the caller).
+    pub async fn ensure_in_scope(
+        &self,
+        scope: Option<Uuid>,
+        location_id: Uuid,
+    ) -> Result<(), Error> {
+        if in_scope(&self.db, scope, location_id).await? {
+            Ok(())
+        } else {
+            Err(Error::not_found("location"))
+        }
+    }
+
     /// The location named by `key`, or NOT_FOUND when absent or outside `scope`.
     pub async fn find_location(
         &self,
         scope: Option<Uuid>,
         key: &LocationKey,
     ) -> Result<LocationView, Error> {
-        let model = find_model(&self.db, key).await?;
-        match model {
-            Some(m) if in_scope(&self.db, scope, m.id).await? => {
-                let mut views = views(&self.db, vec![m]).await?;
-                views.pop().ok_or_else(|| Error::not_found("location"))
+        let model = self.location_in_scope(scope, key).await?;
+        let mut views = views(&self.db, vec![model]).await?;
+        views.pop().ok_or_else(|| Error::not_found("location"))
+    }
+
+    /// The location row named by `key`, or NOT_FOUND when absent or outside `scope`: one
+    /// query, without the inherited settings (for hot paths such as capture).
+    pub async fn location_in_scope(
+        &self,
+        scope: Option<Uuid>,
+        key: &LocationKey,
+    ) -> Result<location::Model, Error> {
+        let mut query = match key {
+            LocationKey::Id(id) => location::Entity::find_by_id(*id),
+            LocationKey::Code(code) => {
+                location::Entity::find().filter(location::Column::Code.eq(code.as_str()))
             }
-            _ => Err(Error::not_found("location")),
+        };
+        if let Some(root) = scope {
+            query = query.filter(location::Column::Id.in_subquery(subtree_ids(root)));
         }
+        query
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| Error::not_found("location"))
     }
 
     pub async fn create_location(

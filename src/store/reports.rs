@@ -153,7 +153,7 @@ impl Store {
         location_id: Uuid,
     ) -> Result<(recipient::Model, String), Error> {
         let location = self
-            .find_location(
+            .location_in_scope(
                 caller.scope,
                 &super::locations::LocationKey::Id(location_id),
             )
@@ -183,11 +183,11 @@ impl Store {
             "recipient.create",
             "recipient",
             &model.id.to_string(),
-            serde_json::json!({ "location": location.model.code }),
+            serde_json::json!({ "location": location.code }),
         )
         .await?;
         txn.commit().await?;
-        Ok((model, location.model.code))
+        Ok((model, location.code))
     }
 
     /// Recipients whose location lies in the caller's scope, oldest first.

@@ -24,8 +24,8 @@ pub struct Context {
 }
 
 impl Context {
-    pub async fn load(store: &Store, root: Option<Uuid>, tz: Tz) -> Result<Self, JobError> {
-        // Hierarchy names need the ancestors above the root too.
+    /// Loads every location: a report of a subtree still names the ancestors above it.
+    pub async fn load(store: &Store, tz: Tz) -> Result<Self, JobError> {
         let all = store.locations_for_aggregation(None).await?;
         let mut children: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
         for l in &all {
@@ -33,7 +33,6 @@ impl Context {
                 children.entry(parent).or_default().push(l.model.id);
             }
         }
-        let _ = root;
         let catalogue = store
             .list_indicators(10_000, None)
             .await?

@@ -53,7 +53,7 @@ pub async fn report_period(
     out_dir: &std::path::Path,
     progress: crate::aggregate::Progress<'_>,
 ) -> Result<Summary, JobError> {
-    let ctx = Context::load(store, root, tz).await?;
+    let ctx = Context::load(store, tz).await?;
     let fonts = pdf::Fonts::load()
         .ok_or_else(|| JobError::Io(std::io::Error::other("embedded fonts do not parse")))?;
     let dir = period_dir(out_dir, period);

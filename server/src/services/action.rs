@@ -1,9 +1,10 @@
 use boucle::Error;
+use boucle::domain::validation::optional_uuid;
 use boucle::domain::validation::{Violations, text};
 use boucle::domain::{Permission, action as rules};
 use boucle::pb;
 use boucle::pb::action_service_server::ActionService;
-use boucle::pb::convert::{self, action_to_pb, optional_id};
+use boucle::pb::convert::{self, action_to_pb};
 use boucle::store::actions::{ActionFilter, EventCursor};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -72,10 +73,7 @@ impl ActionService for ActionApi {
             feedback_id,
         } = request.into_inner();
         let mut v = Violations::default();
-        let location = v.check(
-            "location_id",
-            optional_id("location_id", &location_id).map_err(|_| "must be a UUID".to_owned()),
-        );
+        let location = v.check("location_id", optional_uuid(&location_id));
         let status = v.check("status", convert::filter(status, convert::action_status));
         let engagement = if engagement_code.is_empty() {
             Some(None)
@@ -83,10 +81,7 @@ impl ActionService for ActionApi {
             v.check("engagement_code", rules::engagement_code(&engagement_code))
                 .map(Some)
         };
-        let feedback = v.check(
-            "feedback_id",
-            optional_id("feedback_id", &feedback_id).map_err(|_| "must be a UUID".to_owned()),
-        );
+        let feedback = v.check("feedback_id", optional_uuid(&feedback_id));
         let filter = v.finish(|| {
             Some(ActionFilter {
                 location: location?,
@@ -96,10 +91,8 @@ impl ActionService for ActionApi {
                 feedback: feedback?,
             })
         })?;
-        if let Some(root) = filter.location
-            && !self.state.store.in_scope(caller.scope, root).await?
-        {
-            return Err(Error::not_found("location").into());
+        if let Some(root) = filter.location {
+            self.state.store.ensure_in_scope(caller.scope, root).await?;
         }
         let page: Page<Uuid> = Page::parse(page_size, &page_token, &filter)?;
         let mut rows = self

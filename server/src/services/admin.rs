@@ -1,8 +1,9 @@
 use boucle::domain::Permission;
+use boucle::domain::validation::optional_uuid;
 use boucle::domain::validation::text;
 use boucle::pb;
 use boucle::pb::admin_service_server::AdminService;
-use boucle::pb::convert::{self, api_key_to_pb, optional_id};
+use boucle::pb::convert::{self, api_key_to_pb};
 use secrecy::ExposeSecret;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -37,11 +38,7 @@ impl AdminService for AdminApi {
         let mut v = boucle::domain::validation::Violations::under("api_key");
         let name = v.check("name", text(&name, 120, true));
         let role = v.check("role", convert::role(role));
-        let scope = v.check(
-            "scope_location_id",
-            optional_id("scope_location_id", &scope_location_id)
-                .map_err(|_| "must be a UUID".to_owned()),
-        );
+        let scope = v.check("scope_location_id", optional_uuid(&scope_location_id));
         let (name, role, scope) = v.finish(|| Some((name?, role?, scope?)))?;
         let (view, secret) = self
             .state

@@ -1,6 +1,7 @@
 use boucle::Error;
 use boucle::domain::feedback::request_id as parse_request_id;
-use boucle::domain::{Caller, Period, Permission};
+use boucle::domain::period::parse_optional;
+use boucle::domain::{Caller, Permission};
 use boucle::pb::convert::{self, SubmitTime, feedback_to_pb, lifecycle, new_feedback, optional_id};
 use boucle::pb::feedback_service_server::FeedbackService;
 use boucle::pb::{self, import_feedback_outcome};
@@ -90,20 +91,18 @@ impl FeedbackService for FeedbackApi {
                 feedback,
                 request_id,
             } = item;
-            let result = if index as usize >= self.state.max_import_items {
-                Err(Error::ResourceExhausted(format!(
-                    "at most {} items per import call",
-                    self.state.max_import_items
-                )))
-            } else {
-                let now_ms = boucle::store::now_ms();
-                self.capture(
-                    &caller,
-                    feedback,
-                    &request_id,
-                    SubmitTime::Imported { now_ms },
-                )
-                .await
+            let now_ms = boucle::store::now_ms();
+            let result = match self.state.within_import_limit(index) {
+                Ok(()) => {
+                    self.capture(
+                        &caller,
+                        feedback,
+                        &request_id,
+                        SubmitTime::Imported { now_ms },
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
             };
             use import_feedback_outcome::Result as R;
             let outcome = match result {
@@ -187,17 +186,12 @@ impl FeedbackService for FeedbackApi {
         } = request.into_inner();
         let bad = |field: &'static str| move |d: String| Error::invalid(field, d);
         let location = optional_id("location_id", &location_id)?;
-        if let Some(root) = location
-            && !self.state.store.in_scope(caller.scope, root).await?
-        {
-            return Err(Error::not_found("location").into());
+        if let Some(root) = location {
+            self.state.store.ensure_in_scope(caller.scope, root).await?;
         }
-        let submitted = if period.is_empty() {
-            None
-        } else {
-            let p: Period = period.parse().map_err(bad("period"))?;
-            Some(p.bounds_ms(self.state.timezone))
-        };
+        let submitted = parse_optional(&period)
+            .map_err(bad("period"))?
+            .map(|p| p.bounds_ms(self.state.timezone));
         let filter = FeedbackFilter {
             location,
             submitted,

@@ -1,9 +1,9 @@
-use boucle::Error;
+use boucle::domain::Permission;
+use boucle::domain::period::parse_optional;
 use boucle::domain::validation::Violations;
-use boucle::domain::{Period, Permission};
+use boucle::domain::validation::optional_uuid;
 use boucle::pb;
 use boucle::pb::convert::indicator::{self as convert, indicator_code};
-use boucle::pb::convert::optional_id;
 use boucle::pb::indicator_service_server::IndicatorService;
 use boucle::store::indicators::MeasurementFilter;
 use tonic::{Request, Response, Status};
@@ -94,24 +94,14 @@ impl IndicatorService for IndicatorApi {
             to_period,
         } = request.into_inner();
         let mut v = Violations::default();
-        let optional_period = |text: &str| -> Result<Option<Period>, String> {
-            if text.is_empty() {
-                Ok(None)
-            } else {
-                text.parse().map(Some)
-            }
-        };
         let indicator = if code.is_empty() {
             Some(None)
         } else {
             v.check("indicator_code", indicator_code(&code)).map(Some)
         };
-        let location = v.check(
-            "location_id",
-            optional_id("location_id", &location_id).map_err(|_| "must be a UUID".to_owned()),
-        );
-        let from = v.check("from_period", optional_period(&from_period));
-        let to = v.check("to_period", optional_period(&to_period));
+        let location = v.check("location_id", optional_uuid(&location_id));
+        let from = v.check("from_period", parse_optional(&from_period));
+        let to = v.check("to_period", parse_optional(&to_period));
         let filter = v.finish(|| {
             Some(MeasurementFilter {
                 indicator_code: indicator?,
@@ -120,10 +110,8 @@ impl IndicatorService for IndicatorApi {
                 to: to?,
             })
         })?;
-        if let Some(root) = filter.location
-            && !self.state.store.in_scope(caller.scope, root).await?
-        {
-            return Err(Error::not_found("location").into());
+        if let Some(root) = filter.location {
+            self.state.store.ensure_in_scope(caller.scope, root).await?;
         }
         let page: Page<Uuid> = Page::parse(page_size, &page_token, &filter)?;
         let mut rows = self

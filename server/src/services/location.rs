@@ -78,9 +78,7 @@ impl LocationService for LocationApi {
             show_inactive,
         };
         for root in [filter.subtree_of, filter.parent_id].into_iter().flatten() {
-            if !self.state.store.in_scope(caller.scope, root).await? {
-                return Err(Error::not_found("location").into());
-            }
+            self.state.store.ensure_in_scope(caller.scope, root).await?;
         }
         let page: Page<String> = Page::parse(page_size, &page_token, &filter)?;
         let mut rows = self
@@ -143,18 +141,14 @@ impl LocationService for LocationApi {
                 .as_ref()
                 .map(|l| l.code.clone())
                 .unwrap_or_default();
-            let result = if index as usize >= self.state.max_import_items {
-                Err(Error::ResourceExhausted(format!(
-                    "at most {} items per import call",
-                    self.state.max_import_items
-                )))
-            } else {
-                match required(item.location, "location")
-                    .and_then(|l| location_spec(l, true, "location"))
-                {
-                    Ok(spec) => self.state.store.upsert_location(&caller, &spec).await,
-                    Err(e) => Err(e),
-                }
+            let parsed = self
+                .state
+                .within_import_limit(index)
+                .and_then(|()| required(item.location, "location"))
+                .and_then(|l| location_spec(l, true, "location"));
+            let result = match parsed {
+                Ok(spec) => self.state.store.upsert_location(&caller, &spec).await,
+                Err(e) => Err(e),
             };
             use import_location_outcome::Result as R;
             let outcome = match result {

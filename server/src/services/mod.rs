@@ -33,6 +33,19 @@ pub struct AppState {
 pub type State = Arc<AppState>;
 
 impl AppState {
+    /// RESOURCE_EXHAUSTED for the items of an import call beyond the configured limit (they
+    /// fail one by one, so the items before them keep their outcomes).
+    pub fn within_import_limit(&self, index: u32) -> Result<(), Error> {
+        if (index as usize) < self.max_import_items {
+            Ok(())
+        } else {
+            Err(Error::ResourceExhausted(format!(
+                "at most {} items per import call",
+                self.max_import_items
+            )))
+        }
+    }
+
     /// Today's date in the reporting time zone.
     pub fn today(&self) -> NaiveDate {
         chrono::Utc::now()

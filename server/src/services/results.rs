@@ -4,12 +4,12 @@
 use std::pin::Pin;
 
 use boucle::Error;
+use boucle::domain::period::parse_optional;
 use boucle::pb;
 use boucle::pb::results_service_server::ResultsService;
 use futures::Stream;
 use tonic::{Request, Response, Status};
 
-use boucle::domain::Period;
 use boucle::domain::validation::Violations;
 use boucle::pb::convert::indicator::figure_to_pb;
 use boucle::pb::convert::{lifecycle, public_action_to_pb, published_feedback_to_pb};
@@ -50,14 +50,14 @@ impl ResultsService for ResultsApi {
             period,
         } = request.into_inner();
         let root = public_location(&self.state, &location_code).await?;
-        let period: Period = if period.is_empty() {
-            self.state
+        let period = match parse_optional(&period).map_err(|d| Error::invalid("period", d))? {
+            Some(p) => p,
+            None => self
+                .state
                 .store
                 .latest_aggregated_period(root)
                 .await?
-                .ok_or_else(|| Error::not_found("published results"))?
-        } else {
-            period.parse().map_err(|d| Error::invalid("period", d))?
+                .ok_or_else(|| Error::not_found("published results"))?,
         };
         let location = self
             .state
@@ -139,12 +139,9 @@ impl ResultsService for ResultsApi {
             page_token,
         } = request.into_inner();
         let root = public_location(&self.state, &location_code).await?;
-        let submitted = if period.is_empty() {
-            None
-        } else {
-            let p: Period = period.parse().map_err(|d| Error::invalid("period", d))?;
-            Some(p.bounds_ms(self.state.timezone))
-        };
+        let submitted = parse_optional(&period)
+            .map_err(|d| Error::invalid("period", d))?
+            .map(|p| p.bounds_ms(self.state.timezone));
         let page: Page<FeedbackCursor> = Page::parse(page_size, &page_token, &(root, submitted))?;
         let mut rows = self
             .state
@@ -216,11 +213,7 @@ impl ResultsService for ResultsApi {
             page_token,
         } = request.into_inner();
         let root = public_location(&self.state, &location_code).await?;
-        let period: Option<Period> = if period.is_empty() {
-            None
-        } else {
-            Some(period.parse().map_err(|d| Error::invalid("period", d))?)
-        };
+        let period = parse_optional(&period).map_err(|d| Error::invalid("period", d))?;
         let page: Page<Uuid> = Page::parse(page_size, &page_token, &(root, period))?;
         let mut rows = self
             .state

@@ -4,7 +4,7 @@ use uuid::Uuid;
 use crate::Error;
 use crate::domain::ActionStatus;
 use crate::domain::action::{self as rules, ActionPatch, NewAction};
-use crate::domain::validation::{Violations, date, text, uuid};
+use crate::domain::validation::{Violations, date, optional_uuid, text, uuid};
 use crate::pb;
 use crate::store::actions::{ActionView, PublicActionView};
 use crate::store::entities::{action_event, engagement};
@@ -17,14 +17,6 @@ fn optional_date(value: &str) -> Result<Option<NaiveDate>, String> {
         Ok(None)
     } else {
         date(value).map(Some)
-    }
-}
-
-fn optional_uuid(value: &str) -> Result<Option<Uuid>, String> {
-    if value.trim().is_empty() {
-        Ok(None)
-    } else {
-        uuid(value).map(Some)
     }
 }
 

@@ -31,9 +31,5 @@ pub fn id(field: &str, value: &str) -> Result<uuid::Uuid, crate::Error> {
 
 /// Parses an optional id field: empty means none.
 pub fn optional_id(field: &str, value: &str) -> Result<Option<uuid::Uuid>, crate::Error> {
-    if value.trim().is_empty() {
-        Ok(None)
-    } else {
-        id(field, value).map(Some)
-    }
+    crate::domain::validation::optional_uuid(value).map_err(|d| crate::Error::invalid(field, d))
 }
