@@ -391,7 +391,7 @@ fn networks() -> Vec<Network> {
     ]
 }
 
-const POSITIVE: &[(&str, &str, &[Tag])] = &[
+pub const POSITIVE: &[(&str, &str, &[Tag])] = &[
     (
         "Accueil chaleureux",
         "L'agente a pris le temps de tout m'expliquer, avec beaucoup de patience. Je suis reparti avec mon dossier complet.",
@@ -423,7 +423,7 @@ const POSITIVE: &[(&str, &str, &[Tag])] = &[
         &[Tag::Reactivity],
     ),
 ];
-const NEUTRAL: &[(&str, &str, &[Tag])] = &[
+pub const NEUTRAL: &[(&str, &str, &[Tag])] = &[
     (
         "Correct mais long",
         "Accueil correct, mais l'attente a duré près d'une heure avant d'être reçu.",
@@ -445,7 +445,7 @@ const NEUTRAL: &[(&str, &str, &[Tag])] = &[
         &[Tag::Accessibility],
     ),
 ];
-const NEGATIVE: &[(&str, &str, &[Tag])] = &[
+pub const NEGATIVE: &[(&str, &str, &[Tag])] = &[
     (
         "Impossible de joindre le service",
         "J'ai appelé cinq fois sans réussir à avoir quelqu'un, la ligne coupe au bout de vingt minutes.",
@@ -472,7 +472,7 @@ const NEGATIVE: &[(&str, &str, &[Tag])] = &[
         &[Tag::Accessibility, Tag::Reactivity],
     ),
 ];
-const PROPOSALS: &[&str] = &[
+pub const PROPOSALS: &[&str] = &[
     "Envoyer un SMS quand le dossier avance.",
     "Ouvrir un créneau le samedi matin.",
     "Indiquer sur le site la liste complète des pièces à fournir.",
@@ -483,13 +483,13 @@ const PROPOSALS: &[&str] = &[
     "",
 ];
 /// Free texts that carry personal data: they show the redaction at work.
-const WITH_PERSONAL_DATA: &[&str] = &[
+pub const WITH_PERSONAL_DATA: &[&str] = &[
     "Vous pouvez me rappeler au 06 12 34 56 78 en fin de journée.",
     "Mon adresse : 12 rue de la République, mon courriel camille.martin@example.org.",
     "Mon numéro de sécurité sociale 1 85 05 78 006 084 91 n'a pas été pris en compte.",
     "Le remboursement devait arriver sur FR76 3000 6000 0112 3456 7890 189.",
 ];
-const PSEUDONYMS: &[&str] = &[
+pub const PSEUDONYMS: &[&str] = &[
     "Camille",
     "Karim B.",
     "Sophie",
@@ -504,7 +504,7 @@ const PSEUDONYMS: &[&str] = &[
     "",
     "",
 ];
-const PROCEDURES: &[&str] = &[
+pub const PROCEDURES: &[&str] = &[
     "Prime d'activité",
     "Aide au logement",
     "Carte Vitale",

@@ -7,4 +7,4 @@ pub mod services;
 pub mod startup;
 
 pub use config::{DatabaseArgs, ServeArgs};
-pub use startup::{Application, shutdown_signal};
+pub use startup::{Application, incoming, shutdown_signal};

@@ -169,13 +169,27 @@ impl Application {
                 .await;
         };
         let served = router
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+            .serve_with_incoming_shutdown(incoming(listener), shutdown)
             .await;
         housekeeping.abort();
         served?;
         tracing::info!("boucle-server stopped");
         Ok(())
     }
+}
+
+/// Accepted connections with Nagle's algorithm off. `serve_with_incoming` does not apply
+/// `Server::tcp_nodelay` to streams it did not accept itself, and small gRPC frames held
+/// back by Nagle meet the peer's delayed ACK: 40 ms added to some calls.
+pub fn incoming(
+    listener: TcpListener,
+) -> impl futures::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    use futures::StreamExt;
+    TcpListenerStream::new(listener).map(|accepted| {
+        let stream = accepted?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    })
 }
 
 /// CORS for grpc-web browsers: none by default (same-origin), a list of origins, or `*`.

@@ -4,14 +4,14 @@ use std::collections::HashMap;
 
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait, TryIntoModel,
 };
 use uuid::Uuid;
 
 use super::entities::{action_feedback, feedback, feedback_tag, response, response_vote};
 use super::locations::{LocationKey, subtree_ids};
-use super::{Order, Store, is_unique_violation, keyset};
+use super::{Order, Store, keyset};
 use crate::Error;
 use crate::domain::feedback::{LocationRef, NewFeedback, RedactedTexts};
 use crate::domain::{Caller, Channel, ModerationStatus, RejectReason, Satisfaction, Tag};
@@ -80,38 +80,38 @@ impl Store {
         {
             return Ok((existing, true));
         }
-        match self.insert_feedback(caller, &capture, &hash).await {
+        let (row, tag_rows) = rows(caller.key_id, &capture, &hash);
+        let model = row
+            .clone()
+            .try_into_model()
+            .map_err(|e| Error::Internal(format!("incomplete feedback row: {e}")))?;
+        if self.group_commit().insert(row, tag_rows).await? {
             // A new experience has no answer, link or vote yet, and its tags and location are
             // known: no need to read them back.
-            Ok(model) => {
-                let mut tags: Vec<String> = capture
-                    .feedback
-                    .tags
-                    .iter()
-                    .map(|t| t.code().to_owned())
-                    .chain(capture.feedback.labels.iter().cloned())
-                    .collect();
-                tags.sort();
-                let view = FeedbackView {
-                    location_code: location_code.to_owned(),
-                    location_codes: HashMap::from([(model.location_id, location_code.to_owned())]),
-                    tags,
-                    responses: Vec::new(),
-                    votes: HashMap::new(),
-                    action_ids: Vec::new(),
-                    model,
-                };
-                Ok((view, false))
-            }
-            Err(e) if is_unique_violation(&e) => {
-                // A concurrent request with the same request_id won the race.
-                let request_id = capture.request_id.unwrap_or_default();
-                match self.replay(caller, request_id, &hash).await? {
-                    Some(existing) => Ok((existing, true)),
-                    None => Err(Error::Internal("unique violation without a winner".into())),
-                }
-            }
-            Err(e) => Err(e.into()),
+            let mut tags: Vec<String> = capture
+                .feedback
+                .tags
+                .iter()
+                .map(|t| t.code().to_owned())
+                .chain(capture.feedback.labels.iter().cloned())
+                .collect();
+            tags.sort();
+            let view = FeedbackView {
+                location_code: location_code.to_owned(),
+                location_codes: HashMap::from([(model.location_id, location_code.to_owned())]),
+                tags,
+                responses: Vec::new(),
+                votes: HashMap::new(),
+                action_ids: Vec::new(),
+                model,
+            };
+            return Ok((view, false));
+        }
+        // The request_id was taken, by an earlier request or a concurrent retry.
+        let request_id = capture.request_id.unwrap_or_default();
+        match self.replay(caller, request_id, &hash).await? {
+            Some(existing) => Ok((existing, true)),
+            None => Err(Error::Internal("conflicting request_id without a winner".into())),
         }
     }
 
@@ -137,22 +137,6 @@ impl Store {
         }
     }
 
-    async fn insert_feedback(
-        &self,
-        caller: &Caller,
-        capture: &Capture<'_>,
-        hash: &str,
-    ) -> Result<feedback::Model, sea_orm::DbErr> {
-        let (row, tags) = rows(caller.key_id, capture, hash);
-        let txn = self.db.begin().await?;
-        let model = row.insert(&txn).await?;
-        if !tags.is_empty() {
-            feedback_tag::Entity::insert_many(tags).exec(&txn).await?;
-        }
-        txn.commit().await?;
-        Ok(model)
-    }
-
     /// Resolves the location within the caller's scope, detects personal data and records
     /// the experience (see [`Store::record_feedback`]).
     pub async fn capture_feedback(
@@ -165,7 +149,7 @@ impl Store {
             LocationRef::Id(id) => LocationKey::Id(*id),
             LocationRef::Code(code) => LocationKey::Code(code.clone()),
         };
-        let location = self.location_in_scope(caller.scope, &key).await?;
+        let location = self.capture_location(caller.scope, &key).await?;
         if !location.active {
             return Err(Error::FailedPrecondition(format!(
                 "location {} is inactive",

@@ -30,8 +30,21 @@ pub struct LocationView {
     pub effective_min_sample: u32,
 }
 
-/// How a client names a location.
+/// How long capture trusts what it read of a location (see [`Store::capture_location`]).
+pub const CAPTURE_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What capture needs to know of a location.
 #[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaptureLocation {
+    pub id: Uuid,
+    pub code: String,
+    pub active: bool,
+    /// The location itself and every ancestor.
+    pub ancestors: Vec<Uuid>,
+}
+
+/// How a client names a location.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum LocationKey {
     Id(Uuid),
     Code(String),
@@ -115,6 +128,42 @@ impl Store {
             .ok_or_else(|| Error::not_found("location"))
     }
 
+    /// The location an experience is captured for, from a cache kept for
+    /// [`CAPTURE_CACHE_TTL`]: capture is the hot path and locations change rarely. Writes
+    /// through this store empty the cache at once; another replica's change (deactivation,
+    /// move) is seen within the delay. NOT_FOUND when absent or outside `scope`.
+    pub async fn capture_location(
+        &self,
+        scope: Option<Uuid>,
+        key: &LocationKey,
+    ) -> Result<std::sync::Arc<CaptureLocation>, Error> {
+        let cached = match self.capture_cache.get(key) {
+            Some(hit) => hit,
+            None => {
+                let model = self.location_in_scope(None, key).await?;
+                let ancestors = location_closure::Entity::find()
+                    .filter(location_closure::Column::DescendantId.eq(model.id))
+                    .all(&self.db)
+                    .await?
+                    .into_iter()
+                    .map(|c| c.ancestor_id)
+                    .collect();
+                let entry = std::sync::Arc::new(CaptureLocation {
+                    id: model.id,
+                    code: model.code,
+                    active: model.active,
+                    ancestors,
+                });
+                self.capture_cache.insert(key.clone(), entry.clone());
+                entry
+            }
+        };
+        match scope {
+            Some(root) if !cached.ancestors.contains(&root) => Err(Error::not_found("location")),
+            _ => Ok(cached),
+        }
+    }
+
     pub async fn create_location(
         &self,
         caller: &Caller,
@@ -162,6 +211,7 @@ impl Store {
         .await?;
         let view = views(&txn, vec![inserted]).await?.pop();
         txn.commit().await?;
+        self.capture_cache.invalidate_all();
         view.ok_or_else(|| Error::Internal("created location vanished".into()))
     }
 
@@ -179,6 +229,7 @@ impl Store {
         let updated = apply_patch(&txn, caller, current, patch).await?;
         let view = views(&txn, vec![updated]).await?.pop();
         txn.commit().await?;
+        self.capture_cache.invalidate_all();
         view.ok_or_else(|| Error::Internal("updated location vanished".into()))
     }
 
@@ -213,6 +264,7 @@ impl Store {
         };
         let view = views(&txn, vec![updated]).await?.pop();
         txn.commit().await?;
+        self.capture_cache.invalidate_all();
         view.map(|v| (v, outcome))
             .ok_or_else(|| Error::Internal("upserted location vanished".into()))
     }
@@ -522,4 +574,46 @@ pub(crate) async fn views(
             }
         })
         .collect())
+}
+
+impl Store {
+    /// Inserts many locations with their closure rows in one transaction, in chunks under
+    /// the bind-parameter limits. For trusted bulk loads (benchmarks): `rows` must list every
+    /// parent before its children; codes are not checked beyond the unique index.
+    pub async fn bulk_insert_locations(&self, rows: &[location::Model]) -> Result<(), Error> {
+        const CHUNK: usize = 1_000;
+        let mut ancestors: HashMap<Uuid, Vec<Uuid>> = HashMap::with_capacity(rows.len());
+        let mut closure = Vec::new();
+        for row in rows {
+            let mut chain = match row.parent_id {
+                Some(parent) => ancestors.get(&parent).cloned().ok_or_else(|| {
+                    Error::FailedPrecondition(format!("parent of {} listed after it", row.code))
+                })?,
+                None => Vec::new(),
+            };
+            chain.insert(0, row.id);
+            for (depth, ancestor) in chain.iter().enumerate() {
+                closure.push(location_closure::ActiveModel {
+                    ancestor_id: Set(*ancestor),
+                    descendant_id: Set(row.id),
+                    depth: Set(depth as i32),
+                });
+            }
+            ancestors.insert(row.id, chain);
+        }
+        let txn = self.db.begin().await?;
+        for chunk in rows.chunks(CHUNK) {
+            let models: Vec<location::ActiveModel> =
+                chunk.iter().cloned().map(Into::into).collect();
+            location::Entity::insert_many(models).exec(&txn).await?;
+        }
+        for chunk in closure.chunks(CHUNK * 4) {
+            location_closure::Entity::insert_many(chunk.to_vec())
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        self.capture_cache.invalidate_all();
+        Ok(())
+    }
 }

@@ -8,6 +8,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod entities;
 pub mod feedback;
+mod group_commit;
 pub mod indicators;
 pub mod jobs;
 pub mod lifecycle;
@@ -26,6 +27,10 @@ use boucle_migrations::{Migrator, MigratorTrait};
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Started on first capture, on the runtime that captures.
+    group_commit: std::sync::Arc<std::sync::OnceLock<group_commit::GroupCommit>>,
+    /// Locations as capture sees them (see [`Store::capture_location`]).
+    capture_cache: moka::sync::Cache<locations::LocationKey, std::sync::Arc<locations::CaptureLocation>>,
 }
 
 /// How to open the database.
@@ -67,12 +72,24 @@ impl Store {
                     .foreign_keys(true)
             });
         let db = Database::connect(options).await?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            group_commit: Default::default(),
+            capture_cache: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(locations::CAPTURE_CACHE_TTL)
+                .build(),
+        })
     }
 
     /// Applies every pending migration (idempotent).
     pub async fn migrate(&self) -> Result<(), sea_orm::DbErr> {
         Migrator::up(&self.db, None).await
+    }
+
+    fn group_commit(&self) -> &group_commit::GroupCommit {
+        self.group_commit
+            .get_or_init(|| group_commit::GroupCommit::start(self.db.clone()))
     }
 
     pub fn connection(&self) -> &DatabaseConnection {

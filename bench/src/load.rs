@@ -1,0 +1,135 @@
+//! The load generator: `streams` concurrent callers, each sending its next call as soon as
+//! the previous one is answered, over a handful of HTTP/2 connections, for a fixed time after
+//! a warm-up. Written with the tonic client (h2load would count gRPC errors as successes).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use tonic::transport::{Channel, Endpoint};
+
+/// What one load level measured.
+pub struct Measured {
+    pub streams: usize,
+    /// Successful calls inside the measured window.
+    pub ok: u64,
+    /// Successful calls, warm-up included (what the server acknowledged).
+    pub acknowledged: u64,
+    pub errors: u64,
+    pub first_error: Option<String>,
+    pub seconds: f64,
+    /// Latencies in microseconds.
+    pub latency: Histogram<u64>,
+}
+
+impl Measured {
+    pub fn per_second(&self) -> f64 {
+        self.ok as f64 / self.seconds
+    }
+    pub fn p50_ms(&self) -> f64 {
+        self.latency.value_at_quantile(0.50) as f64 / 1000.0
+    }
+    pub fn p99_ms(&self) -> f64 {
+        self.latency.value_at_quantile(0.99) as f64 / 1000.0
+    }
+}
+
+/// Connections opened for `streams` callers: one per 16 streams, at most 16, the same for
+/// boucle and for the baseline.
+pub async fn connect(addr: std::net::SocketAddr, streams: usize) -> anyhow::Result<Vec<Channel>> {
+    let n = streams.div_ceil(16).clamp(1, 16);
+    let mut channels = Vec::with_capacity(n);
+    for _ in 0..n {
+        channels.push(
+            Endpoint::from_shared(format!("http://{addr}"))?
+                .tcp_nodelay(true)
+                .connect()
+                .await?,
+        );
+    }
+    Ok(channels)
+}
+
+/// Runs `call(channel, stream, sequence)` from `streams` tasks for `warmup + measure`; only
+/// calls that start and end inside the measured window count.
+pub async fn run<F, Fut>(
+    channels: Vec<Channel>,
+    streams: usize,
+    warmup: Duration,
+    measure: Duration,
+    call: F,
+) -> Measured
+where
+    F: Fn(Channel, usize, u64) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), tonic::Status>> + Send,
+{
+    let start = Instant::now();
+    let window_start = start + warmup;
+    let window_end = window_start + measure;
+    let errors = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::with_capacity(streams);
+    for stream in 0..streams {
+        let channel = channels[stream % channels.len()].clone();
+        let call = call.clone();
+        let errors = errors.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)
+                .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!()));
+            let mut ok = 0u64;
+            let mut acknowledged = 0u64;
+            let mut first_error = None;
+            let mut seq = 0u64;
+            loop {
+                let began = Instant::now();
+                if began >= window_end {
+                    break;
+                }
+                let result = call(channel.clone(), stream, seq).await;
+                seq += 1;
+                let ended = Instant::now();
+                let counted = began >= window_start && ended <= window_end;
+                if result.is_ok() {
+                    acknowledged += 1;
+                }
+                match result {
+                    Ok(()) if counted => {
+                        ok += 1;
+                        let _ = histogram.record((ended - began).as_micros() as u64);
+                    }
+                    Ok(()) => {}
+                    Err(status) => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                        if first_error.is_none() {
+                            first_error = Some(format!("{:?}: {}", status.code(), status.message()));
+                        }
+                    }
+                }
+            }
+            (histogram, ok, acknowledged, first_error)
+        }));
+    }
+    let mut latency = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)
+        .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!()));
+    let mut ok = 0;
+    let mut acknowledged = 0;
+    let mut first_error = None;
+    for task in tasks {
+        if let Ok((h, n, a, e)) = task.await {
+            let _ = latency.add(&h);
+            ok += n;
+            acknowledged += a;
+            first_error = first_error.or(e);
+        }
+    }
+    Measured {
+        streams,
+        ok,
+        acknowledged,
+        errors: errors.load(Ordering::Relaxed),
+        first_error,
+        seconds: measure.as_secs_f64(),
+        latency,
+    }
+}

@@ -1,0 +1,121 @@
+//! `boucle-bench`: every figure of BENCHMARKS.md, each beside a baseline measured in the same
+//! run on the same machine. `cargo run --release -p boucle-bench -- all --postgres URL`.
+
+mod bare;
+mod db;
+mod generate;
+mod ingest;
+mod load;
+mod servers;
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use db::Target;
+
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Also run on PostgreSQL, through this admin URL (databases are created beside it).
+    #[arg(long, env = "BENCH_POSTGRES_URL", global = true)]
+    postgres: Option<String>,
+    /// Only PostgreSQL (with --postgres).
+    #[arg(long, global = true)]
+    postgres_only: bool,
+    /// Seed of the generated data.
+    #[arg(long, default_value_t = 2026, global = true)]
+    seed: u64,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// SubmitFeedback throughput and latency against the bare server.
+    Ingest {
+        #[arg(long, value_delimiter = ',', default_value = "16,64,256")]
+        streams: Vec<usize>,
+        #[arg(long, default_value_t = 3)]
+        warmup_seconds: u64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+}
+
+impl Cli {
+    fn targets(&self) -> Vec<Target> {
+        let mut targets = Vec::new();
+        if !self.postgres_only {
+            targets.push(Target::Sqlite);
+        }
+        if let Some(url) = &self.postgres {
+            targets.push(Target::Postgres(url.clone()));
+        }
+        targets
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // The server logs every call as in production (JSON, info), into a sink: its cost counts.
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter("info")
+        .with_writer(std::io::sink)
+        .init();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        match &cli.command {
+            Command::Ingest {
+                streams,
+                warmup_seconds,
+                seconds,
+            } => {
+                let settings = ingest::Settings {
+                    levels: streams.clone(),
+                    warmup: Duration::from_secs(*warmup_seconds),
+                    measure: Duration::from_secs(*seconds),
+                    seed: cli.seed,
+                };
+                for target in cli.targets() {
+                    let outcome = ingest::run(&target, &settings).await?;
+                    print_ingest(&outcome);
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+fn print_ingest(o: &ingest::Outcome) {
+    println!("\n### Ingest — SubmitFeedback on {}\n", o.target);
+    println!("| streams | boucle calls/s | p50 ms | p99 ms | errors | bare calls/s | bare p50 | bare p99 | ratio |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (m, b) in &o.levels {
+        println!(
+            "| {} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.2} | {:.2} | **{:.2}** |",
+            m.streams,
+            m.per_second(),
+            m.p50_ms(),
+            m.p99_ms(),
+            m.errors,
+            b.per_second(),
+            b.p50_ms(),
+            b.p99_ms(),
+            m.per_second() / b.per_second()
+        );
+        if let Some(e) = &m.first_error {
+            println!("\nfirst boucle error at {} streams: {e}\n", m.streams);
+        }
+    }
+    println!(
+        "\nacknowledged submissions: {}, rows stored: {} ({})",
+        o.acknowledged,
+        o.stored,
+        if o.stored == o.acknowledged { "all stored, none twice" } else { "MISMATCH" }
+    );
+}

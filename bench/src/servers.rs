@@ -1,0 +1,107 @@
+//! Servers under test, each in a runtime of its own on its own thread (two workers, like the
+//! load generator's runtime), so that the client's tasks never run on the server's workers.
+
+use std::net::SocketAddr;
+use std::thread::JoinHandle;
+
+use boucle::pb;
+use boucle::store::{DatabaseSettings, Store};
+use boucle_server::{Application, ServeArgs};
+use tokio::sync::oneshot;
+
+/// A server running on its thread; stopped (gracefully) when dropped.
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}
+
+/// boucle-server over `database` (already migrated and loaded), rate limits off.
+pub fn boucle(database: DatabaseSettings) -> anyhow::Result<Running> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let rt = match runtime() {
+            Ok(rt) => rt,
+            Err(e) => {
+                let _ = ready_tx.send(Err(anyhow::Error::from(e)));
+                return;
+            }
+        };
+        rt.block_on(async move {
+            let args = ServeArgs {
+                listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+                submit_rate_per_second: 0,
+                ..ServeArgs::default()
+            };
+            let app = match Store::connect(&database).await {
+                Ok(store) => Application::with_store(store, args).await,
+                Err(e) => Err(e.into()),
+            };
+            let app = match app.and_then(|a| Ok((a.local_addr()?, a))) {
+                Ok((addr, app)) => {
+                    let _ = ready_tx.send(Ok(addr));
+                    app
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                    return;
+                }
+            };
+            let _ = app
+                .run_until_stopped(async move {
+                    let _ = stop_rx.await;
+                })
+                .await;
+        });
+    });
+    let addr = ready_rx.recv()??;
+    Ok(Running {
+        addr,
+        stop: Some(stop_tx),
+        thread: Some(thread),
+    })
+}
+
+/// The bare baseline (see `bare.rs`).
+pub fn bare(answer: pb::GetLocationResultsResponse) -> anyhow::Result<Running> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let rt = match runtime() {
+            Ok(rt) => rt,
+            Err(e) => {
+                let _ = ready_tx.send(Err(anyhow::Error::from(e)));
+                return;
+            }
+        };
+        rt.block_on(async move {
+            let _ = ready_tx.send(crate::bare::spawn(answer).await);
+            let _ = stop_rx.await;
+        });
+    });
+    let addr = ready_rx.recv()??;
+    Ok(Running {
+        addr,
+        stop: Some(stop_tx),
+        thread: Some(thread),
+    })
+}

@@ -1,0 +1,170 @@
+//! Group commit for captured experiences. Concurrent submissions are queued; a writer takes
+//! every submission waiting at that moment (up to [`MAX_BATCH`]) and stores them in one
+//! transaction, so that one durable commit (one fsync) serves the whole batch instead of one
+//! per experience. Nobody is answered before the commit that holds their experience has
+//! returned: an acknowledged experience is stored exactly as without batching.
+//!
+//! Idempotency is unchanged: rows whose `(api_key_id, request_id)` is already taken — by an
+//! earlier request or by another row of the same batch — are skipped by `ON CONFLICT DO
+//! NOTHING` and reported as conflicts, and the caller then replays the original. A batch
+//! that fails as a whole (a row breaking a foreign key, say) is retried one row per
+//! transaction, so one bad row never fails its neighbours.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    TransactionTrait,
+};
+use tokio::sync::{Mutex, mpsc, oneshot};
+use uuid::Uuid;
+
+use super::entities::{feedback, feedback_tag};
+
+/// Most experiences per transaction: 27 parameters each stays far below both databases'
+/// bind limits, and a batch this size commits in a few milliseconds.
+pub const MAX_BATCH: usize = 256;
+/// Submissions waiting beyond this make callers wait for room (back-pressure).
+const QUEUE: usize = 4_096;
+
+struct Pending {
+    row: feedback::ActiveModel,
+    tags: Vec<feedback_tag::ActiveModel>,
+    /// `true` when stored, `false` when its request_id was already taken.
+    reply: oneshot::Sender<Result<bool, DbErr>>,
+}
+
+/// The queue in front of the writers.
+pub(crate) struct GroupCommit {
+    queue: mpsc::Sender<Pending>,
+}
+
+impl std::fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCommit")
+            .field("waiting", &(QUEUE - self.queue.capacity()))
+            .finish()
+    }
+}
+
+impl GroupCommit {
+    /// Starts the writers on the current runtime: one on SQLite (it has a single writer
+    /// anyway), a few on PostgreSQL (whose own group commit overlaps their flushes).
+    pub(crate) fn start(db: DatabaseConnection) -> Self {
+        let writers = match db.get_database_backend() {
+            DbBackend::Sqlite => 1,
+            _ => 4,
+        };
+        let (queue, receiver) = mpsc::channel(QUEUE);
+        let receiver = Arc::new(Mutex::new(receiver));
+        for _ in 0..writers {
+            tokio::spawn(writer(db.clone(), receiver.clone()));
+        }
+        Self { queue }
+    }
+
+    /// Stores one experience with its tags; `Ok(false)` when its request_id was taken.
+    pub(crate) async fn insert(
+        &self,
+        row: feedback::ActiveModel,
+        tags: Vec<feedback_tag::ActiveModel>,
+    ) -> Result<bool, DbErr> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Pending { row, tags, reply })
+            .await
+            .map_err(|_| DbErr::Custom("the capture writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| DbErr::Custom("the capture writer has stopped".into()))?
+    }
+}
+
+async fn writer(db: DatabaseConnection, receiver: Arc<Mutex<mpsc::Receiver<Pending>>>) {
+    loop {
+        let mut batch = Vec::new();
+        {
+            let mut receiver = receiver.lock().await;
+            match receiver.recv().await {
+                Some(first) => batch.push(first),
+                // Every sender is gone: the store was dropped.
+                None => return,
+            }
+            while batch.len() < MAX_BATCH {
+                match receiver.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+        }
+        commit(&db, batch).await;
+    }
+}
+
+async fn commit(db: &DatabaseConnection, batch: Vec<Pending>) {
+    let ids: Vec<Uuid> = batch.iter().map(|p| id_of(&p.row)).collect();
+    match write(db, &batch).await {
+        Ok(stored) => {
+            for (pending, id) in batch.into_iter().zip(ids) {
+                let _ = pending.reply.send(Ok(stored.contains(&id)));
+            }
+        }
+        Err(_) if batch.len() > 1 => {
+            for pending in batch {
+                let single = [pending];
+                let result = write(db, &single).await;
+                let [pending] = single;
+                let id = id_of(&pending.row);
+                let _ = pending.reply.send(result.map(|stored| stored.contains(&id)));
+            }
+        }
+        Err(e) => {
+            // A batch of one: its own error.
+            if let Some(pending) = batch.into_iter().next() {
+                let _ = pending.reply.send(Err(e));
+            }
+        }
+    }
+}
+
+fn id_of(row: &feedback::ActiveModel) -> Uuid {
+    match &row.id {
+        sea_orm::ActiveValue::Set(id) | sea_orm::ActiveValue::Unchanged(id) => *id,
+        sea_orm::ActiveValue::NotSet => Uuid::nil(),
+    }
+}
+
+/// One transaction: the rows (conflicts skipped), which of them were stored, their tags.
+async fn write(db: &DatabaseConnection, batch: &[Pending]) -> Result<HashSet<Uuid>, DbErr> {
+    let ids: Vec<Uuid> = batch.iter().map(|p| id_of(&p.row)).collect();
+    let txn = db.begin().await?;
+    feedback::Entity::insert_many(batch.iter().map(|p| p.row.clone()))
+        .on_conflict(OnConflict::new().do_nothing().to_owned())
+        .try_insert()
+        .exec_without_returning(&txn)
+        .await?;
+    // Ids are fresh UUIDv7s: a row of the batch that exists now is one this batch stored.
+    let stored: HashSet<Uuid> = feedback::Entity::find()
+        .select_only()
+        .column(feedback::Column::Id)
+        .filter(feedback::Column::Id.is_in(ids))
+        .into_tuple::<Uuid>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .collect();
+    let tags: Vec<feedback_tag::ActiveModel> = batch
+        .iter()
+        .filter(|p| stored.contains(&id_of(&p.row)))
+        .flat_map(|p| p.tags.iter().cloned())
+        .collect();
+    for chunk in tags.chunks(MAX_BATCH * 4) {
+        feedback_tag::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(stored)
+}
