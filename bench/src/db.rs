@@ -36,7 +36,10 @@ impl Target {
                         }
                     }
                 }
-                Ok(DatabaseSettings::new(format!("sqlite://{}?mode=rwc", path.display())))
+                Ok(DatabaseSettings::new(format!(
+                    "sqlite://{}?mode=rwc",
+                    path.display()
+                )))
             }
             Target::Postgres(admin) => {
                 let admin_db = Database::connect(admin.as_str()).await?;

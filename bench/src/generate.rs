@@ -4,7 +4,9 @@
 //! the working day, a realistic mix of channels, scores and moderation outcomes, and a share
 //! of texts carrying personal data (which the server must redact).
 
-use boucle::demo::{NEGATIVE, NEUTRAL, POSITIVE, PROPOSALS, PSEUDONYMS, PROCEDURES, WITH_PERSONAL_DATA};
+use boucle::demo::{
+    NEGATIVE, NEUTRAL, POSITIVE, PROCEDURES, PROPOSALS, PSEUDONYMS, WITH_PERSONAL_DATA,
+};
 use boucle::domain::feedback::NewFeedback;
 use boucle::domain::{Audience, Channel, Satisfaction, Tag};
 use boucle::pb;
@@ -35,7 +37,9 @@ impl Hierarchy {
         let networks = (total / 2_500).max(1);
         let regions = networks * 12;
         let departments = regions * 10;
-        let sites = total.saturating_sub(networks + regions + departments).max(departments);
+        let sites = total
+            .saturating_sub(networks + regions + departments)
+            .max(departments);
         let mut locations = Vec::with_capacity(total);
         let mut id_of_rank = 0u128;
         let mut make = |code: String, parent: Option<Uuid>, typology: &str, rng: &mut StdRng| {
@@ -66,11 +70,19 @@ impl Hierarchy {
             level.push(m.id);
             locations.push(m);
         }
-        for (fanout, prefix, typology) in [(12, "R", "Direction régionale"), (10, "D", "Direction départementale")] {
+        for (fanout, prefix, typology) in [
+            (12, "R", "Direction régionale"),
+            (10, "D", "Direction départementale"),
+        ] {
             let mut next = Vec::new();
             for (p, parent) in level.iter().enumerate() {
                 for k in 0..fanout {
-                    let m = make(format!("{prefix}{p:04}-{k:02}"), Some(*parent), typology, &mut rng);
+                    let m = make(
+                        format!("{prefix}{p:04}-{k:02}"),
+                        Some(*parent),
+                        typology,
+                        &mut rng,
+                    );
                     next.push(m.id);
                     locations.push(m);
                 }
@@ -107,7 +119,9 @@ impl Hierarchy {
     pub fn site(&self, rng: &mut StdRng) -> usize {
         let total = self.cumulative.last().copied().unwrap_or(1.0);
         let x = rng.random::<f64>() * total;
-        self.cumulative.partition_point(|c| *c < x).min(self.sites.len() - 1)
+        self.cumulative
+            .partition_point(|c| *c < x)
+            .min(self.sites.len() - 1)
     }
 }
 
@@ -177,7 +191,12 @@ impl Default for Texts {
     }
 }
 
-fn template(satisfaction: Satisfaction, title: &'static str, story: String, tags: &[Tag]) -> Template {
+fn template(
+    satisfaction: Satisfaction,
+    title: &'static str,
+    story: String,
+    tags: &[Tag],
+) -> Template {
     let redacted = boucle::domain::redaction::redact(&story);
     Template {
         satisfaction,
@@ -329,7 +348,12 @@ pub fn stored(
 }
 
 /// One SubmitFeedback request, as a kiosk or web form would send it.
-pub fn request(rng: &mut StdRng, texts: &Texts, site_code: &str, request_id: String) -> pb::SubmitFeedbackRequest {
+pub fn request(
+    rng: &mut StdRng,
+    texts: &Texts,
+    site_code: &str,
+    request_id: String,
+) -> pb::SubmitFeedbackRequest {
     let t = texts.pick(rng);
     let channel = channel(rng);
     let feedback = NewFeedback {
@@ -390,8 +414,26 @@ mod tests {
         let mut r1 = StdRng::seed_from_u64(1);
         let mut r2 = StdRng::seed_from_u64(1);
         for serial in 0..100 {
-            let x = stored(&mut r1, &texts, &a, month, chrono_tz::Europe::Paris, Uuid::nil(), serial, 7);
-            let y = stored(&mut r2, &texts, &b, month, chrono_tz::Europe::Paris, Uuid::nil(), serial, 7);
+            let x = stored(
+                &mut r1,
+                &texts,
+                &a,
+                month,
+                chrono_tz::Europe::Paris,
+                Uuid::nil(),
+                serial,
+                7,
+            );
+            let y = stored(
+                &mut r2,
+                &texts,
+                &b,
+                month,
+                chrono_tz::Europe::Paris,
+                Uuid::nil(),
+                serial,
+                7,
+            );
             assert_eq!(format!("{x:?}"), format!("{y:?}"));
         }
     }
@@ -416,7 +458,9 @@ mod tests {
         let texts = Texts::new();
         let mut rng = StdRng::seed_from_u64(5);
         let n = 20_000;
-        let with = (0..n).filter(|_| !texts.pick(&mut rng).personal_data.is_empty()).count();
+        let with = (0..n)
+            .filter(|_| !texts.pick(&mut rng).personal_data.is_empty())
+            .count();
         let share = with as f64 / n as f64;
         assert!((0.03..0.07).contains(&share), "share {share}");
     }

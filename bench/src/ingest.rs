@@ -38,7 +38,13 @@ struct Pool {
     keys: Vec<AsciiMetadataValue>,
 }
 
-async fn submit(pool: Arc<Pool>, channel: tonic::transport::Channel, tag: String, stream: usize, seq: u64) -> Result<(), tonic::Status> {
+async fn submit(
+    pool: Arc<Pool>,
+    channel: tonic::transport::Channel,
+    tag: String,
+    stream: usize,
+    seq: u64,
+) -> Result<(), tonic::Status> {
     let mut message = pool.requests[(stream * 7_919 + seq as usize) % pool.requests.len()].clone();
     message.request_id = format!("{tag}-{stream}-{seq}");
     let mut request = tonic::Request::new(message);
@@ -51,13 +57,23 @@ async fn submit(pool: Arc<Pool>, channel: tonic::transport::Channel, tag: String
         .map(|_| ())
 }
 
-async fn level(addr: std::net::SocketAddr, pool: &Arc<Pool>, tag: &str, streams: usize, s: &Settings) -> anyhow::Result<Measured> {
+async fn level(
+    addr: std::net::SocketAddr,
+    pool: &Arc<Pool>,
+    tag: &str,
+    streams: usize,
+    s: &Settings,
+) -> anyhow::Result<Measured> {
     let channels = load::connect(addr, streams).await?;
     let pool = pool.clone();
     let tag = tag.to_owned();
-    Ok(load::run(channels, streams, s.warmup, s.measure, move |channel, stream, seq| {
-        submit(pool.clone(), channel, tag.clone(), stream, seq)
-    })
+    Ok(load::run(
+        channels,
+        streams,
+        s.warmup,
+        s.measure,
+        move |channel, stream, seq| submit(pool.clone(), channel, tag.clone(), stream, seq),
+    )
     .await)
 }
 

@@ -102,7 +102,8 @@ where
                     Err(status) => {
                         errors.fetch_add(1, Ordering::Relaxed);
                         if first_error.is_none() {
-                            first_error = Some(format!("{:?}: {}", status.code(), status.message()));
+                            first_error =
+                                Some(format!("{:?}: {}", status.code(), status.message()));
                         }
                     }
                 }

@@ -1,11 +1,14 @@
 //! `boucle-bench`: every figure of BENCHMARKS.md, each beside a baseline measured in the same
 //! run on the same machine. `cargo run --release -p boucle-bench -- all --postgres URL`.
 
+mod aggregate;
 mod bare;
 mod db;
 mod generate;
 mod ingest;
 mod load;
+mod reads;
+mod reports;
 mod servers;
 
 use std::time::Duration;
@@ -40,6 +43,35 @@ enum Command {
         warmup_seconds: u64,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+    },
+    /// A month's aggregation against the hand-written GROUP BY.
+    Aggregate {
+        #[arg(long, default_value_t = 10_000_000)]
+        rows: u64,
+        #[arg(long, default_value_t = 20_000)]
+        locations: usize,
+    },
+    /// Every PDF of the month for the aggregation data set.
+    Reports {
+        #[arg(long, default_value_t = 10_000_000)]
+        rows: u64,
+        #[arg(long, default_value_t = 20_000)]
+        locations: usize,
+    },
+    /// GetLocationResults throughput against the bare server.
+    Reads {
+        #[arg(long, value_delimiter = ',', default_value = "64")]
+        streams: Vec<usize>,
+        #[arg(long, default_value_t = 3)]
+        warmup_seconds: u64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// (internal) The aggregation, in its own process for its peak memory.
+    #[command(hide = true)]
+    AggregateChild {
+        #[arg(long)]
+        database_url: String,
     },
 }
 
@@ -86,14 +118,77 @@ fn main() -> anyhow::Result<()> {
                     print_ingest(&outcome);
                 }
             }
+            Command::Aggregate { rows, locations } => {
+                for target in cli.targets() {
+                    let o = aggregate::run(&target, *rows, *locations, cli.seed).await?;
+                    print_aggregate(&o);
+                }
+            }
+            Command::Reports { rows, locations } => {
+                for target in cli.targets() {
+                    let o = reports::run(&target, *rows, *locations, cli.seed).await?;
+                    println!("\n### Reports — one month on {}\n", o.target);
+                    println!("| reports | wall s | CPU s | reports/s | reports per CPU-second | mean KB | max KB |");
+                    println!("|---:|---:|---:|---:|---:|---:|---:|");
+                    println!(
+                        "| {} | {:.1} | {:.1} | {:.0} | **{:.0}** | {:.1} | {:.1} |",
+                        o.reports,
+                        o.seconds,
+                        o.cpu_seconds,
+                        o.reports as f64 / o.seconds,
+                        o.reports as f64 / o.cpu_seconds,
+                        o.mean_kb,
+                        o.max_kb
+                    );
+                }
+            }
+            Command::Reads {
+                streams,
+                warmup_seconds,
+                seconds,
+            } => {
+                for target in cli.targets() {
+                    let o = reads::run(
+                        &target,
+                        streams,
+                        Duration::from_secs(*warmup_seconds),
+                        Duration::from_secs(*seconds),
+                    )
+                    .await?;
+                    print_reads(&o);
+                }
+            }
+            Command::AggregateChild { database_url } => aggregate::child(database_url).await?,
         }
         Ok(())
     })
 }
 
+fn print_aggregate(o: &aggregate::Outcome) {
+    println!("\n### Aggregation — one month on {}\n", o.target);
+    if let Some(g) = o.generated_in {
+        println!("(data generated in {:.0} s)\n", g.as_secs_f64());
+    }
+    println!(
+        "| experiences | locations | hand GROUP BY s | boucle aggregation s | ratio | boucle peak RSS MB |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| {} | {} | {:.2} | {:.2} | **{:.2}** | {:.0} |",
+        o.rows,
+        o.locations,
+        o.baseline.as_secs_f64(),
+        o.boucle.as_secs_f64(),
+        o.boucle.as_secs_f64() / o.baseline.as_secs_f64(),
+        o.peak_rss_mb
+    );
+}
+
 fn print_ingest(o: &ingest::Outcome) {
     println!("\n### Ingest — SubmitFeedback on {}\n", o.target);
-    println!("| streams | boucle calls/s | p50 ms | p99 ms | errors | bare calls/s | bare p50 | bare p99 | ratio |");
+    println!(
+        "| streams | boucle calls/s | p50 ms | p99 ms | errors | bare calls/s | bare p50 | bare p99 | ratio |"
+    );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (m, b) in &o.levels {
         println!(
@@ -116,6 +211,38 @@ fn print_ingest(o: &ingest::Outcome) {
         "\nacknowledged submissions: {}, rows stored: {} ({})",
         o.acknowledged,
         o.stored,
-        if o.stored == o.acknowledged { "all stored, none twice" } else { "MISMATCH" }
+        if o.stored == o.acknowledged {
+            "all stored, none twice"
+        } else {
+            "MISMATCH"
+        }
     );
+}
+
+fn print_reads(o: &reads::Outcome) {
+    println!(
+        "\n### Public reads — GetLocationResults on {} ({} bytes per answer)\n",
+        o.target, o.answer_bytes
+    );
+    println!(
+        "| streams | boucle calls/s | p50 ms | p99 ms | errors | bare calls/s | bare p50 | bare p99 | ratio |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (m, b) in &o.levels {
+        println!(
+            "| {} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.2} | {:.2} | **{:.2}** |",
+            m.streams,
+            m.per_second(),
+            m.p50_ms(),
+            m.p99_ms(),
+            m.errors,
+            b.per_second(),
+            b.p50_ms(),
+            b.p99_ms(),
+            m.per_second() / b.per_second()
+        );
+        if let Some(e) = &m.first_error {
+            println!("\nfirst boucle error at {} streams: {e}\n", m.streams);
+        }
+    }
 }

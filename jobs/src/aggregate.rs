@@ -37,13 +37,8 @@ pub async fn aggregate(
     let versions = store.indicator_versions().await?;
     let total = 3 + locations.len() as u64;
     progress(0, total)?;
-    let own = store
-        .monthly_counts(period, tz, Scope::SelfOnly, root)
-        .await?;
     progress(1, total)?;
-    let subtree = store
-        .monthly_counts(period, tz, Scope::Subtree, root)
-        .await?;
+    let (own, subtree) = store.monthly_counts(period, tz, root).await?;
     progress(2, total)?;
 
     let empty = Counts::default();

@@ -38,6 +38,29 @@ pub struct Counts {
     pub actions_open: u64,
 }
 
+impl Counts {
+    /// Adds the counts of `other` (a descendant's, in a subtree rollup). Every count is a
+    /// sum over experiences or actions, so sums of disjoint parts are exact. The median is
+    /// not additive and is left alone.
+    pub fn add(&mut self, other: &Counts) {
+        self.volume += other.volume;
+        self.positive += other.positive;
+        self.negative += other.negative;
+        self.nps_answers += other.nps_answers;
+        self.promoters += other.promoters;
+        self.detractors += other.detractors;
+        self.effort_answers += other.effort_answers;
+        self.effort_easy += other.effort_easy;
+        self.effort_sum += other.effort_sum;
+        self.effort_sum_squares += other.effort_sum_squares;
+        self.published += other.published;
+        self.answered += other.answered;
+        self.answered_on_time += other.answered_on_time;
+        self.actions_done += other.actions_done;
+        self.actions_open += other.actions_open;
+    }
+}
+
 /// One computed figure.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Figure {

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, StreamTrait,
     TransactionTrait, Value,
 };
 use uuid::Uuid;
@@ -17,7 +17,7 @@ use super::locations::{LocationView, subtree_ids};
 use super::{Store, sql};
 use crate::Error;
 use crate::domain::Period;
-use crate::domain::indicators::Counts;
+use crate::domain::indicators::{Counts, StreamingMedian};
 
 /// Which experiences a figure describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -81,6 +81,32 @@ fn count(row: &sea_orm::QueryResult, column: &str) -> Result<u64, Error> {
     Ok(v.unwrap_or(0).max(0) as u64)
 }
 
+/// The answered experiences of the month (by their own location, `grp`): the delay of
+/// their first published answer and the announced delay of their location. `only` restricts
+/// the rows (see [`restriction`]); `$1`, `$2` bound the month.
+fn answered_cte(only: &str) -> String {
+    format!(
+        "WITH first_answer AS ( \
+             SELECT feedback_id, MIN(published_at) AS first_at FROM response \
+             WHERE status = 'PUBLISHED' GROUP BY feedback_id), \
+         nearest AS ( \
+             SELECT c2.descendant_id AS loc, MIN(c2.depth) AS depth \
+             FROM location_closure c2 JOIN location l2 ON l2.id = c2.ancestor_id \
+             WHERE l2.response_target_days IS NOT NULL GROUP BY c2.descendant_id), \
+         target AS ( \
+             SELECT n.loc, l3.response_target_days AS days FROM nearest n \
+             JOIN location_closure c3 ON c3.descendant_id = n.loc AND c3.depth = n.depth \
+             JOIN location l3 ON l3.id = c3.ancestor_id), \
+         answered AS ( \
+             SELECT f.location_id AS grp, fa.first_at - f.submitted_at AS delay, \
+                    COALESCE(t.days, {default}) AS days \
+             FROM feedback f JOIN first_answer fa ON fa.feedback_id = f.id \
+             LEFT JOIN target t ON t.loc = f.location_id \
+             WHERE f.status = 'PUBLISHED' AND f.submitted_at >= $1 AND f.submitted_at < $2{only})",
+        default = crate::domain::location::DEFAULT_RESPONSE_TARGET_DAYS,
+    )
+}
+
 /// A row to store.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AggregateRow {
@@ -95,15 +121,130 @@ pub struct AggregateRow {
 }
 
 impl Store {
-    /// Counts of experiences, answers and actions of `period` for every group of `scope`
-    /// (restricted to the subtree of `root` when given).
+    /// Counts of experiences, answers and actions of `period` for every location, for the
+    /// location itself (`.0`) and for its subtree (`.1`), restricted to the subtree of `root`
+    /// when given.
+    ///
+    /// One pass over the month's experiences groups them by location; subtree counts are
+    /// sums of those (every count is additive, so the rollup is exact, not an average of
+    /// averages). Medians are not additive: [`Store::median_delays`] reads the answered
+    /// experiences once more, in order.
     pub async fn monthly_counts(
         &self,
         period: Period,
         tz: chrono_tz::Tz,
-        scope: Scope,
+        root: Option<Uuid>,
+    ) -> Result<(HashMap<Uuid, Counts>, HashMap<Uuid, Counts>), Error> {
+        let mut own = self.own_counts(period, tz, root).await?;
+        let mut ancestors: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for (ancestor, descendant) in self.closure_pairs(root).await? {
+            ancestors.entry(descendant).or_default().push(ancestor);
+        }
+        let mut subtree: HashMap<Uuid, Counts> = HashMap::with_capacity(own.len() * 2);
+        for (location, of) in &ancestors {
+            if let Some(c) = own.get(location) {
+                for ancestor in of {
+                    subtree.entry(*ancestor).or_default().add(c);
+                }
+            }
+        }
+        self.median_delays(period, tz, root, &ancestors, &mut own, &mut subtree)
+            .await?;
+        Ok((own, subtree))
+    }
+
+    /// Median answer delays, for each location and each subtree, exact and in constant memory
+    /// per location: the answered experiences stream by once, in ascending delay, and each
+    /// feeds the [`StreamingMedian`] of its location and of every ancestor, whose sizes the
+    /// counts already know.
+    async fn median_delays(
+        &self,
+        period: Period,
+        tz: chrono_tz::Tz,
+        root: Option<Uuid>,
+        ancestors: &HashMap<Uuid, Vec<Uuid>>,
+        own: &mut HashMap<Uuid, Counts>,
+        subtree: &mut HashMap<Uuid, Counts>,
+    ) -> Result<(), Error> {
+        use futures::TryStreamExt;
+
+        let medians = |counts: &HashMap<Uuid, Counts>| -> HashMap<Uuid, StreamingMedian> {
+            counts
+                .iter()
+                .filter(|(_, c)| c.answered > 0)
+                .map(|(id, c)| (*id, StreamingMedian::new(c.answered)))
+                .collect()
+        };
+        let mut own_medians = medians(own);
+        let mut subtree_medians = medians(subtree);
+        let only = restriction(Scope::SelfOnly, "f.location_id", root.map(|_| 3));
+        let statement = sql(
+            self.backend(),
+            &format!(
+                "{} SELECT grp, delay FROM answered ORDER BY delay",
+                answered_cte(&only)
+            ),
+            params(period.bounds_ms(tz), root),
+        );
+        let mut rows = self.db.stream_raw(statement).await?;
+        while let Some(row) = rows.try_next().await? {
+            let grp: Uuid = row.try_get("", "grp")?;
+            let delay: i64 = row.try_get("", "delay")?;
+            let delay = delay as f64;
+            if let Some(m) = own_medians.get_mut(&grp) {
+                m.push(delay);
+            }
+            for ancestor in ancestors.get(&grp).into_iter().flatten() {
+                if let Some(m) = subtree_medians.get_mut(ancestor) {
+                    m.push(delay);
+                }
+            }
+        }
+        for (counts, medians) in [(own, own_medians), (subtree, subtree_medians)] {
+            for (id, m) in medians {
+                if let Some(c) = counts.get_mut(&id) {
+                    c.median_delay_days = m.median().map(|ms| ms / DAY_MS);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every (ancestor, descendant) pair of the hierarchy (of the subtree of `root`).
+    async fn closure_pairs(&self, root: Option<Uuid>) -> Result<Vec<(Uuid, Uuid)>, Error> {
+        let (text, values): (&str, Vec<Value>) = match root {
+            None => (
+                "SELECT ancestor_id, descendant_id FROM location_closure",
+                vec![],
+            ),
+            Some(r) => (
+                "SELECT c.ancestor_id, c.descendant_id FROM location_closure c \
+                 WHERE c.ancestor_id IN (SELECT descendant_id FROM location_closure WHERE ancestor_id = $1)",
+                vec![r.into()],
+            ),
+        };
+        let rows = self
+            .db
+            .query_all_raw(sql(self.backend(), text, values))
+            .await?;
+        let mut pairs = Vec::with_capacity(rows.len());
+        for row in rows {
+            pairs.push((
+                row.try_get("", "ancestor_id")?,
+                row.try_get("", "descendant_id")?,
+            ));
+        }
+        Ok(pairs)
+    }
+
+    /// The counts of every location's own experiences (all but the medians).
+    async fn own_counts(
+        &self,
+        period: Period,
+        tz: chrono_tz::Tz,
         root: Option<Uuid>,
     ) -> Result<HashMap<Uuid, Counts>, Error> {
+        let scope = Scope::SelfOnly;
         let bounds = period.bounds_ms(tz);
         let (group, join) = scope.grouping();
         let only = restriction(scope, "f.location_id", root.map(|_| 3));
@@ -151,26 +292,7 @@ impl Store {
 
         // Answers: the first published answer of each published experience, its delay, and
         // whether it came within the announced delay of the experience's own location.
-        let answered = format!(
-            "WITH first_answer AS ( \
-                 SELECT feedback_id, MIN(published_at) AS first_at FROM response \
-                 WHERE status = 'PUBLISHED' GROUP BY feedback_id), \
-             nearest AS ( \
-                 SELECT c2.descendant_id AS loc, MIN(c2.depth) AS depth \
-                 FROM location_closure c2 JOIN location l2 ON l2.id = c2.ancestor_id \
-                 WHERE l2.response_target_days IS NOT NULL GROUP BY c2.descendant_id), \
-             target AS ( \
-                 SELECT n.loc, l3.response_target_days AS days FROM nearest n \
-                 JOIN location_closure c3 ON c3.descendant_id = n.loc AND c3.depth = n.depth \
-                 JOIN location l3 ON l3.id = c3.ancestor_id), \
-             answered AS ( \
-                 SELECT {group} AS grp, fa.first_at - f.submitted_at AS delay, \
-                        COALESCE(t.days, {default}) AS days \
-                 FROM feedback f JOIN first_answer fa ON fa.feedback_id = f.id {join} \
-                 LEFT JOIN target t ON t.loc = f.location_id \
-                 WHERE f.status = 'PUBLISHED' AND f.submitted_at >= $1 AND f.submitted_at < $2{only})",
-            default = crate::domain::location::DEFAULT_RESPONSE_TARGET_DAYS,
-        );
+        let answered = answered_cte(&only);
         let rows = self
             .db
             .query_all_raw(sql(
@@ -189,28 +311,6 @@ impl Store {
             c.answered = count(&row, "answered")?;
             c.answered_on_time = count(&row, "on_time")?;
         }
-        // Exact medians with window functions (both databases have them; SQLite has no
-        // median()): the middle row, or the mean of the two middle rows.
-        let rows = self
-            .db
-            .query_all_raw(sql(
-                backend,
-                &format!(
-                    "{answered}, ranked AS ( \
-                         SELECT grp, delay, ROW_NUMBER() OVER (PARTITION BY grp ORDER BY delay) AS rn, \
-                                COUNT(*) OVER (PARTITION BY grp) AS cnt FROM answered) \
-                     SELECT grp, CAST(AVG(delay) AS DOUBLE PRECISION) AS median_ms FROM ranked \
-                     WHERE rn = (cnt + 1) / 2 OR rn = (cnt + 2) / 2 GROUP BY grp"
-                ),
-                params(bounds, root),
-            ))
-            .await?;
-        for row in rows {
-            let grp: Uuid = row.try_get("", "grp")?;
-            let median: Option<f64> = row.try_get("", "median_ms")?;
-            counts.entry(grp).or_default().median_delay_days = median.map(|ms| ms / DAY_MS);
-        }
-
         // Actions: done during the month (by local date), and open at its end (their status
         // at that instant, read from the timeline).
         let first = period.first_day().format("%Y-%m-%d").to_string();
@@ -367,7 +467,9 @@ impl Store {
                 })
                 .collect();
             if !models.is_empty() {
-                aggregate::Entity::insert_many(models).exec(&txn).await?;
+                aggregate::Entity::insert_many(models)
+                    .exec_without_returning(&txn)
+                    .await?;
             }
         }
         txn.commit().await?;

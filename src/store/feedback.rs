@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait, TryIntoModel,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, TransactionTrait, TryIntoModel,
 };
 use uuid::Uuid;
 
@@ -111,7 +111,9 @@ impl Store {
         let request_id = capture.request_id.unwrap_or_default();
         match self.replay(caller, request_id, &hash).await? {
             Some(existing) => Ok((existing, true)),
-            None => Err(Error::Internal("conflicting request_id without a winner".into())),
+            None => Err(Error::Internal(
+                "conflicting request_id without a winner".into(),
+            )),
         }
     }
 

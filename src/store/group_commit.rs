@@ -117,7 +117,9 @@ async fn commit(db: &DatabaseConnection, batch: Vec<Pending>) {
                 let result = write(db, &single).await;
                 let [pending] = single;
                 let id = id_of(&pending.row);
-                let _ = pending.reply.send(result.map(|stored| stored.contains(&id)));
+                let _ = pending
+                    .reply
+                    .send(result.map(|stored| stored.contains(&id)));
             }
         }
         Err(e) => {

@@ -30,7 +30,8 @@ pub struct Store {
     /// Started on first capture, on the runtime that captures.
     group_commit: std::sync::Arc<std::sync::OnceLock<group_commit::GroupCommit>>,
     /// Locations as capture sees them (see [`Store::capture_location`]).
-    capture_cache: moka::sync::Cache<locations::LocationKey, std::sync::Arc<locations::CaptureLocation>>,
+    capture_cache:
+        moka::sync::Cache<locations::LocationKey, std::sync::Arc<locations::CaptureLocation>>,
 }
 
 /// How to open the database.

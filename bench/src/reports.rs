@@ -1,0 +1,80 @@
+//! Reports: every PDF of a month for the 20,000 locations of the aggregation data set (one
+//! per location, plus a summary per location with children), built from the database,
+//! rendered, written atomically and recorded — as `boucle-jobs report` does.
+
+use std::time::Instant;
+
+use crate::aggregate::{TZ, ensure_data, period};
+use crate::db::{Target, bench_dir};
+
+pub struct Outcome {
+    pub target: &'static str,
+    pub reports: usize,
+    pub seconds: f64,
+    pub cpu_seconds: f64,
+    pub mean_kb: f64,
+    pub max_kb: f64,
+}
+
+/// User + system CPU time of this process, in seconds.
+fn cpu_seconds() -> f64 {
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let after = s.rsplit_once(')')?.1.split_whitespace().collect::<Vec<_>>();
+            // Fields 14 and 15 (utime, stime) are the 12th and 13th after the command name.
+            Some(after.get(11)?.parse::<f64>().ok()? + after.get(12)?.parse::<f64>().ok()?)
+        })
+        .unwrap_or(0.0);
+    ticks / 100.0
+}
+
+pub async fn run(
+    target: &Target,
+    rows: u64,
+    locations: usize,
+    seed: u64,
+) -> anyhow::Result<Outcome> {
+    let (settings, _) = ensure_data(target, rows, locations, seed).await?;
+    let store = boucle::store::Store::connect(&settings).await?;
+    // The month must be aggregated first (the aggregation benchmark leaves it so).
+    let run = store
+        .start_job_run(&period().to_string(), "aggregate", "bench")
+        .await?;
+    boucle_jobs::aggregate::aggregate(&store, period(), TZ, None, run, &mut |_, _| Ok(())).await?;
+    store.finish_job_run(run, None).await?;
+
+    let out = bench_dir().join(format!("reports-{}", target.label()));
+    if out.exists() {
+        std::fs::remove_dir_all(&out)?;
+    }
+    let cpu = cpu_seconds();
+    let started = Instant::now();
+    let summary =
+        boucle_jobs::report::report_period(&store, period(), TZ, None, &out, &mut |_, _| Ok(()))
+            .await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu_seconds = cpu_seconds() - cpu;
+    let mut sizes = Vec::new();
+    for entry in std::fs::read_dir(boucle_jobs::report::period_dir(&out, period()))? {
+        let entry = entry?;
+        if entry.path().extension().is_some_and(|e| e == "pdf") {
+            sizes.push(entry.metadata()?.len() as f64 / 1024.0);
+        }
+    }
+    store.close().await?;
+    anyhow::ensure!(
+        summary.written == sizes.len(),
+        "written {} but found {}",
+        summary.written,
+        sizes.len()
+    );
+    Ok(Outcome {
+        target: target.label(),
+        reports: sizes.len(),
+        seconds,
+        cpu_seconds,
+        mean_kb: sizes.iter().sum::<f64>() / sizes.len().max(1) as f64,
+        max_kb: sizes.iter().copied().fold(0.0, f64::max),
+    })
+}
