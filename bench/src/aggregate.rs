@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, TransactionTrait};
 
 use crate::db::{Target, open};
-use crate::generate::{Hierarchy, Texts, stored};
+use crate::generate::{Hierarchy, Rows, Texts};
 
 pub const TZ: Tz = chrono_tz::Europe::Paris;
 
@@ -79,7 +79,14 @@ async fn generate(store: &Store, rows: u64, locations: usize, seed: u64) -> anyh
         .await?;
     let texts = Texts::new();
     let mut rng = StdRng::seed_from_u64(seed);
-    let month = period().bounds_ms(TZ);
+    let source = Rows {
+        texts: &texts,
+        hierarchy: &hierarchy,
+        month: period().bounds_ms(TZ),
+        tz: TZ,
+        api_key_id: key.model.id,
+        seed,
+    };
     const STATEMENT: u64 = 1_000;
     const TRANSACTION: u64 = 50_000;
     let mut serial = 0u64;
@@ -91,16 +98,7 @@ async fn generate(store: &Store, rows: u64, locations: usize, seed: u64) -> anyh
             let mut feedback_rows = Vec::with_capacity(n as usize);
             let mut answers = Vec::new();
             for _ in 0..n {
-                let (row, answer) = stored(
-                    &mut rng,
-                    &texts,
-                    &hierarchy,
-                    month,
-                    TZ,
-                    key.model.id,
-                    serial,
-                    seed,
-                );
+                let (row, answer) = source.stored(&mut rng, serial);
                 feedback_rows.push(row);
                 answers.extend(answer);
                 serial += 1;
@@ -115,7 +113,7 @@ async fn generate(store: &Store, rows: u64, locations: usize, seed: u64) -> anyh
             }
         }
         txn.commit().await?;
-        if serial % 1_000_000 == 0 || serial == rows {
+        if serial.is_multiple_of(1_000_000) || serial == rows {
             eprintln!("  generated {serial} / {rows} experiences");
         }
     }

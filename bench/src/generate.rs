@@ -46,7 +46,7 @@ impl Hierarchy {
             id_of_rank += 1;
             // Deterministic ids: the same seed gives the same rows.
             let id = Uuid::from_u128((u128::from(seed) << 64) | id_of_rank);
-            let model = location::Model {
+            location::Model {
                 id,
                 name: format!("{typology} {code}"),
                 code,
@@ -61,8 +61,7 @@ impl Hierarchy {
                 active: true,
                 created_at: 0,
                 updated_at: 0,
-            };
-            model
+            }
         };
         let mut level: Vec<Uuid> = Vec::new();
         for n in 0..networks {
@@ -276,18 +275,42 @@ fn answer_delay_ms(rng: &mut StdRng) -> i64 {
     (days * 86_400_000.0) as i64 + 3_600_000
 }
 
-/// One stored experience (and its published answer, for some), as the capture path would
-/// have written it: generated straight into rows for bulk loads.
-pub fn stored(
+/// What stored experiences are drawn from.
+pub struct Rows<'a> {
+    pub texts: &'a Texts,
+    pub hierarchy: &'a Hierarchy,
+    /// `[start, end)` of the month, epoch ms.
+    pub month: (i64, i64),
+    pub tz: Tz,
+    pub api_key_id: Uuid,
+    pub seed: u64,
+}
+
+impl Rows<'_> {
+    /// One stored experience (and its published answer, for some), as the capture path
+    /// would have written it: generated straight into rows for bulk loads.
+    pub fn stored(
+        &self,
+        rng: &mut StdRng,
+        serial: u64,
+    ) -> (feedback::ActiveModel, Option<response::ActiveModel>) {
+        stored(rng, self, serial)
+    }
+}
+
+fn stored(
     rng: &mut StdRng,
-    texts: &Texts,
-    hierarchy: &Hierarchy,
-    month: (i64, i64),
-    tz: Tz,
-    api_key_id: Uuid,
+    rows: &Rows<'_>,
     serial: u64,
-    seed: u64,
 ) -> (feedback::ActiveModel, Option<response::ActiveModel>) {
+    let Rows {
+        texts,
+        hierarchy,
+        month,
+        tz,
+        api_key_id,
+        seed,
+    } = *rows;
     let site = hierarchy.site(rng);
     let t = texts.pick(rng);
     let at = instant(rng, month, tz);
@@ -411,29 +434,20 @@ mod tests {
         assert_eq!(a.locations, b.locations);
         let texts = Texts::new();
         let month = (1_760_000_000_000, 1_762_600_000_000);
+        let rows = |h| Rows {
+            texts: &texts,
+            hierarchy: h,
+            month,
+            tz: chrono_tz::Europe::Paris,
+            api_key_id: Uuid::nil(),
+            seed: 7,
+        };
+        let (ra, rb) = (rows(&a), rows(&b));
         let mut r1 = StdRng::seed_from_u64(1);
         let mut r2 = StdRng::seed_from_u64(1);
         for serial in 0..100 {
-            let x = stored(
-                &mut r1,
-                &texts,
-                &a,
-                month,
-                chrono_tz::Europe::Paris,
-                Uuid::nil(),
-                serial,
-                7,
-            );
-            let y = stored(
-                &mut r2,
-                &texts,
-                &b,
-                month,
-                chrono_tz::Europe::Paris,
-                Uuid::nil(),
-                serial,
-                7,
-            );
+            let x = ra.stored(&mut r1, serial);
+            let y = rb.stored(&mut r2, serial);
             assert_eq!(format!("{x:?}"), format!("{y:?}"));
         }
     }

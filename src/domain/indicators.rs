@@ -290,6 +290,60 @@ impl StreamingMedian {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn rollup_adds_every_count_and_leaves_the_median() {
+        let part = Counts {
+            volume: 10,
+            positive: 6,
+            negative: 2,
+            nps_answers: 8,
+            promoters: 3,
+            detractors: 1,
+            effort_answers: 5,
+            effort_easy: 4,
+            effort_sum: 27,
+            effort_sum_squares: 151,
+            published: 9,
+            answered: 7,
+            answered_on_time: 5,
+            median_delay_days: Some(2.5),
+            actions_done: 1,
+            actions_open: 2,
+        };
+        let mut total = Counts::default();
+        total.add(&part);
+        total.add(&part);
+        assert_eq!(total.volume, 20);
+        assert_eq!(total.effort_sum_squares, 302);
+        assert_eq!(total.answered_on_time, 10);
+        assert_eq!(total.actions_open, 4);
+        assert_eq!(total.median_delay_days, None);
+        // Figures from summed counts equal figures computed on the whole.
+        let doubled = Counts {
+            median_delay_days: None,
+            ..part.clone()
+        };
+        let whole = Counts {
+            volume: 20,
+            positive: 12,
+            negative: 4,
+            nps_answers: 16,
+            promoters: 6,
+            detractors: 2,
+            effort_answers: 10,
+            effort_easy: 8,
+            effort_sum: 54,
+            effort_sum_squares: 302,
+            published: 18,
+            answered: 14,
+            answered_on_time: 10,
+            actions_done: 2,
+            actions_open: 4,
+            ..doubled
+        };
+        assert_eq!(total, whole);
+    }
     use super::*;
     use proptest::prelude::*;
 
