@@ -186,27 +186,7 @@ fn print_aggregate(o: &aggregate::Outcome) {
 
 fn print_ingest(o: &ingest::Outcome) {
     println!("\n### Ingest — SubmitFeedback on {}\n", o.target);
-    println!(
-        "| streams | boucle calls/s | p50 ms | p99 ms | errors | bare calls/s | bare p50 | bare p99 | ratio |"
-    );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (m, b) in &o.levels {
-        println!(
-            "| {} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.2} | {:.2} | **{:.2}** |",
-            m.streams,
-            m.per_second(),
-            m.p50_ms(),
-            m.p99_ms(),
-            m.errors,
-            b.per_second(),
-            b.p50_ms(),
-            b.p99_ms(),
-            m.per_second() / b.per_second()
-        );
-        if let Some(e) = &m.first_error {
-            println!("\nfirst boucle error at {} streams: {e}\n", m.streams);
-        }
-    }
+    print_levels(&o.levels);
     println!(
         "\nacknowledged submissions: {}, rows stored: {} ({})",
         o.acknowledged,
@@ -224,11 +204,16 @@ fn print_reads(o: &reads::Outcome) {
         "\n### Public reads — GetLocationResults on {} ({} bytes per answer)\n",
         o.target, o.answer_bytes
     );
+    print_levels(&o.levels);
+}
+
+/// One line per load level: boucle, the bare server, and their ratio.
+fn print_levels(levels: &[(load::Measured, load::Measured)]) {
     println!(
         "| streams | boucle calls/s | p50 ms | p99 ms | errors | bare calls/s | bare p50 | bare p99 | ratio |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (m, b) in &o.levels {
+    for (m, b) in levels {
         println!(
             "| {} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.2} | {:.2} | **{:.2}** |",
             m.streams,

@@ -1,6 +1,7 @@
 //! Servers under test, each in a runtime of its own on its own thread (two workers, like the
 //! load generator's runtime), so that the client's tasks never run on the server's workers.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::thread::JoinHandle;
 
@@ -34,44 +35,20 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-/// boucle-server over `database` (already migrated and loaded), rate limits off.
-pub fn boucle(database: DatabaseSettings) -> anyhow::Result<Running> {
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+/// Runs `serve` on a runtime of its own, on a thread of its own; `serve` reports its
+/// address (or why it could not start) on `ready`, then serves until `stop` resolves.
+fn on_own_thread<F, Fut>(serve: F) -> anyhow::Result<Running>
+where
+    F: FnOnce(Ready, oneshot::Receiver<()>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()>,
+{
+    let (ready, ready_rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        let rt = match runtime() {
-            Ok(rt) => rt,
-            Err(e) => {
-                let _ = ready_tx.send(Err(anyhow::Error::from(e)));
-                return;
-            }
-        };
-        rt.block_on(async move {
-            let args = ServeArgs {
-                listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-                submit_rate_per_second: 0,
-                ..ServeArgs::default()
-            };
-            let app = match Store::connect(&database).await {
-                Ok(store) => Application::with_store(store, args).await,
-                Err(e) => Err(e.into()),
-            };
-            let app = match app.and_then(|a| Ok((a.local_addr()?, a))) {
-                Ok((addr, app)) => {
-                    let _ = ready_tx.send(Ok(addr));
-                    app
-                }
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e));
-                    return;
-                }
-            };
-            let _ = app
-                .run_until_stopped(async move {
-                    let _ = stop_rx.await;
-                })
-                .await;
-        });
+    let thread = std::thread::spawn(move || match runtime() {
+        Ok(rt) => rt.block_on(serve(ready, stop_rx)),
+        Err(e) => {
+            let _ = ready.send(Err(e.into()));
+        }
     });
     let addr = ready_rx.recv()??;
     Ok(Running {
@@ -81,27 +58,42 @@ pub fn boucle(database: DatabaseSettings) -> anyhow::Result<Running> {
     })
 }
 
-/// The bare baseline (see `bare.rs`).
-pub fn bare(answer: pb::GetLocationResultsResponse) -> anyhow::Result<Running> {
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        let rt = match runtime() {
-            Ok(rt) => rt,
+type Ready = std::sync::mpsc::Sender<anyhow::Result<SocketAddr>>;
+
+/// boucle-server over `database` (already migrated and loaded), rate limits off.
+pub fn boucle(database: DatabaseSettings) -> anyhow::Result<Running> {
+    on_own_thread(async move |ready: Ready, stop: oneshot::Receiver<()>| {
+        let args = ServeArgs {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            submit_rate_per_second: 0,
+            ..ServeArgs::default()
+        };
+        let app = match Store::connect(&database).await {
+            Ok(store) => Application::with_store(store, args).await,
+            Err(e) => Err(e.into()),
+        };
+        let app = match app.and_then(|a| Ok((a.local_addr()?, a))) {
+            Ok((addr, app)) => {
+                let _ = ready.send(Ok(addr));
+                app
+            }
             Err(e) => {
-                let _ = ready_tx.send(Err(anyhow::Error::from(e)));
+                let _ = ready.send(Err(e));
                 return;
             }
         };
-        rt.block_on(async move {
-            let _ = ready_tx.send(crate::bare::spawn(answer).await);
-            let _ = stop_rx.await;
-        });
-    });
-    let addr = ready_rx.recv()??;
-    Ok(Running {
-        addr,
-        stop: Some(stop_tx),
-        thread: Some(thread),
+        let _ = app
+            .run_until_stopped(async move {
+                let _ = stop.await;
+            })
+            .await;
+    })
+}
+
+/// The bare baseline (see `bare.rs`).
+pub fn bare(answer: pb::GetLocationResultsResponse) -> anyhow::Result<Running> {
+    on_own_thread(async move |ready: Ready, stop: oneshot::Receiver<()>| {
+        let _ = ready.send(crate::bare::spawn(answer).await);
+        let _ = stop.await;
     })
 }

@@ -1,8 +1,7 @@
-//! Monthly aggregation, pushed down into SQL. Each query groups either by the experience's
-//! location (`Scope::SelfOnly`) or by every ancestor through the closure table
-//! (`Scope::Subtree`), so rollups are computed from raw rows, never as averages of averages.
-//! Nothing here loads experiences into memory: the databases count, rank and take medians;
-//! Rust receives one row per location.
+//! Monthly aggregation. The databases count each location's own experiences in one GROUP BY
+//! (Rust receives one row per location); subtree counts are exact sums of those over the
+//! closure table, never averages of averages; medians are exact, from one ordered stream of
+//! the answered experiences. Memory grows with the locations, not the experiences.
 
 use std::collections::HashMap;
 
@@ -35,17 +34,6 @@ impl Scope {
             Scope::Subtree => "SUBTREE",
         }
     }
-
-    /// The grouping column and the join that brings it.
-    fn grouping(self) -> (&'static str, &'static str) {
-        match self {
-            Scope::SelfOnly => ("f.location_id", ""),
-            Scope::Subtree => (
-                "c.ancestor_id",
-                "JOIN location_closure c ON c.descendant_id = f.location_id",
-            ),
-        }
-    }
 }
 
 /// The counting rule of DESIGN.md: every experience except those rejected as out of scope,
@@ -54,17 +42,14 @@ const COUNTED: &str = "(f.status <> 'REJECTED' OR f.reject_reason IN ('ABUSIVE',
 
 const DAY_MS: f64 = 86_400_000.0;
 
-/// The part of a WHERE clause restricting rows of `column` (and groups) to the subtree of
-/// the root bound at placeholder `$n`; empty without a root.
-fn restriction(scope: Scope, column: &str, root_placeholder: Option<usize>) -> String {
-    let Some(n) = root_placeholder else {
-        return String::new();
-    };
-    let subtree = format!("(SELECT descendant_id FROM location_closure WHERE ancestor_id = ${n})");
-    match scope {
-        Scope::SelfOnly => format!(" AND {column} IN {subtree}"),
-        // Groups above the root would only see part of their subtree: keep the root's subtree.
-        Scope::Subtree => format!(" AND {column} IN {subtree} AND c.ancestor_id IN {subtree}"),
+/// The part of a WHERE clause restricting rows of `column` to the subtree of the root bound
+/// at placeholder `$n`; empty without a root.
+fn restriction(column: &str, root_placeholder: Option<usize>) -> String {
+    match root_placeholder {
+        None => String::new(),
+        Some(n) => format!(
+            " AND {column} IN (SELECT descendant_id FROM location_closure WHERE ancestor_id = ${n})"
+        ),
     }
 }
 
@@ -177,7 +162,7 @@ impl Store {
         };
         let mut own_medians = medians(own);
         let mut subtree_medians = medians(subtree);
-        let only = restriction(Scope::SelfOnly, "f.location_id", root.map(|_| 3));
+        let only = restriction("f.location_id", root.map(|_| 3));
         let statement = sql(
             self.backend(),
             &format!(
@@ -244,10 +229,8 @@ impl Store {
         tz: chrono_tz::Tz,
         root: Option<Uuid>,
     ) -> Result<HashMap<Uuid, Counts>, Error> {
-        let scope = Scope::SelfOnly;
         let bounds = period.bounds_ms(tz);
-        let (group, join) = scope.grouping();
-        let only = restriction(scope, "f.location_id", root.map(|_| 3));
+        let only = restriction("f.location_id", root.map(|_| 3));
         let backend = self.backend();
         let mut counts: HashMap<Uuid, Counts> = HashMap::new();
 
@@ -256,7 +239,7 @@ impl Store {
             .query_all_raw(sql(
                 backend,
                 &format!(
-                    "SELECT {group} AS grp, COUNT(*) AS volume, \
+                    "SELECT f.location_id AS grp, COUNT(*) AS volume, \
                      SUM(CASE WHEN f.satisfaction = 'POSITIVE' THEN 1 ELSE 0 END) AS positive, \
                      SUM(CASE WHEN f.satisfaction = 'NEGATIVE' THEN 1 ELSE 0 END) AS negative, \
                      SUM(CASE WHEN f.nps IS NOT NULL THEN 1 ELSE 0 END) AS nps_answers, \
@@ -267,9 +250,9 @@ impl Store {
                      SUM(CASE WHEN f.effort IS NOT NULL THEN f.effort ELSE 0 END) AS effort_sum, \
                      SUM(CASE WHEN f.effort IS NOT NULL THEN f.effort * f.effort ELSE 0 END) AS effort_sum_squares, \
                      SUM(CASE WHEN f.status = 'PUBLISHED' THEN 1 ELSE 0 END) AS published \
-                     FROM feedback f {join} \
+                     FROM feedback f \
                      WHERE f.submitted_at >= $1 AND f.submitted_at < $2 AND {COUNTED}{only} \
-                     GROUP BY {group}"
+                     GROUP BY f.location_id"
                 ),
                 params(bounds, root),
             ))
@@ -315,14 +298,7 @@ impl Store {
         // at that instant, read from the timeline).
         let first = period.first_day().format("%Y-%m-%d").to_string();
         let next = period.next().first_day().format("%Y-%m-%d").to_string();
-        let (agroup, ajoin) = match scope {
-            Scope::SelfOnly => ("a.location_id", ""),
-            Scope::Subtree => (
-                "c.ancestor_id",
-                "JOIN location_closure c ON c.descendant_id = a.location_id",
-            ),
-        };
-        let aonly = restriction(scope, "a.location_id", root.map(|_| 3));
+        let aonly = restriction("a.location_id", root.map(|_| 3));
         let mut values: Vec<Value> = vec![first.into(), next.into()];
         if let Some(root) = root {
             values.push(root.into());
@@ -332,8 +308,8 @@ impl Store {
             .query_all_raw(sql(
                 backend,
                 &format!(
-                    "SELECT {agroup} AS grp, COUNT(*) AS n FROM action a {ajoin} \
-                     WHERE a.status = 'DONE' AND a.done_on >= $1 AND a.done_on < $2{aonly} GROUP BY {agroup}"
+                    "SELECT a.location_id AS grp, COUNT(*) AS n FROM action a \
+                     WHERE a.status = 'DONE' AND a.done_on >= $1 AND a.done_on < $2{aonly} GROUP BY a.location_id"
                 ),
                 values,
             ))
@@ -342,7 +318,7 @@ impl Store {
             let grp: Uuid = row.try_get("", "grp")?;
             counts.entry(grp).or_default().actions_done = count(&row, "n")?;
         }
-        let aonly_open = restriction(scope, "a.location_id", root.map(|_| 2));
+        let aonly_open = restriction("a.location_id", root.map(|_| 2));
         let mut values: Vec<Value> = vec![bounds.1.into()];
         if let Some(root) = root {
             values.push(root.into());
@@ -359,8 +335,8 @@ impl Store {
                          SELECT DISTINCT lc.action_id FROM last_change lc \
                          JOIN action_event e ON e.action_id = lc.action_id AND e.created_at = lc.at \
                          WHERE e.field IN ('created', 'status') AND e.to_value IN ('PLANNED', 'IN_PROGRESS')) \
-                     SELECT {agroup} AS grp, COUNT(*) AS n FROM action a JOIN state s ON s.action_id = a.id {ajoin} \
-                     WHERE 1 = 1{aonly_open} GROUP BY {agroup}"
+                     SELECT a.location_id AS grp, COUNT(*) AS n FROM action a JOIN state s ON s.action_id = a.id \
+                     WHERE 1 = 1{aonly_open} GROUP BY a.location_id"
                 ),
                 values,
             ))
@@ -387,7 +363,7 @@ impl Store {
                 &format!(
                     "SELECT f.channel AS channel, COUNT(*) AS n FROM feedback f \
                      WHERE f.submitted_at >= $1 AND f.submitted_at < $2 AND {COUNTED}{} GROUP BY f.channel",
-                    restriction(Scope::SelfOnly, "f.location_id", Some(3))
+                    restriction("f.location_id", Some(3))
                 ),
                 params(bounds, Some(root)),
             ))

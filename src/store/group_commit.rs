@@ -104,11 +104,12 @@ async fn writer(db: DatabaseConnection, receiver: Arc<Mutex<mpsc::Receiver<Pendi
 }
 
 async fn commit(db: &DatabaseConnection, batch: Vec<Pending>) {
-    let ids: Vec<Uuid> = batch.iter().map(|p| id_of(&p.row)).collect();
     match write(db, &batch).await {
         Ok(stored) => {
-            for (pending, id) in batch.into_iter().zip(ids) {
-                let _ = pending.reply.send(Ok(stored.contains(&id)));
+            for pending in batch {
+                let _ = pending
+                    .reply
+                    .send(Ok(stored.contains(&id_of(&pending.row))));
             }
         }
         Err(_) if batch.len() > 1 => {
