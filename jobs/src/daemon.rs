@@ -12,7 +12,7 @@ use croner::Cron;
 use tokio::sync::Notify;
 
 use crate::JobError;
-use crate::pipeline::{Options, run_period};
+use crate::pipeline::{Options, run_period_if_due};
 use crate::schedule::{missed_periods, next_run};
 
 /// Runs every missed period; returns how many completed.
@@ -26,8 +26,9 @@ pub async fn catch_up(store: &Store, opts: &Options, stop: &AtomicBool) -> Resul
             break;
         }
         let mut quiet = |_: u64, _: u64| Ok(());
-        match run_period(store, period, opts, &mut quiet).await {
-            Ok(summary) => {
+        match run_period_if_due(store, period, opts, &mut quiet).await {
+            Ok(None) => tracing::info!(%period, "period completed by another worker"),
+            Ok(Some(summary)) => {
                 done += 1;
                 tracing::info!(%period, locations = summary.aggregate.locations, reports = summary.reports.written, messages = summary.delivery.messages, "period completed");
             }

@@ -1,7 +1,8 @@
 //! E-mailing the reports of a period to the recipients of each location subtree: through an
 //! SMTP relay, or as `.eml` files in an outbox folder when no relay is configured. A delivery
 //! is recorded per report version (its SHA-256), so a rerun never sends the same PDF twice,
-//! and a changed report is sent again.
+//! and a changed report is sent again. Recording is two-phase (PENDING before the message
+//! leaves, SENT after), so that a crash mid-delivery never makes a rerun send twice.
 
 use std::path::{Path, PathBuf};
 
@@ -11,10 +12,12 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::JobError;
+use crate::export::write_atomically;
 use crate::report::format::{of_period, period_long};
 
 /// At most this many PDFs are attached to one message; the others are listed by name (they
@@ -59,20 +62,27 @@ pub struct Summary {
     pub attachments: usize,
     /// Recipients with nothing new to receive.
     pub up_to_date: usize,
+    /// Messages a previous run recorded but may or may not have handed to the SMTP relay
+    /// before it stopped: not sent again (see `settle_pending`).
+    pub uncertain: usize,
 }
 
 fn mail_error(e: impl std::fmt::Display) -> JobError {
     JobError::Io(std::io::Error::other(format!("mail: {e}")))
 }
 
-async fn send(transport: &Transport, message: Message) -> Result<(), JobError> {
+/// The outbox file of a message: named after its Message-ID, so a rerun can tell whether a
+/// message recorded PENDING was written before a crash.
+fn outbox_file(dir: &Path, message_id: &str) -> PathBuf {
+    let local = message_id.split('@').next().unwrap_or(message_id);
+    dir.join(format!("{local}.eml"))
+}
+
+async fn send(transport: &Transport, message: Message, message_id: &str) -> Result<(), JobError> {
     match transport {
+        // Written to a temporary name and renamed: a mail pickup never sees half a message.
         Transport::Outbox(dir) => {
-            std::fs::create_dir_all(dir)?;
-            AsyncFileTransport::<Tokio1Executor>::new(dir)
-                .send(message)
-                .await
-                .map_err(mail_error)?;
+            write_atomically(&outbox_file(dir, message_id), &message.formatted())?
         }
         Transport::Smtp {
             host,
@@ -105,6 +115,51 @@ async fn send(transport: &Transport, message: Message) -> Result<(), JobError> {
     Ok(())
 }
 
+/// A Message-ID that depends only on the recipient, the period and the report versions the
+/// message carries: the same message rebuilt after a crash keeps its id.
+fn message_id(recipient: Uuid, period: Period, versions: &[(Uuid, String)]) -> String {
+    let mut hash = Sha256::new();
+    for (report, sha) in versions {
+        hash.update(report.as_bytes());
+        hash.update(sha.as_bytes());
+    }
+    let digest = hex::encode(hash.finalize());
+    format!("{}.{period}.{}@boucle", recipient.simple(), &digest[..16])
+}
+
+/// Settles the PENDING deliveries a crashed run left for a recipient. The outbox can be
+/// checked: a message whose file exists was sent (it becomes SENT), one whose file does not
+/// was not (forgotten, so this run sends it). An SMTP relay cannot be asked: such messages
+/// are reported as uncertain and never sent again automatically (at most once; an operator
+/// checks the relay's log for the Message-ID). Returns the number of uncertain messages.
+async fn settle_pending(
+    store: &Store,
+    transport: &Transport,
+    pending: &[boucle::store::entities::delivery::Model],
+) -> Result<usize, JobError> {
+    let mut messages: Vec<&str> = pending
+        .iter()
+        .filter(|d| d.status == "PENDING")
+        .filter_map(|d| d.message_id.as_deref())
+        .collect();
+    messages.sort_unstable();
+    messages.dedup();
+    let mut uncertain = 0;
+    for message_id in messages {
+        match transport {
+            Transport::Outbox(dir) if outbox_file(dir, message_id).exists() => {
+                store.mark_delivered(message_id).await?;
+            }
+            Transport::Outbox(_) => store.forget_pending_delivery(message_id).await?,
+            Transport::Smtp { .. } => {
+                tracing::error!(%message_id, "a previous run may have sent this message before it stopped; not sent again");
+                uncertain += 1;
+            }
+        }
+    }
+    Ok(uncertain)
+}
+
 /// Sends every recipient the reports of its subtree for `period` that it has not received
 /// in this version yet.
 pub async fn deliver_period(
@@ -122,18 +177,23 @@ pub async fn deliver_period(
         {
             continue;
         }
-        let mut pending = Vec::new();
-        for r in store
+        let reports = store
             .reports_in_subtree(recipient.location_id, period)
-            .await?
-        {
-            if !store
-                .delivered(recipient.id, r.model.id, &r.model.sha256)
-                .await?
-            {
-                pending.push(r);
-            }
+            .await?;
+        let ids: Vec<Uuid> = reports.iter().map(|r| r.model.id).collect();
+        let mut recorded = store.deliveries_to(recipient.id, &ids).await?;
+        if recorded.iter().any(|d| d.status == "PENDING") {
+            summary.uncertain += settle_pending(store, transport, &recorded).await?;
+            recorded = store.deliveries_to(recipient.id, &ids).await?;
         }
+        let known: std::collections::HashSet<(Uuid, &str)> = recorded
+            .iter()
+            .map(|d| (d.report_id, d.sha256.as_str()))
+            .collect();
+        let pending: Vec<_> = reports
+            .iter()
+            .filter(|r| !known.contains(&(r.model.id, r.model.sha256.as_str())))
+            .collect();
         if pending.is_empty() {
             summary.up_to_date += 1;
             continue;
@@ -180,7 +240,13 @@ pub async fn deliver_period(
         for part in parts {
             multipart = multipart.singlepart(part);
         }
+        let versions: Vec<(Uuid, String)> = pending
+            .iter()
+            .map(|r| (r.model.id, r.model.sha256.clone()))
+            .collect();
+        let message_id = message_id(recipient.id, period, &versions);
         let message = Message::builder()
+            .message_id(Some(format!("<{message_id}>")))
             .from(from.clone())
             .to(to)
             .subject(format!(
@@ -190,14 +256,12 @@ pub async fn deliver_period(
             ))
             .multipart(multipart)
             .map_err(mail_error)?;
-        send(transport, message).await?;
-        let versions: Vec<(Uuid, String)> = pending
-            .iter()
-            .map(|r| (r.model.id, r.model.sha256.clone()))
-            .collect();
+        // PENDING first, then send, then SENT: a crash anywhere never sends a message twice.
         store
-            .record_deliveries(recipient.id, &versions, transport.method())
+            .record_pending_deliveries(recipient.id, &versions, transport.method(), &message_id)
             .await?;
+        send(transport, message, &message_id).await?;
+        store.mark_delivered(&message_id).await?;
         tracing::info!(recipient = %recipient.id, reports = pending.len(), attached, "reports delivered");
         summary.messages += 1;
         summary.attachments += attached;

@@ -9,7 +9,8 @@ use tokio::task::JoinHandle;
 
 use crate::JobError;
 
-/// How long a lease lasts without renewal.
+/// How long a lease lasts without renewal, by default. After a crash the period stays
+/// taken this long; it is renewed every third of it while the worker lives.
 pub const TTL: Duration = Duration::from_secs(300);
 
 pub struct Lease {
@@ -31,15 +32,20 @@ pub fn worker_id() -> String {
 
 impl Lease {
     /// Takes the lease of `period`, or fails with `JobError::Busy`.
-    pub async fn acquire(store: &Store, period: &str, holder: &str) -> Result<Self, JobError> {
+    pub async fn acquire(
+        store: &Store,
+        period: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<Self, JobError> {
         let name = format!("period:{period}");
-        let ttl_ms = TTL.as_millis() as i64;
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
         if !store.acquire_lease(&name, holder, ttl_ms).await? {
             return Err(JobError::Busy(period.to_owned()));
         }
         let (s, n, h) = (store.clone(), name.clone(), holder.to_owned());
         let heartbeat = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(TTL / 3);
+            let mut tick = tokio::time::interval(ttl / 3);
             tick.tick().await;
             loop {
                 tick.tick().await;

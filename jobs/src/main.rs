@@ -76,6 +76,16 @@ struct Cli {
         global = true
     )]
     mail_from: String,
+    /// How long a period stays taken after its worker died without releasing it (the lease
+    /// is renewed every third of this while the worker lives).
+    #[arg(
+        long,
+        env = "BOUCLE_LEASE_SECONDS",
+        default_value_t = 300,
+        value_parser = clap::value_parser!(u64).range(3..),
+        global = true
+    )]
+    lease_seconds: u64,
     /// `auto` (text on a terminal, JSON otherwise), `text` or `json`.
     #[arg(long, env = "BOUCLE_LOG_FORMAT", default_value = "auto", global = true)]
     log_format: LogFormat,
@@ -194,6 +204,7 @@ async fn options(store: &Store, cli: &Cli, location: Option<&str>) -> Result<Opt
         root,
         out_dir: cli.out.clone(),
         holder: lease::worker_id(),
+        lease_ttl: std::time::Duration::from_secs(cli.lease_seconds),
         transport,
         mail_from: cli.mail_from.clone(),
     })
@@ -231,8 +242,11 @@ async fn run(cli: Cli) -> Result<(), JobError> {
                 let files: Vec<String> = s.files.iter().map(|f| f.display().to_string()).collect();
                 println!("open data: {}", files.join(", "));
                 println!(
-                    "delivery: {} messages, {} attachments, {} recipients up to date",
-                    s.delivery.messages, s.delivery.attachments, s.delivery.up_to_date
+                    "delivery: {} messages, {} attachments, {} recipients up to date, {} uncertain",
+                    s.delivery.messages,
+                    s.delivery.attachments,
+                    s.delivery.up_to_date,
+                    s.delivery.uncertain
                 );
             } else {
                 let summary =
@@ -283,8 +297,8 @@ async fn run(cli: Cli) -> Result<(), JobError> {
             let opts = options(&store, &cli, target.location.as_deref()).await?;
             let s = pipeline::deliver_period(&store, period, &opts).await?;
             println!(
-                "{period}: {} messages, {} attachments, {} recipients up to date",
-                s.messages, s.attachments, s.up_to_date
+                "{period}: {} messages, {} attachments, {} recipients up to date, {} uncertain",
+                s.messages, s.attachments, s.up_to_date, s.uncertain
             );
             Ok(())
         }

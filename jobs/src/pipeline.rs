@@ -22,6 +22,8 @@ pub struct Options {
     /// Where open-data files are written.
     pub out_dir: PathBuf,
     pub holder: String,
+    /// How long the period's lease outlives a crashed worker (see [`crate::lease`]).
+    pub lease_ttl: std::time::Duration,
     /// SMTP relay, or the outbox folder.
     pub transport: crate::deliver::Transport,
     pub mail_from: String,
@@ -58,7 +60,7 @@ async fn leased<T>(
     opts: &Options,
     work: impl AsyncFnOnce(Uuid) -> Result<T, JobError>,
 ) -> Result<T, JobError> {
-    let lease = Lease::acquire(store, &period.to_string(), &opts.holder).await?;
+    let lease = Lease::acquire(store, &period.to_string(), &opts.holder, opts.lease_ttl).await?;
     let result = step(store, period, name, opts, work).await;
     lease.release().await?;
     result
@@ -159,8 +161,39 @@ pub async fn run_period(
     opts: &Options,
     progress: Progress<'_>,
 ) -> Result<RunSummary, JobError> {
-    let lease = Lease::acquire(store, &period.to_string(), &opts.holder).await?;
-    let result = step(store, period, "run", opts, async |_| {
+    let lease = Lease::acquire(store, &period.to_string(), &opts.holder, opts.lease_ttl).await?;
+    let result = run_steps(store, period, opts, progress).await;
+    lease.release().await?;
+    result
+}
+
+/// The scheduler's run: like [`run_period`], but a period whose run has succeeded since the
+/// scheduler listed it is skipped (`None`). The check is made under the lease, so two
+/// daemons started together never both run a period.
+pub async fn run_period_if_due(
+    store: &Store,
+    period: Period,
+    opts: &Options,
+    progress: Progress<'_>,
+) -> Result<Option<RunSummary>, JobError> {
+    let lease = Lease::acquire(store, &period.to_string(), &opts.holder, opts.lease_ttl).await?;
+    let result = match store.step_succeeded(&period.to_string(), "run").await {
+        Ok(true) => Ok(None),
+        Ok(false) => run_steps(store, period, opts, progress).await.map(Some),
+        Err(e) => Err(e.into()),
+    };
+    lease.release().await?;
+    result
+}
+
+/// The four steps, recorded as one `run`; the caller holds the lease.
+async fn run_steps(
+    store: &Store,
+    period: Period,
+    opts: &Options,
+    progress: Progress<'_>,
+) -> Result<RunSummary, JobError> {
+    step(store, period, "run", opts, async |_| {
         let aggregate = step(store, period, "aggregate", opts, async |run| {
             aggregate(store, period, opts.tz, opts.root_id(), run, &mut *progress).await
         })
@@ -203,7 +236,5 @@ pub async fn run_period(
             delivery,
         })
     })
-    .await;
-    lease.release().await?;
-    result
+    .await
 }

@@ -17,6 +17,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_initial;
 mod m20261122_000002_reference_data;
+mod m20261123_000001_delivery_state;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_initial::Migration),
             Box::new(m20261122_000002_reference_data::Migration),
+            Box::new(m20261123_000001_delivery_state::Migration),
         ]
     }
 }

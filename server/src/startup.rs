@@ -60,6 +60,7 @@ impl Application {
             limiter: SubmitLimiter::new(args.submit_rate_per_second, args.submit_burst),
             timezone: args.timezone,
             max_import_items: args.max_import_items,
+            public_cache: Default::default(),
             store,
         });
         Ok(Self {

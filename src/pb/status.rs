@@ -44,7 +44,14 @@ pub fn describe(err: &Error) -> (Code, String, &[Violation]) {
 
 impl From<Error> for Status {
     fn from(err: Error) -> Self {
-        let (code, message, violations) = describe(&err);
+        Status::from(&err)
+    }
+}
+
+/// By reference too: a cached computation shares its error between the callers waiting on it.
+impl From<&Error> for Status {
+    fn from(err: &Error) -> Self {
+        let (code, message, violations) = describe(err);
         if violations.is_empty() {
             return Status::new(code, message);
         }

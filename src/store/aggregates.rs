@@ -449,6 +449,7 @@ impl Store {
             }
         }
         txn.commit().await?;
+        self.published_changed();
         Ok(())
     }
 

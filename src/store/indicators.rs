@@ -124,6 +124,7 @@ impl Store {
         )
         .await?;
         txn.commit().await?;
+        self.published_changed();
         Ok(model)
     }
 

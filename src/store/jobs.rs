@@ -101,6 +101,17 @@ impl Store {
         Ok(())
     }
 
+    /// Whether `step` has succeeded at least once for `period`.
+    pub async fn step_succeeded(&self, period: &str, step: &str) -> Result<bool, Error> {
+        Ok(job_run::Entity::find()
+            .filter(job_run::Column::Period.eq(period))
+            .filter(job_run::Column::Step.eq(step))
+            .filter(job_run::Column::Status.eq("SUCCEEDED"))
+            .one(&self.db)
+            .await?
+            .is_some())
+    }
+
     /// The periods in which `step` succeeded at least once.
     pub async fn succeeded_periods(&self, step: &str) -> Result<Vec<String>, Error> {
         let runs = job_run::Entity::find()

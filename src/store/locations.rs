@@ -211,7 +211,7 @@ impl Store {
         .await?;
         let view = views(&txn, vec![inserted]).await?.pop();
         txn.commit().await?;
-        self.capture_cache.invalidate_all();
+        self.locations_changed();
         view.ok_or_else(|| Error::Internal("created location vanished".into()))
     }
 
@@ -229,7 +229,7 @@ impl Store {
         let updated = apply_patch(&txn, caller, current, patch).await?;
         let view = views(&txn, vec![updated]).await?.pop();
         txn.commit().await?;
-        self.capture_cache.invalidate_all();
+        self.locations_changed();
         view.ok_or_else(|| Error::Internal("updated location vanished".into()))
     }
 
@@ -264,7 +264,7 @@ impl Store {
         };
         let view = views(&txn, vec![updated]).await?.pop();
         txn.commit().await?;
-        self.capture_cache.invalidate_all();
+        self.locations_changed();
         view.map(|v| (v, outcome))
             .ok_or_else(|| Error::Internal("upserted location vanished".into()))
     }
@@ -613,7 +613,7 @@ impl Store {
                 .await?;
         }
         txn.commit().await?;
-        self.capture_cache.invalidate_all();
+        self.locations_changed();
         Ok(())
     }
 }

@@ -32,6 +32,9 @@ pub struct Store {
     /// Locations as capture sees them (see [`Store::capture_location`]).
     capture_cache:
         moka::sync::Cache<locations::LocationKey, std::sync::Arc<locations::CaptureLocation>>,
+    /// Bumped after every commit through this store that can change what the public sees of
+    /// results (figures, locations, indicator titles); see [`Store::published_epoch`].
+    published_epoch: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// How to open the database.
@@ -80,6 +83,7 @@ impl Store {
                 .max_capacity(100_000)
                 .time_to_live(locations::CAPTURE_CACHE_TTL)
                 .build(),
+            published_epoch: Default::default(),
         })
     }
 
@@ -91,6 +95,27 @@ impl Store {
     fn group_commit(&self) -> &group_commit::GroupCommit {
         self.group_commit
             .get_or_init(|| group_commit::GroupCommit::start(self.db.clone()))
+    }
+
+    /// A number that changes after every commit made through this store (or a clone of it)
+    /// that can change published results. Caches of public answers key on it, so what this
+    /// process writes is visible to its next read; writes by another process (the jobs
+    /// binary, another replica) only reach such caches when their entries expire.
+    pub fn published_epoch(&self) -> u64 {
+        self.published_epoch
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Call after committing a change to published results.
+    fn published_changed(&self) {
+        self.published_epoch
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    /// Call after committing a change to locations: capture and public answers both see them.
+    fn locations_changed(&self) {
+        self.capture_cache.invalidate_all();
+        self.published_changed();
     }
 
     pub fn connection(&self) -> &DatabaseConnection {

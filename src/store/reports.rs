@@ -255,40 +255,77 @@ impl Store {
             .await?)
     }
 
-    /// Whether this version of the report already reached the recipient.
-    pub async fn delivered(
+    /// Deliveries recorded (PENDING or SENT) to a recipient for any version of these reports.
+    pub async fn deliveries_to(
         &self,
         recipient_id: Uuid,
-        report_id: Uuid,
-        sha256: &str,
-    ) -> Result<bool, Error> {
+        report_ids: &[Uuid],
+    ) -> Result<Vec<delivery::Model>, Error> {
+        if report_ids.is_empty() {
+            return Ok(Vec::new());
+        }
         Ok(delivery::Entity::find()
             .filter(delivery::Column::RecipientId.eq(recipient_id))
-            .filter(delivery::Column::ReportId.eq(report_id))
-            .filter(delivery::Column::Sha256.eq(sha256))
-            .one(&self.db)
-            .await?
-            .is_some())
+            .filter(delivery::Column::ReportId.is_in(report_ids.iter().copied()))
+            .all(&self.db)
+            .await?)
     }
 
-    /// Records deliveries of report versions to a recipient (idempotent).
-    pub async fn record_deliveries(
+    /// Records, before it is sent, that message `message_id` carries these report versions
+    /// to the recipient (PENDING): committed first, so a crash while sending never lets a
+    /// rerun send blindly again. Versions already recorded are left as they are.
+    pub async fn record_pending_deliveries(
         &self,
         recipient_id: Uuid,
         reports: &[(Uuid, String)],
         method: &str,
+        message_id: &str,
     ) -> Result<(), Error> {
         let now = now_ms();
+        let txn = self.db.begin().await?;
         for (report_id, sha) in reports {
-            self.db
-                .execute_raw(sql(
-                    self.backend(),
-                    "INSERT INTO delivery (id, recipient_id, report_id, sha256, method, delivered_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (recipient_id, report_id, sha256) DO NOTHING",
-                    vec![Uuid::now_v7().into(), recipient_id.into(), (*report_id).into(), sha.clone().into(), method.into(), now.into()],
-                ))
-                .await?;
+            txn.execute_raw(sql(
+                self.backend(),
+                "INSERT INTO delivery (id, recipient_id, report_id, sha256, method, delivered_at, status, message_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7) ON CONFLICT (recipient_id, report_id, sha256) DO NOTHING",
+                vec![
+                    Uuid::now_v7().into(),
+                    recipient_id.into(),
+                    (*report_id).into(),
+                    sha.clone().into(),
+                    method.into(),
+                    now.into(),
+                    message_id.into(),
+                ],
+            ))
+            .await?;
         }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Message `message_id` has left: its versions are SENT.
+    pub async fn mark_delivered(&self, message_id: &str) -> Result<(), Error> {
+        self.db
+            .execute_raw(sql(
+                self.backend(),
+                "UPDATE delivery SET status = 'SENT', delivered_at = $2 WHERE message_id = $1 AND status = 'PENDING'",
+                vec![message_id.into(), now_ms().into()],
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Message `message_id` provably never left (its outbox file does not exist): its
+    /// PENDING versions are forgotten, to be sent by this run.
+    pub async fn forget_pending_delivery(&self, message_id: &str) -> Result<(), Error> {
+        self.db
+            .execute_raw(sql(
+                self.backend(),
+                "DELETE FROM delivery WHERE message_id = $1 AND status = 'PENDING'",
+                vec![message_id.into()],
+            ))
+            .await?;
         Ok(())
     }
 }

@@ -216,6 +216,7 @@ impl Fixture {
             root: None,
             out_dir: self.out.path().to_owned(),
             holder: "test-worker".into(),
+            lease_ttl: boucle_jobs::lease::TTL,
             transport: boucle_jobs::deliver::Transport::Outbox(self.out.path().join("outbox")),
             mail_from: "boucle <noreply@boucle.test>".into(),
         }
@@ -508,6 +509,40 @@ async fn public_results_give_twelve_months_and_hide_suppressed_values() {
         .await
         .expect_err("bad period");
     assert_eq!(boucle_tests::violations(&bad), ["period"]);
+
+    // Answers are cached, but never past a write: a new month aggregated and a renamed
+    // location are seen by the very next call.
+    f.aggregate("2026-11").await.expect("november");
+    let latest = |code: &str| pb::GetLocationResultsRequest {
+        location_code: code.into(),
+        period: String::new(),
+    };
+    let after = results
+        .get_location_results(latest("A-REG"))
+        .await
+        .expect("after november")
+        .into_inner();
+    assert_eq!(after.current.expect("current").period, "2026-11");
+    f.app
+        .locations(Some(&f.app.admin_key))
+        .update_location(pb::UpdateLocationRequest {
+            location: Some(pb::Location {
+                code: "A-REG".into(),
+                name: "Région renommée".into(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["name".into()],
+            }),
+        })
+        .await
+        .expect("rename");
+    let renamed = results
+        .get_location_results(latest("A-REG"))
+        .await
+        .expect("after rename")
+        .into_inner();
+    assert_eq!(renamed.location.expect("location").name, "Région renommée");
 }
 
 #[tokio::test]

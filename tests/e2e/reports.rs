@@ -11,6 +11,7 @@ use boucle_jobs::deliver::{TlsMode, Transport};
 use boucle_jobs::pipeline::{self, Options};
 use boucle_tests::smtp::SmtpSink;
 use boucle_tests::{TestApp, spawn_app};
+use sea_orm::ConnectionTrait;
 use tokio_stream::StreamExt;
 
 const PARIS: chrono_tz::Tz = chrono_tz::Europe::Paris;
@@ -33,6 +34,7 @@ fn options(out: &Path, transport: Transport) -> Options {
         root: None,
         out_dir: out.to_owned(),
         holder: format!("test-{}", uuid::Uuid::now_v7()),
+        lease_ttl: boucle_jobs::lease::TTL,
         transport,
         mail_from: "Résultats SP+ <resultats@boucle.test>".into(),
     }
@@ -256,4 +258,93 @@ async fn without_a_relay_messages_land_in_the_outbox_and_changed_reports_are_sen
     assert!(rerun.reports.written >= 1);
     assert_eq!(rerun.delivery.messages, 1);
     assert_eq!(std::fs::read_dir(&outbox).expect("outbox").count(), 2);
+}
+
+/// The states a crash can leave a delivery in, each followed by a rerun: nothing is ever
+/// sent twice, and what provably never left is sent.
+#[tokio::test]
+async fn a_delivery_interrupted_anywhere_is_never_sent_twice() {
+    let (app, out) = demo().await;
+    subscribe(&app, "agence@fs.test", "FS12-MILLAU").await;
+    let outbox = out.path().join("outbox");
+    let opts = options(out.path(), Transport::Outbox(outbox.clone()));
+    let period = previous();
+    let mut quiet = |_: u64, _: u64| Ok(());
+    pipeline::aggregate_period(&app.store, period, &opts, &mut quiet)
+        .await
+        .expect("aggregate");
+    pipeline::report_period(&app.store, period, &opts, &mut quiet)
+        .await
+        .expect("report");
+    let messages = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(&outbox)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|f| f.path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let db = app.store.connection();
+    let set_pending = async || {
+        db.execute_unprepared("UPDATE delivery SET status = 'PENDING'")
+            .await
+            .expect("back to PENDING");
+    };
+    let statuses = async || -> Vec<String> {
+        db.query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT status FROM delivery",
+        ))
+        .await
+        .expect("statuses")
+        .iter()
+        .map(|r| r.try_get::<String>("", "status").expect("status"))
+        .collect()
+    };
+    let first = pipeline::deliver_period(&app.store, period, &opts)
+        .await
+        .expect("deliver");
+    assert_eq!(first.messages, 1);
+    assert_eq!(messages().len(), 1);
+    assert_eq!(statuses().await, ["SENT"]);
+
+    // Stopped after the message was written, before it was marked SENT: not written again.
+    set_pending().await;
+    let rerun = pipeline::deliver_period(&app.store, period, &opts)
+        .await
+        .expect("rerun");
+    assert_eq!((rerun.messages, rerun.uncertain), (0, 0));
+    assert_eq!(messages().len(), 1);
+    assert_eq!(statuses().await, ["SENT"]);
+
+    // Stopped after PENDING was committed, before the message was written: sent now, once.
+    std::fs::remove_file(&messages()[0]).expect("remove");
+    set_pending().await;
+    let rerun = pipeline::deliver_period(&app.store, period, &opts)
+        .await
+        .expect("rerun");
+    assert_eq!((rerun.messages, rerun.uncertain), (1, 0));
+    assert_eq!(messages().len(), 1);
+    assert_eq!(statuses().await, ["SENT"]);
+
+    // Over SMTP nobody can tell whether the relay got it: reported as uncertain, not resent.
+    set_pending().await;
+    let sink = SmtpSink::start().await;
+    let smtp = options(
+        out.path(),
+        Transport::Smtp {
+            host: "127.0.0.1".into(),
+            port: sink.port,
+            tls: TlsMode::None,
+            credentials: None,
+        },
+    );
+    let rerun = pipeline::deliver_period(&app.store, period, &smtp)
+        .await
+        .expect("rerun over SMTP");
+    assert_eq!((rerun.messages, rerun.uncertain), (0, 1));
+    assert!(sink.received().is_empty(), "never sent twice");
+    assert_eq!(statuses().await, ["PENDING"]);
 }

@@ -50,8 +50,8 @@ impl Interceptor for Bearer {
 
 pub type Authed = InterceptedService<Channel, Bearer>;
 
-/// Where a test's data lives.
-enum TestDatabase {
+/// Where a test's data lives; dropping it removes the data.
+pub enum TestDatabase {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
     Postgres { admin_url: String, name: String },
 }
@@ -85,7 +85,7 @@ impl Drop for TestDatabase {
 }
 
 /// A fresh, empty database (not migrated) and its URL.
-async fn fresh_database() -> anyhow::Result<(TestDatabase, String)> {
+pub async fn fresh_database() -> anyhow::Result<(TestDatabase, String)> {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let name = format!("boucle_test_{}", uuid::Uuid::new_v4().simple());

@@ -19,6 +19,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::auth::Authenticator;
+use crate::public_cache::PublicCache;
 use crate::rate::SubmitLimiter;
 
 /// What every handler shares.
@@ -28,6 +29,7 @@ pub struct AppState {
     pub limiter: SubmitLimiter,
     pub timezone: Tz,
     pub max_import_items: usize,
+    pub public_cache: PublicCache,
 }
 
 pub type State = Arc<AppState>;

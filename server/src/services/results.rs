@@ -2,6 +2,7 @@
 //! carry no value), published experiences, votes, public actions, PDF reports.
 
 use std::pin::Pin;
+use std::sync::Arc;
 
 use boucle::Error;
 use boucle::domain::period::parse_optional;
@@ -35,6 +36,88 @@ async fn public_location(state: &State, code: &str) -> Result<Uuid, Error> {
     Ok(view.model.id)
 }
 
+/// GetLocationResults built from the database: the location, its current period (the one
+/// asked, or the latest aggregated) and the 12 months up to it.
+async fn location_results(
+    state: &State,
+    location_code: String,
+    period: String,
+) -> Result<pb::GetLocationResultsResponse, Error> {
+    let root = public_location(state, &location_code).await?;
+    let period = match parse_optional(&period).map_err(|d| Error::invalid("period", d))? {
+        Some(p) => p,
+        None => state
+            .store
+            .latest_aggregated_period(root)
+            .await?
+            .ok_or_else(|| Error::not_found("published results"))?,
+    };
+    let location = state
+        .store
+        .find_location(None, &LocationKey::Id(root))
+        .await?;
+    let mut first = period;
+    for _ in 0..11 {
+        first = first.previous();
+    }
+    let stored = state
+        .store
+        .aggregates_of(root, Scope::Subtree, first, period)
+        .await?;
+    let catalogue: std::collections::HashMap<String, _> = state
+        .store
+        .list_indicators(10_000, None)
+        .await?
+        .into_iter()
+        .map(|i| (i.code.clone(), i))
+        .collect();
+    let mut history = Vec::with_capacity(12);
+    let mut month = first;
+    for _ in 0..12 {
+        let text = month.to_string();
+        history.push(pb::PeriodResults {
+            indicators: stored
+                .iter()
+                .filter(|a| a.period == text)
+                .map(|a| pb::IndicatorResult {
+                    code: a.indicator_code.clone(),
+                    title: catalogue
+                        .get(&a.indicator_code)
+                        .map(|i| i.title.clone())
+                        .unwrap_or_default(),
+                    unit: catalogue
+                        .get(&a.indicator_code)
+                        .map(|i| i.unit.clone())
+                        .unwrap_or_default(),
+                    figure: Some(figure_to_pb(a)),
+                })
+                .collect(),
+            period: text,
+        });
+        month = month.next();
+    }
+    if history.last().is_some_and(|h| h.indicators.is_empty()) {
+        return Err(Error::not_found("published results for this period"));
+    }
+    let m = &location.model;
+    Ok(pb::GetLocationResultsResponse {
+        location: Some(pb::PublicLocation {
+            code: m.code.clone(),
+            name: m.name.clone(),
+            typology: m.typology.clone(),
+            postal_code: m.postal_code.clone(),
+            city: m.city.clone(),
+            parent_code: location.parent_code.clone().unwrap_or_default(),
+            latitude: m.latitude,
+            longitude: m.longitude,
+            response_target_days: location.effective_response_target_days,
+        }),
+        current: history.last().cloned(),
+        history,
+        min_sample: location.effective_min_sample,
+    })
+}
+
 pub struct ResultsApi {
     pub state: State,
 }
@@ -49,83 +132,18 @@ impl ResultsService for ResultsApi {
             location_code,
             period,
         } = request.into_inner();
-        let root = public_location(&self.state, &location_code).await?;
-        let period = match parse_optional(&period).map_err(|d| Error::invalid("period", d))? {
-            Some(p) => p,
-            None => self
-                .state
-                .store
-                .latest_aggregated_period(root)
-                .await?
-                .ok_or_else(|| Error::not_found("published results"))?,
-        };
-        let location = self
+        let key = (
+            location_code.trim().to_owned(),
+            period.trim().to_owned(),
+            self.state.store.published_epoch(),
+        );
+        let answer = self
             .state
-            .store
-            .find_location(None, &LocationKey::Id(root))
-            .await?;
-        let mut first = period;
-        for _ in 0..11 {
-            first = first.previous();
-        }
-        let stored = self
-            .state
-            .store
-            .aggregates_of(root, Scope::Subtree, first, period)
-            .await?;
-        let catalogue: std::collections::HashMap<String, _> = self
-            .state
-            .store
-            .list_indicators(10_000, None)
-            .await?
-            .into_iter()
-            .map(|i| (i.code.clone(), i))
-            .collect();
-        let mut history = Vec::with_capacity(12);
-        let mut month = first;
-        for _ in 0..12 {
-            let text = month.to_string();
-            history.push(pb::PeriodResults {
-                indicators: stored
-                    .iter()
-                    .filter(|a| a.period == text)
-                    .map(|a| pb::IndicatorResult {
-                        code: a.indicator_code.clone(),
-                        title: catalogue
-                            .get(&a.indicator_code)
-                            .map(|i| i.title.clone())
-                            .unwrap_or_default(),
-                        unit: catalogue
-                            .get(&a.indicator_code)
-                            .map(|i| i.unit.clone())
-                            .unwrap_or_default(),
-                        figure: Some(figure_to_pb(a)),
-                    })
-                    .collect(),
-                period: text,
-            });
-            month = month.next();
-        }
-        if history.last().is_some_and(|h| h.indicators.is_empty()) {
-            return Err(Error::not_found("published results for this period").into());
-        }
-        let m = &location.model;
-        Ok(Response::new(pb::GetLocationResultsResponse {
-            location: Some(pb::PublicLocation {
-                code: m.code.clone(),
-                name: m.name.clone(),
-                typology: m.typology.clone(),
-                postal_code: m.postal_code.clone(),
-                city: m.city.clone(),
-                parent_code: location.parent_code.clone().unwrap_or_default(),
-                latitude: m.latitude,
-                longitude: m.longitude,
-                response_target_days: location.effective_response_target_days,
-            }),
-            current: history.last().cloned(),
-            history,
-            min_sample: location.effective_min_sample,
-        }))
+            .public_cache
+            .location_results(key, location_results(&self.state, location_code, period))
+            .await
+            .map_err(|e| Status::from(&*e))?;
+        Ok(Response::new(Arc::unwrap_or_clone(answer)))
     }
 
     async fn list_published_feedback(
