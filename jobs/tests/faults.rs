@@ -73,7 +73,7 @@ fn jobs(db: &Path, out: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(BIN);
     command
         .args(args)
-        .args(["--log-format", "json", "--lease-seconds", LEASE_SECONDS])
+        .args(["--log-format", "json"])
         .arg("--database-url")
         .arg(url(db))
         .arg("--out")
@@ -88,6 +88,7 @@ fn run_to_completion(db: &Path, out: &Path, period: &str) {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let status = jobs(db, out, &["run", "--period", period])
+            .args(["--lease-seconds", LEASE_SECONDS])
             .status()
             .expect("run");
         match status.code() {
@@ -197,6 +198,7 @@ async fn a_run_killed_anywhere_completes_identically_and_sends_nothing_twice() {
     let mut killed_running = 0;
     for k in 0..kills {
         let mut child = jobs(&db_b, &out_b, &["run", "--period", &period])
+            .args(["--lease-seconds", LEASE_SECONDS])
             .spawn()
             .expect("start run");
         let at = whole.mul_f64(rng.random_range(0.02..1.0));
@@ -239,6 +241,7 @@ async fn two_daemons_started_together_process_each_period_once() {
     let db = dir.path().join("jobs.db");
     demo_database(&db).await;
     let out = dir.path().join("out");
+    // The default lease (300 s): two live daemons, no lease ever expires.
     let mut daemons: Vec<_> = (0..2)
         .map(|_| {
             jobs(&db, &out, &["daemon"])
@@ -287,6 +290,19 @@ async fn two_daemons_started_together_process_each_period_once() {
     for r in &runs {
         let n: i64 = r.try_get("", "n").expect("n");
         let period: String = r.try_get("", "period").expect("period");
+        if n != 1 {
+            let rows = store
+                .connection()
+                .query_all_raw(sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Sqlite,
+                    format!("SELECT step || ' ' || status || ' ' || holder || ' ' || started_at || ' ' || COALESCE(finished_at, 0) || ' ' || COALESCE(error, '') AS line FROM job_run WHERE period = '{period}' ORDER BY started_at"),
+                ))
+                .await
+                .expect("rows");
+            for r in rows {
+                eprintln!("{}", r.try_get::<String>("", "line").expect("line"));
+            }
+        }
         assert_eq!(n, 1, "{period} aggregated once by the two daemons");
     }
     let messages = std::fs::read_dir(out.join("outbox"))

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -229,7 +229,7 @@ impl Store {
         caller: &Caller,
         new: &NewAction,
     ) -> Result<ActionView, Error> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         if !super::locations::in_scope(&txn, caller.scope, new.location_id).await? {
             return Err(Error::not_found("location"));
         }
@@ -339,7 +339,7 @@ impl Store {
         patch: &ActionPatch,
         note: &str,
     ) -> Result<ActionView, Error> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let current = action_in_scope(&txn, caller.scope, id).await?;
         let status = status_of(&current)?;
         let mut next = current.clone();
@@ -441,7 +441,7 @@ impl Store {
         note: &str,
         today: NaiveDate,
     ) -> Result<ActionView, Error> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let current = action_in_scope(&txn, caller.scope, id).await?;
         let from = status_of(&current)?;
         if !rules::can_transition(from, to) {
@@ -507,7 +507,7 @@ impl Store {
         feedback_id: Uuid,
         unlink: bool,
     ) -> Result<ActionView, Error> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let action = action_in_scope(&txn, caller.scope, action_id).await?;
         let mut find = feedback::Entity::find_by_id(feedback_id);
         if let Some(root) = caller.scope {
@@ -609,7 +609,7 @@ impl Store {
         code: &str,
         title: &str,
     ) -> Result<engagement::Model, Error> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let current = engagement::Entity::find_by_id(code.to_owned())
             .one(&txn)
             .await?

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, StreamTrait,
-    TransactionTrait, Value,
+    Value,
 };
 use uuid::Uuid;
 
@@ -416,7 +416,7 @@ impl Store {
         computed_at: i64,
     ) -> Result<(), Error> {
         let period_text = period.to_string();
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let mut delete = aggregate::Entity::delete_many()
             .filter(aggregate::Column::Period.eq(period_text.as_str()));
         if let Some(root) = root {

@@ -2,7 +2,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    Set,
 };
 use uuid::Uuid;
 
@@ -49,7 +49,7 @@ impl Store {
             _ => {}
         }
         let secret = generate();
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let model = api_key::ActiveModel {
             id: Set(Uuid::now_v7()),
             name: Set(name.to_owned()),
@@ -125,7 +125,7 @@ impl Store {
 
     /// Revokes a key of the caller's scope (idempotent: revoking twice keeps the first time).
     pub async fn revoke_api_key(&self, caller: &Caller, id: Uuid) -> Result<KeyView, Error> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let Some(model) = api_key::Entity::find_by_id(id).one(&txn).await? else {
             return Err(Error::not_found("API key"));
         };

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait, TryIntoModel,
+    Set, TryIntoModel,
 };
 use uuid::Uuid;
 
@@ -187,7 +187,7 @@ impl Store {
     ) -> Result<(), Error> {
         // 27 columns per row: 500 rows stay far below SQLite's 32,766 parameters.
         const CHUNK: usize = 500;
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         for chunk in captures.chunks(CHUNK) {
             let mut rows_chunk = Vec::with_capacity(chunk.len());
             let mut tags_chunk = Vec::new();

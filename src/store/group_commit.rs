@@ -16,7 +16,6 @@ use std::sync::Arc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
 };
 use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
@@ -142,7 +141,7 @@ fn id_of(row: &feedback::ActiveModel) -> Uuid {
 /// One transaction: the rows (conflicts skipped), which of them were stored, their tags.
 async fn write(db: &DatabaseConnection, batch: &[Pending]) -> Result<HashSet<Uuid>, DbErr> {
     let ids: Vec<Uuid> = batch.iter().map(|p| id_of(&p.row)).collect();
-    let txn = db.begin().await?;
+    let txn = super::begin_write(&db).await?;
     feedback::Entity::insert_many(batch.iter().map(|p| p.row.clone()))
         .on_conflict(OnConflict::new().do_nothing().to_owned())
         .try_insert()

@@ -4,7 +4,7 @@
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    Set,
 };
 use uuid::Uuid;
 
@@ -68,7 +68,7 @@ impl Store {
         caller: &Caller,
         def: &Definition,
     ) -> Result<indicator::Model, Error> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let now = now_ms();
         let existing = indicator::Entity::find_by_id(def.code.clone())
             .one(&txn)

@@ -5,7 +5,7 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -71,7 +71,7 @@ impl Store {
         edit: &RedactionEdit,
         note: &str,
     ) -> Result<FeedbackView, Error> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let current = feedback_in_scope(&txn, caller.scope, id).await?;
         let status = ModerationStatus::from_code(&current.status)
             .ok_or_else(|| Error::Internal(format!("unknown status {}", current.status)))?;
@@ -128,7 +128,7 @@ impl Store {
         to: Uuid,
         note: &str,
     ) -> Result<FeedbackView, Error> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let current = feedback_in_scope(&txn, caller.scope, id).await?;
         let target = location::Entity::find_by_id(to).one(&txn).await?;
         let target = match target {
@@ -206,7 +206,7 @@ impl Store {
         feedback_id: Uuid,
         body: &str,
     ) -> Result<comment::Model, Error> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         feedback_in_scope(&txn, caller.scope, feedback_id).await?;
         let model = comment::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -261,7 +261,7 @@ impl Store {
         author: &str,
         body: &str,
     ) -> Result<response::Model, Error> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let f = feedback_in_scope(&txn, caller.scope, feedback_id).await?;
         let answering = location.unwrap_or(f.location_id);
         if !self.in_scope(caller.scope, answering).await? {
@@ -331,7 +331,7 @@ impl Store {
         caller: &Caller,
         response_id: Uuid,
     ) -> Result<response::Model, Error> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let r = response::Entity::find_by_id(response_id)
             .one(&txn)
             .await?
@@ -379,7 +379,7 @@ impl Store {
         caller: &Caller,
         feedback_id: Uuid,
     ) -> Result<FeedbackView, Error> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let f = feedback_in_scope(&txn, caller.scope, feedback_id).await?;
         let had_contact = f.contact_email.is_some();
         if had_contact {
@@ -406,7 +406,7 @@ impl Store {
     /// Retention: erases the contact e-mails of experiences submitted before `cutoff_ms`.
     /// Returns how many were erased. Meant for the jobs binary.
     pub async fn purge_contact_emails(&self, cutoff_ms: i64) -> Result<u64, Error> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let now = now_ms();
         let result = feedback::Entity::update_many()
             .col_expr(

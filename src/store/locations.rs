@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -169,7 +169,7 @@ impl Store {
         caller: &Caller,
         spec: &LocationSpec,
     ) -> Result<LocationView, Error> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let parent_id = resolve_parent(&txn, caller, spec.parent.as_ref()).await?;
         let id = Uuid::now_v7();
         let now = now_ms();
@@ -221,7 +221,7 @@ impl Store {
         key: &LocationKey,
         patch: &LocationPatch,
     ) -> Result<LocationView, Error> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let current = match find_model(&txn, key).await? {
             Some(m) if in_scope(&txn, caller.scope, m.id).await? => m,
             _ => return Err(Error::not_found("location")),
@@ -254,7 +254,7 @@ impl Store {
                 spec.code
             )));
         }
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let before = current.clone();
         let updated = apply_patch(&txn, caller, current, &LocationPatch::from_spec(spec)).await?;
         let outcome = if same_content(&before, &updated) {
@@ -601,7 +601,7 @@ impl Store {
             }
             ancestors.insert(row.id, chain);
         }
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         for chunk in rows.chunks(CHUNK) {
             let models: Vec<location::ActiveModel> =
                 chunk.iter().cloned().map(Into::into).collect();

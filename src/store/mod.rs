@@ -118,6 +118,11 @@ impl Store {
         self.published_changed();
     }
 
+    /// Begins a transaction that will write (see [`begin_write`]).
+    pub(crate) async fn write_txn(&self) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+        begin_write(&self.db).await
+    }
+
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db
     }
@@ -134,6 +139,24 @@ impl Store {
     pub async fn ping(&self) -> Result<(), sea_orm::DbErr> {
         self.db.ping().await
     }
+}
+
+/// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`: the write lock
+/// is taken (waiting up to the busy timeout) when the transaction starts. A DEFERRED
+/// transaction that reads first and writes later fails at once with "database is locked"
+/// when another connection wrote in between, since SQLite cannot upgrade its stale snapshot;
+/// two job workers or a worker and the server hit that. PostgreSQL ignores the mode.
+pub(crate) async fn begin_write(
+    db: &DatabaseConnection,
+) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    sea_orm::TransactionTrait::begin_with_options(
+        db,
+        sea_orm::TransactionOptions {
+            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 /// Builds a raw statement written with PostgreSQL's `$1, $2, …` placeholders; on SQLite they

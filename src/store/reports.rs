@@ -2,7 +2,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -30,7 +30,7 @@ impl Store {
         sha256: &str,
         size: u64,
     ) -> Result<(report::Model, bool), Error> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let existing = report::Entity::find()
             .filter(report::Column::LocationId.eq(location_id))
             .filter(report::Column::Period.eq(period.to_string()))
@@ -158,7 +158,7 @@ impl Store {
                 &super::locations::LocationKey::Id(location_id),
             )
             .await?;
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let inserted = recipient::ActiveModel {
             id: Set(Uuid::now_v7()),
             email: Set(email.to_owned()),
@@ -222,7 +222,7 @@ impl Store {
     }
 
     pub async fn delete_recipient(&self, caller: &Caller, id: Uuid) -> Result<(), Error> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let Some(model) = recipient::Entity::find_by_id(id).one(&txn).await? else {
             return Err(Error::not_found("recipient"));
         };
@@ -282,7 +282,7 @@ impl Store {
         message_id: &str,
     ) -> Result<(), Error> {
         let now = now_ms();
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         for (report_id, sha) in reports {
             txn.execute_raw(sql(
                 self.backend(),
