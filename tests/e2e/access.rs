@@ -6,7 +6,7 @@ use boucle_tests::{TestApp, feedback_for, spawn_app};
 use tonic::{Code, Status};
 
 #[derive(Clone, Copy, Debug)]
-enum Rpc {
+pub(crate) enum Rpc {
     CreateLocation,
     GetLocation,
     ListLocations,
@@ -47,7 +47,7 @@ enum Rpc {
 use Role::{Admin, Agent, Collector, Moderator, Validator};
 
 /// Who may call what, written from DESIGN.md (Security) independently of the server's table.
-fn allowed(rpc: Rpc) -> &'static [Role] {
+pub(crate) fn allowed(rpc: Rpc) -> &'static [Role] {
     use Rpc::*;
     match rpc {
         CreateLocation | UpdateLocation | ImportLocations => &[Admin],
@@ -69,7 +69,7 @@ fn allowed(rpc: Rpc) -> &'static [Role] {
     }
 }
 
-const ALL: [Rpc; 35] = {
+pub(crate) const ALL: [Rpc; 35] = {
     use Rpc::*;
     [
         CreateLocation,

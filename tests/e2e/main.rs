@@ -2,6 +2,7 @@
 //! database (SQLite by default, PostgreSQL with TEST_DATABASE_URL).
 
 mod access;
+mod access_matrix;
 mod actions;
 mod aggregation;
 mod feedback;
