@@ -11,6 +11,8 @@
 pub mod demo;
 pub mod domain;
 pub mod error;
+#[cfg(test)]
+mod fuzz;
 pub mod pb;
 pub mod store;
 pub mod telemetry;

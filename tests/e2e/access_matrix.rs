@@ -579,7 +579,11 @@ async fn every_rpc_role_and_scope_cell_is_enforced() {
     for rpc in ALL {
         n += 1;
         let status = call(&app, rpc, None, &a, n).await.expect_err("no key");
-        assert_eq!(status.code(), Code::Unauthenticated, "{rpc:?} without a key");
+        assert_eq!(
+            status.code(),
+            Code::Unauthenticated,
+            "{rpc:?} without a key"
+        );
         cells += 1;
         for (role, key) in &keys {
             for (inside, target) in [(true, &a), (false, &b)] {
