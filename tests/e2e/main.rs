@@ -5,6 +5,7 @@ mod access;
 mod access_matrix;
 mod actions;
 mod aggregation;
+mod bad_input;
 mod feedback;
 mod lifecycle;
 mod locations;

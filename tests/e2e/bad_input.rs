@@ -1,0 +1,272 @@
+//! Bad input of every kind gets its own status, and leaves nothing behind: oversized
+//! messages, over-long texts, ids of the wrong type, unknown enum values, malformed or
+//! foreign page tokens, forged and revoked keys, deadlines that expire mid-stream.
+
+use std::time::{Duration, Instant};
+
+use boucle::domain::Role;
+use boucle::pb;
+use boucle_tests::{TestApp, feedback_for, spawn_app, violations};
+use sea_orm::ConnectionTrait;
+use tonic::Code;
+
+/// Rows of the tables a bad request could have touched.
+async fn footprint(app: &TestApp) -> Vec<i64> {
+    let db = app.store.connection();
+    let mut counts = Vec::new();
+    for table in [
+        "feedback",
+        "comment",
+        "response",
+        "action",
+        "audit_log",
+        "api_key",
+    ] {
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .expect("count")
+            .expect("row");
+        counts.push(row.try_get::<i64>("", "n").expect("n"));
+    }
+    counts
+}
+
+fn submit(feedback: pb::Feedback, request_id: &str) -> pb::SubmitFeedbackRequest {
+    pb::SubmitFeedbackRequest {
+        feedback: Some(feedback),
+        request_id: request_id.into(),
+    }
+}
+
+#[tokio::test]
+async fn bad_input_gets_the_right_status_and_changes_nothing() {
+    let app = spawn_app().await;
+    app.two_networks().await;
+    let collector = app.key(Role::Collector, None).await;
+    let agent = app.key(Role::Agent, None).await;
+    let accepted = app
+        .feedback(Some(&collector))
+        .submit_feedback(submit(feedback_for("A-1"), "kept"))
+        .await
+        .expect("a valid experience")
+        .into_inner()
+        .feedback
+        .expect("feedback");
+    app.feedback(Some(&collector))
+        .submit_feedback(submit(feedback_for("A-2"), "kept-too"))
+        .await
+        .expect("another valid experience");
+    let location_id = app
+        .locations(Some(&agent))
+        .get_location(pb::GetLocationRequest {
+            key: Some(pb::get_location_request::Key::Code("A-1".into())),
+        })
+        .await
+        .expect("location")
+        .into_inner()
+        .location
+        .expect("location")
+        .id;
+    let mut actions = app.actions(Some(&agent));
+    for title in ["Une", "Deux"] {
+        actions
+            .create_action(pb::CreateActionRequest {
+                action: Some(pb::Action {
+                    location_id: location_id.clone(),
+                    title: title.into(),
+                    description: "d".into(),
+                    engagement_code: "E4".into(),
+                    owner: "o".into(),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .expect("action");
+    }
+    let (revoked, revoked_secret) = app
+        .store
+        .create_api_key(None, "to revoke", Role::Collector, None)
+        .await
+        .expect("key");
+    app.admin(Some(&app.admin_key))
+        .revoke_api_key(pb::RevokeApiKeyRequest {
+            id: revoked.model.id.to_string(),
+        })
+        .await
+        .expect("revoke");
+    let before = footprint(&app).await;
+    let mut capture = app.feedback(Some(&collector));
+    let mut reader = app.feedback(Some(&agent));
+
+    // A message over the configured limit (1 MiB) is refused before it is decoded. tonic
+    // answers OUT_OF_RANGE for it (the gRPC spec suggests RESOURCE_EXHAUSTED).
+    let huge = capture
+        .submit_feedback(submit(
+            pb::Feedback {
+                story: "a".repeat(2 * 1024 * 1024),
+                ..feedback_for("A-1")
+            },
+            "huge",
+        ))
+        .await
+        .expect_err("oversized");
+    assert_eq!(huge.code(), Code::OutOfRange, "{huge:?}");
+
+    // A text over its limit: the field is named.
+    let long = capture
+        .submit_feedback(submit(
+            pb::Feedback {
+                story: "é".repeat(5_001),
+                ..feedback_for("A-1")
+            },
+            "long",
+        ))
+        .await
+        .expect_err("over-long story");
+    assert_eq!(long.code(), Code::InvalidArgument);
+    assert_eq!(violations(&long), ["feedback.story"]);
+
+    // Unknown enum values, one violation each.
+    let enums = capture
+        .submit_feedback(submit(
+            pb::Feedback {
+                channel: 99,
+                satisfaction: -1,
+                tags: vec![4242],
+                ..feedback_for("A-1")
+            },
+            "enums",
+        ))
+        .await
+        .expect_err("unknown enums");
+    assert_eq!(enums.code(), Code::InvalidArgument);
+    assert_eq!(
+        violations(&enums),
+        [
+            "feedback.channel",
+            "feedback.satisfaction",
+            "feedback.tags[0]"
+        ]
+    );
+
+    // Ids of the wrong type: not a UUID → INVALID_ARGUMENT; the UUID of another kind of
+    // resource → NOT_FOUND (ids never collide across kinds).
+    for bad in ["42", "not-a-uuid", "'; DROP TABLE feedback; --"] {
+        let status = reader
+            .get_feedback(pb::GetFeedbackRequest { id: bad.into() })
+            .await
+            .expect_err("malformed id");
+        assert_eq!(status.code(), Code::InvalidArgument, "{bad}");
+        assert_eq!(violations(&status), ["id"]);
+    }
+    let wrong_kind = reader
+        .get_feedback(pb::GetFeedbackRequest {
+            id: location_id.clone(),
+        })
+        .await
+        .expect_err("a location id is no feedback id");
+    assert_eq!(wrong_kind.code(), Code::NotFound);
+    let action_of_feedback = app
+        .actions(Some(&agent))
+        .get_action(pb::GetActionRequest {
+            id: accepted.id.clone(),
+        })
+        .await
+        .expect_err("a feedback id is no action id");
+    assert_eq!(action_of_feedback.code(), Code::NotFound);
+
+    // Page tokens: garbage, truncated, or minted by another listing or filter.
+    let page = reader
+        .list_feedback(pb::ListFeedbackRequest {
+            page_size: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("first page")
+        .into_inner();
+    assert!(
+        !page.next_page_token.is_empty(),
+        "two experiences, pages of one"
+    );
+    let token = page.next_page_token;
+    let actions_token = actions
+        .list_actions(pb::ListActionsRequest {
+            page_size: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("actions")
+        .into_inner()
+        .next_page_token;
+    let truncated = token[..token.len() / 2].to_owned();
+    for (what, bad, location) in [
+        ("garbage", "not a token!".to_owned(), String::new()),
+        ("truncated", truncated, String::new()),
+        ("another listing's", actions_token, String::new()),
+        ("another filter's", token.clone(), location_id.clone()),
+    ] {
+        let status = reader
+            .list_feedback(pb::ListFeedbackRequest {
+                page_size: 1,
+                page_token: bad,
+                location_id: location,
+                ..Default::default()
+            })
+            .await
+            .expect_err(what);
+        assert_eq!(status.code(), Code::InvalidArgument, "{what} token");
+        assert_eq!(violations(&status), ["page_token"], "{what} token");
+    }
+
+    // Forged and revoked keys.
+    let forged = format!("bcl_{}", "x".repeat(43));
+    let revoked = secrecy::ExposeSecret::expose_secret(&revoked_secret.secret).to_owned();
+    for key in [forged.as_str(), revoked.as_str(), "Bearer", ""] {
+        let status = app
+            .feedback(Some(key))
+            .submit_feedback(submit(feedback_for("A-1"), "with a bad key"))
+            .await
+            .expect_err("bad key");
+        assert_eq!(status.code(), Code::Unauthenticated, "{key:?}");
+    }
+    assert_eq!(footprint(&app).await, before, "refused calls write nothing");
+}
+
+/// A client stream left open past its deadline is cut by the server at the deadline: the
+/// server does not wait for a client that went quiet. (tonic reports an expired deadline
+/// as CANCELLED on the server side; the client may see DEADLINE_EXCEEDED first.)
+#[tokio::test]
+async fn an_expired_deadline_ends_the_call() {
+    let app = spawn_app().await;
+    app.two_networks().await;
+    let collector = app.key(Role::Collector, None).await;
+    let (tx, rx) = tokio::sync::mpsc::channel::<pb::ImportFeedbackRequest>(4);
+    tx.send(pb::ImportFeedbackRequest {
+        feedback: Some(feedback_for("A-1")),
+        request_id: "before-the-deadline".into(),
+    })
+    .await
+    .expect("send");
+    let mut request = tonic::Request::new(tokio_stream::wrappers::ReceiverStream::new(rx));
+    request.set_timeout(Duration::from_millis(300));
+    let began = Instant::now();
+    let status = app
+        .feedback(Some(&collector))
+        .import_feedback(request)
+        .await
+        .expect_err("the stream never ends: the deadline does");
+    let waited = began.elapsed();
+    assert!(
+        matches!(status.code(), Code::DeadlineExceeded | Code::Cancelled),
+        "{status:?}"
+    );
+    assert!(
+        waited < Duration::from_secs(5),
+        "cut at the deadline, not later: {waited:?}"
+    );
+    drop(tx);
+}
