@@ -348,3 +348,136 @@ async fn a_delivery_interrupted_anywhere_is_never_sent_twice() {
     assert!(sink.received().is_empty(), "never sent twice");
     assert_eq!(statuses().await, ["PENDING"]);
 }
+
+/// The text of a PDF (poppler's pdftotext); `None` when the tool is not installed.
+fn pdf_text(path: &Path) -> Option<String> {
+    match std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(path)
+        .arg("-")
+        .output()
+    {
+        Ok(out) if out.status.success() => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
+        _ => {
+            assert!(
+                std::env::var("BOUCLE_REQUIRE_PDF_TOOLS").is_err(),
+                "pdftotext is required"
+            );
+            None
+        }
+    }
+}
+
+/// Nothing private reaches what the jobs publish: the contact e-mail, raw personal data of a
+/// story, internal comments and draft answers appear in no PDF, no open-data file and no
+/// e-mail, while the redacted story does appear as a verbatim.
+#[tokio::test]
+async fn reports_open_data_and_mail_carry_no_private_data() {
+    let (app, out) = demo().await;
+    subscribe(&app, "agence@fs.test", "FS12-MILLAU").await;
+    let period = previous();
+    let (_, end) = period.bounds_ms(PARIS);
+    let (email, phone, comment, draft) = (
+        "dominique.prive@example.org",
+        "06 55 44 33 22",
+        "Note interne : usager déjà venu trois fois",
+        "Brouillon non validé de la réponse",
+    );
+    let collector = app.key(boucle::domain::Role::Collector, None).await;
+    let imported = app
+        .feedback(Some(&collector))
+        .import_feedback(tokio_stream::iter(vec![pb::ImportFeedbackRequest {
+            feedback: Some(pb::Feedback {
+                satisfaction: pb::Satisfaction::Negative as i32,
+                title: "Injoignable".into(),
+                story: format!("Personne ne répond, rappelez-moi au {phone} s'il vous plaît."),
+                contact_email: email.into(),
+                // The last hour of the month: the most recent negative verbatim.
+                submit_time: Some(prost_types::Timestamp {
+                    seconds: end / 1000 - 3600,
+                    nanos: 0,
+                }),
+                ..boucle_tests::feedback_for("FS12-MILLAU")
+            }),
+            request_id: "private-data".into(),
+        }]))
+        .await
+        .expect("import")
+        .into_inner();
+    let id = imported.outcomes[0].feedback_id.clone();
+    let mut staff = app.feedback(Some(&app.admin_key));
+    staff
+        .moderate_feedback(pb::ModerateFeedbackRequest {
+            id: id.clone(),
+            decision: pb::moderate_feedback_request::Decision::Publish as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("publish");
+    staff
+        .add_comment(pb::AddCommentRequest {
+            feedback_id: id.clone(),
+            body: comment.into(),
+        })
+        .await
+        .expect("comment");
+    staff
+        .draft_response(pb::DraftResponseRequest {
+            feedback_id: id.clone(),
+            author: "Agence".into(),
+            body: draft.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("draft");
+
+    let opts = options(out.path(), Transport::Outbox(out.path().join("outbox")));
+    let mut quiet = |_: u64, _: u64| Ok(());
+    pipeline::run_period(&app.store, period, &opts, &mut quiet)
+        .await
+        .expect("run");
+    let secrets = [email, phone, comment, draft];
+    let mut checked = 0;
+    let mut stack = vec![out.path().to_owned()];
+    let mut verbatim_seen = false;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("dir").filter_map(Result::ok) {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = if path.extension().is_some_and(|e| e == "pdf") {
+                match pdf_text(&path) {
+                    Some(t) => t,
+                    None => continue,
+                }
+            } else {
+                String::from_utf8_lossy(&std::fs::read(&path).expect("read")).into_owned()
+            };
+            if path.file_name().is_some_and(|n| n == "FS12-MILLAU.pdf") {
+                verbatim_seen = text.contains("Personne ne répond");
+            }
+            for secret in secrets {
+                assert!(
+                    !text.contains(secret),
+                    "{} shows {secret:?}",
+                    path.display()
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        checked > 45,
+        "PDFs, manifest, open data and the message: {checked}"
+    );
+    assert!(
+        verbatim_seen
+            || std::process::Command::new("pdftotext")
+                .arg("-v")
+                .output()
+                .is_err(),
+        "the redacted story is the site's negative verbatim"
+    );
+}
