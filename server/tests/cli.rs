@@ -2,17 +2,16 @@
 //! (On SQLite: the database code it runs is the same the end-to-end suite runs on both
 //! databases.)
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
 
 use boucle::pb;
 use boucle::pb::feedback_service_client::FeedbackServiceClient;
 use boucle::pb::location_service_client::LocationServiceClient;
 use tonic::metadata::MetadataValue;
 
-const BIN: &str = env!("CARGO_BIN_EXE_boucle-server");
+use common::{BIN, lines, wait_for};
 
 fn db_url(dir: &tempfile::TempDir) -> String {
     format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display())
@@ -66,30 +65,6 @@ fn migrate_and_keys_create_work_from_the_command_line() {
         .expect("run keys create");
     assert!(!out.status.success(), "an unknown scope must fail");
     assert!(String::from_utf8_lossy(&out.stderr).contains("no location with code NOPE"));
-}
-
-/// Lines of a child's pipe, read on a thread.
-fn lines(pipe: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-fn wait_for(rx: &mpsc::Receiver<String>, what: impl Fn(&str) -> bool) -> String {
-    loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("expected output in time");
-        if what(&line) {
-            return line;
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

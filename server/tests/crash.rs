@@ -12,11 +12,11 @@
 //! `BOUCLE_CRASH_SEED` replays the random moments of a failed run (the seed is printed).
 //! With `TEST_DATABASE_URL` the same run happens on a fresh PostgreSQL database.
 
+mod common;
+
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use boucle::pb;
@@ -25,10 +25,11 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use tonic::Code;
-use tonic::metadata::MetadataValue;
-use tonic::transport::Endpoint;
 
-const BIN: &str = env!("CARGO_BIN_EXE_boucle-server");
+use common::{authed, seed_demo, sigterm, start, wait_for};
+
+/// No per-key rate limit: this test is about durability, not admission.
+const NO_RATE_LIMIT: &[(&str, &str)] = &[("BOUCLE_SUBMIT_RATE", "0")];
 const LOCATION: &str = "CAF69-LYON-PARTDIEU";
 const CLIENTS: usize = 12;
 
@@ -64,80 +65,6 @@ impl Ledger {
     }
 }
 
-struct Server {
-    child: Child,
-    addr: String,
-    stderr: mpsc::Receiver<String>,
-}
-
-fn lines(pipe: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-fn wait_for(rx: &mpsc::Receiver<String>, what: impl Fn(&str) -> bool) -> String {
-    loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("expected output in time");
-        if what(&line) {
-            return line;
-        }
-    }
-}
-
-fn start(url: &str) -> Server {
-    let mut child = Command::new(BIN)
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-            "--database-url",
-            url,
-        ])
-        // No per-key rate limit: this test is about durability, not admission.
-        .env("BOUCLE_SUBMIT_RATE", "0")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start server");
-    let stderr = lines(child.stderr.take().expect("stderr"));
-    let ready = wait_for(&stderr, |l| l.contains("boucle-server listening"));
-    let log: serde_json::Value = serde_json::from_str(&ready).expect("JSON log line");
-    let addr = log["addr"].as_str().expect("addr").to_owned();
-    Server {
-        child,
-        addr,
-        stderr,
-    }
-}
-
-fn seed_demo(url: &str) -> String {
-    let out = Command::new(BIN)
-        .args(["demo", "--database-url", url])
-        .output()
-        .expect("seed demo");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("Demo ADMIN key (shown once): "))
-        .expect("admin key")
-        .trim()
-        .to_owned()
-}
-
 /// Submits until `stop`, or until the server goes away.
 async fn client(
     addr: String,
@@ -147,19 +74,7 @@ async fn client(
     seed: u64,
 ) {
     let mut rng = StdRng::seed_from_u64(seed);
-    let Ok(endpoint) = Endpoint::from_shared(format!("http://{addr}")) else {
-        return;
-    };
-    let channel = endpoint.timeout(Duration::from_secs(20)).connect_lazy();
-    let bearer: MetadataValue<_> = match format!("Bearer {key}").parse() {
-        Ok(b) => b,
-        Err(_) => return,
-    };
-    let mut client =
-        FeedbackServiceClient::with_interceptor(channel, move |mut r: tonic::Request<()>| {
-            r.metadata_mut().insert("authorization", bearer.clone());
-            Ok(r)
-        });
+    let mut client = FeedbackServiceClient::new(authed(&addr, &key));
     while !stop.load(Ordering::Relaxed) {
         let (request_id, replay) = ledger.lock().expect("ledger").next(&mut rng);
         let call = client
@@ -234,14 +149,6 @@ async fn under_load(
     }
 }
 
-fn sigterm(child: &Child) {
-    let sent = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("send SIGTERM");
-    assert!(sent.success());
-}
-
 async fn stored(db: &DatabaseConnection) -> Vec<(String, String)> {
     db.query_all_raw(Statement::from_string(
         db.get_database_backend(),
@@ -311,7 +218,7 @@ async fn acknowledged_experiences_survive_sigkill_exactly_once() {
     let began = Instant::now();
 
     for _ in 0..kills {
-        let mut server = start(&url);
+        let mut server = start(&url, NO_RATE_LIMIT);
         let after = Duration::from_millis(rng.random_range(20..400));
         let addr = server.addr.clone();
         under_load(&addr, &key, &ledger, &mut rng, async || {
@@ -323,7 +230,7 @@ async fn acknowledged_experiences_survive_sigkill_exactly_once() {
     }
 
     // SIGTERM under load: calls in flight finish, later ones are refused, the exit is clean.
-    let mut server = start(&url);
+    let mut server = start(&url, NO_RATE_LIMIT);
     let before_term = ledger.lock().expect("ledger").acked.len();
     let addr = server.addr.clone();
     under_load(&addr, &key, &ledger, &mut rng, async || {
@@ -338,7 +245,7 @@ async fn acknowledged_experiences_survive_sigkill_exactly_once() {
     assert!(after_term > before_term, "the SIGTERM round made progress");
 
     // Every call whose outcome was not seen is retried with its request_id until answered.
-    let mut server = start(&url);
+    let mut server = start(&url, NO_RATE_LIMIT);
     loop {
         let pending = ledger.lock().expect("ledger").unknown.len();
         if pending == 0 {

@@ -2,6 +2,8 @@
 //! and personal data in its story, an internal comment, a draft answer and the API key
 //! itself must never reach a public RPC or a log line, even at `RUST_LOG=debug`.
 
+mod common;
+
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -9,10 +11,9 @@ use std::time::Duration;
 use boucle::pb;
 use boucle::pb::feedback_service_client::FeedbackServiceClient;
 use boucle::pb::results_service_client::ResultsServiceClient;
-use tonic::metadata::MetadataValue;
 use tonic::transport::Endpoint;
 
-const BIN: &str = env!("CARGO_BIN_EXE_boucle-server");
+use common::BIN;
 const LOCATION: &str = "CAF69-LYON-PARTDIEU";
 const EMAIL: &str = "camille.secret@example.org";
 const PHONE: &str = "06 71 82 93 04";
@@ -23,17 +24,7 @@ const DRAFT: &str = "Brouillon pas encore validé";
 #[tokio::test(flavor = "multi_thread")]
 async fn personal_data_reaches_no_public_answer_and_no_log_line() {
     let (_database, url) = boucle_tests::fresh_database().await.expect("database");
-    let seeded = Command::new(BIN)
-        .args(["demo", "--database-url", &url])
-        .output()
-        .expect("seed");
-    assert!(seeded.status.success());
-    let key = String::from_utf8_lossy(&seeded.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("Demo ADMIN key (shown once): "))
-        .expect("key")
-        .trim()
-        .to_owned();
+    let key = common::seed_demo(&url);
 
     let mut child = Command::new(BIN)
         .args([
@@ -78,14 +69,7 @@ async fn personal_data_reaches_no_public_answer_and_no_log_line() {
         .connect()
         .await
         .expect("connect");
-    let bearer: MetadataValue<_> = format!("Bearer {key}").parse().expect("header");
-    let mut feedback = FeedbackServiceClient::with_interceptor(
-        channel.clone(),
-        move |mut r: tonic::Request<()>| {
-            r.metadata_mut().insert("authorization", bearer.clone());
-            Ok(r)
-        },
-    );
+    let mut feedback = FeedbackServiceClient::new(common::authed(&addr, &key));
 
     let story = format!("Rappelez-moi au {PHONE} ou écrivez à {STORY_EMAIL}, merci.");
     let submitted = feedback
@@ -160,11 +144,7 @@ async fn personal_data_reaches_no_public_answer_and_no_log_line() {
     let public_text = format!("{published:?}");
     assert!(shown.story.contains("masqué"), "{}", shown.story);
 
-    let stopped = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("SIGTERM");
-    assert!(stopped.success());
+    common::sigterm(&child);
     assert!(child.wait().expect("wait").success());
     let log = reader.join().expect("log reader");
     assert!(

@@ -1,0 +1,149 @@
+//! Soak: the real binary under a steady mixed load (submissions with request ids, public
+//! listings, internal listings) at a fixed rate; every call must succeed and the server's
+//! resident memory must stay flat once warm.
+//!
+//! Quick in the default suite (20 s at 100 calls/s). The long version, at half the peak
+//! measured by `boucle-bench ingest` (BENCHMARKS.md), is documented in RELIABILITY.md:
+//! `BOUCLE_SOAK_SECONDS=1800 BOUCLE_SOAK_RATE=1500 cargo test --release -p boucle-server --test soak -- --nocapture`
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use boucle::pb;
+use boucle::pb::feedback_service_client::FeedbackServiceClient;
+use boucle::pb::results_service_client::ResultsServiceClient;
+
+const SITES: [&str; 4] = [
+    "CAF69-LYON-PARTDIEU",
+    "CAF69-VILLEURBANNE",
+    "FS12-MILLAU",
+    "CPAM59-LILLE",
+];
+
+fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[derive(Default)]
+struct Counters {
+    ok: AtomicU64,
+    errors: AtomicU64,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_steady_load_keeps_errors_at_zero_and_memory_flat() {
+    let seconds = setting("BOUCLE_SOAK_SECONDS", 20);
+    let rate = setting("BOUCLE_SOAK_RATE", 100).max(1);
+    let (_database, url) = boucle_tests::fresh_database().await.expect("database");
+    let key = common::seed_demo(&url);
+    let server = common::start(&url, &[("BOUCLE_SUBMIT_RATE", "0")]);
+    let pid = server.child.id();
+    let counters = Arc::new(Counters::default());
+    let first_error = Arc::new(std::sync::Mutex::new(None::<String>));
+    let feedback = FeedbackServiceClient::new(common::authed(&server.addr, &key));
+    let results = ResultsServiceClient::new(common::authed(&server.addr, &key));
+
+    // One call every 1/rate s, each on its own task so a slow call never slows the pace.
+    let began = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut samples: Vec<(f64, u64)> = Vec::new();
+    let mut next_sample = Duration::ZERO;
+    let mut n: u64 = 0;
+    let mut tasks = tokio::task::JoinSet::new();
+    while began.elapsed() < Duration::from_secs(seconds) {
+        tick.tick().await;
+        n += 1;
+        if began.elapsed() >= next_sample {
+            if let Some(kib) = common::rss_kib(pid) {
+                samples.push((began.elapsed().as_secs_f64(), kib));
+            }
+            next_sample += Duration::from_secs(1);
+        }
+        let (mut feedback, mut results) = (feedback.clone(), results.clone());
+        let (counters, first_error) = (counters.clone(), first_error.clone());
+        let site = SITES[(n % SITES.len() as u64) as usize];
+        tasks.spawn(async move {
+            let outcome = match n % 10 {
+                0 | 1 => results
+                    .list_published_feedback(pb::ListPublishedFeedbackRequest {
+                        location_code: site.into(),
+                        page_size: 20,
+                        ..Default::default()
+                    })
+                    .await
+                    .map(|_| ()),
+                2 => feedback
+                    .list_feedback(pb::ListFeedbackRequest {
+                        page_size: 20,
+                        ..Default::default()
+                    })
+                    .await
+                    .map(|_| ()),
+                _ => feedback
+                    .submit_feedback(pb::SubmitFeedbackRequest {
+                        feedback: Some(boucle_tests::feedback_for(site)),
+                        request_id: format!("soak-{n}"),
+                    })
+                    .await
+                    .map(|_| ()),
+            };
+            match outcome {
+                Ok(()) => counters.ok.fetch_add(1, Ordering::Relaxed),
+                Err(status) => {
+                    first_error
+                        .lock()
+                        .expect("lock")
+                        .get_or_insert_with(|| format!("{status:?}"));
+                    counters.errors.fetch_add(1, Ordering::Relaxed)
+                }
+            };
+        });
+        while tasks.try_join_next().is_some() {}
+    }
+    while tasks.join_next().await.is_some() {}
+    let elapsed = began.elapsed().as_secs_f64();
+    common::sigterm(&server.child);
+    let mut child = server.child;
+    assert!(child.wait().expect("wait").success());
+
+    let ok = counters.ok.load(Ordering::Relaxed);
+    let errors = counters.errors.load(Ordering::Relaxed);
+    assert_eq!(
+        errors,
+        0,
+        "first error: {:?}",
+        first_error.lock().expect("lock")
+    );
+    assert_eq!(ok, n, "every call answered");
+    // Memory: after the first third (caches, pools, SQLite page cache warm up), the peak of
+    // the last third stays within 10 % (+ 8 MiB) of the peak of the middle third.
+    let third = elapsed / 3.0;
+    let peak = |from: f64, to: f64| {
+        samples
+            .iter()
+            .filter(|(t, _)| *t >= from && *t < to)
+            .map(|(_, kib)| *kib)
+            .max()
+            .unwrap_or(0)
+    };
+    let (middle, last) = (peak(third, 2.0 * third), peak(2.0 * third, elapsed + 1.0));
+    println!(
+        "soak: {seconds} s at {rate} calls/s: {ok} calls, {errors} errors, {:.0} calls/s achieved; RSS MiB start {:.1}, middle-third peak {:.1}, last-third peak {:.1}",
+        ok as f64 / elapsed,
+        samples.first().map_or(0.0, |s| s.1 as f64 / 1024.0),
+        middle as f64 / 1024.0,
+        last as f64 / 1024.0
+    );
+    assert!(middle > 0 && last > 0, "memory was sampled: {samples:?}");
+    assert!(
+        last as f64 <= middle as f64 * 1.10 + 8.0 * 1024.0,
+        "memory keeps growing: {middle} KiB then {last} KiB ({samples:?})"
+    );
+}
