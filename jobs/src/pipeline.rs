@@ -52,7 +52,20 @@ async fn step<T>(
     result
 }
 
-/// One step under the period's lease (released whatever the outcome).
+/// `work` under the period's lease (released whatever the outcome; after a crash it expires).
+async fn with_lease<T>(
+    store: &Store,
+    period: Period,
+    opts: &Options,
+    work: impl AsyncFnOnce() -> Result<T, JobError>,
+) -> Result<T, JobError> {
+    let lease = Lease::acquire(store, &period.to_string(), &opts.holder, opts.lease_ttl).await?;
+    let result = work().await;
+    lease.release().await?;
+    result
+}
+
+/// One step under the period's lease.
 async fn leased<T>(
     store: &Store,
     period: Period,
@@ -60,10 +73,10 @@ async fn leased<T>(
     opts: &Options,
     work: impl AsyncFnOnce(Uuid) -> Result<T, JobError>,
 ) -> Result<T, JobError> {
-    let lease = Lease::acquire(store, &period.to_string(), &opts.holder, opts.lease_ttl).await?;
-    let result = step(store, period, name, opts, work).await;
-    lease.release().await?;
-    result
+    with_lease(store, period, opts, async || {
+        step(store, period, name, opts, work).await
+    })
+    .await
 }
 
 /// `aggregate` alone, under the lease.
@@ -161,10 +174,10 @@ pub async fn run_period(
     opts: &Options,
     progress: Progress<'_>,
 ) -> Result<RunSummary, JobError> {
-    let lease = Lease::acquire(store, &period.to_string(), &opts.holder, opts.lease_ttl).await?;
-    let result = run_steps(store, period, opts, progress).await;
-    lease.release().await?;
-    result
+    with_lease(store, period, opts, async || {
+        run_steps(store, period, opts, progress).await
+    })
+    .await
 }
 
 /// The scheduler's run: like [`run_period`], but a period whose run has succeeded since the
@@ -176,14 +189,13 @@ pub async fn run_period_if_due(
     opts: &Options,
     progress: Progress<'_>,
 ) -> Result<Option<RunSummary>, JobError> {
-    let lease = Lease::acquire(store, &period.to_string(), &opts.holder, opts.lease_ttl).await?;
-    let result = match store.step_succeeded(&period.to_string(), "run").await {
-        Ok(true) => Ok(None),
-        Ok(false) => run_steps(store, period, opts, progress).await.map(Some),
-        Err(e) => Err(e.into()),
-    };
-    lease.release().await?;
-    result
+    with_lease(store, period, opts, async || {
+        if store.step_succeeded(&period.to_string(), "run").await? {
+            return Ok(None);
+        }
+        run_steps(store, period, opts, progress).await.map(Some)
+    })
+    .await
 }
 
 /// The four steps, recorded as one `run`; the caller holds the lease.

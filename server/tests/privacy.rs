@@ -4,16 +4,11 @@
 
 mod common;
 
-use std::io::Read;
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
 use boucle::pb;
 use boucle::pb::feedback_service_client::FeedbackServiceClient;
 use boucle::pb::results_service_client::ResultsServiceClient;
 use tonic::transport::Endpoint;
 
-use common::BIN;
 const LOCATION: &str = "CAF69-LYON-PARTDIEU";
 const EMAIL: &str = "camille.secret@example.org";
 const PHONE: &str = "06 71 82 93 04";
@@ -26,44 +21,8 @@ async fn personal_data_reaches_no_public_answer_and_no_log_line() {
     let (_database, url) = boucle_tests::fresh_database().await.expect("database");
     let key = common::seed_demo(&url);
 
-    let mut child = Command::new(BIN)
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-            "--database-url",
-            &url,
-        ])
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start");
-    let mut stderr = child.stderr.take().expect("stderr");
-    // The whole log, read on a thread until the server exits; the address from its first lines.
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        let mut buf = [0u8; 8192];
-        let mut sent = false;
-        while let Ok(n) = stderr.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            all.push_str(&String::from_utf8_lossy(&buf[..n]));
-            if !sent && let Some(line) = all.lines().find(|l| l.contains("boucle-server listening"))
-            {
-                let log: serde_json::Value = serde_json::from_str(line).expect("json");
-                let _ = addr_tx.send(log["addr"].as_str().expect("addr").to_owned());
-                sent = true;
-            }
-        }
-        all
-    });
-    let addr = addr_rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("listening");
+    let server = common::start(&url, &[("RUST_LOG", "debug")]);
+    let addr = server.addr.clone();
     let channel = Endpoint::from_shared(format!("http://{addr}"))
         .expect("endpoint")
         .connect()
@@ -144,9 +103,11 @@ async fn personal_data_reaches_no_public_answer_and_no_log_line() {
     let public_text = format!("{published:?}");
     assert!(shown.story.contains("masqué"), "{}", shown.story);
 
-    common::sigterm(&child);
+    common::sigterm(&server.child);
+    let mut child = server.child;
     assert!(child.wait().expect("wait").success());
-    let log = reader.join().expect("log reader");
+    // The reader thread ends with the pipe: every line the server wrote.
+    let log = server.stderr.iter().collect::<Vec<_>>().join("\n");
     assert!(
         log.contains("feedback submitted"),
         "the log is really captured"
