@@ -259,7 +259,7 @@ async fn acknowledged_experiences_survive_sigkill_exactly_once() {
     sigterm(&server.child);
     assert!(server.child.wait().expect("wait").success());
 
-    let ledger = ledger.lock().expect("ledger");
+    let ledger = std::mem::take(&mut *ledger.lock().expect("ledger"));
     assert!(ledger.mismatches.is_empty(), "{:?}", ledger.mismatches);
     assert!(
         ledger.unexpected.is_empty(),

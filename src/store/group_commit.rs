@@ -141,7 +141,7 @@ fn id_of(row: &feedback::ActiveModel) -> Uuid {
 /// One transaction: the rows (conflicts skipped), which of them were stored, their tags.
 async fn write(db: &DatabaseConnection, batch: &[Pending]) -> Result<HashSet<Uuid>, DbErr> {
     let ids: Vec<Uuid> = batch.iter().map(|p| id_of(&p.row)).collect();
-    let txn = super::begin_write(&db).await?;
+    let txn = super::begin_write(db).await?;
     feedback::Entity::insert_many(batch.iter().map(|p| p.row.clone()))
         .on_conflict(OnConflict::new().do_nothing().to_owned())
         .try_insert()
