@@ -78,41 +78,67 @@ fn outbox_file(dir: &Path, message_id: &str) -> PathBuf {
     dir.join(format!("{local}.eml"))
 }
 
-async fn send(transport: &Transport, message: Message, message_id: &str) -> Result<(), JobError> {
-    match transport {
-        // Written to a temporary name and renamed: a mail pickup never sees half a message.
-        Transport::Outbox(dir) => {
-            write_atomically(&outbox_file(dir, message_id), &message.formatted())?
+/// Where this step's messages go, opened on the first message of the step.
+enum Sender {
+    Outbox(PathBuf),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+impl Sender {
+    /// For SMTP, connects and checks the relay first: an unreachable relay fails the step
+    /// before any delivery is recorded, so nothing is left uncertain by it.
+    async fn open(transport: &Transport) -> Result<Self, JobError> {
+        let (host, port, tls, credentials) = match transport {
+            Transport::Outbox(dir) => return Ok(Sender::Outbox(dir.clone())),
+            Transport::Smtp {
+                host,
+                port,
+                tls,
+                credentials,
+            } => (host, port, tls, credentials),
+        };
+        let mut builder = match tls {
+            TlsMode::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.as_str()),
+            TlsMode::Starttls => {
+                let params = TlsParameters::new(host.clone()).map_err(mail_error)?;
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.as_str())
+                    .tls(Tls::Required(params))
+            }
+            TlsMode::Tls => {
+                let params = TlsParameters::new(host.clone()).map_err(mail_error)?;
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.as_str())
+                    .tls(Tls::Wrapper(params))
+            }
         }
-        Transport::Smtp {
-            host,
-            port,
-            tls,
-            credentials,
-        } => {
-            let mut builder = match tls {
-                TlsMode::None => {
-                    AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.as_str())
-                }
-                TlsMode::Starttls => {
-                    let params = TlsParameters::new(host.clone()).map_err(mail_error)?;
-                    AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.as_str())
-                        .tls(Tls::Required(params))
-                }
-                TlsMode::Tls => {
-                    let params = TlsParameters::new(host.clone()).map_err(mail_error)?;
-                    AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.as_str())
-                        .tls(Tls::Wrapper(params))
-                }
-            }
-            .port(*port);
-            if let Some((user, password)) = credentials {
-                builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
-            }
-            builder.build().send(message).await.map_err(mail_error)?;
+        .port(*port);
+        if let Some((user, password)) = credentials {
+            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+        }
+        let smtp = builder.build();
+        match smtp.test_connection().await {
+            Ok(true) => Ok(Sender::Smtp(smtp)),
+            Ok(false) => Err(mail_error("the SMTP relay does not answer")),
+            Err(e) => Err(mail_error(e)),
         }
     }
-    Ok(())
+
+    /// Sends one message. On failure, also tells whether the message certainly did not
+    /// leave: an outbox file is renamed into place or not at all; a relay that answered
+    /// with an error code (4xx, 5xx) refused it. A broken connection or a timeout in the
+    /// middle of the conversation leaves it uncertain.
+    async fn send(&self, message: Message, message_id: &str) -> Result<(), (JobError, bool)> {
+        match self {
+            // Written to a temporary name and renamed: a mail pickup never sees half a message.
+            Sender::Outbox(dir) => {
+                write_atomically(&outbox_file(dir, message_id), &message.formatted())
+                    .map_err(|e| (e, true))
+            }
+            Sender::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| {
+                let refused = e.is_transient() || e.is_permanent();
+                (mail_error(e), refused)
+            }),
+        }
+    }
 }
 
 /// A Message-ID that depends only on the recipient, the period and the report versions the
@@ -171,6 +197,7 @@ pub async fn deliver_period(
 ) -> Result<Summary, JobError> {
     let from: Mailbox = from.parse().map_err(mail_error)?;
     let mut summary = Summary::default();
+    let mut sender: Option<Sender> = None;
     for recipient in store.all_recipients().await? {
         if let Some(root) = root
             && !store.in_scope(Some(root), recipient.location_id).await?
@@ -256,12 +283,25 @@ pub async fn deliver_period(
             ))
             .multipart(multipart)
             .map_err(mail_error)?;
+        let open = match sender.take() {
+            Some(open) => open,
+            None => Sender::open(transport).await?,
+        };
         // PENDING first, then send, then SENT: a crash anywhere never sends a message twice.
         store
             .record_pending_deliveries(recipient.id, &versions, transport.method(), &message_id)
             .await?;
-        send(transport, message, &message_id).await?;
-        store.mark_delivered(&message_id).await?;
+        let sent = open.send(message, &message_id).await;
+        sender = Some(open);
+        match sent {
+            Ok(()) => store.mark_delivered(&message_id).await?,
+            Err((error, not_sent)) => {
+                if not_sent {
+                    store.forget_pending_delivery(&message_id).await?;
+                }
+                return Err(error);
+            }
+        }
         tracing::info!(recipient = %recipient.id, reports = pending.len(), attached, "reports delivered");
         summary.messages += 1;
         summary.attachments += attached;

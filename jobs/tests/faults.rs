@@ -4,7 +4,8 @@
 //!   or holds exactly the bytes of an uninterrupted run;
 //! - the final PDFs, manifest and open data are byte-identical to the uninterrupted run's;
 //! - no e-mail is written twice (two-phase delivery; the outbox is checked after every kill);
-//! - two daemons started together on the same database process each period once.
+//! - two daemons started together on the same database process each period once;
+//! - the jobs' log, at debug level, shows no contact e-mail and no story as written.
 //!
 //! On SQLite (the database is copied so both runs start from the same bytes). Quick in the
 //! default suite (6 kills); `BOUCLE_JOBS_KILLS=50` for the long version (RELIABILITY.md).
@@ -163,6 +164,36 @@ fn check_visible(reference: &BTreeMap<PathBuf, Vec<u8>>, out: &Path, moment: &st
     }
 }
 
+/// The jobs' log (at debug level) holds no contact e-mail and no story as written when it
+/// carried personal data.
+async fn no_private_data_in(db: &Path, log: &str) {
+    assert!(log.contains("period run"), "the log is really captured");
+    let store = Store::connect(&DatabaseSettings::new(url(db)))
+        .await
+        .expect("connect");
+    let rows = store
+        .connection()
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            "SELECT COALESCE(contact_email, '') AS email, story FROM feedback \
+             WHERE contact_email IS NOT NULL OR story <> redacted_story",
+        ))
+        .await
+        .expect("private data");
+    assert!(!rows.is_empty(), "the demo carries private data");
+    for row in rows {
+        let email: String = row.try_get("", "email").expect("email");
+        let story: String = row.try_get("", "story").expect("story");
+        for secret in [email, story] {
+            assert!(
+                secret.is_empty() || !log.contains(&secret),
+                "the jobs' log shows {secret:?}"
+            );
+        }
+    }
+    store.close().await.expect("close");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_killed_anywhere_completes_identically_and_sends_nothing_twice() {
     let kills: usize = std::env::var("BOUCLE_JOBS_KILLS")
@@ -184,8 +215,14 @@ async fn a_run_killed_anywhere_completes_identically_and_sends_nothing_twice() {
     // The uninterrupted run, timed: kills land anywhere within that time.
     let (out_a, out_b) = (dir.path().join("out-a"), dir.path().join("out-b"));
     let began = Instant::now();
-    run_to_completion(&db_a, &out_a, &period);
+    let reference_run = jobs(&db_a, &out_a, &["run", "--period", &period])
+        .env("RUST_LOG", "debug")
+        .stderr(Stdio::piped())
+        .output()
+        .expect("reference run");
     let whole = began.elapsed();
+    assert!(reference_run.status.success(), "{reference_run:?}");
+    no_private_data_in(&db_a, &String::from_utf8_lossy(&reference_run.stderr)).await;
     let reference = visible_files(&out_a);
     let pdfs = reference
         .keys()

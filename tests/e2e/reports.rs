@@ -347,6 +347,30 @@ async fn a_delivery_interrupted_anywhere_is_never_sent_twice() {
     assert_eq!((rerun.messages, rerun.uncertain), (0, 1));
     assert!(sink.received().is_empty(), "never sent twice");
     assert_eq!(statuses().await, ["PENDING"]);
+
+    // An unreachable relay fails the step before anything is recorded: nothing uncertain.
+    db.execute_unprepared("DELETE FROM delivery")
+        .await
+        .expect("forget deliveries");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let down = options(
+        out.path(),
+        Transport::Smtp {
+            host: "127.0.0.1".into(),
+            port,
+            tls: TlsMode::None,
+            credentials: None,
+        },
+    );
+    pipeline::deliver_period(&app.store, period, &down)
+        .await
+        .expect_err("relay down");
+    assert!(
+        statuses().await.is_empty(),
+        "nothing recorded for a relay that was never reached"
+    );
 }
 
 /// The text of a PDF (poppler's pdftotext); `None` when the tool is not installed.
