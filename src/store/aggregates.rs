@@ -38,7 +38,8 @@ impl Scope {
 
 /// The counting rule of DESIGN.md: every experience except those rejected as out of scope,
 /// spam or duplicate.
-const COUNTED: &str = "(f.status <> 'REJECTED' OR f.reject_reason IN ('ABUSIVE', 'PERSONAL_DATA'))";
+pub(crate) const COUNTED: &str =
+    "(f.status <> 'REJECTED' OR f.reject_reason IN ('ABUSIVE', 'PERSONAL_DATA'))";
 
 const DAY_MS: f64 = 86_400_000.0;
 

@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod lifecycle;
 pub mod locations;
 pub mod public;
+pub mod report_inputs;
 pub mod reports;
 
 use std::time::Duration;

@@ -19,6 +19,16 @@ pub struct ReportView {
     pub location_code: String,
 }
 
+/// A report written to disk, to be recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderedReport {
+    pub location_id: Uuid,
+    pub kind: &'static str,
+    pub path: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
 impl Store {
     /// Records a rendered report; `true` when it is new or its content changed.
     pub async fn upsert_report(
@@ -63,6 +73,63 @@ impl Store {
         };
         txn.commit().await?;
         Ok(result)
+    }
+
+    /// Records a batch of rendered reports of `period` in one transaction (what
+    /// [`Store::upsert_report`] does for one): new ones are inserted, changed ones updated,
+    /// identical ones left alone.
+    pub async fn upsert_reports(
+        &self,
+        period: Period,
+        rendered: &[RenderedReport],
+    ) -> Result<(), Error> {
+        let period_text = period.to_string();
+        let txn = self.write_txn().await?;
+        for chunk in rendered.chunks(500) {
+            let ids: Vec<Uuid> = chunk.iter().map(|r| r.location_id).collect();
+            let existing: std::collections::HashMap<(Uuid, String), report::Model> =
+                report::Entity::find()
+                    .filter(report::Column::LocationId.is_in(ids))
+                    .filter(report::Column::Period.eq(period_text.as_str()))
+                    .all(&txn)
+                    .await?
+                    .into_iter()
+                    .map(|r| ((r.location_id, r.kind.clone()), r))
+                    .collect();
+            let now = now_ms();
+            let mut fresh = Vec::new();
+            for r in chunk {
+                let size = i64::try_from(r.size).unwrap_or(i64::MAX);
+                match existing.get(&(r.location_id, r.kind.to_owned())) {
+                    Some(old) if old.sha256 == r.sha256 && old.path == r.path => {}
+                    Some(old) => {
+                        let mut row: report::ActiveModel = old.clone().into();
+                        row.path = Set(r.path.clone());
+                        row.sha256 = Set(r.sha256.clone());
+                        row.size_bytes = Set(size);
+                        row.created_at = Set(now);
+                        row.update(&txn).await?;
+                    }
+                    None => fresh.push(report::ActiveModel {
+                        id: Set(Uuid::now_v7()),
+                        location_id: Set(r.location_id),
+                        period: Set(period_text.clone()),
+                        kind: Set(r.kind.to_owned()),
+                        path: Set(r.path.clone()),
+                        sha256: Set(r.sha256.clone()),
+                        size_bytes: Set(size),
+                        created_at: Set(now),
+                    }),
+                }
+            }
+            if !fresh.is_empty() {
+                report::Entity::insert_many(fresh)
+                    .exec_without_returning(&txn)
+                    .await?;
+            }
+        }
+        txn.commit().await?;
+        Ok(())
     }
 
     /// Reports of the subtree of `root` (and of `period` when given), newest period first,

@@ -513,3 +513,266 @@ async fn reports_open_data_and_mail_carry_no_private_data() {
         );
     }
 }
+
+/// The reports read their inputs in batches (one query per kind for hundreds of locations).
+/// For every location of the demo network, those inputs equal what the per-location
+/// listings of the published data give: subtree channels, public actions in progress or done
+/// in the month (a private one and one done earlier are left out), the location's own
+/// measurements, the newest published verbatim of each feeling with its published answers,
+/// and the SUBTREE figures of the twelve months.
+#[tokio::test]
+async fn batched_report_inputs_equal_the_per_location_listings() {
+    use boucle::store::aggregates::Scope;
+    use boucle::store::indicators::MeasurementFilter;
+
+    let (app, _out) = demo().await;
+    let period = previous();
+    let bounds = period.bounds_ms(PARIS);
+    let first = boucle_jobs::report::build::first_of_trend(period);
+    let millau = app
+        .store
+        .find_location(None, &LocationKey::Code("FS12-MILLAU".into()))
+        .await
+        .expect("site");
+    let parent = millau.model.parent_id.expect("a site has a parent");
+
+    // Measurements of the site and of its parent.
+    let mut indicators = app.indicators(Some(&app.admin_key));
+    indicators
+        .define_indicator(pb::DefineIndicatorRequest {
+            indicator: Some(pb::Indicator {
+                code: "TAUX_DECROCHE".into(),
+                title: "Taux de décroché".into(),
+                unit: "%".into(),
+                direction: pb::indicator::Direction::HigherIsBetter as i32,
+                methodology: "Appels décrochés ÷ appels reçus.".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("define");
+    for (location, value) in [(millau.model.id, 81.5), (parent, 70.0)] {
+        indicators
+            .record_measurement(pb::RecordMeasurementRequest {
+                measurement: Some(pb::Measurement {
+                    indicator_code: "TAUX_DECROCHE".into(),
+                    location_id: location.to_string(),
+                    period: period.to_string(),
+                    value,
+                    target: Some(85.0),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .expect("measure");
+    }
+
+    // Actions of the site: in progress, done in the month, done the month before, private.
+    let day = |p: Period, d: u32| format!("{}-{d:02}", p.first_day().format("%Y-%m"));
+    let mut actions = app.actions(Some(&app.admin_key));
+    let db = app.store.connection();
+    for (title, public, status, done_on) in [
+        ("Créneau du samedi", true, "IN_PROGRESS", None),
+        ("Rappel par SMS", true, "DONE", Some(day(period, 14))),
+        (
+            "Affichage des horaires",
+            true,
+            "DONE",
+            Some(day(period.previous(), 20)),
+        ),
+        ("Note de service interne", false, "IN_PROGRESS", None),
+    ] {
+        let created = actions
+            .create_action(pb::CreateActionRequest {
+                action: Some(pb::Action {
+                    location_id: millau.model.id.to_string(),
+                    title: title.into(),
+                    description: "Suite aux avis".into(),
+                    engagement_code: "E4".into(),
+                    weight: 1,
+                    owner: "Agence".into(),
+                    due_on: day(period.next().next(), 28),
+                    public,
+                    ..Default::default()
+                }),
+            })
+            .await
+            .expect("action")
+            .into_inner()
+            .action
+            .expect("action");
+        // The state machine is tested elsewhere; here only the stored state matters.
+        db.execute_raw(boucle::store::sql(
+            db.get_database_backend(),
+            "UPDATE action SET status = $1, done_on = $2, progress = $3 WHERE id = $4",
+            vec![
+                status.into(),
+                done_on.into(),
+                (if status == "DONE" { 100 } else { 40 }).into(),
+                uuid::Uuid::parse_str(&created.id).expect("id").into(),
+            ],
+        ))
+        .await
+        .expect("set state");
+    }
+
+    let run = app
+        .store
+        .start_job_run(&period.to_string(), "aggregate", "test")
+        .await
+        .expect("run");
+    boucle_jobs::aggregate::aggregate(&app.store, period, PARIS, None, run, &mut |_, _| Ok(()))
+        .await
+        .expect("aggregate");
+    app.store.finish_job_run(run, None).await.expect("finish");
+
+    let ids: Vec<uuid::Uuid> = app
+        .store
+        .locations_for_aggregation(None)
+        .await
+        .expect("locations")
+        .into_iter()
+        .map(|l| l.model.id)
+        .collect();
+    let inputs = app
+        .store
+        .report_inputs(&ids, &ids, first, period, bounds)
+        .await
+        .expect("inputs");
+    let (first_text, next_text) = (day(period, 1), day(period.next(), 1));
+    let mut seen = [0usize; 5];
+    for &id in &ids {
+        let figures = app
+            .store
+            .aggregates_of(id, Scope::Subtree, first, period)
+            .await
+            .expect("figures");
+        assert_eq!(
+            inputs.figures.get(&id).cloned().unwrap_or_default(),
+            figures
+        );
+        seen[0] += figures.len();
+
+        let channels = app
+            .store
+            .channel_counts(id, period, PARIS)
+            .await
+            .expect("channels");
+        assert_eq!(
+            inputs.channels.get(&id).cloned().unwrap_or_default(),
+            channels
+        );
+        seen[1] += channels.len();
+
+        let mut expected: Vec<_> = app
+            .store
+            .list_public_actions(id, 10_000, None)
+            .await
+            .expect("actions")
+            .into_iter()
+            .map(|a| a.model)
+            .filter(|a| {
+                a.status == "IN_PROGRESS"
+                    || (a.status == "DONE"
+                        && a.done_on
+                            .as_deref()
+                            .is_some_and(|d| d >= first_text.as_str() && d < next_text.as_str()))
+            })
+            .collect();
+        expected.sort_by(|a, b| (&a.title, a.id).cmp(&(&b.title, b.id)));
+        assert_eq!(
+            inputs.actions.get(&id).cloned().unwrap_or_default(),
+            expected
+        );
+        seen[2] += expected.len();
+
+        let filter = MeasurementFilter {
+            indicator_code: None,
+            location: Some(id),
+            from: Some(period),
+            to: Some(period),
+        };
+        let mut own = app
+            .store
+            .list_measurements(None, &filter, 10_000, None)
+            .await
+            .expect("measurements");
+        own.retain(|m| m.location_id == id);
+        assert_eq!(
+            inputs.measurements.get(&id).cloned().unwrap_or_default(),
+            own
+        );
+        seen[3] += own.len();
+
+        let published = app
+            .store
+            .list_published_feedback(id, Some(bounds), 100_000, None)
+            .await
+            .expect("published");
+        for feeling in ["NEGATIVE", "NEUTRAL", "POSITIVE"] {
+            let oracle = published
+                .iter()
+                .find(|v| v.model.satisfaction == feeling && !v.model.redacted_story.is_empty());
+            let batched = inputs
+                .verbatims
+                .get(&id)
+                .into_iter()
+                .flatten()
+                .find(|v| v.satisfaction == feeling);
+            match (oracle, batched) {
+                (None, None) => {}
+                (Some(o), Some(b)) => {
+                    assert_eq!(b.id, o.model.id, "{feeling} of {id}");
+                    assert_eq!(b.redacted_story, o.model.redacted_story);
+                    let answers: Vec<(String, String)> = o
+                        .responses
+                        .iter()
+                        .map(|r| (r.author.clone(), r.body.clone()))
+                        .collect();
+                    assert_eq!(b.answers, answers);
+                    seen[4] += 1 + answers.len();
+                }
+                (o, b) => panic!(
+                    "{feeling} of {id}: {:?} vs {:?}",
+                    o.map(|o| o.model.id),
+                    b.map(|b| b.id)
+                ),
+            }
+        }
+    }
+    assert!(
+        seen.iter().all(|&n| n > 0),
+        "every kind of input was compared: {seen:?}"
+    );
+    let titles = |id: uuid::Uuid| -> Vec<String> {
+        inputs
+            .actions
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .map(|a| a.title.clone())
+            .collect()
+    };
+    assert_eq!(
+        titles(millau.model.id),
+        ["Créneau du samedi", "Rappel par SMS"]
+    );
+    assert_eq!(
+        titles(parent),
+        titles(millau.model.id),
+        "a parent shows its subtree's actions"
+    );
+    let values = |id: uuid::Uuid| -> Vec<f64> {
+        inputs
+            .measurements
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .map(|m| m.value)
+            .collect()
+    };
+    assert_eq!(
+        (values(millau.model.id), values(parent)),
+        (vec![81.5], vec![70.0])
+    );
+}

@@ -1,14 +1,15 @@
-//! Reading a report's content from the database. Every choice (which verbatims, which
-//! actions, in which order) is made here, deterministically, so rendering stays pure.
+//! Building a report's content from the inputs loaded for its batch
+//! ([`boucle::store::report_inputs`] selects the rows; every presentation choice — labels,
+//! which verbatim of each feeling, orders, rankings — is made here, deterministically), so
+//! that rendering stays pure and this step needs no database.
 
 use std::collections::HashMap;
 
 use boucle::domain::{ActionStatus, Channel, Period, Satisfaction};
 use boucle::store::Store;
-use boucle::store::aggregates::Scope;
 use boucle::store::entities::{aggregate, indicator};
-use boucle::store::indicators::MeasurementFilter;
 use boucle::store::locations::LocationView;
+use boucle::store::report_inputs::ReportInputs;
 use chrono_tz::Tz;
 use uuid::Uuid;
 
@@ -88,10 +89,11 @@ fn shown(a: Option<&&aggregate::Model>) -> Option<f64> {
     a.filter(|a| !a.suppressed).and_then(|a| a.value)
 }
 
-/// The model of the report of `kind` for `location_id` and `period`.
-pub async fn build(
-    store: &Store,
+/// The model of the report of `kind` for `location_id` and `period`, from the inputs
+/// loaded for its batch (see [`boucle::store::report_inputs`]).
+pub fn build(
     ctx: &Context,
+    inputs: &ReportInputs,
     location_id: Uuid,
     period: Period,
     kind: Kind,
@@ -100,19 +102,19 @@ pub async fn build(
         return Err(JobError::Store(boucle::Error::not_found("location")));
     };
     let m = &location.model;
-    let mut first = period;
-    for _ in 0..11 {
-        first = first.previous();
-    }
-    let history = store
-        .aggregates_of(location_id, Scope::Subtree, first, period)
-        .await?;
-    let current: Vec<&aggregate::Model> = history
-        .iter()
-        .filter(|a| a.period == period.to_string())
+    let first = first_of_trend(period);
+    let first_text = first.to_string();
+    let period_text = period.to_string();
+    let history: Vec<&aggregate::Model> = inputs
+        .figures
+        .get(&location_id)
+        .into_iter()
+        .flatten()
+        .filter(|a| a.period >= first_text && a.period <= period_text)
         .collect();
-    let figures = current
+    let figures = history
         .iter()
+        .filter(|a| a.period == period_text)
         .map(|a| {
             let def = ctx.catalogue.get(&a.indicator_code);
             Figure {
@@ -135,7 +137,7 @@ pub async fn build(
         let of_month: HashMap<&str, &aggregate::Model> = history
             .iter()
             .filter(|a| a.period == text)
-            .map(|a| (a.indicator_code.as_str(), a))
+            .map(|a| (a.indicator_code.as_str(), *a))
             .collect();
         trend.push(TrendPoint {
             satisfaction: shown(of_month.get("SATISFACTION_RATE")),
@@ -161,7 +163,7 @@ pub async fn build(
     let mut model = ReportModel {
         kind,
         header,
-        period: period.to_string(),
+        period: period_text,
         timezone: ctx.tz.name().to_owned(),
         figures,
         trend,
@@ -173,64 +175,49 @@ pub async fn build(
         children: Vec::new(),
     };
     match kind {
-        Kind::Location => fill_location(store, ctx, &mut model, location_id, period).await?,
-        Kind::Summary => fill_summary(store, ctx, &mut model, location_id, period).await?,
+        Kind::Location => fill_location(ctx, inputs, &mut model, location_id),
+        Kind::Summary => fill_summary(ctx, inputs, &mut model, location_id, period),
     }
     Ok(model)
 }
 
-async fn fill_location(
-    store: &Store,
-    ctx: &Context,
-    model: &mut ReportModel,
-    id: Uuid,
-    period: Period,
-) -> Result<(), JobError> {
-    model.channels = store
-        .channel_counts(id, period, ctx.tz)
-        .await?
+/// The first month of a report's twelve-month trend.
+pub fn first_of_trend(period: Period) -> Period {
+    let mut first = period;
+    for _ in 0..11 {
+        first = first.previous();
+    }
+    first
+}
+
+fn fill_location(ctx: &Context, inputs: &ReportInputs, model: &mut ReportModel, id: Uuid) {
+    model.channels = inputs
+        .channels
+        .get(&id)
         .into_iter()
-        .map(|(code, n)| (channel_label(&code), n))
+        .flatten()
+        .map(|(code, n)| (channel_label(code), *n))
         .collect();
 
-    // Public actions only: the report is published.
-    let first = period.first_day().format("%Y-%m-%d").to_string();
-    let next = period.next().first_day().format("%Y-%m-%d").to_string();
-    let mut actions = store.list_public_actions(id, 10_000, None).await?;
-    actions.sort_by(|a, b| (&a.model.title, a.model.id).cmp(&(&b.model.title, b.model.id)));
-    for a in actions {
+    // Public actions only (the report is published), already limited by the query to those
+    // in progress or done in the month, and sorted by title.
+    for a in inputs.actions.get(&id).into_iter().flatten() {
         let line = |date: Option<String>| ActionLine {
-            title: a.model.title.clone(),
-            engagement: a.model.engagement_code.clone(),
-            progress: u32::try_from(a.model.progress).unwrap_or(0),
+            title: a.title.clone(),
+            engagement: a.engagement_code.clone(),
+            progress: u32::try_from(a.progress).unwrap_or(0),
             date: date.unwrap_or_default(),
         };
-        match ActionStatus::from_code(&a.model.status) {
-            Some(ActionStatus::Done)
-                if a.model
-                    .done_on
-                    .as_deref()
-                    .is_some_and(|d| d >= first.as_str() && d < next.as_str()) =>
-            {
-                model.actions_done.push(line(a.model.done_on.clone()));
-            }
+        match ActionStatus::from_code(&a.status) {
+            Some(ActionStatus::Done) => model.actions_done.push(line(a.done_on.clone())),
             Some(ActionStatus::InProgress) => {
-                model.actions_in_progress.push(line(a.model.due_on.clone()))
+                model.actions_in_progress.push(line(a.due_on.clone()))
             }
             _ => {}
         }
     }
 
-    let filter = MeasurementFilter {
-        indicator_code: None,
-        location: Some(id),
-        from: Some(period),
-        to: Some(period),
-    };
-    let mut measurements = store.list_measurements(None, &filter, 10_000, None).await?;
-    measurements.retain(|m| m.location_id == id);
-    measurements.sort_by(|a, b| a.indicator_code.cmp(&b.indicator_code));
-    for m in measurements {
+    for m in inputs.measurements.get(&id).into_iter().flatten() {
         let def = ctx.catalogue.get(&m.indicator_code);
         model.reported.push(Reported {
             title: def
@@ -245,17 +232,15 @@ async fn fill_location(
 
     // Up to three published verbatims of the month, one of each feeling when possible, the
     // most recent first; only redacted texts and published answers.
-    let published = store
-        .list_published_feedback(id, Some(period.bounds_ms(ctx.tz)), 200, None)
-        .await?;
+    let published = inputs.verbatims.get(&id).map(Vec::as_slice).unwrap_or(&[]);
     for wanted in ["NEGATIVE", "NEUTRAL", "POSITIVE"] {
         let Some(v) = published
             .iter()
-            .find(|v| v.model.satisfaction == wanted && !v.model.redacted_story.trim().is_empty())
+            .find(|v| v.satisfaction == wanted && !v.redacted_story.trim().is_empty())
         else {
             continue;
         };
-        let date = chrono::DateTime::from_timestamp_millis(v.model.submitted_at)
+        let date = chrono::DateTime::from_timestamp_millis(v.submitted_at)
             .map(|t| {
                 t.with_timezone(&ctx.tz)
                     .date_naive()
@@ -264,41 +249,38 @@ async fn fill_location(
             })
             .unwrap_or_default();
         model.verbatims.push(Verbatim {
-            satisfaction: satisfaction_label(&v.model.satisfaction),
-            title: if v.model.redacted_title.is_empty() {
+            satisfaction: satisfaction_label(&v.satisfaction),
+            title: if v.redacted_title.is_empty() {
                 "Avis".into()
             } else {
-                v.model.redacted_title.clone()
+                v.redacted_title.clone()
             },
-            story: v.model.redacted_story.clone(),
-            pseudonym: v.model.pseudonym.clone(),
+            story: v.redacted_story.clone(),
+            pseudonym: v.pseudonym.clone(),
             date,
-            answers: v
-                .responses
-                .iter()
-                .map(|r| (r.author.clone(), r.body.clone()))
-                .collect(),
+            answers: v.answers.clone(),
         });
     }
-    Ok(())
 }
 
-async fn fill_summary(
-    store: &Store,
+fn fill_summary(
     ctx: &Context,
+    inputs: &ReportInputs,
     model: &mut ReportModel,
     id: Uuid,
     period: Period,
-) -> Result<(), JobError> {
+) {
+    let period_text = period.to_string();
     for child in ctx.children.get(&id).into_iter().flatten() {
         let Some(c) = ctx.locations.get(child) else {
             continue;
         };
-        let rows = store
-            .aggregates_of(*child, Scope::Subtree, period, period)
-            .await?;
-        let by_code: HashMap<&str, &aggregate::Model> = rows
-            .iter()
+        let by_code: HashMap<&str, &aggregate::Model> = inputs
+            .figures
+            .get(child)
+            .into_iter()
+            .flatten()
+            .filter(|a| a.period == period_text)
             .map(|a| (a.indicator_code.as_str(), a))
             .collect();
         model.children.push(ChildRow {
@@ -328,5 +310,4 @@ async fn fill_summary(
         .then_with(|| b.volume.cmp(&a.volume))
         .then_with(|| a.code.cmp(&b.code))
     });
-    Ok(())
 }

@@ -12,9 +12,11 @@ pub(crate) mod pdf_tools;
 pub mod render;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use boucle::domain::Period;
 use boucle::store::Store;
+use boucle::store::reports::RenderedReport;
 use uuid::Uuid;
 
 use crate::JobError;
@@ -42,6 +44,10 @@ fn file_name(code: &str, kind: Kind) -> String {
     }
 }
 
+/// Reports rendered between two trips to the database: their inputs are loaded in one
+/// query per kind, they are drawn on every core, then recorded in one transaction.
+const CHUNK: usize = 256;
+
 /// Renders every report of `period` (for the subtree of `root`, or all): one per location,
 /// plus a summary for every location that has children. Unchanged files are left alone;
 /// the manifest lists every report of the period.
@@ -54,8 +60,10 @@ pub async fn report_period(
     progress: crate::aggregate::Progress<'_>,
 ) -> Result<Summary, JobError> {
     let ctx = Context::load(store, tz).await?;
-    let fonts = pdf::Fonts::load()
-        .ok_or_else(|| JobError::Io(std::io::Error::other("embedded fonts do not parse")))?;
+    let fonts = Arc::new(
+        pdf::Fonts::load()
+            .ok_or_else(|| JobError::Io(std::io::Error::other("embedded fonts do not parse")))?,
+    );
     let dir = period_dir(out_dir, period);
     std::fs::create_dir_all(&dir)?;
     let dir = dir.canonicalize()?;
@@ -73,27 +81,49 @@ pub async fn report_period(
         .collect();
     targets.sort_by(|a, b| (&a.1, a.2.code()).cmp(&(&b.1, b.2.code())));
     let total = targets.len() as u64;
+    let month = period.bounds_ms(tz);
+    let first = build::first_of_trend(period);
     let mut summary = Summary::default();
-    for (i, (id, code, kind)) in targets.into_iter().enumerate() {
-        progress(i as u64, total)?;
-        let model = build(store, &ctx, id, period, kind).await?;
-        let bytes = render::render(&fonts, &model);
-        let (path, sha, changed) = write_if_changed(&dir, &file_name(&code, kind), &bytes)?;
-        store
-            .upsert_report(
-                id,
-                period,
-                kind.code(),
-                &path.to_string_lossy(),
-                &sha,
-                bytes.len() as u64,
-            )
-            .await?;
-        if changed {
-            summary.written += 1;
-        } else {
-            summary.unchanged += 1;
+    let mut done = 0u64;
+    for chunk in targets.chunks(CHUNK) {
+        progress(done, total)?;
+        let mut roots: Vec<Uuid> = chunk.iter().map(|t| t.0).collect();
+        roots.dedup();
+        let mut figures_of = roots.clone();
+        for (id, _, kind) in chunk {
+            if *kind == Kind::Summary {
+                figures_of.extend(ctx.children.get(id).into_iter().flatten());
+            }
         }
+        let inputs = store
+            .report_inputs(&roots, &figures_of, first, period, month)
+            .await?;
+        let mut jobs = Vec::with_capacity(chunk.len());
+        for (id, code, kind) in chunk {
+            jobs.push((
+                *id,
+                file_name(code, *kind),
+                *kind,
+                build(&ctx, &inputs, *id, period, *kind)?,
+            ));
+        }
+        let written = {
+            let (fonts, dir) = (Arc::clone(&fonts), dir.clone());
+            tokio::task::spawn_blocking(move || render_and_write(&fonts, &dir, jobs))
+                .await
+                .map_err(|e| JobError::Io(std::io::Error::other(e.to_string())))??
+        };
+        let mut rendered = Vec::with_capacity(written.len());
+        for w in written {
+            if w.changed {
+                summary.written += 1;
+            } else {
+                summary.unchanged += 1;
+            }
+            rendered.push(w.report);
+        }
+        store.upsert_reports(period, &rendered).await?;
+        done += chunk.len() as u64;
     }
     // The manifest covers the whole period, whatever subtree this run rendered.
     let mut entries = Vec::new();
@@ -117,6 +147,71 @@ pub async fn report_period(
     summary.manifest = write_manifest(&dir, entries)?;
     progress(total, total)?;
     Ok(summary)
+}
+
+/// A report drawn and on disk.
+struct Written {
+    report: RenderedReport,
+    changed: bool,
+}
+
+/// Draws and writes a batch of reports on every core (rendering is pure CPU work, and each
+/// file is written atomically on its own); the results keep the batch's order.
+fn render_and_write(
+    fonts: &pdf::Fonts,
+    dir: &std::path::Path,
+    jobs: Vec<(Uuid, String, Kind, model::ReportModel)>,
+) -> Result<Vec<Written>, JobError> {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(jobs.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let draw = |i: usize, (id, name, kind, model): &(Uuid, String, Kind, model::ReportModel)| {
+        let bytes = render::render(fonts, model);
+        let (path, sha, changed) = write_if_changed(dir, name, &bytes)?;
+        Ok::<_, JobError>((
+            i,
+            Written {
+                report: RenderedReport {
+                    location_id: *id,
+                    kind: kind.code(),
+                    path: path.to_string_lossy().into_owned(),
+                    sha256: sha,
+                    size: bytes.len() as u64,
+                },
+                changed,
+            },
+        ))
+    };
+    let mut done: Vec<(usize, Written)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(job) = jobs.get(i) else {
+                            return Ok(mine);
+                        };
+                        mine.push(draw(i, job)?);
+                    }
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(jobs.len());
+        for handle in handles {
+            let mine: Result<Vec<_>, JobError> = handle.join().unwrap_or_else(|_| {
+                Err(JobError::Io(std::io::Error::other(
+                    "rendering a report panicked",
+                )))
+            });
+            all.extend(mine?);
+        }
+        Ok::<_, JobError>(all)
+    })?;
+    done.sort_unstable_by_key(|(i, _)| *i);
+    Ok(done.into_iter().map(|(_, w)| w).collect())
 }
 
 #[cfg(test)]
