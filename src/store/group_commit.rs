@@ -7,8 +7,9 @@
 //! Idempotency is unchanged: rows whose `(api_key_id, request_id)` is already taken — by an
 //! earlier request or by another row of the same batch — are skipped by `ON CONFLICT DO
 //! NOTHING` and reported as conflicts, and the caller then replays the original. A batch
-//! that fails as a whole (a row breaking a foreign key, say) is retried one row per
-//! transaction, so one bad row never fails its neighbours.
+//! refused for a constraint (a row breaking a foreign key, say) is retried one row per
+//! transaction, so one bad row never fails its neighbours; any other failure is every
+//! row's, and is answered to all of them at once.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -111,7 +112,13 @@ async fn commit(db: &DatabaseConnection, batch: Vec<Pending>) {
                     .send(Ok(stored.contains(&id_of(&pending.row))));
             }
         }
-        Err(_) if batch.len() > 1 => {
+        // Only a row can break a constraint: then each row is tried on its own. Anything else
+        // (a lock, a lost connection, a full disk) would fail each row the same way, and
+        // one transaction per row would divide the throughput by the batch size exactly
+        // when the database is struggling: the whole batch gets the error instead
+        // (UNAVAILABLE, retriable with the same request ids).
+        Err(e) if batch.len() > 1 && e.sql_err().is_some() => {
+            tracing::warn!(error = %e, size = batch.len(), "capture batch refused: retrying row by row");
             for pending in batch {
                 let single = [pending];
                 let result = write(db, &single).await;
@@ -123,9 +130,20 @@ async fn commit(db: &DatabaseConnection, batch: Vec<Pending>) {
             }
         }
         Err(e) => {
-            // A batch of one: its own error.
-            if let Some(pending) = batch.into_iter().next() {
-                let _ = pending.reply.send(Err(e));
+            tracing::warn!(error = %e, size = batch.len(), "capture batch failed");
+            let message = e.to_string();
+            let mut batch = batch.into_iter();
+            if let Some(first) = batch.next() {
+                let _ = first.reply.send(Err(e));
+            }
+            // DbErr is not Clone; the others get it as a connection failure (UNAVAILABLE):
+            // nothing of the batch was stored, and a retry may succeed.
+            for pending in batch {
+                let _ = pending
+                    .reply
+                    .send(Err(DbErr::Conn(sea_orm::RuntimeErr::Internal(format!(
+                        "capture batch failed: {message}"
+                    )))));
             }
         }
     }

@@ -76,6 +76,12 @@ impl Store {
         month_ms: (i64, i64),
     ) -> Result<ReportInputs, Error> {
         let mut inputs = ReportInputs::default();
+        // Each location once: a location queried in two chunks would get its rows twice.
+        let (mut roots, mut figures_of) = (roots.to_vec(), figures_of.to_vec());
+        for ids in [&mut roots, &mut figures_of] {
+            ids.sort_unstable();
+            ids.dedup();
+        }
         for ids in figures_of.chunks(BATCH) {
             self.load_figures(&mut inputs, ids, from, period).await?;
         }

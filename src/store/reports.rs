@@ -30,54 +30,9 @@ pub struct RenderedReport {
 }
 
 impl Store {
-    /// Records a rendered report; `true` when it is new or its content changed.
-    pub async fn upsert_report(
-        &self,
-        location_id: Uuid,
-        period: Period,
-        kind: &str,
-        path: &str,
-        sha256: &str,
-        size: u64,
-    ) -> Result<(report::Model, bool), Error> {
-        let txn = self.write_txn().await?;
-        let existing = report::Entity::find()
-            .filter(report::Column::LocationId.eq(location_id))
-            .filter(report::Column::Period.eq(period.to_string()))
-            .filter(report::Column::Kind.eq(kind))
-            .one(&txn)
-            .await?;
-        let result = match existing {
-            Some(r) if r.sha256 == sha256 && r.path == path => (r, false),
-            Some(r) => {
-                let mut row: report::ActiveModel = r.into();
-                row.path = Set(path.to_owned());
-                row.sha256 = Set(sha256.to_owned());
-                row.size_bytes = Set(i64::try_from(size).unwrap_or(i64::MAX));
-                row.created_at = Set(now_ms());
-                (row.update(&txn).await?, true)
-            }
-            None => {
-                let row = report::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    location_id: Set(location_id),
-                    period: Set(period.to_string()),
-                    kind: Set(kind.to_owned()),
-                    path: Set(path.to_owned()),
-                    sha256: Set(sha256.to_owned()),
-                    size_bytes: Set(i64::try_from(size).unwrap_or(i64::MAX)),
-                    created_at: Set(now_ms()),
-                };
-                (row.insert(&txn).await?, true)
-            }
-        };
-        txn.commit().await?;
-        Ok(result)
-    }
-
-    /// Records a batch of rendered reports of `period` in one transaction (what
-    /// [`Store::upsert_report`] does for one): new ones are inserted, changed ones updated,
-    /// identical ones left alone.
+    /// Records a batch of rendered reports of `period` in one transaction: new ones are
+    /// inserted, changed ones (path or content) updated with a new date, identical ones left
+    /// alone.
     pub async fn upsert_reports(
         &self,
         period: Period,

@@ -744,6 +744,18 @@ async fn batched_report_inputs_equal_the_per_location_listings() {
         seen.iter().all(|&n| n > 0),
         "every kind of input was compared: {seen:?}"
     );
+    // A location named more than once, in different chunks of a query (a summary's children
+    // are often in the batch themselves), is read once.
+    let repeated: Vec<uuid::Uuid> = ids.iter().copied().cycle().take(ids.len() * 20).collect();
+    let again = app
+        .store
+        .report_inputs(&repeated, &repeated, first, period, bounds)
+        .await
+        .expect("inputs");
+    assert_eq!(again.figures, inputs.figures);
+    assert_eq!(again.channels, inputs.channels);
+    assert_eq!(again.actions, inputs.actions);
+    assert_eq!(again.verbatims, inputs.verbatims);
     let titles = |id: uuid::Uuid| -> Vec<String> {
         inputs
             .actions

@@ -87,8 +87,7 @@ pub async fn report_period(
     let mut done = 0u64;
     for chunk in targets.chunks(CHUNK) {
         progress(done, total)?;
-        let mut roots: Vec<Uuid> = chunk.iter().map(|t| t.0).collect();
-        roots.dedup();
+        let roots: Vec<Uuid> = chunk.iter().map(|t| t.0).collect();
         let mut figures_of = roots.clone();
         for (id, _, kind) in chunk {
             if *kind == Kind::Summary {
