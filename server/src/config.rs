@@ -54,6 +54,11 @@ pub struct ServeArgs {
     /// Burst of SubmitFeedback calls allowed per API key above the sustained rate.
     #[arg(long, env = "BOUCLE_SUBMIT_BURST", default_value_t = 500)]
     pub submit_burst: u32,
+    /// Most calls in flight at once across all services (0 = no limit). Beyond it calls are
+    /// answered UNAVAILABLE at once (load shedding) instead of queueing without bound;
+    /// health and reflection are exempt.
+    #[arg(long, env = "BOUCLE_MAX_IN_FLIGHT", default_value_t = 1024)]
+    pub max_in_flight: usize,
     /// How long a verified API key is trusted before it is read again from the database:
     /// a revocation made on another replica takes effect within this delay.
     #[arg(long, env = "BOUCLE_KEY_CACHE_SECONDS", default_value_t = 5)]
@@ -83,6 +88,7 @@ impl Default for ServeArgs {
             max_import_items: 10_000,
             submit_rate_per_second: 100,
             submit_burst: 500,
+            max_in_flight: 1024,
             key_cache_seconds: 5,
             cors_allow_origins: Vec::new(),
             demo: false,

@@ -24,6 +24,7 @@ use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use crate::auth::Authenticator;
 use crate::config::ServeArgs;
+use crate::overload::InFlightLimitLayer;
 use crate::rate::SubmitLimiter;
 use crate::services::action::ActionApi;
 use crate::services::admin::AdminApi;
@@ -150,6 +151,8 @@ impl Application {
             })
             .layer(tower::util::option_layer(cors))
             .layer(tonic_web::GrpcWebLayer::new())
+            // Inside grpc-web, so a shed grpc-web call gets a grpc-web answer.
+            .layer(InFlightLimitLayer::new(args.max_in_flight))
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)

@@ -855,3 +855,73 @@ async fn submissions_beyond_the_key_rate_are_resource_exhausted() {
         .await
         .expect("other key is not limited");
 }
+
+#[tokio::test]
+async fn calls_beyond_the_in_flight_limit_are_shed_unavailable_and_store_nothing() {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_client::HealthClient;
+    use tonic_types::StatusExt;
+
+    let app = spawn_app_with(boucle_server::ServeArgs {
+        max_in_flight: 1,
+        submit_rate_per_second: 0,
+        ..test_args()
+    })
+    .await;
+    app.two_networks().await;
+    let collector = app.key(Role::Collector, None).await;
+    let stored_before = count_feedback(&app).await;
+
+    // 300 submissions at once against a budget of one call in flight.
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..300 {
+        let mut client = app.feedback(Some(&collector));
+        calls.spawn(async move {
+            client
+                .submit_feedback(pb::SubmitFeedbackRequest {
+                    feedback: Some(feedback_for("A-1")),
+                    request_id: format!("shed-{i}"),
+                })
+                .await
+        });
+    }
+    // Health is exempt: it answers among the shed calls.
+    let health = HealthClient::new(app.channel())
+        .check(HealthCheckRequest::default())
+        .await
+        .expect("health answers while shedding");
+    assert_eq!(health.into_inner().status, 1, "SERVING");
+
+    let (mut accepted, mut shed) = (0, 0);
+    while let Some(outcome) = calls.join_next().await {
+        match outcome.expect("task") {
+            Ok(_) => accepted += 1,
+            Err(status) => {
+                assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+                assert_eq!(status.message(), boucle_server::overload::OVERLOADED);
+                let retry = status.get_details_retry_info().expect("retry info");
+                assert!(retry.retry_delay.is_some_and(|d| !d.is_zero()));
+                shed += 1;
+            }
+        }
+    }
+    assert!(accepted > 0 && shed > 0, "{accepted} accepted, {shed} shed");
+    assert_eq!(accepted + shed, 300);
+    // Every accepted call stored once, and nothing of the shed ones.
+    let stored_after = count_feedback(&app).await;
+    assert_eq!(stored_after - stored_before, accepted);
+}
+
+async fn count_feedback(app: &TestApp) -> usize {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = app.store.connection();
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM feedback",
+        ))
+        .await
+        .expect("count")
+        .expect("a row");
+    row.try_get::<i64>("", "n").expect("n") as usize
+}
