@@ -93,6 +93,26 @@ fn answered_cte(only: &str) -> String {
     )
 }
 
+const AGGREGATE_COLUMNS: usize = 12;
+
+/// `INSERT INTO aggregate … VALUES (…), …` for `rows` rows, with `$n` placeholders.
+fn insert_aggregates_sql(rows: usize) -> String {
+    use std::fmt::Write;
+    let mut text = String::from(
+        "INSERT INTO aggregate (location_id, period, scope, indicator_code, indicator_version, \
+         value, sample_size, ci_low, ci_high, suppressed, job_run_id, computed_at) VALUES ",
+    );
+    for row in 0..rows {
+        text.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..AGGREGATE_COLUMNS {
+            let n = row * AGGREGATE_COLUMNS + column + 1;
+            let _ = write!(text, "{}${n}", if column == 0 { "" } else { ", " });
+        }
+        text.push(')');
+    }
+    text
+}
+
 /// A row to store.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AggregateRow {
@@ -424,30 +444,44 @@ impl Store {
             delete = delete.filter(aggregate::Column::LocationId.in_subquery(subtree_ids(root)));
         }
         delete.exec(&txn).await?;
+        // In primary-key order: the key's index then grows like an append instead of taking
+        // random inserts over the whole table (locations come ordered by code, their ids are
+        // random), which thrashed the page cache. Then plain multi-row statements with the
+        // values bound directly: the same SQL text for every full chunk, so each connection
+        // prepares it once.
+        let mut order: Vec<&AggregateRow> = rows.iter().collect();
+        order.sort_unstable_by(|a, b| {
+            (a.location_id, a.scope.code(), &a.indicator_code).cmp(&(
+                b.location_id,
+                b.scope.code(),
+                &b.indicator_code,
+            ))
+        });
         // 12 columns per row: 1,000 rows stay under both databases' bind limits.
-        for chunk in rows.chunks(1000) {
-            let models: Vec<aggregate::ActiveModel> = chunk
-                .iter()
-                .map(|r| aggregate::ActiveModel {
-                    location_id: sea_orm::Set(r.location_id),
-                    period: sea_orm::Set(period_text.clone()),
-                    scope: sea_orm::Set(r.scope.code().to_owned()),
-                    indicator_code: sea_orm::Set(r.indicator_code.clone()),
-                    indicator_version: sea_orm::Set(r.indicator_version),
-                    value: sea_orm::Set(r.value),
-                    sample_size: sea_orm::Set(i64::try_from(r.sample_size).unwrap_or(i64::MAX)),
-                    ci_low: sea_orm::Set(r.ci.map(|c| c.0)),
-                    ci_high: sea_orm::Set(r.ci.map(|c| c.1)),
-                    suppressed: sea_orm::Set(r.suppressed),
-                    job_run_id: sea_orm::Set(job_run_id),
-                    computed_at: sea_orm::Set(computed_at),
-                })
-                .collect();
-            if !models.is_empty() {
-                aggregate::Entity::insert_many(models)
-                    .exec_without_returning(&txn)
-                    .await?;
+        for chunk in order.chunks(1000) {
+            let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * AGGREGATE_COLUMNS);
+            for r in chunk {
+                values.extend([
+                    r.location_id.into(),
+                    period_text.as_str().into(),
+                    r.scope.code().into(),
+                    r.indicator_code.as_str().into(),
+                    r.indicator_version.into(),
+                    r.value.into(),
+                    i64::try_from(r.sample_size).unwrap_or(i64::MAX).into(),
+                    r.ci.map(|c| c.0).into(),
+                    r.ci.map(|c| c.1).into(),
+                    r.suppressed.into(),
+                    job_run_id.into(),
+                    computed_at.into(),
+                ]);
             }
+            txn.execute_raw(sql(
+                self.backend(),
+                &insert_aggregates_sql(chunk.len()),
+                values,
+            ))
+            .await?;
         }
         txn.commit().await?;
         self.published_changed();
@@ -506,5 +540,19 @@ impl Store {
             .order_by_asc(aggregate::Column::IndicatorCode)
             .all(&self.db)
             .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_statement_numbers_every_placeholder_once_in_row_order() {
+        let text = insert_aggregates_sql(3);
+        assert!(text.ends_with("($25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)"));
+        assert_eq!(text.matches('$').count(), 3 * AGGREGATE_COLUMNS);
+        assert_eq!(text.matches("), (").count(), 2);
+        assert!(text.contains("VALUES ($1, $2, "));
     }
 }

@@ -64,6 +64,23 @@ fn count(row: &sea_orm::QueryResult, column: &str) -> Result<u64, Error> {
 }
 
 impl Store {
+    /// Runs the query `text(list)`, where `list` is the placeholders of `ids`, numbered after
+    /// the `leading` values (`$1`… are the leading values, then the ids).
+    async fn query_for_ids(
+        &self,
+        leading: Vec<Value>,
+        ids: &[Uuid],
+        text: impl FnOnce(&str) -> String,
+    ) -> Result<Vec<sea_orm::QueryResult>, Error> {
+        let list = placeholders(leading.len() + 1, ids.len());
+        let mut values = leading;
+        values.extend(ids.iter().map(|id| Value::from(*id)));
+        Ok(self
+            .db
+            .query_all_raw(sql(self.backend(), &text(&list), values))
+            .await?)
+    }
+
     /// The report inputs of `period` for the locations `roots` (channels, actions,
     /// measurements, verbatims) and the SUBTREE figures of `figures_of` for the periods
     /// `from..=period` (a summary also needs its children's figures).
@@ -126,21 +143,15 @@ impl Store {
         ids: &[Uuid],
         (start, end): (i64, i64),
     ) -> Result<(), Error> {
-        let mut values: Vec<Value> = vec![start.into(), end.into()];
-        values.extend(ids.iter().map(|id| Value::from(*id)));
         let rows = self
-            .db
-            .query_all_raw(sql(
-                self.backend(),
-                &format!(
+            .query_for_ids(vec![start.into(), end.into()], ids, |list| {
+                format!(
                     "SELECT c.ancestor_id AS root, f.channel AS channel, COUNT(*) AS n \
                      FROM location_closure c JOIN feedback f ON f.location_id = c.descendant_id \
-                     WHERE c.ancestor_id IN ({}) AND f.submitted_at >= $1 AND f.submitted_at < $2 \
-                     AND {COUNTED} GROUP BY c.ancestor_id, f.channel",
-                    placeholders(3, ids.len())
-                ),
-                values,
-            ))
+                     WHERE c.ancestor_id IN ({list}) AND f.submitted_at >= $1 AND f.submitted_at < $2 \
+                     AND {COUNTED} GROUP BY c.ancestor_id, f.channel"
+                )
+            })
             .await?;
         for row in rows {
             let root: Uuid = row.try_get("", "root")?;
@@ -167,22 +178,17 @@ impl Store {
         let first = period.first_day().format("%Y-%m-%d").to_string();
         let next = period.next().first_day().format("%Y-%m-%d").to_string();
         // `public` is a boolean on both databases: bound, not spelled.
-        let mut values: Vec<Value> = vec![first.into(), next.into(), true.into()];
-        values.extend(ids.iter().map(|id| Value::from(*id)));
+        let leading = vec![first.into(), next.into(), true.into()];
         let rows = self
-            .db
-            .query_all_raw(sql(
-                self.backend(),
-                &format!(
+            .query_for_ids(leading, ids, |list| {
+                format!(
                     "SELECT c.ancestor_id AS root, a.id AS id FROM location_closure c \
                      JOIN action a ON a.location_id = c.descendant_id \
-                     WHERE c.ancestor_id IN ({}) AND a.public = $3 \
+                     WHERE c.ancestor_id IN ({list}) AND a.public = $3 \
                      AND (a.status = 'IN_PROGRESS' \
-                          OR (a.status = 'DONE' AND a.done_on >= $1 AND a.done_on < $2))",
-                    placeholders(4, ids.len())
-                ),
-                values,
-            ))
+                          OR (a.status = 'DONE' AND a.done_on >= $1 AND a.done_on < $2))"
+                )
+            })
             .await?;
         let mut by_root: Vec<(Uuid, Uuid)> = Vec::with_capacity(rows.len());
         for row in rows {
@@ -241,15 +247,11 @@ impl Store {
         ids: &[Uuid],
         (start, end): (i64, i64),
     ) -> Result<(), Error> {
-        let mut values: Vec<Value> = vec![start.into(), end.into()];
-        values.extend(ids.iter().map(|id| Value::from(*id)));
         // Stories are stored trimmed (validation), so a non-empty story has text; three per
         // feeling leave room for the Rust-side check that the report makes anyway.
         let rows = self
-            .db
-            .query_all_raw(sql(
-                self.backend(),
-                &format!(
+            .query_for_ids(vec![start.into(), end.into()], ids, |list| {
+                format!(
                     "SELECT root, id, satisfaction, redacted_title, redacted_story, pseudonym, \
                      submitted_at FROM ( \
                        SELECT c.ancestor_id AS root, f.id AS id, f.satisfaction AS satisfaction, \
@@ -258,13 +260,11 @@ impl Store {
                        ROW_NUMBER() OVER (PARTITION BY c.ancestor_id, f.satisfaction \
                                           ORDER BY f.submitted_at DESC, f.id DESC) AS rn \
                        FROM location_closure c JOIN feedback f ON f.location_id = c.descendant_id \
-                       WHERE c.ancestor_id IN ({}) AND f.status = 'PUBLISHED' \
+                       WHERE c.ancestor_id IN ({list}) AND f.status = 'PUBLISHED' \
                        AND f.submitted_at >= $1 AND f.submitted_at < $2 AND f.redacted_story <> '' \
-                     ) ranked WHERE rn <= 3 ORDER BY root, satisfaction, rn",
-                    placeholders(3, ids.len())
-                ),
-                values,
-            ))
+                     ) ranked WHERE rn <= 3 ORDER BY root, satisfaction, rn"
+                )
+            })
             .await?;
         let mut chosen: Vec<(Uuid, VerbatimInput)> = Vec::with_capacity(rows.len());
         for row in rows {
@@ -287,17 +287,13 @@ impl Store {
         let mut answers: HashMap<Uuid, Vec<(String, String)>> = HashMap::new();
         for chunk in feedback_ids.chunks(BATCH) {
             let rows = self
-                .db
-                .query_all_raw(sql(
-                    self.backend(),
-                    &format!(
+                .query_for_ids(Vec::new(), chunk, |list| {
+                    format!(
                         "SELECT feedback_id, author, body FROM response \
-                         WHERE status = 'PUBLISHED' AND feedback_id IN ({}) \
-                         ORDER BY feedback_id, created_at, id",
-                        placeholders(1, chunk.len())
-                    ),
-                    chunk.iter().map(|id| Value::from(*id)).collect(),
-                ))
+                         WHERE status = 'PUBLISHED' AND feedback_id IN ({list}) \
+                         ORDER BY feedback_id, created_at, id"
+                    )
+                })
                 .await?;
             for row in rows {
                 answers
