@@ -192,11 +192,28 @@ pub async fn child(database_url: &str) -> anyhow::Result<()> {
     let run = store
         .start_job_run(&period().to_string(), "aggregate", "bench")
         .await?;
+    // Where the time goes, from the step's own progress marks: counting (with medians) ends
+    // at mark 2, computing at `total - 1`, storing at `total`.
+    let started = Instant::now();
+    let mut marks: Vec<(u64, Duration)> = Vec::new();
     let summary =
-        boucle_jobs::aggregate::aggregate(&store, period(), TZ, None, run, &mut |_, _| Ok(()))
-            .await?;
+        boucle_jobs::aggregate::aggregate(&store, period(), TZ, None, run, &mut |done, total| {
+            if done == 2 || done + 1 == total || done == total {
+                marks.push((done, started.elapsed()));
+            }
+            Ok(())
+        })
+        .await?;
     store.finish_job_run(run, None).await?;
     anyhow::ensure!(summary.rows > 0, "nothing aggregated");
+    if let [(_, counted), (_, computed), (_, stored)] = marks[..] {
+        eprintln!(
+            "phases: counting and medians {:.2} s, computing {:.2} s, storing {:.2} s",
+            counted.as_secs_f64(),
+            (computed - counted).as_secs_f64(),
+            (stored - computed).as_secs_f64()
+        );
+    }
     store.close().await?;
     println!("peak_rss_kb={}", peak_rss_kb());
     Ok(())

@@ -95,8 +95,11 @@ fn answered_cte(only: &str) -> String {
 
 const AGGREGATE_COLUMNS: usize = 12;
 
-/// `INSERT INTO aggregate … VALUES (…), …` for `rows` rows, with `$n` placeholders.
-fn insert_aggregates_sql(rows: usize) -> String {
+/// `INSERT INTO aggregate … VALUES (…), …` for `rows` rows: `$n` placeholders on
+/// PostgreSQL, anonymous `?` on SQLite — where a numbered parameter costs a linear search of
+/// the statement's parameter names when it is bound (sqlx asks each one's name), quadratic in
+/// a 12,000-value statement: that made storing the figures six times slower than with `?`.
+fn insert_aggregates_sql(backend: sea_orm::DbBackend, rows: usize) -> String {
     use std::fmt::Write;
     let mut text = String::from(
         "INSERT INTO aggregate (location_id, period, scope, indicator_code, indicator_version, \
@@ -106,7 +109,11 @@ fn insert_aggregates_sql(rows: usize) -> String {
         text.push_str(if row == 0 { "(" } else { ", (" });
         for column in 0..AGGREGATE_COLUMNS {
             let n = row * AGGREGATE_COLUMNS + column + 1;
-            let _ = write!(text, "{}${n}", if column == 0 { "" } else { ", " });
+            let separator = if column == 0 { "" } else { ", " };
+            let _ = match backend {
+                sea_orm::DbBackend::Sqlite => write!(text, "{separator}?"),
+                _ => write!(text, "{separator}${n}"),
+            };
         }
         text.push(')');
     }
@@ -476,9 +483,10 @@ impl Store {
                     computed_at.into(),
                 ]);
             }
-            txn.execute_raw(sql(
-                self.backend(),
-                &insert_aggregates_sql(chunk.len()),
+            let backend = self.backend();
+            txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+                backend,
+                insert_aggregates_sql(backend, chunk.len()),
                 values,
             ))
             .await?;
