@@ -557,10 +557,19 @@ mod tests {
 
     #[test]
     fn insert_statement_numbers_every_placeholder_once_in_row_order() {
-        let text = insert_aggregates_sql(3);
+        let text = insert_aggregates_sql(sea_orm::DbBackend::Postgres, 3);
         assert!(text.ends_with("($25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)"));
         assert_eq!(text.matches('$').count(), 3 * AGGREGATE_COLUMNS);
         assert_eq!(text.matches("), (").count(), 2);
         assert!(text.contains("VALUES ($1, $2, "));
+    }
+
+    #[test]
+    fn on_sqlite_placeholders_are_anonymous() {
+        // Numbered ones make sqlx's binding quadratic in the number of values.
+        let text = insert_aggregates_sql(sea_orm::DbBackend::Sqlite, 3);
+        assert_eq!(text.matches('?').count(), 3 * AGGREGATE_COLUMNS);
+        assert!(!text.contains('$'));
+        assert!(text.contains("VALUES (?, ?, "));
     }
 }
