@@ -148,19 +148,33 @@ mod tests {
 
     type Answer = Result<http::Response<String>, Infallible>;
 
+    /// The services of these tests, named once.
+    trait Held:
+        Service<
+            http::Request<()>,
+            Response = http::Response<String>,
+            Error = Infallible,
+            Future: Send,
+        > + Clone
+        + Send
+        + 'static
+    {
+    }
+    impl<S> Held for S where
+        S: Service<
+                http::Request<()>,
+                Response = http::Response<String>,
+                Error = Infallible,
+                Future: Send,
+            > + Clone
+            + Send
+            + 'static
+    {
+    }
+
     /// Calls through a limit of 2 to a handler that counts its entries and waits for the
     /// gate to open.
-    fn held(
-        gate: Arc<Semaphore>,
-        entered: Arc<AtomicUsize>,
-    ) -> impl Service<
-        http::Request<()>,
-        Response = http::Response<String>,
-        Error = Infallible,
-        Future: Send,
-    > + Clone
-    + Send
-    + 'static {
+    fn held(gate: Arc<Semaphore>, entered: Arc<AtomicUsize>) -> impl Held {
         InFlightLimitLayer::new(2).layer(tower::service_fn(move |_: http::Request<()>| {
             let (gate, entered) = (gate.clone(), entered.clone());
             async move {
@@ -171,17 +185,7 @@ mod tests {
         }))
     }
 
-    fn call<S>(service: &S, path: &str) -> tokio::task::JoinHandle<Answer>
-    where
-        S: Service<
-                http::Request<()>,
-                Response = http::Response<String>,
-                Error = Infallible,
-                Future: Send,
-            > + Clone
-            + Send
-            + 'static,
-    {
+    fn call(service: &impl Held, path: &str) -> tokio::task::JoinHandle<Answer> {
         let request = http::Request::builder()
             .uri(path)
             .body(())
