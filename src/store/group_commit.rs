@@ -115,8 +115,7 @@ async fn commit(db: &DatabaseConnection, batch: Vec<Pending>) {
         // Only a row can break a constraint: then each row is tried on its own. Anything else
         // (a lock, a lost connection, a full disk) would fail each row the same way, and
         // one transaction per row would divide the throughput by the batch size exactly
-        // when the database is struggling: the whole batch gets the error instead
-        // (UNAVAILABLE, retriable with the same request ids).
+        // when the database is struggling: the whole batch gets the error instead.
         Err(e) if batch.len() > 1 && e.sql_err().is_some() => {
             tracing::warn!(error = %e, size = batch.len(), "capture batch refused: retrying row by row");
             for pending in batch {
@@ -131,19 +130,22 @@ async fn commit(db: &DatabaseConnection, batch: Vec<Pending>) {
         }
         Err(e) => {
             tracing::warn!(error = %e, size = batch.len(), "capture batch failed");
-            let message = e.to_string();
+            // DbErr is not Clone: the other rows get a copy that keeps its class (transient:
+            // UNAVAILABLE, retriable with the same request ids; otherwise INTERNAL), so one
+            // failure is answered alike to the whole batch, of which nothing was stored.
+            let message = format!("capture batch failed: {e}");
+            let transient = crate::error::is_transient(&e);
             let mut batch = batch.into_iter();
             if let Some(first) = batch.next() {
                 let _ = first.reply.send(Err(e));
             }
-            // DbErr is not Clone; the others get it as a connection failure (UNAVAILABLE):
-            // nothing of the batch was stored, and a retry may succeed.
             for pending in batch {
-                let _ = pending
-                    .reply
-                    .send(Err(DbErr::Conn(sea_orm::RuntimeErr::Internal(format!(
-                        "capture batch failed: {message}"
-                    )))));
+                let copy = if transient {
+                    DbErr::Conn(sea_orm::RuntimeErr::Internal(message.clone()))
+                } else {
+                    DbErr::Custom(message.clone())
+                };
+                let _ = pending.reply.send(Err(copy));
             }
         }
     }

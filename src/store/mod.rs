@@ -175,7 +175,6 @@ pub fn sql(backend: DbBackend, text: &str, values: Vec<Value>) -> Statement {
 /// SQLite its name, a linear search: quadratic in statements with hundreds of values (a
 /// 12,000-value insert took 83 s instead of 5).
 fn sqlite_placeholders(text: &str) -> String {
-    let numbered = text.replace('$', "?");
     let mut out = String::with_capacity(text.len());
     let mut expected = 1u64;
     let mut rest = text;
@@ -184,7 +183,7 @@ fn sqlite_placeholders(text: &str) -> String {
         let after = &rest[at + 1..];
         let digits = after.bytes().take_while(u8::is_ascii_digit).count();
         if after[..digits].parse::<u64>().ok() != Some(expected) {
-            return numbered;
+            return text.replace('$', "?");
         }
         out.push('?');
         expected += 1;

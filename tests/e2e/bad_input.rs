@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use boucle::domain::Role;
 use boucle::pb;
 use boucle_tests::{TestApp, feedback_for, spawn_app, violations};
-use sea_orm::ConnectionTrait;
 use tonic::Code;
 
 /// Rows of the tables a bad request could have touched.
@@ -22,15 +21,7 @@ async fn footprint(app: &TestApp) -> Vec<i64> {
         "audit_log",
         "api_key",
     ] {
-        let row = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                db.get_database_backend(),
-                format!("SELECT COUNT(*) AS n FROM {table}"),
-            ))
-            .await
-            .expect("count")
-            .expect("row");
-        counts.push(row.try_get::<i64>("", "n").expect("n"));
+        counts.push(boucle_tests::count_rows(db, table).await);
     }
     counts
 }

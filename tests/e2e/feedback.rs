@@ -870,7 +870,7 @@ async fn calls_beyond_the_in_flight_limit_are_shed_unavailable_and_store_nothing
     .await;
     app.two_networks().await;
     let collector = app.key(Role::Collector, None).await;
-    let stored_before = count_feedback(&app).await;
+    let stored_before = boucle_tests::count_rows(app.store.connection(), "feedback").await;
 
     // 300 submissions at once against a budget of one call in flight.
     let mut calls = tokio::task::JoinSet::new();
@@ -908,20 +908,6 @@ async fn calls_beyond_the_in_flight_limit_are_shed_unavailable_and_store_nothing
     assert!(accepted > 0 && shed > 0, "{accepted} accepted, {shed} shed");
     assert_eq!(accepted + shed, 300);
     // Every accepted call stored once, and nothing of the shed ones.
-    let stored_after = count_feedback(&app).await;
+    let stored_after = boucle_tests::count_rows(app.store.connection(), "feedback").await;
     assert_eq!(stored_after - stored_before, accepted);
-}
-
-async fn count_feedback(app: &TestApp) -> usize {
-    use sea_orm::{ConnectionTrait, Statement};
-    let db = app.store.connection();
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT COUNT(*) AS n FROM feedback",
-        ))
-        .await
-        .expect("count")
-        .expect("a row");
-    row.try_get::<i64>("", "n").expect("n") as usize
 }

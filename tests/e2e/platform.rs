@@ -1,8 +1,7 @@
 //! Health, reflection, migrations, shutdown.
 
 use boucle_migrations::{Migrator, MigratorTrait};
-use boucle_tests::{spawn_app, test_store};
-use sea_orm::{ConnectionTrait, Statement};
+use boucle_tests::{count_rows, spawn_app, test_store};
 use tokio_stream::StreamExt;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -103,25 +102,13 @@ async fn reflection_v1alpha_answers_for_older_clients() {
     assert!(!files.file_descriptor_proto.is_empty());
 }
 
-async fn count(db: &impl ConnectionTrait, table: &str) -> i64 {
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            format!("SELECT COUNT(*) AS n FROM {table}"),
-        ))
-        .await
-        .expect("count query")
-        .expect("a row");
-    row.try_get::<i64>("", "n").expect("count")
-}
-
 #[tokio::test]
 async fn migrations_build_the_schema_from_empty_and_seed_reference_data() {
     let t = test_store().await;
     let db = t.store.connection();
-    assert_eq!(count(db, "engagement").await, 8);
-    assert_eq!(count(db, "indicator").await, 11);
-    assert_eq!(count(db, "indicator_version").await, 11);
+    assert_eq!(count_rows(db, "engagement").await, 8);
+    assert_eq!(count_rows(db, "indicator").await, 11);
+    assert_eq!(count_rows(db, "indicator_version").await, 11);
     for table in [
         "location",
         "location_closure",
@@ -145,13 +132,13 @@ async fn migrations_build_the_schema_from_empty_and_seed_reference_data() {
         "delivery",
         "audit_log",
     ] {
-        assert_eq!(count(db, table).await, 0, "{table}");
+        assert_eq!(count_rows(db, table).await, 0, "{table}");
     }
     // Applying again is a no-op; down then up rebuilds the same schema.
     t.store.migrate().await.expect("second migrate");
     Migrator::down(db, None).await.expect("down");
     Migrator::up(db, None).await.expect("up again");
-    assert_eq!(count(db, "engagement").await, 8);
+    assert_eq!(count_rows(db, "engagement").await, 8);
 }
 
 #[tokio::test]

@@ -321,6 +321,19 @@ impl Drop for TestApp {
 }
 
 /// A minimal valid experience for `location_code`.
+/// Rows of `table` (tests check what a call stored, or that it stored nothing).
+pub async fn count_rows(db: &impl ConnectionTrait, table: &str) -> i64 {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT COUNT(*) AS n FROM {table}"),
+        ))
+        .await
+        .expect("count query")
+        .expect("a row");
+    row.try_get::<i64>("", "n").expect("count")
+}
+
 pub fn feedback_for(location_code: &str) -> pb::Feedback {
     pb::Feedback {
         location_code: location_code.into(),
