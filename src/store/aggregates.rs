@@ -219,7 +219,10 @@ impl Store {
     }
 
     /// Every (ancestor, descendant) pair of the hierarchy (of the subtree of `root`).
-    async fn closure_pairs(&self, root: Option<Uuid>) -> Result<Vec<(Uuid, Uuid)>, Error> {
+    pub(super) async fn closure_pairs(
+        &self,
+        root: Option<Uuid>,
+    ) -> Result<Vec<(Uuid, Uuid)>, Error> {
         let (text, values): (&str, Vec<Value>) = match root {
             None => (
                 "SELECT ancestor_id, descendant_id FROM location_closure",

@@ -4,6 +4,11 @@
 //! round trips cost more than drawing the PDFs. Here each kind of input is one query per
 //! batch, grouped by location in Rust. The rules are those of the published listings: public
 //! actions, published experiences and published answers only, redacted texts only.
+//!
+//! What depends on a whole subtree's experiences — the channel counts and the choice of the
+//! verbatims — is read once per run ([`MonthDigest`]): one pass over the month for every
+//! location's own experiences, then rolled up the hierarchy in Rust. Read per batch, the
+//! summaries of the upper levels read the whole month once per level.
 
 use std::collections::HashMap;
 
@@ -63,6 +68,53 @@ fn count(row: &sea_orm::QueryResult, column: &str) -> Result<u64, Error> {
     Ok(v.unwrap_or(0).max(0) as u64)
 }
 
+/// A published experience eligible as a verbatim: its feeling, submission time and id (the
+/// newest first, ties by id, as the published listing orders them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Candidate {
+    satisfaction: String,
+    submitted_at: i64,
+    id: Uuid,
+}
+
+/// Verbatims kept per feeling: the report shows the first; the rest leave room for the
+/// Rust-side checks the report makes anyway.
+const VERBATIMS_PER_FEELING: usize = 3;
+
+/// What the month's experiences say for every location's subtree, read once per report run.
+#[derive(Clone, Debug, Default)]
+pub struct MonthDigest {
+    /// Counted experiences by channel code, largest first (ties by code).
+    channels: HashMap<Uuid, Vec<(String, u64)>>,
+    /// Chosen verbatims by feeling (ascending), newest first within a feeling.
+    verbatims: HashMap<Uuid, Vec<Candidate>>,
+}
+
+impl MonthDigest {
+    /// Adds `descendant`'s own candidates to `ancestor`'s, keeping the newest of each feeling.
+    fn merge_candidates(target: &mut Vec<Candidate>, more: &[Candidate]) {
+        target.extend_from_slice(more);
+        target.sort_by(|a, b| {
+            a.satisfaction
+                .cmp(&b.satisfaction)
+                .then(b.submitted_at.cmp(&a.submitted_at))
+                .then(b.id.cmp(&a.id))
+        });
+        let mut kept: Vec<Candidate> = Vec::with_capacity(target.len());
+        for c in target.drain(..) {
+            let same = kept
+                .iter()
+                .rev()
+                .take_while(|k| k.satisfaction == c.satisfaction)
+                .count();
+            if same < VERBATIMS_PER_FEELING {
+                kept.push(c);
+            }
+        }
+        *target = kept;
+    }
+}
+
 impl Store {
     /// Runs the query `text(list)`, where `list` is the placeholders of `ids`, numbered after
     /// the `leading` values (`$1`… are the leading values, then the ids).
@@ -81,16 +133,106 @@ impl Store {
             .await?)
     }
 
+    /// The [`MonthDigest`] of the month `(start, end)` (milliseconds) for every location (of
+    /// the subtree of `root`): each location's own experiences are read once, grouped in the
+    /// database, and summed (channels) or merged (the newest verbatims of each feeling) into
+    /// every ancestor through the closure table, which is exact for both.
+    pub async fn month_digest(
+        &self,
+        (start, end): (i64, i64),
+        root: Option<Uuid>,
+    ) -> Result<MonthDigest, Error> {
+        let only = match root {
+            None => String::new(),
+            Some(_) => " AND f.location_id IN \
+                 (SELECT descendant_id FROM location_closure WHERE ancestor_id = $3)"
+                .to_owned(),
+        };
+        let mut values: Vec<Value> = vec![start.into(), end.into()];
+        if let Some(root) = root {
+            values.push(root.into());
+        }
+        let rows = self
+            .db
+            .query_all_raw(sql(
+                self.backend(),
+                &format!(
+                    "SELECT f.location_id AS loc, f.channel AS channel, COUNT(*) AS n \
+                     FROM feedback f WHERE f.submitted_at >= $1 AND f.submitted_at < $2 \
+                     AND {COUNTED}{only} GROUP BY f.location_id, f.channel"
+                ),
+                values.clone(),
+            ))
+            .await?;
+        let mut own_channels: HashMap<Uuid, Vec<(String, u64)>> = HashMap::new();
+        for row in rows {
+            own_channels
+                .entry(row.try_get("", "loc")?)
+                .or_default()
+                .push((row.try_get("", "channel")?, count(&row, "n")?));
+        }
+        let rows = self
+            .db
+            .query_all_raw(sql(
+                self.backend(),
+                &format!(
+                    "SELECT loc, satisfaction, submitted_at, id FROM ( \
+                       SELECT f.location_id AS loc, f.satisfaction AS satisfaction, \
+                       f.submitted_at AS submitted_at, f.id AS id, \
+                       ROW_NUMBER() OVER (PARTITION BY f.location_id, f.satisfaction \
+                                          ORDER BY f.submitted_at DESC, f.id DESC) AS rn \
+                       FROM feedback f WHERE f.status = 'PUBLISHED' \
+                       AND f.submitted_at >= $1 AND f.submitted_at < $2 \
+                       AND f.redacted_story <> ''{only} \
+                     ) ranked WHERE rn <= {VERBATIMS_PER_FEELING}"
+                ),
+                values,
+            ))
+            .await?;
+        let mut own_verbatims: HashMap<Uuid, Vec<Candidate>> = HashMap::new();
+        for row in rows {
+            own_verbatims
+                .entry(row.try_get("", "loc")?)
+                .or_default()
+                .push(Candidate {
+                    satisfaction: row.try_get("", "satisfaction")?,
+                    submitted_at: row.try_get("", "submitted_at")?,
+                    id: row.try_get("", "id")?,
+                });
+        }
+        let mut channel_sums: HashMap<Uuid, HashMap<String, u64>> = HashMap::new();
+        let mut digest = MonthDigest::default();
+        for (ancestor, descendant) in self.closure_pairs(root).await? {
+            if let Some(own) = own_channels.get(&descendant) {
+                let sums = channel_sums.entry(ancestor).or_default();
+                for (channel, n) in own {
+                    *sums.entry(channel.clone()).or_default() += n;
+                }
+            }
+            if let Some(own) = own_verbatims.get(&descendant) {
+                MonthDigest::merge_candidates(digest.verbatims.entry(ancestor).or_default(), own);
+            }
+        }
+        for (location, sums) in channel_sums {
+            let mut list: Vec<(String, u64)> = sums.into_iter().collect();
+            // Largest first; ties by code, so the order never depends on the database.
+            list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            digest.channels.insert(location, list);
+        }
+        Ok(digest)
+    }
+
     /// The report inputs of `period` for the locations `roots` (channels, actions,
-    /// measurements, verbatims) and the SUBTREE figures of `figures_of` for the periods
-    /// `from..=period` (a summary also needs its children's figures).
+    /// measurements, verbatims, the subtree-wide ones taken from `digest`) and the SUBTREE
+    /// figures of `figures_of` for the periods `from..=period` (a summary also needs its
+    /// children's figures).
     pub async fn report_inputs(
         &self,
+        digest: &MonthDigest,
         roots: &[Uuid],
         figures_of: &[Uuid],
         from: Period,
         period: Period,
-        month_ms: (i64, i64),
     ) -> Result<ReportInputs, Error> {
         let mut inputs = ReportInputs::default();
         // Each location once: a location queried in two chunks would get its rows twice.
@@ -103,11 +245,15 @@ impl Store {
             self.load_figures(&mut inputs, ids, from, period).await?;
         }
         for ids in roots.chunks(BATCH) {
-            self.load_channels(&mut inputs, ids, month_ms).await?;
             self.load_actions(&mut inputs, ids, period).await?;
             self.load_measurements(&mut inputs, ids, period).await?;
-            self.load_verbatims(&mut inputs, ids, month_ms).await?;
         }
+        for root in &roots {
+            if let Some(list) = digest.channels.get(root) {
+                inputs.channels.insert(*root, list.clone());
+            }
+        }
+        self.load_verbatims(&mut inputs, digest, &roots).await?;
         Ok(inputs)
     }
 
@@ -133,38 +279,6 @@ impl Store {
             .await?;
         for row in rows {
             inputs.figures.entry(row.location_id).or_default().push(row);
-        }
-        Ok(())
-    }
-
-    async fn load_channels(
-        &self,
-        inputs: &mut ReportInputs,
-        ids: &[Uuid],
-        (start, end): (i64, i64),
-    ) -> Result<(), Error> {
-        let rows = self
-            .query_for_ids(vec![start.into(), end.into()], ids, |list| {
-                format!(
-                    "SELECT c.ancestor_id AS root, f.channel AS channel, COUNT(*) AS n \
-                     FROM location_closure c JOIN feedback f ON f.location_id = c.descendant_id \
-                     WHERE c.ancestor_id IN ({list}) AND f.submitted_at >= $1 AND f.submitted_at < $2 \
-                     AND {COUNTED} GROUP BY c.ancestor_id, f.channel"
-                )
-            })
-            .await?;
-        for row in rows {
-            let root: Uuid = row.try_get("", "root")?;
-            let channel: String = row.try_get("", "channel")?;
-            inputs
-                .channels
-                .entry(root)
-                .or_default()
-                .push((channel, count(&row, "n")?));
-        }
-        for list in inputs.channels.values_mut() {
-            // Largest first; ties by code, so the order never depends on the database.
-            list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         }
         Ok(())
     }
@@ -241,45 +355,54 @@ impl Store {
         Ok(())
     }
 
+    /// The chosen verbatims of `roots` (see [`MonthDigest`]) with their texts and their
+    /// published answers.
     async fn load_verbatims(
         &self,
         inputs: &mut ReportInputs,
-        ids: &[Uuid],
-        (start, end): (i64, i64),
+        digest: &MonthDigest,
+        roots: &[Uuid],
     ) -> Result<(), Error> {
-        // Stories are stored trimmed (validation), so a non-empty story has text; three per
-        // feeling leave room for the Rust-side check that the report makes anyway.
-        let rows = self
-            .query_for_ids(vec![start.into(), end.into()], ids, |list| {
-                format!(
-                    "SELECT root, id, satisfaction, redacted_title, redacted_story, pseudonym, \
-                     submitted_at FROM ( \
-                       SELECT c.ancestor_id AS root, f.id AS id, f.satisfaction AS satisfaction, \
-                       f.redacted_title AS redacted_title, f.redacted_story AS redacted_story, \
-                       f.pseudonym AS pseudonym, f.submitted_at AS submitted_at, \
-                       ROW_NUMBER() OVER (PARTITION BY c.ancestor_id, f.satisfaction \
-                                          ORDER BY f.submitted_at DESC, f.id DESC) AS rn \
-                       FROM location_closure c JOIN feedback f ON f.location_id = c.descendant_id \
-                       WHERE c.ancestor_id IN ({list}) AND f.status = 'PUBLISHED' \
-                       AND f.submitted_at >= $1 AND f.submitted_at < $2 AND f.redacted_story <> '' \
-                     ) ranked WHERE rn <= 3 ORDER BY root, satisfaction, rn"
-                )
-            })
-            .await?;
-        let mut chosen: Vec<(Uuid, VerbatimInput)> = Vec::with_capacity(rows.len());
-        for row in rows {
-            chosen.push((
-                row.try_get("", "root")?,
-                VerbatimInput {
-                    id: row.try_get("", "id")?,
-                    satisfaction: row.try_get("", "satisfaction")?,
-                    redacted_title: row.try_get("", "redacted_title")?,
-                    redacted_story: row.try_get("", "redacted_story")?,
-                    pseudonym: row.try_get("", "pseudonym")?,
-                    submitted_at: row.try_get("", "submitted_at")?,
-                    answers: Vec::new(),
-                },
-            ));
+        let mut wanted: Vec<Uuid> = roots
+            .iter()
+            .flat_map(|r| digest.verbatims.get(r).into_iter().flatten())
+            .map(|c| c.id)
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut texts: HashMap<Uuid, VerbatimInput> = HashMap::with_capacity(wanted.len());
+        for chunk in wanted.chunks(BATCH) {
+            let rows = self
+                .query_for_ids(Vec::new(), chunk, |list| {
+                    format!(
+                        "SELECT id, satisfaction, redacted_title, redacted_story, pseudonym, \
+                         submitted_at FROM feedback WHERE status = 'PUBLISHED' AND id IN ({list})"
+                    )
+                })
+                .await?;
+            for row in rows {
+                let id: Uuid = row.try_get("", "id")?;
+                texts.insert(
+                    id,
+                    VerbatimInput {
+                        id,
+                        satisfaction: row.try_get("", "satisfaction")?,
+                        redacted_title: row.try_get("", "redacted_title")?,
+                        redacted_story: row.try_get("", "redacted_story")?,
+                        pseudonym: row.try_get("", "pseudonym")?,
+                        submitted_at: row.try_get("", "submitted_at")?,
+                        answers: Vec::new(),
+                    },
+                );
+            }
+        }
+        let mut chosen: Vec<(Uuid, VerbatimInput)> = Vec::new();
+        for root in roots {
+            for c in digest.verbatims.get(root).into_iter().flatten() {
+                if let Some(v) = texts.get(&c.id) {
+                    chosen.push((*root, v.clone()));
+                }
+            }
         }
         let mut feedback_ids: Vec<Uuid> = chosen.iter().map(|(_, v)| v.id).collect();
         feedback_ids.sort_unstable();
@@ -307,5 +430,45 @@ impl Store {
             inputs.verbatims.entry(root).or_default().push(v);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(satisfaction: &str, submitted_at: i64, id: u128) -> Candidate {
+        Candidate {
+            satisfaction: satisfaction.into(),
+            submitted_at,
+            id: Uuid::from_u128(id),
+        }
+    }
+
+    #[test]
+    fn merged_candidates_keep_the_newest_three_of_each_feeling() {
+        let mut target = vec![
+            c("POSITIVE", 10, 1),
+            c("POSITIVE", 9, 2),
+            c("NEGATIVE", 1, 3),
+        ];
+        let child = [
+            c("POSITIVE", 11, 4),
+            c("POSITIVE", 10, 5),
+            c("POSITIVE", 2, 6),
+            c("NEUTRAL", 5, 7),
+        ];
+        MonthDigest::merge_candidates(&mut target, &child);
+        assert_eq!(
+            target,
+            vec![
+                c("NEGATIVE", 1, 3),
+                c("NEUTRAL", 5, 7),
+                // Newest first; the tie at 10 goes to the larger id, as in the listing.
+                c("POSITIVE", 11, 4),
+                c("POSITIVE", 10, 5),
+                c("POSITIVE", 10, 1),
+            ]
+        );
     }
 }

@@ -634,9 +634,10 @@ async fn batched_report_inputs_equal_the_per_location_listings() {
         .into_iter()
         .map(|l| l.model.id)
         .collect();
+    let digest = app.store.month_digest(bounds, None).await.expect("digest");
     let inputs = app
         .store
-        .report_inputs(&ids, &ids, first, period, bounds)
+        .report_inputs(&digest, &ids, &ids, first, period)
         .await
         .expect("inputs");
     let (first_text, next_text) = (day(period, 1), day(period.next(), 1));
@@ -749,7 +750,7 @@ async fn batched_report_inputs_equal_the_per_location_listings() {
     let repeated: Vec<uuid::Uuid> = ids.iter().copied().cycle().take(ids.len() * 20).collect();
     let again = app
         .store
-        .report_inputs(&repeated, &repeated, first, period, bounds)
+        .report_inputs(&digest, &repeated, &repeated, first, period)
         .await
         .expect("inputs");
     assert_eq!(again.figures, inputs.figures);

@@ -81,8 +81,8 @@ pub async fn report_period(
         .collect();
     targets.sort_by(|a, b| (&a.1, a.2.code()).cmp(&(&b.1, b.2.code())));
     let total = targets.len() as u64;
-    let month = period.bounds_ms(tz);
     let first = build::first_of_trend(period);
+    let digest = store.month_digest(period.bounds_ms(tz), root).await?;
     let mut summary = Summary::default();
     let mut done = 0u64;
     for chunk in targets.chunks(CHUNK) {
@@ -95,7 +95,7 @@ pub async fn report_period(
             }
         }
         let inputs = store
-            .report_inputs(&roots, &figures_of, first, period, month)
+            .report_inputs(&digest, &roots, &figures_of, first, period)
             .await?;
         let mut jobs = Vec::with_capacity(chunk.len());
         for (id, code, kind) in chunk {
@@ -369,6 +369,24 @@ mod tests {
                 check.contains("No syntax or stream encoding errors found"),
                 "{check}"
             );
+        }
+    }
+
+    #[test]
+    fn a_text_outside_the_shared_font_subset_is_drawn_from_the_whole_face() {
+        // The shared subset holds Latin-1 and French typography; a verbatim in another script
+        // makes the file subset the whole face for itself.
+        let fonts = Fonts::load().unwrap_or_else(|| panic!("embedded fonts"));
+        let mut model = local();
+        let story = &mut model.verbatims[0].story;
+        *story = format!("Здравствуйте Ω ŋ. {story}");
+        let bytes = render(&fonts, &model);
+        assert_ne!(bytes, render(&fonts, &local()));
+        let Some(text) = super::pdf_tools::run("pdftotext", &["-layout"], &bytes) else {
+            return;
+        };
+        for expected in ["Здравствуйте", "Ω", "ŋ", "œuvre", "« à refaire »"] {
+            assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
         }
     }
 
