@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, StreamTrait,
-    Value,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement,
+    StreamTrait, Value,
 };
 use uuid::Uuid;
 
@@ -83,7 +83,7 @@ fn answered_cte(only: &str) -> String {
              SELECT n.loc, l3.response_target_days AS days FROM nearest n \
              JOIN location_closure c3 ON c3.descendant_id = n.loc AND c3.depth = n.depth \
              JOIN location l3 ON l3.id = c3.ancestor_id), \
-         answered AS ( \
+         answered AS MATERIALIZED ( \
              SELECT f.location_id AS grp, fa.first_at - f.submitted_at AS delay, \
                     COALESCE(t.days, {default}) AS days \
              FROM feedback f JOIN first_answer fa ON fa.feedback_id = f.id \
@@ -93,7 +93,27 @@ fn answered_cte(only: &str) -> String {
     )
 }
 
+/// Subtree counts: for every location, the sum of its descendants' own counts (itself
+/// included; `ancestors` maps a location to its ancestors, itself among them).
+fn subtree_sums(
+    own: &HashMap<Uuid, Counts>,
+    ancestors: &HashMap<Uuid, Vec<Uuid>>,
+) -> HashMap<Uuid, Counts> {
+    let mut subtree: HashMap<Uuid, Counts> = HashMap::with_capacity(own.len() * 2);
+    for (location, of) in ancestors {
+        if let Some(c) = own.get(location) {
+            for ancestor in of {
+                subtree.entry(*ancestor).or_default().add(c);
+            }
+        }
+    }
+    subtree
+}
+
 const AGGREGATE_COLUMNS: usize = 12;
+
+/// Rows per insert statement: 12,000 values, under both databases' bind limits.
+const INSERT_CHUNK: usize = 1000;
 
 /// `INSERT INTO aggregate … VALUES ($1, …), …` for `rows` rows, placeholders in order (so
 /// that [`sql`] makes them anonymous on SQLite).
@@ -135,8 +155,8 @@ impl Store {
     ///
     /// One pass over the month's experiences groups them by location; subtree counts are
     /// sums of those (every count is additive, so the rollup is exact, not an average of
-    /// averages). Medians are not additive: [`Store::median_delays`] reads the answered
-    /// experiences once more, in order.
+    /// averages). Medians are not additive: [`Store::answers`] reads the answered
+    /// experiences once, in order.
     pub async fn monthly_counts(
         &self,
         period: Period,
@@ -148,74 +168,95 @@ impl Store {
         for (ancestor, descendant) in self.closure_pairs(root).await? {
             ancestors.entry(descendant).or_default().push(ancestor);
         }
-        let mut subtree: HashMap<Uuid, Counts> = HashMap::with_capacity(own.len() * 2);
-        for (location, of) in &ancestors {
-            if let Some(c) = own.get(location) {
-                for ancestor in of {
-                    subtree.entry(*ancestor).or_default().add(c);
-                }
-            }
-        }
-        self.median_delays(period, tz, root, &ancestors, &mut own, &mut subtree)
-            .await?;
+        let subtree = self.answers(period, tz, root, &ancestors, &mut own).await?;
         Ok((own, subtree))
     }
 
-    /// Median answer delays, for each location and each subtree, exact and in constant memory
-    /// per location: the answered experiences stream by once, in ascending delay, and each
-    /// feeds the [`StreamingMedian`] of its location and of every ancestor, whose sizes the
-    /// counts already know.
-    async fn median_delays(
+    /// Answer counts and median answer delays, for each location and each subtree, in one
+    /// statement: the answered experiences are computed once (a materialized CTE), their
+    /// counts per location come first, then the experiences themselves in ascending delay.
+    /// Once the counts are in, the subtree counts are summed and each location and subtree
+    /// gets a [`StreamingMedian`] of the right size, which every delay then feeds — exact,
+    /// in constant memory per location. Returns the subtree counts.
+    async fn answers(
         &self,
         period: Period,
         tz: chrono_tz::Tz,
         root: Option<Uuid>,
         ancestors: &HashMap<Uuid, Vec<Uuid>>,
         own: &mut HashMap<Uuid, Counts>,
-        subtree: &mut HashMap<Uuid, Counts>,
-    ) -> Result<(), Error> {
+    ) -> Result<HashMap<Uuid, Counts>, Error> {
         use futures::TryStreamExt;
 
-        let medians = |counts: &HashMap<Uuid, Counts>| -> HashMap<Uuid, StreamingMedian> {
-            counts
-                .iter()
-                .filter(|(_, c)| c.answered > 0)
-                .map(|(id, c)| (*id, StreamingMedian::new(c.answered)))
-                .collect()
-        };
-        let mut own_medians = medians(own);
-        let mut subtree_medians = medians(subtree);
         let only = restriction("f.location_id", root.map(|_| 3));
         let statement = sql(
             self.backend(),
             &format!(
-                "{} SELECT grp, delay FROM answered ORDER BY delay",
+                "{} SELECT CAST(0 AS BIGINT) AS part, grp, COUNT(*) AS n, \
+                 SUM(CASE WHEN delay <= days * CAST(86400000 AS BIGINT) THEN 1 ELSE 0 END) AS on_time \
+                 FROM answered GROUP BY grp \
+                 UNION ALL SELECT CAST(1 AS BIGINT), grp, delay, CAST(0 AS BIGINT) FROM answered \
+                 ORDER BY part, n",
                 answered_cte(&only)
             ),
             params(period.bounds_ms(tz), root),
         );
+        struct Medians {
+            subtree: HashMap<Uuid, Counts>,
+            own: HashMap<Uuid, StreamingMedian>,
+            of_subtree: HashMap<Uuid, StreamingMedian>,
+        }
+        let start_medians = |own: &HashMap<Uuid, Counts>| {
+            let subtree = subtree_sums(own, ancestors);
+            let medians = |counts: &HashMap<Uuid, Counts>| -> HashMap<Uuid, StreamingMedian> {
+                counts
+                    .iter()
+                    .filter(|(_, c)| c.answered > 0)
+                    .map(|(id, c)| (*id, StreamingMedian::new(c.answered)))
+                    .collect()
+            };
+            Medians {
+                own: medians(own),
+                of_subtree: medians(&subtree),
+                subtree,
+            }
+        };
+        let mut medians: Option<Medians> = None;
         let mut rows = self.db.stream_raw(statement).await?;
         while let Some(row) = rows.try_next().await? {
+            let part: i64 = row.try_get("", "part")?;
             let grp: Uuid = row.try_get("", "grp")?;
-            let delay: i64 = row.try_get("", "delay")?;
+            if part == 0 {
+                let c = own.entry(grp).or_default();
+                c.answered = count(&row, "n")?;
+                c.answered_on_time = count(&row, "on_time")?;
+                continue;
+            }
+            let m = medians.get_or_insert_with(|| start_medians(own));
+            let delay: i64 = row.try_get("", "n")?;
             let delay = delay as f64;
-            if let Some(m) = own_medians.get_mut(&grp) {
+            if let Some(m) = m.own.get_mut(&grp) {
                 m.push(delay);
             }
             for ancestor in ancestors.get(&grp).into_iter().flatten() {
-                if let Some(m) = subtree_medians.get_mut(ancestor) {
+                if let Some(m) = m.of_subtree.get_mut(ancestor) {
                     m.push(delay);
                 }
             }
         }
-        for (counts, medians) in [(own, own_medians), (subtree, subtree_medians)] {
+        let Medians {
+            mut subtree,
+            own: own_medians,
+            of_subtree,
+        } = medians.unwrap_or_else(|| start_medians(own));
+        for (counts, medians) in [(&mut *own, own_medians), (&mut subtree, of_subtree)] {
             for (id, m) in medians {
                 if let Some(c) = counts.get_mut(&id) {
                     c.median_delay_days = m.median().map(|ms| ms / DAY_MS);
                 }
             }
         }
-        Ok(())
+        Ok(subtree)
     }
 
     /// Every (ancestor, descendant) pair of the hierarchy (of the subtree of `root`).
@@ -248,7 +289,7 @@ impl Store {
         Ok(pairs)
     }
 
-    /// The counts of every location's own experiences (all but the medians).
+    /// The counts of every location's own experiences, all but the answers (see [`Store::answers`]).
     async fn own_counts(
         &self,
         period: Period,
@@ -299,27 +340,6 @@ impl Store {
             c.published = count(&row, "published")?;
         }
 
-        // Answers: the first published answer of each published experience, its delay, and
-        // whether it came within the announced delay of the experience's own location.
-        let answered = answered_cte(&only);
-        let rows = self
-            .db
-            .query_all_raw(sql(
-                backend,
-                &format!(
-                    "{answered} SELECT grp, COUNT(*) AS answered, \
-                     SUM(CASE WHEN delay <= days * CAST(86400000 AS BIGINT) THEN 1 ELSE 0 END) AS on_time \
-                     FROM answered GROUP BY grp"
-                ),
-                params(bounds, root),
-            ))
-            .await?;
-        for row in rows {
-            let grp: Uuid = row.try_get("", "grp")?;
-            let c = counts.entry(grp).or_default();
-            c.answered = count(&row, "answered")?;
-            c.answered_on_time = count(&row, "on_time")?;
-        }
         // Actions: done during the month (by local date), and open at its end (their status
         // at that instant, read from the timeline).
         let first = period.first_day().format("%Y-%m-%d").to_string();
@@ -462,8 +482,11 @@ impl Store {
                 &b.indicator_code,
             ))
         });
-        // 12 columns per row: 1,000 rows stay under both databases' bind limits.
-        for chunk in order.chunks(1000) {
+        // 12 columns per row: 1,000 rows stay under both databases' bind limits. Every
+        // chunk but the last has the same text, built once. The next chunk's values are
+        // gathered while the database inserts the current one (sqlx runs SQLite on a thread
+        // of its own, PostgreSQL on the server).
+        let values_of = |chunk: &[&AggregateRow]| -> Vec<Value> {
             let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * AGGREGATE_COLUMNS);
             for r in chunk {
                 values.extend([
@@ -481,12 +504,26 @@ impl Store {
                     computed_at.into(),
                 ]);
             }
-            txn.execute_raw(sql(
-                self.backend(),
-                &insert_aggregates_sql(chunk.len()),
-                values,
-            ))
-            .await?;
+            values
+        };
+        let backend = self.backend();
+        let full_text = sql(backend, &insert_aggregates_sql(INSERT_CHUNK), Vec::new()).sql;
+        let statement = |chunk: &[&AggregateRow]| {
+            let text = if chunk.len() == INSERT_CHUNK {
+                full_text.clone()
+            } else {
+                sql(backend, &insert_aggregates_sql(chunk.len()), Vec::new()).sql
+            };
+            Statement::from_sql_and_values(backend, text, values_of(chunk))
+        };
+        let mut chunks = order.chunks(INSERT_CHUNK);
+        let mut pending = chunks.next().map(statement);
+        while let Some(current) = pending.take() {
+            let (inserted, next) = futures::join!(txn.execute_raw(current), async {
+                chunks.next().map(statement)
+            });
+            inserted?;
+            pending = next;
         }
         txn.commit().await?;
         self.published_changed();

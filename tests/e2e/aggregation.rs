@@ -719,3 +719,96 @@ async fn indicators_are_versioned_and_reported_ones_take_measurements() {
     assert_eq!(listed.len(), 1, "recording again replaced the measurement");
     assert_eq!(listed[0].value, 83.0);
 }
+
+/// More figures than one insert statement holds (1,000 rows): every one is stored once with
+/// its values, and a replacement with fewer rows leaves exactly those.
+#[tokio::test]
+async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exactly() {
+    use boucle::store::aggregates::AggregateRow;
+    let f = fixture().await;
+    let app = &f.app;
+    let period: Period = "2026-10".parse().expect("period");
+    let locations: Vec<Uuid> = app
+        .store
+        .locations_for_aggregation(None)
+        .await
+        .expect("locations")
+        .into_iter()
+        .map(|l| l.model.id)
+        .collect();
+    assert!(!locations.is_empty());
+    let rows_for = |per_location: usize| -> Vec<AggregateRow> {
+        let mut rows = Vec::new();
+        for (l, id) in locations.iter().enumerate() {
+            for scope in [Scope::SelfOnly, Scope::Subtree] {
+                for i in 0..per_location {
+                    rows.push(AggregateRow {
+                        location_id: *id,
+                        scope,
+                        indicator_code: format!("BENCH_{i:03}"),
+                        indicator_version: 1,
+                        value: (i % 7 != 0).then_some((l * 1000 + i) as f64 / 4.0),
+                        sample_size: (l * 1000 + i) as u64,
+                        ci: (i % 3 == 0).then_some((i as f64, i as f64 + 1.5)),
+                        suppressed: i % 5 == 0,
+                    });
+                }
+            }
+        }
+        rows
+    };
+    let run = app
+        .store
+        .start_job_run("2026-10", "aggregate", "test")
+        .await
+        .expect("run");
+    let per_location = 2_600 / (2 * locations.len()) + 1;
+    let many = rows_for(per_location);
+    assert!(many.len() > 2_500, "{} rows", many.len());
+    for rows in [many, rows_for(3)] {
+        app.store
+            .replace_aggregates(period, None, &rows, run, 1_000)
+            .await
+            .expect("store");
+        let mut expected: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {} {} {:?} {} {:?} {}",
+                    r.location_id,
+                    r.scope.code(),
+                    r.indicator_code,
+                    r.value,
+                    r.sample_size,
+                    r.ci,
+                    r.suppressed
+                )
+            })
+            .collect();
+        expected.sort();
+        let mut actual = Vec::new();
+        for id in &locations {
+            for scope in [Scope::SelfOnly, Scope::Subtree] {
+                for m in app
+                    .store
+                    .aggregates_of(*id, scope, period, period)
+                    .await
+                    .expect("figures")
+                {
+                    actual.push(format!(
+                        "{} {} {} {:?} {} {:?} {}",
+                        m.location_id,
+                        m.scope,
+                        m.indicator_code,
+                        m.value,
+                        m.sample_size,
+                        m.ci_low.zip(m.ci_high),
+                        m.suppressed
+                    ));
+                }
+            }
+        }
+        actual.sort();
+        assert_eq!(actual, expected);
+    }
+}
