@@ -136,8 +136,17 @@ pub fn to_json(rows: &[Row]) -> Result<Vec<u8>, JobError> {
     Ok(bytes)
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, then
+/// syncs the folder: a reader never sees a partial file, and after a power cut the file is
+/// either the old one or the whole new one.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), JobError> {
+    write_renamed(path, bytes)?;
+    sync_dir(path.parent().unwrap_or_else(|| Path::new(".")))
+}
+
+/// [`write_atomically`] without the directory sync, for many files in one directory: the
+/// caller calls [`sync_dir`] once after them, before it records them anywhere.
+pub fn write_renamed(path: &Path, bytes: &[u8]) -> Result<(), JobError> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(
@@ -153,6 +162,14 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), JobError> {
         file.sync_all()?;
     }
     std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+/// Makes the names created or renamed in `dir` durable: a rename is only on disk once its
+/// directory is synced, and a power cut could otherwise leave the old file (or none) behind
+/// names the database already records.
+pub fn sync_dir(dir: &Path) -> Result<(), JobError> {
+    std::fs::File::open(dir)?.sync_all()?;
     Ok(())
 }
 

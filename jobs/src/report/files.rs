@@ -7,14 +7,15 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::JobError;
-use crate::export::write_atomically;
+use crate::export::{write_atomically, write_renamed};
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
 /// Writes `bytes` as `dir/name` unless the file already holds exactly these bytes.
-/// Returns the path, the SHA-256 and whether the file changed.
+/// Returns the path, the SHA-256 and whether the file changed. The caller syncs `dir`
+/// ([`crate::export::sync_dir`]) before recording the file.
 pub fn write_if_changed(
     dir: &Path,
     name: &str,
@@ -24,7 +25,7 @@ pub fn write_if_changed(
     let sha = sha256_hex(bytes);
     let same = std::fs::read(&path).is_ok_and(|existing| sha256_hex(&existing) == sha);
     if !same {
-        write_atomically(&path, bytes)?;
+        write_renamed(&path, bytes)?;
     }
     Ok((path, sha, !same))
 }

@@ -112,6 +112,10 @@ pub async fn report_period(
                 .await
                 .map_err(|e| JobError::Io(std::io::Error::other(e.to_string())))??
         };
+        // The batch's new names are made durable once, before the database records them.
+        if written.iter().any(|w| w.changed) {
+            crate::export::sync_dir(&dir)?;
+        }
         let mut rendered = Vec::with_capacity(written.len());
         for w in written {
             if w.changed {
