@@ -45,7 +45,7 @@ const DAY_MS: f64 = 86_400_000.0;
 
 /// The part of a WHERE clause restricting rows of `column` to the subtree of the root bound
 /// at placeholder `$n`; empty without a root.
-fn restriction(column: &str, root_placeholder: Option<usize>) -> String {
+pub(super) fn restriction(column: &str, root_placeholder: Option<usize>) -> String {
     match root_placeholder {
         None => String::new(),
         Some(n) => format!(
@@ -54,7 +54,8 @@ fn restriction(column: &str, root_placeholder: Option<usize>) -> String {
     }
 }
 
-fn params(bounds: (i64, i64), root: Option<Uuid>) -> Vec<Value> {
+/// The month's bounds (`$1`, `$2`), then the root when there is one (`$3`).
+pub(super) fn params(bounds: (i64, i64), root: Option<Uuid>) -> Vec<Value> {
     let mut values: Vec<Value> = vec![bounds.0.into(), bounds.1.into()];
     if let Some(root) = root {
         values.push(root.into());

@@ -17,7 +17,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::aggregates::{COUNTED, Scope};
+use super::aggregates::{COUNTED, Scope, params, restriction};
 use super::entities::{action, aggregate, measurement};
 use super::{Store, sql};
 use crate::Error;
@@ -142,16 +142,8 @@ impl Store {
         (start, end): (i64, i64),
         root: Option<Uuid>,
     ) -> Result<MonthDigest, Error> {
-        let only = match root {
-            None => String::new(),
-            Some(_) => " AND f.location_id IN \
-                 (SELECT descendant_id FROM location_closure WHERE ancestor_id = $3)"
-                .to_owned(),
-        };
-        let mut values: Vec<Value> = vec![start.into(), end.into()];
-        if let Some(root) = root {
-            values.push(root.into());
-        }
+        let only = restriction("f.location_id", root.map(|_| 3));
+        let values = params((start, end), root);
         let rows = self
             .db
             .query_all_raw(sql(

@@ -728,14 +728,7 @@ async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exac
     let f = fixture().await;
     let app = &f.app;
     let period: Period = "2026-10".parse().expect("period");
-    let locations: Vec<Uuid> = app
-        .store
-        .locations_for_aggregation(None)
-        .await
-        .expect("locations")
-        .into_iter()
-        .map(|l| l.model.id)
-        .collect();
+    let locations = boucle_tests::location_ids(&app.store).await;
     assert!(!locations.is_empty());
     let rows_for = |per_location: usize| -> Vec<AggregateRow> {
         let mut rows = Vec::new();

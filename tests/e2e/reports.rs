@@ -626,14 +626,7 @@ async fn batched_report_inputs_equal_the_per_location_listings() {
         .expect("aggregate");
     app.store.finish_job_run(run, None).await.expect("finish");
 
-    let ids: Vec<uuid::Uuid> = app
-        .store
-        .locations_for_aggregation(None)
-        .await
-        .expect("locations")
-        .into_iter()
-        .map(|l| l.model.id)
-        .collect();
+    let ids = boucle_tests::location_ids(&app.store).await;
     let digest = app.store.month_digest(bounds, None).await.expect("digest");
     let inputs = app
         .store

@@ -320,7 +320,6 @@ impl Drop for TestApp {
     }
 }
 
-/// A minimal valid experience for `location_code`.
 /// Rows of `table` (tests check what a call stored, or that it stored nothing).
 pub async fn count_rows(db: &impl ConnectionTrait, table: &str) -> i64 {
     let row = db
@@ -334,6 +333,18 @@ pub async fn count_rows(db: &impl ConnectionTrait, table: &str) -> i64 {
     row.try_get::<i64>("", "n").expect("count")
 }
 
+/// The id of every location, ordered by code.
+pub async fn location_ids(store: &Store) -> Vec<uuid::Uuid> {
+    store
+        .locations_for_aggregation(None)
+        .await
+        .expect("locations")
+        .into_iter()
+        .map(|l| l.model.id)
+        .collect()
+}
+
+/// A minimal valid experience for `location_code`.
 pub fn feedback_for(location_code: &str) -> pb::Feedback {
     pb::Feedback {
         location_code: location_code.into(),
