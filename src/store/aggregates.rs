@@ -483,6 +483,12 @@ impl Store {
                 &b.indicator_code,
             ))
         });
+        if self.backend() == sea_orm::DbBackend::Postgres {
+            insert_aggregates_postgres(&txn, &order, &period_text, job_run_id, computed_at).await?;
+            txn.commit().await?;
+            self.published_changed();
+            return Ok(());
+        }
         // 12 columns per row: 1,000 rows stay under both databases' bind limits. Every
         // chunk but the last has the same text, built once. The next chunk's values are
         // gathered while the database inserts the current one (sqlx runs SQLite on a thread
@@ -584,6 +590,58 @@ impl Store {
             .all(&self.db)
             .await?)
     }
+}
+
+/// Rows per statement on PostgreSQL, where a chunk is one JSON parameter.
+const POSTGRES_CHUNK: usize = 10_000;
+
+/// PostgreSQL: each chunk of figures is one JSON array bound as a single parameter and
+/// expanded by `json_to_recordset` on the server. Binding twelve parameters per row made
+/// storing 440,000 figures take 17 s there, three quarters of it in the driver and protocol;
+/// the constants of the run (period, run id, time) are bound once per statement. Values
+/// survive exactly: serde_json writes the shortest decimal that reads back as the same f64.
+async fn insert_aggregates_postgres(
+    txn: &sea_orm::DatabaseTransaction,
+    rows: &[&AggregateRow],
+    period: &str,
+    job_run_id: Uuid,
+    computed_at: i64,
+) -> Result<(), Error> {
+    for chunk in rows.chunks(POSTGRES_CHUNK) {
+        let json: Vec<serde_json::Value> = chunk
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "l": r.location_id,
+                    "s": r.scope.code(),
+                    "c": r.indicator_code,
+                    "v": r.indicator_version,
+                    "x": r.value,
+                    "n": i64::try_from(r.sample_size).unwrap_or(i64::MAX),
+                    "lo": r.ci.map(|c| c.0),
+                    "hi": r.ci.map(|c| c.1),
+                    "sup": r.suppressed,
+                })
+            })
+            .collect();
+        let json = serde_json::to_string(&json).map_err(|e| Error::Internal(e.to_string()))?;
+        txn.execute_raw(Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "INSERT INTO aggregate (location_id, period, scope, indicator_code, indicator_version, \
+             value, sample_size, ci_low, ci_high, suppressed, job_run_id, computed_at) \
+             SELECT r.l, $1, r.s, r.c, r.v, r.x, r.n, r.lo, r.hi, r.sup, $2, $3 \
+             FROM json_to_recordset($4::json) AS r(l uuid, s text, c text, v integer, \
+             x double precision, n bigint, lo double precision, hi double precision, sup boolean)",
+            vec![
+                period.into(),
+                job_run_id.into(),
+                computed_at.into(),
+                json.into(),
+            ],
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

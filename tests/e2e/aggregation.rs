@@ -720,8 +720,9 @@ async fn indicators_are_versioned_and_reported_ones_take_measurements() {
     assert_eq!(listed[0].value, 83.0);
 }
 
-/// More figures than one insert statement holds (1,000 rows): every one is stored once with
-/// its values, and a replacement with fewer rows leaves exactly those.
+/// More figures than one insert statement holds (1,000 rows on SQLite, 10,000 on
+/// PostgreSQL): every one is stored once with its values, and a replacement with fewer rows
+/// leaves exactly those.
 #[tokio::test]
 async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exactly() {
     use boucle::store::aggregates::AggregateRow;
@@ -755,9 +756,9 @@ async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exac
         .start_job_run("2026-10", "aggregate", "test")
         .await
         .expect("run");
-    let per_location = 2_600 / (2 * locations.len()) + 1;
+    let per_location = 20_500 / (2 * locations.len()) + 1;
     let many = rows_for(per_location);
-    assert!(many.len() > 2_500, "{} rows", many.len());
+    assert!(many.len() > 20_000, "{} rows", many.len());
     for rows in [many, rows_for(3)] {
         app.store
             .replace_aggregates(period, None, &rows, run, 1_000)
