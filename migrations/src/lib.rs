@@ -18,6 +18,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_initial;
 mod m20261122_000002_reference_data;
 mod m20261123_000001_delivery_state;
+mod m20261123_000002_first_answer_index;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_initial::Migration),
             Box::new(m20261122_000002_reference_data::Migration),
             Box::new(m20261123_000001_delivery_state::Migration),
+            Box::new(m20261123_000002_first_answer_index::Migration),
         ]
     }
 }
