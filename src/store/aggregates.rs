@@ -113,7 +113,7 @@ fn subtree_sums(
 
 const AGGREGATE_COLUMNS: usize = 12;
 
-/// Rows per insert statement: 12,000 values, under both databases' bind limits.
+/// Rows per insert statement on SQLite: 12,000 values, under its bind limit.
 const INSERT_CHUNK: usize = 1000;
 
 /// `INSERT INTO aggregate … VALUES ($1, …), …` for `rows` rows, placeholders in order (so
@@ -472,9 +472,8 @@ impl Store {
         delete.exec(&txn).await?;
         // In primary-key order: the key's index then grows like an append instead of taking
         // random inserts over the whole table (locations come ordered by code, their ids are
-        // random), which thrashed the page cache. Then plain multi-row statements with the
-        // values bound directly: the same SQL text for every full chunk, so each connection
-        // prepares it once.
+        // random), which thrashed the page cache. Each database then gets the form it
+        // inserts fastest (see the two functions).
         let mut order: Vec<&AggregateRow> = rows.iter().collect();
         order.sort_unstable_by(|a, b| {
             (a.location_id, a.scope.code(), &a.indicator_code).cmp(&(
@@ -483,54 +482,15 @@ impl Store {
                 &b.indicator_code,
             ))
         });
-        if self.backend() == sea_orm::DbBackend::Postgres {
-            insert_aggregates_postgres(&txn, &order, &period_text, job_run_id, computed_at).await?;
-            txn.commit().await?;
-            self.published_changed();
-            return Ok(());
-        }
-        // 12 columns per row: 1,000 rows stay under both databases' bind limits. Every
-        // chunk but the last has the same text, built once. The next chunk's values are
-        // gathered while the database inserts the current one (sqlx runs SQLite on a thread
-        // of its own, PostgreSQL on the server).
-        let values_of = |chunk: &[&AggregateRow]| -> Vec<Value> {
-            let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * AGGREGATE_COLUMNS);
-            for r in chunk {
-                values.extend([
-                    r.location_id.into(),
-                    period_text.as_str().into(),
-                    r.scope.code().into(),
-                    r.indicator_code.as_str().into(),
-                    r.indicator_version.into(),
-                    r.value.into(),
-                    i64::try_from(r.sample_size).unwrap_or(i64::MAX).into(),
-                    r.ci.map(|c| c.0).into(),
-                    r.ci.map(|c| c.1).into(),
-                    r.suppressed.into(),
-                    job_run_id.into(),
-                    computed_at.into(),
-                ]);
+        match self.backend() {
+            sea_orm::DbBackend::Postgres => {
+                insert_aggregates_postgres(&txn, &order, &period_text, job_run_id, computed_at)
+                    .await?
             }
-            values
-        };
-        let backend = self.backend();
-        let full_text = sql(backend, &insert_aggregates_sql(INSERT_CHUNK), Vec::new()).sql;
-        let statement = |chunk: &[&AggregateRow]| {
-            let text = if chunk.len() == INSERT_CHUNK {
-                full_text.clone()
-            } else {
-                sql(backend, &insert_aggregates_sql(chunk.len()), Vec::new()).sql
-            };
-            Statement::from_sql_and_values(backend, text, values_of(chunk))
-        };
-        let mut chunks = order.chunks(INSERT_CHUNK);
-        let mut pending = chunks.next().map(statement);
-        while let Some(current) = pending.take() {
-            let (inserted, next) = futures::join!(txn.execute_raw(current), async {
-                chunks.next().map(statement)
-            });
-            inserted?;
-            pending = next;
+            _ => {
+                insert_aggregates_sqlite(&txn, &order, &period_text, job_run_id, computed_at)
+                    .await?
+            }
         }
         txn.commit().await?;
         self.published_changed();
@@ -590,6 +550,58 @@ impl Store {
             .all(&self.db)
             .await?)
     }
+}
+
+/// SQLite: multi-row inserts of [`INSERT_CHUNK`] rows (12,000 values, under the bind limit);
+/// every chunk but the last has the same text, built once. The next chunk's values are
+/// gathered while SQLite (on sqlx's thread of its own) inserts the current one.
+async fn insert_aggregates_sqlite(
+    txn: &sea_orm::DatabaseTransaction,
+    order: &[&AggregateRow],
+    period_text: &str,
+    job_run_id: Uuid,
+    computed_at: i64,
+) -> Result<(), Error> {
+    let backend = sea_orm::DbBackend::Sqlite;
+    let values_of = |chunk: &[&AggregateRow]| -> Vec<Value> {
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * AGGREGATE_COLUMNS);
+        for r in chunk {
+            values.extend([
+                r.location_id.into(),
+                period_text.into(),
+                r.scope.code().into(),
+                r.indicator_code.as_str().into(),
+                r.indicator_version.into(),
+                r.value.into(),
+                i64::try_from(r.sample_size).unwrap_or(i64::MAX).into(),
+                r.ci.map(|c| c.0).into(),
+                r.ci.map(|c| c.1).into(),
+                r.suppressed.into(),
+                job_run_id.into(),
+                computed_at.into(),
+            ]);
+        }
+        values
+    };
+    let full_text = sql(backend, &insert_aggregates_sql(INSERT_CHUNK), Vec::new()).sql;
+    let statement = |chunk: &[&AggregateRow]| {
+        let text = if chunk.len() == INSERT_CHUNK {
+            full_text.clone()
+        } else {
+            sql(backend, &insert_aggregates_sql(chunk.len()), Vec::new()).sql
+        };
+        Statement::from_sql_and_values(backend, text, values_of(chunk))
+    };
+    let mut chunks = order.chunks(INSERT_CHUNK);
+    let mut pending = chunks.next().map(statement);
+    while let Some(current) = pending.take() {
+        let (inserted, next) = futures::join!(txn.execute_raw(current), async {
+            chunks.next().map(statement)
+        });
+        inserted?;
+        pending = next;
+    }
+    Ok(())
 }
 
 /// Rows per statement on PostgreSQL, where a chunk is one JSON parameter.
