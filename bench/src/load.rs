@@ -22,6 +22,9 @@ pub struct Measured {
     pub seconds: f64,
     /// Latencies in microseconds.
     pub latency: Histogram<u64>,
+    /// CPU time of the whole process (load generator, server, and SQLite, which runs in
+    /// it; not PostgreSQL's backends) inside the measured window.
+    pub cpu_seconds: f64,
 }
 
 impl Measured {
@@ -34,6 +37,27 @@ impl Measured {
     pub fn p99_ms(&self) -> f64 {
         self.latency.value_at_quantile(0.99) as f64 / 1000.0
     }
+    /// Process CPU per successful call, in microseconds.
+    pub fn cpu_us_per_call(&self) -> f64 {
+        self.cpu_seconds * 1e6 / self.ok.max(1) as f64
+    }
+    /// Cores kept busy on average (2.0: this machine is saturated).
+    pub fn cores_busy(&self) -> f64 {
+        self.cpu_seconds / self.seconds
+    }
+}
+
+/// User + system CPU time of this process so far, in seconds (10 ms resolution).
+pub fn cpu_seconds() -> f64 {
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let after = s.rsplit_once(')')?.1.split_whitespace().collect::<Vec<_>>();
+            // Fields 14 and 15 (utime, stime) are the 12th and 13th after the command name.
+            Some(after.get(11)?.parse::<f64>().ok()? + after.get(12)?.parse::<f64>().ok()?)
+        })
+        .unwrap_or(0.0);
+    ticks / 100.0
 }
 
 /// Connections opened for `streams` callers: one per 16 streams, at most 16, the same for
@@ -69,6 +93,12 @@ where
     let window_start = start + warmup;
     let window_end = window_start + measure;
     let errors = Arc::new(AtomicU64::new(0));
+    let cpu = tokio::spawn(async move {
+        tokio::time::sleep_until(window_start.into()).await;
+        let before = cpu_seconds();
+        tokio::time::sleep_until(window_end.into()).await;
+        cpu_seconds() - before
+    });
     let mut tasks = Vec::with_capacity(streams);
     for stream in 0..streams {
         let channel = channels[stream % channels.len()].clone();
@@ -132,5 +162,6 @@ where
         first_error,
         seconds: measure.as_secs_f64(),
         latency,
+        cpu_seconds: cpu.await.unwrap_or(0.0),
     }
 }

@@ -207,15 +207,17 @@ fn print_reads(o: &reads::Outcome) {
     print_levels(&o.levels);
 }
 
-/// One line per load level: boucle, the bare server, and their ratio.
+/// One line per load level: boucle, the bare server, and their ratio; then what each cost
+/// in CPU (the process's: load generator and server alike), which says whether a level was
+/// bound by the two cores or by waiting.
 fn print_levels(levels: &[(load::Measured, load::Measured)]) {
     println!(
-        "| streams | boucle calls/s | p50 ms | p99 ms | errors | bare calls/s | bare p50 | bare p99 | ratio |"
+        "| streams | boucle calls/s | p50 ms | p99 ms | errors | bare calls/s | bare p50 | bare p99 | ratio | boucle CPU µs/call | cores busy | bare CPU µs/call | cores busy |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (m, b) in levels {
         println!(
-            "| {} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.2} | {:.2} | **{:.2}** |",
+            "| {} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.2} | {:.2} | **{:.2}** | {:.0} | {:.2} | {:.0} | {:.2} |",
             m.streams,
             m.per_second(),
             m.p50_ms(),
@@ -224,7 +226,11 @@ fn print_levels(levels: &[(load::Measured, load::Measured)]) {
             b.per_second(),
             b.p50_ms(),
             b.p99_ms(),
-            m.per_second() / b.per_second()
+            m.per_second() / b.per_second(),
+            m.cpu_us_per_call(),
+            m.cores_busy(),
+            b.cpu_us_per_call(),
+            b.cores_busy(),
         );
         if let Some(e) = &m.first_error {
             println!("\nfirst boucle error at {} streams: {e}\n", m.streams);

@@ -16,19 +16,6 @@ pub struct Outcome {
     pub max_kb: f64,
 }
 
-/// User + system CPU time of this process, in seconds.
-fn cpu_seconds() -> f64 {
-    let ticks = std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| {
-            let after = s.rsplit_once(')')?.1.split_whitespace().collect::<Vec<_>>();
-            // Fields 14 and 15 (utime, stime) are the 12th and 13th after the command name.
-            Some(after.get(11)?.parse::<f64>().ok()? + after.get(12)?.parse::<f64>().ok()?)
-        })
-        .unwrap_or(0.0);
-    ticks / 100.0
-}
-
 pub async fn run(
     target: &Target,
     rows: u64,
@@ -48,13 +35,13 @@ pub async fn run(
     if out.exists() {
         std::fs::remove_dir_all(&out)?;
     }
-    let cpu = cpu_seconds();
+    let cpu = crate::load::cpu_seconds();
     let started = Instant::now();
     let summary =
         boucle_jobs::report::report_period(&store, period(), TZ, None, &out, &mut |_, _| Ok(()))
             .await?;
     let seconds = started.elapsed().as_secs_f64();
-    let cpu_seconds = cpu_seconds() - cpu;
+    let cpu_seconds = crate::load::cpu_seconds() - cpu;
     let mut sizes = Vec::new();
     for entry in std::fs::read_dir(boucle_jobs::report::period_dir(&out, period()))? {
         let entry = entry?;

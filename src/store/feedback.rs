@@ -67,7 +67,10 @@ impl Store {
     /// Stores a new experience, or returns the original one when `request_id` was already
     /// used by this key with the same payload (`replayed = true`). The same request_id with
     /// another payload is ALREADY_EXISTS. The unique index on (api_key_id, request_id)
-    /// decides between concurrent retries, not a read-then-write check.
+    /// decides, not a read-then-write check: a retry is tried as an insert like any
+    /// submission, and only when its request_id turns out to be taken is the original read.
+    /// Retries are rare, and a lookup before every insert cost each submission a database
+    /// round trip.
     pub async fn record_feedback(
         &self,
         caller: &Caller,
@@ -75,11 +78,6 @@ impl Store {
         location_code: &str,
     ) -> Result<(FeedbackView, bool), Error> {
         let hash = capture.feedback.payload_hash();
-        if let Some(request_id) = capture.request_id
-            && let Some(existing) = self.replay(caller, request_id, &hash).await?
-        {
-            return Ok((existing, true));
-        }
         let (row, tag_rows) = rows(caller.key_id, &capture, &hash);
         let model = row
             .clone()

@@ -15,9 +15,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryTrait};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
 
@@ -52,7 +50,9 @@ impl std::fmt::Debug for GroupCommit {
 impl GroupCommit {
     /// Starts the writers on the current runtime: one on SQLite (it has a single writer
     /// anyway), a few on PostgreSQL (whose own group commit overlaps their flushes).
-    pub(crate) fn start(db: DatabaseConnection) -> Self {
+    /// `sqlite_url`: the SQLite file the writer opens its own connection to (see
+    /// [`super::connect_capture_writer`]); `None`: the writers use `db`.
+    pub(crate) fn start(db: DatabaseConnection, sqlite_url: Option<String>) -> Self {
         let writers = match db.get_database_backend() {
             DbBackend::Sqlite => 1,
             _ => 4,
@@ -60,7 +60,10 @@ impl GroupCommit {
         let (queue, receiver) = mpsc::channel(QUEUE);
         let receiver = Arc::new(Mutex::new(receiver));
         for _ in 0..writers {
-            tokio::spawn(writer(db.clone(), receiver.clone()));
+            tokio::spawn(writer(db.clone(), sqlite_url.clone(), receiver.clone()));
+        }
+        if sqlite_url.is_some() {
+            tokio::spawn(checkpointer(db, queue.downgrade()));
         }
         Self { queue }
     }
@@ -82,7 +85,22 @@ impl GroupCommit {
     }
 }
 
-async fn writer(db: DatabaseConnection, receiver: Arc<Mutex<mpsc::Receiver<Pending>>>) {
+async fn writer(
+    shared: DatabaseConnection,
+    sqlite_url: Option<String>,
+    receiver: Arc<Mutex<mpsc::Receiver<Pending>>>,
+) {
+    let db = match sqlite_url {
+        Some(url) => match super::connect_capture_writer(&url).await {
+            Ok(own) => own,
+            Err(e) => {
+                // Slower (statement journals may spill to disk), never wrong.
+                tracing::warn!(error = %e, "capture writer: own connection refused, using the pool");
+                shared
+            }
+        },
+        None => shared,
+    };
     loop {
         let mut batch = Vec::new();
         {
@@ -100,6 +118,33 @@ async fn writer(db: DatabaseConnection, receiver: Arc<Mutex<mpsc::Receiver<Pendi
             }
         }
         commit(&db, batch).await;
+    }
+}
+
+/// How often the WAL is checkpointed while the capture writer has its own connection.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Checkpoints the WAL from a pooled connection while the capture writer (whose automatic
+/// checkpoints are off, see [`super::connect_capture_writer`]) goes on committing. An
+/// automatic checkpoint runs inside the commit that crosses the threshold, so every
+/// submission of that batch, and of the batches queued behind it, waited for pages to be
+/// copied and the database file synced. A PASSIVE checkpoint takes no write lock. Stops
+/// with the queue (when the store is dropped).
+async fn checkpointer(db: DatabaseConnection, queue: mpsc::WeakSender<Pending>) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if queue.upgrade().is_none() {
+            return;
+        }
+        if let Err(e) = db
+            .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
+            .await
+        {
+            // Busy or interrupted: the next tick tries again; the WAL only grows meanwhile.
+            tracing::debug!(error = %e, "WAL checkpoint failed");
+        }
     }
 }
 
@@ -160,23 +205,19 @@ fn id_of(row: &feedback::ActiveModel) -> Uuid {
 
 /// One transaction: the rows (conflicts skipped), which of them were stored, their tags.
 async fn write(db: &DatabaseConnection, batch: &[Pending]) -> Result<HashSet<Uuid>, DbErr> {
-    let ids: Vec<Uuid> = batch.iter().map(|p| id_of(&p.row)).collect();
     let txn = super::begin_write(db).await?;
-    feedback::Entity::insert_many(batch.iter().map(|p| p.row.clone()))
+    // `RETURNING id` names the rows this statement stored (both databases: SQLite ≥ 3.35);
+    // a row skipped by ON CONFLICT is not returned.
+    let mut insert = feedback::Entity::insert_many(batch.iter().map(|p| p.row.clone()))
         .on_conflict(OnConflict::new().do_nothing().to_owned())
-        .try_insert()
-        .exec_without_returning(&txn)
-        .await?;
-    // Ids are fresh UUIDv7s: a row of the batch that exists now is one this batch stored.
-    let stored: HashSet<Uuid> = feedback::Entity::find()
-        .select_only()
-        .column(feedback::Column::Id)
-        .filter(feedback::Column::Id.is_in(ids))
-        .into_tuple::<Uuid>()
-        .all(&txn)
+        .into_query();
+    insert.returning_col(feedback::Column::Id);
+    let stored: HashSet<Uuid> = txn
+        .query_all(&insert)
         .await?
-        .into_iter()
-        .collect();
+        .iter()
+        .map(|row| row.try_get::<Uuid>("", "id"))
+        .collect::<Result<_, _>>()?;
     let tags: Vec<feedback_tag::ActiveModel> = batch
         .iter()
         .filter(|p| stored.contains(&id_of(&p.row)))

@@ -28,6 +28,8 @@ use boucle_migrations::{Migrator, MigratorTrait};
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    /// SQLite URL for the capture writer's dedicated connection; `None`: it uses `db`.
+    capture_writer: Option<String>,
     /// Started on first capture, on the runtime that captures.
     group_commit: std::sync::Arc<std::sync::OnceLock<group_commit::GroupCommit>>,
     /// Locations as capture sees them (see [`Store::capture_location`]).
@@ -58,27 +60,19 @@ impl DatabaseSettings {
 }
 
 impl Store {
-    /// Opens the pool. On SQLite: WAL (readers never block the writer), `synchronous=FULL`
-    /// (an acknowledged write survives a power cut, not only a process crash), a 10 s busy
-    /// timeout (writers queue instead of failing "database is locked"), foreign keys on.
+    /// Opens the pool (see [`connect_options`]).
     pub async fn connect(settings: &DatabaseSettings) -> Result<Self, sea_orm::DbErr> {
-        let mut options = ConnectOptions::new(settings.url.clone());
-        options
-            .max_connections(settings.max_connections)
-            .min_connections(1)
-            .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(10))
-            // Statements may carry personal data in their parameters: never log them.
-            .sqlx_logging(false)
-            .map_sqlx_sqlite_opts(|o| {
-                o.journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Full)
-                    .busy_timeout(Duration::from_secs(10))
-                    .foreign_keys(true)
-            });
-        let db = Database::connect(options).await?;
+        let db =
+            Database::connect(connect_options(&settings.url, settings.max_connections)).await?;
+        // The capture writer's own connection (see `group_commit`): on a file, a second pool
+        // of one; an in-memory database exists only in its own pool, which it then shares.
+        let capture_writer = (db.get_database_backend() == DbBackend::Sqlite
+            && !settings.url.contains(":memory:")
+            && !settings.url.contains("mode=memory"))
+        .then(|| settings.url.clone());
         Ok(Self {
             db,
+            capture_writer,
             group_commit: Default::default(),
             capture_cache: moka::sync::Cache::builder()
                 .max_capacity(100_000)
@@ -94,8 +88,9 @@ impl Store {
     }
 
     fn group_commit(&self) -> &group_commit::GroupCommit {
-        self.group_commit
-            .get_or_init(|| group_commit::GroupCommit::start(self.db.clone()))
+        self.group_commit.get_or_init(|| {
+            group_commit::GroupCommit::start(self.db.clone(), self.capture_writer.clone())
+        })
     }
 
     /// A number that changes after every commit made through this store (or a clone of it)
@@ -140,6 +135,47 @@ impl Store {
     pub async fn ping(&self) -> Result<(), sea_orm::DbErr> {
         self.db.ping().await
     }
+}
+
+/// Pool options for both databases. On SQLite: WAL (readers never block the writer),
+/// `synchronous=FULL` (an acknowledged write survives a power cut, not only a process
+/// crash), a 10 s busy timeout (writers queue instead of failing "database is locked"),
+/// foreign keys on.
+fn connect_options(url: &str, max_connections: u32) -> ConnectOptions {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        // Statements may carry personal data in their parameters: never log them.
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    options
+}
+
+/// The capture writer's connection on SQLite: one connection, the pool's settings, and
+/// temporary files in memory. A multi-row INSERT runs inside a statement savepoint, and in
+/// WAL mode every page it touches is first copied to the statement journal; past 64 KiB
+/// that journal spills to a temporary file, one `pwrite` per page, on the path every
+/// submission waits for. A batch is bounded (`MAX_BATCH` rows), so its journal is too.
+/// Only this connection runs this way: the aggregation's large sorts keep spilling to disk.
+/// Its automatic checkpoints are off: the group commit checkpoints from another connection,
+/// off the path of submissions.
+pub(crate) async fn connect_capture_writer(
+    url: &str,
+) -> Result<DatabaseConnection, sea_orm::DbErr> {
+    let mut options = connect_options(url, 1);
+    options.map_sqlx_sqlite_opts(|o| {
+        o.pragma("temp_store", "memory")
+            .pragma("wal_autocheckpoint", "0")
+    });
+    Database::connect(options).await
 }
 
 /// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`: the write lock

@@ -436,6 +436,64 @@ async fn concurrent_retries_store_exactly_one_experience() {
     assert_eq!(created, 1, "exactly one call created it");
 }
 
+/// On SQLite the capture writer commits with automatic checkpoints off and a background task
+/// checkpoints the WAL: submissions must reach the database file itself, not only the WAL.
+#[tokio::test]
+async fn captured_experiences_are_checkpointed_into_the_sqlite_file() {
+    if boucle_tests::on_postgres() {
+        return;
+    }
+    let (app, collector) = setup().await;
+    let submitted = 300;
+    let mut calls = Vec::new();
+    for i in 0..submitted {
+        let app = &app;
+        let collector = &collector;
+        calls.push(async move {
+            submit(app, collector, feedback_for("A-1"), &format!("ckpt-{i}")).await
+        });
+    }
+    for result in futures::future::join_all(calls).await {
+        result.expect("submitted");
+    }
+    // `immutable=1` reads the database file and ignores the WAL: it sees checkpointed rows only.
+    let path = app
+        .url
+        .trim_start_matches("sqlite://")
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let file_only = format!("sqlite://{path}?mode=ro&immutable=1");
+    // Read while the server may be checkpointing: a torn read is an error, retried.
+    let count_in_file = async || -> Option<i64> {
+        use sea_orm::ConnectionTrait;
+        let db = sea_orm::Database::connect(&file_only).await.ok()?;
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM feedback",
+            ))
+            .await
+            .ok()??;
+        let _ = db.close().await;
+        row.try_get::<i64>("", "n").ok()
+    };
+    let mut in_file = None;
+    for _ in 0..100 {
+        in_file = count_in_file().await;
+        if in_file == Some(submitted) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        in_file,
+        Some(submitted),
+        "rows checkpointed into the database file"
+    );
+}
+
 #[tokio::test]
 async fn personal_data_is_redacted_at_capture_and_the_raw_text_kept_internally() {
     let (app, collector) = setup().await;

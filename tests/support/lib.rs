@@ -144,6 +144,8 @@ pub async fn test_store() -> TestStore {
 
 pub struct TestApp {
     pub addr: String,
+    /// The database the server runs on.
+    pub url: String,
     pub store: Store,
     /// An unscoped ADMIN key.
     pub admin_key: String,
@@ -172,7 +174,7 @@ pub async fn spawn_app_with(args: ServeArgs) -> TestApp {
         .with_test_writer()
         .try_init();
     let (database, url) = fresh_database().await.expect("test database");
-    let app = Application::build(&DatabaseSettings::new(url), args)
+    let app = Application::build(&DatabaseSettings::new(url.clone()), args)
         .await
         .expect("build app");
     let addr = format!("http://{}", app.local_addr().expect("local addr"));
@@ -193,6 +195,7 @@ pub async fn spawn_app_with(args: ServeArgs) -> TestApp {
         .expect("admin key");
     TestApp {
         addr,
+        url,
         store,
         admin_key: secret.secret.expose_secret().to_owned(),
         channel,
