@@ -13,6 +13,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryTrait};
@@ -59,11 +60,17 @@ impl GroupCommit {
         };
         let (queue, receiver) = mpsc::channel(QUEUE);
         let receiver = Arc::new(Mutex::new(receiver));
+        let wrote = Arc::new(AtomicBool::new(false));
         for _ in 0..writers {
-            tokio::spawn(writer(db.clone(), sqlite_url.clone(), receiver.clone()));
+            tokio::spawn(writer(
+                db.clone(),
+                sqlite_url.clone(),
+                receiver.clone(),
+                wrote.clone(),
+            ));
         }
         if sqlite_url.is_some() {
-            tokio::spawn(checkpointer(db, queue.downgrade()));
+            tokio::spawn(checkpointer(db, queue.downgrade(), wrote));
         }
         Self { queue }
     }
@@ -89,6 +96,7 @@ async fn writer(
     shared: DatabaseConnection,
     sqlite_url: Option<String>,
     receiver: Arc<Mutex<mpsc::Receiver<Pending>>>,
+    wrote: Arc<AtomicBool>,
 ) {
     let db = match sqlite_url {
         Some(url) => match super::connect_capture_writer(&url).await {
@@ -118,6 +126,7 @@ async fn writer(
             }
         }
         commit(&db, batch).await;
+        wrote.store(true, Ordering::Release);
     }
 }
 
@@ -128,9 +137,14 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(2
 /// checkpoints are off, see [`super::connect_capture_writer`]) goes on committing. An
 /// automatic checkpoint runs inside the commit that crosses the threshold, so every
 /// submission of that batch, and of the batches queued behind it, waited for pages to be
-/// copied and the database file synced. A PASSIVE checkpoint takes no write lock. Stops
-/// with the queue (when the store is dropped).
-async fn checkpointer(db: DatabaseConnection, queue: mpsc::WeakSender<Pending>) {
+/// copied and the database file synced. A PASSIVE checkpoint takes no write lock. Runs
+/// only after the writer has written (`wrote`); stops with the queue (when the store is
+/// dropped).
+async fn checkpointer(
+    db: DatabaseConnection,
+    queue: mpsc::WeakSender<Pending>,
+    wrote: Arc<AtomicBool>,
+) {
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -138,12 +152,16 @@ async fn checkpointer(db: DatabaseConnection, queue: mpsc::WeakSender<Pending>) 
         if queue.upgrade().is_none() {
             return;
         }
+        if !wrote.swap(false, Ordering::AcqRel) {
+            continue;
+        }
         if let Err(e) = db
             .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
             .await
         {
             // Busy or interrupted: the next tick tries again; the WAL only grows meanwhile.
             tracing::debug!(error = %e, "WAL checkpoint failed");
+            wrote.store(true, Ordering::Release);
         }
     }
 }
