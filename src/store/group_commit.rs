@@ -16,7 +16,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryTrait, Statement,
+};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
 
@@ -155,14 +157,36 @@ async fn checkpointer(
         if !wrote.swap(false, Ordering::AcqRel) {
             continue;
         }
-        if let Err(e) = db
-            .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
-            .await
-        {
-            // Busy or interrupted: the next tick tries again; the WAL only grows meanwhile.
-            tracing::debug!(error = %e, "WAL checkpoint failed");
+        if !checkpoint(&db).await {
             wrote.store(true, Ordering::Release);
         }
+    }
+}
+
+/// One PASSIVE checkpoint; `false` when it failed or could not copy the whole WAL (a reader
+/// still needed older frames): the next tick tries again, the WAL only grows meanwhile.
+async fn checkpoint(db: &DatabaseConnection) -> bool {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA wal_checkpoint(PASSIVE)",
+        ))
+        .await;
+    // The pragma answers (busy, frames in the WAL, frames checkpointed).
+    let counts = |row: &sea_orm::QueryResult| -> Result<(i64, i64, i64), DbErr> {
+        Ok((
+            row.try_get_by_index(0)?,
+            row.try_get_by_index(1)?,
+            row.try_get_by_index(2)?,
+        ))
+    };
+    match row.map(|r| r.map(|r| counts(&r))) {
+        Ok(Some(Ok((busy, log, done)))) => busy == 0 && done >= log,
+        Ok(Some(Err(e))) | Err(e) => {
+            tracing::debug!(error = %e, "WAL checkpoint failed");
+            false
+        }
+        Ok(None) => false,
     }
 }
 
