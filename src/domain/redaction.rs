@@ -117,20 +117,22 @@ fn redact_with(input: &str, prefilters: bool) -> Redacted {
     Redacted { text, kinds }
 }
 
-/// Whether [`EMAIL`] can match: it needs `@`, `(at)`, `[at]` or `arobase` (any case).
+/// Whether [`EMAIL`] can match: it needs `@`, `(at)`, `[at]` or `arobase` in any case. The
+/// pattern's `(?i)` is Unicode case folding, under which `s` also matches `ſ` (U+017F, the
+/// only non-ASCII fold of these letters): a text holding one is always searched.
 fn may_hold_email(text: &str) -> bool {
     let contains = |needle: &[u8]| {
         text.as_bytes()
             .windows(needle.len())
             .any(|w| w.eq_ignore_ascii_case(needle))
     };
-    text.contains('@') || contains(b"(at)") || contains(b"[at]") || contains(b"arobase")
+    text.contains(['@', 'ſ']) || contains(b"(at)") || contains(b"[at]") || contains(b"arobase")
 }
 
-/// Replaces each match of `pattern` in `text` that `accept` validates. `accept` is given the match and the
-/// character that follows it in the text, and returns the length (in bytes of the match) of
-/// the part that is personal data, `Some(0)` for the whole match, `None` to keep the match as
-/// it is. A match glued to a digit or letter on either side is kept (it is part
+/// Replaces each match of `pattern` in `text` that `accept` validates. `accept` is given
+/// the match and the character that follows it in the text, and returns the length (in
+/// bytes of the match) of the part that is personal data, `Some(0)` for the whole match,
+/// `None` to keep the match as it is. A match glued to a digit or letter on either side is kept (it is part
 /// of a larger number or word).
 fn replace_checked(
     text: String,
@@ -442,6 +444,14 @@ mod tests {
         assert_eq!(redact(&r.text).text, r.text);
     }
 
+    #[test]
+    fn the_email_prefilter_follows_unicode_case_folding() {
+        // `(?i)` folds `ſ` to `s`: the prefilter must not skip what the pattern would find.
+        let input = "jean.dupont AROBAſE example.fr";
+        assert_eq!(redact_with(input, true), redact_with(input, false));
+        assert!(redact(input).kinds.contains(&PersonalDataKind::Email));
+    }
+
     proptest! {
         #[test]
         fn prefilters_never_change_what_is_masked(
@@ -454,6 +464,7 @@ mod tests {
                 Just(" (AT) ".to_owned()),
                 Just(" [at] ".to_owned()),
                 Just(" Arobase ".to_owned()),
+                Just(" AROBAſE ".to_owned()),
                 Just(".fr".to_owned()),
                 Just("FR76".to_owned()),
                 Just("06".to_owned()),

@@ -157,37 +157,35 @@ async fn checkpointer(
         if !wrote.swap(false, Ordering::AcqRel) {
             continue;
         }
-        if !checkpoint(&db).await {
-            wrote.store(true, Ordering::Release);
+        match checkpoint(&db).await {
+            Ok(true) => {}
+            Ok(false) => wrote.store(true, Ordering::Release),
+            Err(e) => {
+                tracing::debug!(error = %e, "WAL checkpoint failed");
+                wrote.store(true, Ordering::Release);
+            }
         }
     }
 }
 
-/// One PASSIVE checkpoint; `false` when it failed or could not copy the whole WAL (a reader
-/// still needed older frames): the next tick tries again, the WAL only grows meanwhile.
-async fn checkpoint(db: &DatabaseConnection) -> bool {
-    let row = db
+/// One PASSIVE checkpoint; `false` when it could not copy the whole WAL (a reader still
+/// needed older frames). After `false` or an error the next tick tries again; the WAL only
+/// grows meanwhile.
+async fn checkpoint(db: &DatabaseConnection) -> Result<bool, DbErr> {
+    let answer = db
         .query_one_raw(Statement::from_string(
             DbBackend::Sqlite,
             "PRAGMA wal_checkpoint(PASSIVE)",
         ))
-        .await;
-    // The pragma answers (busy, frames in the WAL, frames checkpointed).
-    let counts = |row: &sea_orm::QueryResult| -> Result<(i64, i64, i64), DbErr> {
-        Ok((
-            row.try_get_by_index(0)?,
-            row.try_get_by_index(1)?,
-            row.try_get_by_index(2)?,
-        ))
+        .await?;
+    let Some(row) = answer else {
+        return Ok(false);
     };
-    match row.map(|r| r.map(|r| counts(&r))) {
-        Ok(Some(Ok((busy, log, done)))) => busy == 0 && done >= log,
-        Ok(Some(Err(e))) | Err(e) => {
-            tracing::debug!(error = %e, "WAL checkpoint failed");
-            false
-        }
-        Ok(None) => false,
-    }
+    // The pragma answers (busy, frames in the WAL, frames checkpointed).
+    let busy: i64 = row.try_get_by_index(0)?;
+    let log: i64 = row.try_get_by_index(1)?;
+    let done: i64 = row.try_get_by_index(2)?;
+    Ok(busy == 0 && done >= log)
 }
 
 async fn commit(db: &DatabaseConnection, batch: Vec<Pending>) {

@@ -167,9 +167,7 @@ fn connect_options(url: &str, max_connections: u32) -> ConnectOptions {
 /// Only this connection runs this way: the aggregation's large sorts keep spilling to disk.
 /// Its automatic checkpoints are off: the group commit checkpoints from another connection,
 /// off the path of submissions.
-pub(crate) async fn connect_capture_writer(
-    url: &str,
-) -> Result<DatabaseConnection, sea_orm::DbErr> {
+async fn connect_capture_writer(url: &str) -> Result<DatabaseConnection, sea_orm::DbErr> {
     let mut options = connect_options(url, 1);
     options.map_sqlx_sqlite_opts(|o| {
         o.pragma("temp_store", "memory")
