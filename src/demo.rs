@@ -12,7 +12,7 @@ use chrono::TimeZone;
 use chrono_tz::Tz;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sea_orm::{EntityTrait, Set};
+use sea_orm::Set;
 use uuid::Uuid;
 
 use crate::domain::codes::ResponseStatus;
@@ -783,11 +783,7 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
         )
         .collect();
     store.bulk_insert_feedback(caller.key_id, &captures).await?;
-    for chunk in answers.chunks(500) {
-        response::Entity::insert_many(chunk.to_vec())
-            .exec(store.connection())
-            .await?;
-    }
+    store.bulk_insert_answers(&answers).await?;
     summary.feedback = feedback.len();
     summary.responses = answers.len();
     Ok(summary)

@@ -210,13 +210,13 @@ pub async fn child(database_url: &str) -> anyhow::Result<()> {
     let run = store
         .start_job_run(&period().to_string(), "aggregate", "bench")
         .await?;
-    // Where the time goes, from the step's own progress marks: counting (with medians) ends
-    // at mark 2, computing at `total - 1`, storing at `total`.
+    // Where the time goes, from the step's own progress marks: reading the locations ends at
+    // mark 1, counting (with medians) at mark 2, computing at `total - 1`, storing at `total`.
     let started = Instant::now();
     let mut marks: Vec<(u64, Duration)> = Vec::new();
     let summary =
         boucle_jobs::aggregate::aggregate(&store, period(), TZ, None, run, &mut |done, total| {
-            if done == 2 || done + 1 == total || done == total {
+            if done == 1 || done == 2 || done + 1 == total || done == total {
                 marks.push((done, started.elapsed()));
             }
             Ok(())
@@ -224,10 +224,11 @@ pub async fn child(database_url: &str) -> anyhow::Result<()> {
         .await?;
     store.finish_job_run(run, None).await?;
     anyhow::ensure!(summary.rows > 0, "nothing aggregated");
-    if let [(_, counted), (_, computed), (_, stored)] = marks[..] {
+    if let [(_, located), (_, counted), (_, computed), (_, stored)] = marks[..] {
         eprintln!(
-            "phases: counting and medians {:.2} s, computing {:.2} s, storing {:.2} s",
-            counted.as_secs_f64(),
+            "phases: locations {:.2} s, counting and medians {:.2} s, computing {:.2} s, storing {:.2} s",
+            located.as_secs_f64(),
+            (counted - located).as_secs_f64(),
             (computed - counted).as_secs_f64(),
             (stored - computed).as_secs_f64()
         );

@@ -323,7 +323,7 @@ fn stored(
     };
     let id = Uuid::from_u64_pair(seed ^ 0x0b0c1e, serial);
     let proposal = PROPOSALS[rng.random_range(0..PROPOSALS.len())];
-    let row = feedback::ActiveModel {
+    let mut row = feedback::ActiveModel {
         id: Set(id),
         location_id: Set(hierarchy.sites[site].0),
         channel: Set(channel(rng).code().to_owned()),
@@ -350,6 +350,7 @@ fn stored(
         payload_hash: Set(format!("{:064x}", serial)),
         submitted_at: Set(at),
         updated_at: Set(at),
+        first_answered_at: Set(None),
     };
     // 45 % of published experiences get a published answer from their site.
     let answer = (status == "PUBLISHED" && rng.random::<f64>() < 0.45).then(|| {
@@ -367,6 +368,10 @@ fn stored(
             published_at: Set(Some(published)),
         }
     });
+    // What `publish_response` records on the experience.
+    if let Some(answer) = &answer {
+        row.first_answered_at = answer.published_at.clone();
+    }
     (row, answer)
 }
 

@@ -38,7 +38,11 @@ pub async fn aggregate(
     let total = 3 + locations.len() as u64;
     progress(0, total)?;
     progress(1, total)?;
-    let (own, subtree) = store.monthly_counts(period, tz, root).await?;
+    let targets: HashMap<Uuid, u32> = locations
+        .iter()
+        .map(|l| (l.model.id, l.effective_response_target_days))
+        .collect();
+    let (own, subtree) = store.monthly_counts(period, tz, root, &targets).await?;
     progress(2, total)?;
 
     let empty = Counts::default();

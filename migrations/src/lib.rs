@@ -19,6 +19,7 @@ mod m20261122_000001_initial;
 mod m20261122_000002_reference_data;
 mod m20261123_000001_delivery_state;
 mod m20261123_000002_first_answer_index;
+mod m20261129_000001_first_answered_at;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_reference_data::Migration),
             Box::new(m20261123_000001_delivery_state::Migration),
             Box::new(m20261123_000002_first_answer_index::Migration),
+            Box::new(m20261129_000001_first_answered_at::Migration),
         ]
     }
 }

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entities::{aggregate, indicator, location};
+use super::entities::{aggregate, indicator};
 use super::locations::{LocationView, subtree_ids};
 use super::{Store, sql};
 use crate::Error;
@@ -66,32 +66,6 @@ pub(super) fn params(bounds: (i64, i64), root: Option<Uuid>) -> Vec<Value> {
 fn count(row: &sea_orm::QueryResult, column: &str) -> Result<u64, Error> {
     let v: Option<i64> = row.try_get("", column)?;
     Ok(v.unwrap_or(0).max(0) as u64)
-}
-
-/// The answered experiences of the month (by their own location, `grp`): the delay of
-/// their first published answer and the announced delay of their location. `only` restricts
-/// the rows (see [`restriction`]); `$1`, `$2` bound the month.
-fn answered_cte(only: &str) -> String {
-    format!(
-        "WITH first_answer AS ( \
-             SELECT feedback_id, MIN(published_at) AS first_at FROM response \
-             WHERE status = 'PUBLISHED' GROUP BY feedback_id), \
-         nearest AS ( \
-             SELECT c2.descendant_id AS loc, MIN(c2.depth) AS depth \
-             FROM location_closure c2 JOIN location l2 ON l2.id = c2.ancestor_id \
-             WHERE l2.response_target_days IS NOT NULL GROUP BY c2.descendant_id), \
-         target AS ( \
-             SELECT n.loc, l3.response_target_days AS days FROM nearest n \
-             JOIN location_closure c3 ON c3.descendant_id = n.loc AND c3.depth = n.depth \
-             JOIN location l3 ON l3.id = c3.ancestor_id), \
-         answered AS MATERIALIZED ( \
-             SELECT f.location_id AS grp, fa.first_at - f.submitted_at AS delay, \
-                    COALESCE(t.days, {default}) AS days \
-             FROM feedback f JOIN first_answer fa ON fa.feedback_id = f.id \
-             LEFT JOIN target t ON t.loc = f.location_id \
-             WHERE f.status = 'PUBLISHED' AND f.submitted_at >= $1 AND f.submitted_at < $2{only})",
-        default = crate::domain::location::DEFAULT_RESPONSE_TARGET_DAYS,
-    )
 }
 
 /// Subtree counts: for every location, the sum of its descendants' own counts (itself
@@ -152,7 +126,8 @@ pub struct AggregateRow {
 impl Store {
     /// Counts of experiences, answers and actions of `period` for every location, for the
     /// location itself (`.0`) and for its subtree (`.1`), restricted to the subtree of `root`
-    /// when given.
+    /// when given. `targets` gives each location's announced answer delay in days (its
+    /// effective setting; the default for a location it does not name).
     ///
     /// One pass over the month's experiences groups them by location; subtree counts are
     /// sums of those (every count is additive, so the rollup is exact, not an average of
@@ -163,94 +138,82 @@ impl Store {
         period: Period,
         tz: chrono_tz::Tz,
         root: Option<Uuid>,
+        targets: &HashMap<Uuid, u32>,
     ) -> Result<(HashMap<Uuid, Counts>, HashMap<Uuid, Counts>), Error> {
         let mut own = self.own_counts(period, tz, root).await?;
         let mut ancestors: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
         for (ancestor, descendant) in self.closure_pairs(root).await? {
             ancestors.entry(descendant).or_default().push(ancestor);
         }
-        let subtree = self.answers(period, tz, root, &ancestors, &mut own).await?;
+        let subtree = self
+            .answers(period, tz, root, &ancestors, targets, &mut own)
+            .await?;
         Ok((own, subtree))
     }
 
-    /// Answer counts and median answer delays, for each location and each subtree, in one
-    /// statement: the answered experiences are computed once (a materialized CTE), their
-    /// counts per location come first, then the experiences themselves in ascending delay.
-    /// Once the counts are in, the subtree counts are summed and each location and subtree
-    /// gets a [`StreamingMedian`] of the right size, which every delay then feeds — exact,
-    /// in constant memory per location. Returns the subtree counts.
+    /// Answers on time and median answer delays, for each location and each subtree. The
+    /// answered counts are known (from [`Store::own_counts`]), so each location and subtree
+    /// gets a [`StreamingMedian`] of the right size before the answered experiences of the
+    /// month stream by in ascending delay, each feeding its location's and its ancestors'
+    /// medians and on-time counts — exact, in constant memory per location. Returns the
+    /// subtree counts.
     async fn answers(
         &self,
         period: Period,
         tz: chrono_tz::Tz,
         root: Option<Uuid>,
         ancestors: &HashMap<Uuid, Vec<Uuid>>,
+        targets: &HashMap<Uuid, u32>,
         own: &mut HashMap<Uuid, Counts>,
     ) -> Result<HashMap<Uuid, Counts>, Error> {
         use futures::TryStreamExt;
+
+        let mut subtree = subtree_sums(own, ancestors);
+        let medians = |counts: &HashMap<Uuid, Counts>| -> HashMap<Uuid, StreamingMedian> {
+            counts
+                .iter()
+                .filter(|(_, c)| c.answered > 0)
+                .map(|(id, c)| (*id, StreamingMedian::new(c.answered)))
+                .collect()
+        };
+        let mut own_medians = medians(own);
+        let mut subtree_medians = medians(&subtree);
 
         let only = restriction("f.location_id", root.map(|_| 3));
         let statement = sql(
             self.backend(),
             &format!(
-                "{} SELECT CAST(0 AS BIGINT) AS part, grp, COUNT(*) AS n, \
-                 SUM(CASE WHEN delay <= days * CAST(86400000 AS BIGINT) THEN 1 ELSE 0 END) AS on_time \
-                 FROM answered GROUP BY grp \
-                 UNION ALL SELECT CAST(1 AS BIGINT), grp, delay, CAST(0 AS BIGINT) FROM answered \
-                 ORDER BY part, n",
-                answered_cte(&only)
+                "SELECT f.location_id AS grp, f.first_answered_at - f.submitted_at AS delay \
+                 FROM feedback f \
+                 WHERE f.submitted_at >= $1 AND f.submitted_at < $2 \
+                 AND f.status = 'PUBLISHED' AND f.first_answered_at IS NOT NULL{only} \
+                 ORDER BY delay"
             ),
             params(period.bounds_ms(tz), root),
         );
-        struct Medians {
-            subtree: HashMap<Uuid, Counts>,
-            own: HashMap<Uuid, StreamingMedian>,
-            of_subtree: HashMap<Uuid, StreamingMedian>,
-        }
-        let start_medians = |own: &HashMap<Uuid, Counts>| {
-            let subtree = subtree_sums(own, ancestors);
-            let medians = |counts: &HashMap<Uuid, Counts>| -> HashMap<Uuid, StreamingMedian> {
-                counts
-                    .iter()
-                    .filter(|(_, c)| c.answered > 0)
-                    .map(|(id, c)| (*id, StreamingMedian::new(c.answered)))
-                    .collect()
-            };
-            Medians {
-                own: medians(own),
-                of_subtree: medians(&subtree),
-                subtree,
-            }
-        };
-        let mut medians: Option<Medians> = None;
+        let default_target = crate::domain::location::DEFAULT_RESPONSE_TARGET_DAYS;
         let mut rows = self.db.stream_raw(statement).await?;
         while let Some(row) = rows.try_next().await? {
-            let part: i64 = row.try_get("", "part")?;
             let grp: Uuid = row.try_get("", "grp")?;
-            if part == 0 {
-                let c = own.entry(grp).or_default();
-                c.answered = count(&row, "n")?;
-                c.answered_on_time = count(&row, "on_time")?;
-                continue;
+            let delay: i64 = row.try_get("", "delay")?;
+            let days = targets.get(&grp).copied().unwrap_or(default_target);
+            let on_time = u64::from(delay <= i64::from(days) * 86_400_000);
+            if let Some(c) = own.get_mut(&grp) {
+                c.answered_on_time += on_time;
             }
-            let m = medians.get_or_insert_with(|| start_medians(own));
-            let delay: i64 = row.try_get("", "n")?;
-            let delay = delay as f64;
-            if let Some(m) = m.own.get_mut(&grp) {
-                m.push(delay);
+            if let Some(m) = own_medians.get_mut(&grp) {
+                m.push(delay as f64);
             }
             for ancestor in ancestors.get(&grp).into_iter().flatten() {
-                if let Some(m) = m.of_subtree.get_mut(ancestor) {
-                    m.push(delay);
+                if let Some(c) = subtree.get_mut(ancestor) {
+                    c.answered_on_time += on_time;
+                }
+                if let Some(m) = subtree_medians.get_mut(ancestor) {
+                    m.push(delay as f64);
                 }
             }
         }
-        let Medians {
-            mut subtree,
-            own: own_medians,
-            of_subtree,
-        } = medians.unwrap_or_else(|| start_medians(own));
-        for (counts, medians) in [(&mut *own, own_medians), (&mut subtree, of_subtree)] {
+        for (counts, medians) in [(&mut *own, own_medians), (&mut subtree, subtree_medians)] {
             for (id, m) in medians {
                 if let Some(c) = counts.get_mut(&id) {
                     c.median_delay_days = m.median().map(|ms| ms / DAY_MS);
@@ -290,7 +253,8 @@ impl Store {
         Ok(pairs)
     }
 
-    /// The counts of every location's own experiences, all but the answers (see [`Store::answers`]).
+    /// The counts of every location's own experiences, all but the answers on time and the
+    /// medians (see [`Store::answers`]).
     async fn own_counts(
         &self,
         period: Period,
@@ -317,7 +281,8 @@ impl Store {
                      SUM(CASE WHEN f.effort >= 5 THEN 1 ELSE 0 END) AS effort_easy, \
                      SUM(CASE WHEN f.effort IS NOT NULL THEN f.effort ELSE 0 END) AS effort_sum, \
                      SUM(CASE WHEN f.effort IS NOT NULL THEN f.effort * f.effort ELSE 0 END) AS effort_sum_squares, \
-                     SUM(CASE WHEN f.status = 'PUBLISHED' THEN 1 ELSE 0 END) AS published \
+                     SUM(CASE WHEN f.status = 'PUBLISHED' THEN 1 ELSE 0 END) AS published, \
+                     SUM(CASE WHEN f.status = 'PUBLISHED' AND f.first_answered_at IS NOT NULL THEN 1 ELSE 0 END) AS answered \
                      FROM feedback f \
                      WHERE f.submitted_at >= $1 AND f.submitted_at < $2 AND {COUNTED}{only} \
                      GROUP BY f.location_id"
@@ -339,6 +304,7 @@ impl Store {
             c.effort_sum = count(&row, "effort_sum")?;
             c.effort_sum_squares = count(&row, "effort_sum_squares")?;
             c.published = count(&row, "published")?;
+            c.answered = count(&row, "answered")?;
         }
 
         // Actions: done during the month (by local date), and open at its end (their status
@@ -424,21 +390,12 @@ impl Store {
         Ok(out)
     }
 
-    /// Every location (of the subtree of `root`, or all), with its inherited settings.
+    /// Every location (of the subtree of `root`, or all), with its inherited settings, by code.
     pub async fn locations_for_aggregation(
         &self,
         root: Option<Uuid>,
     ) -> Result<Vec<LocationView>, Error> {
-        let mut query = location::Entity::find().order_by_asc(location::Column::Code);
-        if let Some(root) = root {
-            query = query.filter(location::Column::Id.in_subquery(subtree_ids(root)));
-        }
-        let models = query.all(&self.db).await?;
-        let mut out = Vec::with_capacity(models.len());
-        for chunk in models.chunks(1000) {
-            out.extend(super::locations::views(&self.db, chunk.to_vec()).await?);
-        }
-        Ok(out)
+        super::locations::subtree_views(&self.db, root).await
     }
 
     /// The current version of every indicator.

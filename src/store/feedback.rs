@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::entities::{action_feedback, feedback, feedback_tag, response, response_vote};
 use super::locations::{LocationKey, subtree_ids};
-use super::{Order, Store, keyset};
+use super::{Order, Store, keyset, sql};
 use crate::Error;
 use crate::domain::feedback::{LocationRef, NewFeedback, RedactedTexts};
 use crate::domain::{Caller, Channel, ModerationStatus, RejectReason, Satisfaction, Tag};
@@ -205,6 +205,44 @@ impl Store {
         Ok(())
     }
 
+    /// Inserts answers in one transaction and records on each experience when its first
+    /// published answer appeared, as [`Store::publish_response`] does one at a time. For
+    /// trusted bulk loads (demo): the experiences must exist and be published.
+    pub async fn bulk_insert_answers(
+        &self,
+        answers: &[response::ActiveModel],
+    ) -> Result<(), Error> {
+        // 10 columns per row.
+        const CHUNK: usize = 500;
+        let txn = self.write_txn().await?;
+        for chunk in answers.chunks(CHUNK) {
+            response::Entity::insert_many(chunk.to_vec())
+                .exec(&txn)
+                .await?;
+        }
+        for chunk in answers.chunks(CHUNK) {
+            let ids: Vec<Uuid> = chunk
+                .iter()
+                .filter_map(|a| a.feedback_id.try_as_ref().copied())
+                .collect();
+            let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+            txn.execute_raw(sql(
+                self.backend(),
+                &format!(
+                    "UPDATE feedback SET first_answered_at = ( \
+                         SELECT MIN(r.published_at) FROM response r \
+                         WHERE r.feedback_id = feedback.id AND r.status = 'PUBLISHED') \
+                     WHERE id IN ({})",
+                    placeholders.join(", ")
+                ),
+                ids.into_iter().map(Into::into).collect(),
+            ))
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
     /// One experience of the caller's scope, or NOT_FOUND.
     pub async fn get_feedback(&self, scope: Option<Uuid>, id: Uuid) -> Result<FeedbackView, Error> {
         let mut query = feedback::Entity::find_by_id(id);
@@ -342,6 +380,7 @@ fn rows(
         payload_hash: Set(hash.to_owned()),
         submitted_at: Set(capture.submitted_at),
         updated_at: Set(capture.submitted_at),
+        first_answered_at: Set(None),
     };
     let tags = f
         .tags

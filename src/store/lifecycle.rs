@@ -15,7 +15,7 @@ use super::entities::{
 };
 use super::feedback::FeedbackView;
 use super::locations::subtree_ids;
-use super::{Order, Store, audit, is_unique_violation, keyset, now_ms};
+use super::{Order, Store, audit, is_unique_violation, keyset, now_ms, sql};
 use crate::Error;
 use crate::domain::codes::ResponseStatus;
 use crate::domain::moderation::{self, Decision};
@@ -360,6 +360,16 @@ impl Store {
         row.published_at = Set(Some(now));
         row.updated_at = Set(now);
         let published = row.update(&txn).await?;
+        // The experience keeps the instant of its first published answer (the aggregation's
+        // answered count and delay). Concurrent publications by two locations both run this
+        // update; the row lock orders them and the earliest instant stays.
+        txn.execute_raw(sql(
+            self.backend(),
+            "UPDATE feedback SET first_answered_at = $1 \
+             WHERE id = $2 AND (first_answered_at IS NULL OR first_answered_at > $1)",
+            vec![now.into(), published.feedback_id.into()],
+        ))
+        .await?;
         audit::record(
             &txn,
             Some(caller),

@@ -527,21 +527,57 @@ pub(crate) async fn views(
     }
     let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
     let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let chains = chains(
+        db,
+        &format!("c.descendant_id IN ({})", placeholders.join(", ")),
+        ids.iter().map(|id| (*id).into()).collect(),
+    )
+    .await?;
+    Ok(assemble(models, chains))
+}
+
+/// [`views`] of every location of the subtree of `root` (of all without one), ordered by
+/// code, in two queries whatever their number.
+pub(crate) async fn subtree_views(
+    db: &impl ConnectionTrait,
+    root: Option<Uuid>,
+) -> Result<Vec<LocationView>, Error> {
+    let mut query = location::Entity::find().order_by_asc(location::Column::Code);
+    if let Some(root) = root {
+        query = query.filter(location::Column::Id.in_subquery(subtree_ids(root)));
+    }
+    let models = query.all(db).await?;
+    let chains = match root {
+        None => chains(db, "1 = 1", Vec::new()).await?,
+        Some(root) => {
+            chains(
+                db,
+                "c.descendant_id IN (SELECT descendant_id FROM location_closure WHERE ancestor_id = $1)",
+                vec![root.into()],
+            )
+            .await?
+        }
+    };
+    Ok(assemble(models, chains))
+}
+
+/// A location's ancestors, itself first: (depth, code, response target, minimum sample).
+type Chain = Vec<(i32, String, Option<i32>, Option<i32>)>;
+
+/// The ancestor chains of the locations `filter` selects (a condition on `c.descendant_id`).
+async fn chains(
+    db: &impl ConnectionTrait,
+    filter: &str,
+    values: Vec<sea_orm::Value>,
+) -> Result<HashMap<Uuid, Chain>, Error> {
     let text = format!(
         "SELECT c.descendant_id, c.depth, a.code, a.response_target_days, a.min_sample \
          FROM location_closure c JOIN location a ON a.id = c.ancestor_id \
-         WHERE c.descendant_id IN ({}) ORDER BY c.descendant_id, c.depth",
-        placeholders.join(", ")
+         WHERE {filter} ORDER BY c.descendant_id, c.depth"
     );
     let rows = db
-        .query_all_raw(sql(
-            db.get_database_backend(),
-            &text,
-            ids.iter().map(|id| (*id).into()).collect(),
-        ))
+        .query_all_raw(sql(db.get_database_backend(), &text, values))
         .await?;
-    // descendant → [(depth, code, target, min_sample)] ordered from itself to its root.
-    type Chain = Vec<(i32, String, Option<i32>, Option<i32>)>;
     let mut chains: HashMap<Uuid, Chain> = HashMap::new();
     for row in rows {
         let descendant: Uuid = row.try_get("", "descendant_id")?;
@@ -552,8 +588,12 @@ pub(crate) async fn views(
             row.try_get("", "min_sample")?,
         ));
     }
+    Ok(chains)
+}
+
+fn assemble(models: Vec<location::Model>, mut chains: HashMap<Uuid, Chain>) -> Vec<LocationView> {
     let to_u32 = |v: Option<i32>| v.and_then(|v| u32::try_from(v).ok());
-    Ok(models
+    models
         .into_iter()
         .map(|model| {
             let chain = chains.remove(&model.id).unwrap_or_default();
@@ -573,7 +613,7 @@ pub(crate) async fn views(
                 model,
             }
         })
-        .collect())
+        .collect()
 }
 
 impl Store {

@@ -201,6 +201,16 @@ async fn fixture() -> Fixture {
             ))
             .await
             .expect("backdate answer");
+            db.execute_raw(boucle::store::sql(
+                db.get_database_backend(),
+                "UPDATE feedback SET first_answered_at = $1 WHERE id = $2",
+                vec![
+                    (ms(it.at) + days * DAY_MS).into(),
+                    Uuid::parse_str(&id).expect("uuid").into(),
+                ],
+            ))
+            .await
+            .expect("backdate the experience's first answer");
         }
     }
     Fixture {

@@ -741,3 +741,71 @@ async fn no_personal_data_of_the_corpus_reaches_public_output() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_experience_keeps_the_instant_of_its_first_published_answer() {
+    use boucle::store::entities::feedback;
+    use sea_orm::{ConnectionTrait, EntityTrait};
+
+    let c = cast().await;
+    let f = c.submit(feedback_for("A-1")).await;
+    c.moderate(&f.id, Decision::Publish, pb::RejectReason::Unspecified)
+        .await
+        .expect("publish the experience");
+    let id = uuid::Uuid::parse_str(&f.id).expect("uuid");
+    let first_answered_at = || async {
+        feedback::Entity::find_by_id(id)
+            .one(c.app.store.connection())
+            .await
+            .expect("read")
+            .expect("experience")
+            .first_answered_at
+    };
+    let own = c.draft(&f.id, "", "Merci !").await.expect("site's draft");
+    let regional = c
+        .draft(&f.id, &c.location_id("A-REG").await, "Nous regardons.")
+        .await
+        .expect("region's draft");
+    assert_eq!(first_answered_at().await, None, "drafts are not answers");
+
+    let published = c.publish(&own.id).await.expect("publish the site's answer");
+    let at = published.publish_time.expect("publish time");
+    let at_ms = at.seconds * 1000 + i64::from(at.nanos) / 1_000_000;
+    assert_eq!(first_answered_at().await, Some(at_ms));
+
+    // Pretend the site's answer was recorded later than the region's publication will be
+    // (two publications racing): the earliest instant wins.
+    let db = c.app.store.connection();
+    db.execute_raw(boucle::store::sql(
+        db.get_database_backend(),
+        "UPDATE feedback SET first_answered_at = $1 WHERE id = $2",
+        vec![(at_ms + 86_400_000).into(), id.into()],
+    ))
+    .await
+    .expect("move the first answer later");
+    let second = c
+        .publish(&regional.id)
+        .await
+        .expect("publish the region's answer");
+    let second_at = second.publish_time.expect("publish time");
+    let second_ms = second_at.seconds * 1000 + i64::from(second_at.nanos) / 1_000_000;
+    assert!(second_ms < at_ms + 86_400_000);
+    assert_eq!(first_answered_at().await, Some(second_ms));
+
+    // A later publication never moves it forward.
+    db.execute_raw(boucle::store::sql(
+        db.get_database_backend(),
+        "UPDATE feedback SET first_answered_at = $1 WHERE id = $2",
+        vec![(at_ms - 86_400_000).into(), id.into()],
+    ))
+    .await
+    .expect("move the first answer earlier");
+    let third = c
+        .draft(&f.id, &c.location_id("NET-A").await, "Vu.")
+        .await
+        .expect("network's draft");
+    c.publish(&third.id)
+        .await
+        .expect("publish the network's answer");
+    assert_eq!(first_answered_at().await, Some(at_ms - 86_400_000));
+}

@@ -33,6 +33,8 @@ pub struct Model {
     pub payload_hash: String,
     pub submitted_at: i64,
     pub updated_at: i64,
+    /// When its first answer was published (the earliest, if several locations answered).
+    pub first_answered_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
