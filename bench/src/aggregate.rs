@@ -184,7 +184,7 @@ async fn clear_figures(settings: &boucle::store::DatabaseSettings) -> anyhow::Re
     let db = store.connection();
     db.execute_raw(boucle::store::sql(
         db.get_database_backend(),
-        "DELETE FROM aggregate WHERE period = $1",
+        "DELETE FROM location_figures WHERE period = $1",
         vec![period().to_string().into()],
     ))
     .await?;

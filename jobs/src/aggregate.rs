@@ -79,8 +79,8 @@ pub async fn aggregate(
 
 /// Figures of one location and scope, by indicator code (for tests and reports).
 pub fn by_code(
-    rows: &[boucle::store::entities::aggregate::Model],
-) -> HashMap<&str, &boucle::store::entities::aggregate::Model> {
+    rows: &[boucle::store::aggregates::Figure],
+) -> HashMap<&str, &boucle::store::aggregates::Figure> {
     rows.iter()
         .map(|r| (r.indicator_code.as_str(), r))
         .collect()

@@ -20,6 +20,7 @@ mod m20261122_000002_reference_data;
 mod m20261123_000001_delivery_state;
 mod m20261123_000002_first_answer_index;
 mod m20261129_000001_first_answered_at;
+mod m20261129_000002_location_figures;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_delivery_state::Migration),
             Box::new(m20261123_000002_first_answer_index::Migration),
             Box::new(m20261129_000001_first_answered_at::Migration),
+            Box::new(m20261129_000002_location_figures::Migration),
         ]
     }
 }

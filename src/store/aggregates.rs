@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entities::{aggregate, indicator};
+use super::entities::{indicator, location_figures};
 use super::locations::{LocationView, subtree_ids};
 use super::{Store, sql};
 use crate::Error;
@@ -85,23 +85,91 @@ fn subtree_sums(
     subtree
 }
 
-const AGGREGATE_COLUMNS: usize = 12;
+/// One stored figure: an indicator of a location for a period and scope.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Figure {
+    pub location_id: Uuid,
+    pub period: String,
+    pub scope: String,
+    pub indicator_code: String,
+    /// The definition version that produced the figure.
+    pub indicator_version: i32,
+    /// NULL when suppressed or not computable.
+    pub value: Option<f64>,
+    pub sample_size: i64,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub suppressed: bool,
+    pub job_run_id: Uuid,
+    pub computed_at: i64,
+}
 
-/// Rows per insert statement on SQLite: 12,000 values, under its bind limit.
+/// An element of `location_figures.figures`, the JSON form the migration
+/// `m20261129_000002_location_figures` set: keep the names.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Stored {
+    code: String,
+    version: i32,
+    value: Option<f64>,
+    sample: i64,
+    ci_low: Option<f64>,
+    ci_high: Option<f64>,
+    suppressed: bool,
+}
+
+/// The figures of one stored row, in indicator-code order.
+fn expand(row: location_figures::Model) -> Result<Vec<Figure>, Error> {
+    let stored: Vec<Stored> = serde_json::from_str(&row.figures).map_err(|e| {
+        Error::Internal(format!(
+            "unreadable figures of {} {} {}: {e}",
+            row.location_id, row.period, row.scope
+        ))
+    })?;
+    Ok(stored
+        .into_iter()
+        .map(|f| Figure {
+            location_id: row.location_id,
+            period: row.period.clone(),
+            scope: row.scope.clone(),
+            indicator_code: f.code,
+            indicator_version: f.version,
+            value: f.value,
+            sample_size: f.sample,
+            ci_low: f.ci_low,
+            ci_high: f.ci_high,
+            suppressed: f.suppressed,
+            job_run_id: row.job_run_id,
+            computed_at: row.computed_at,
+        })
+        .collect())
+}
+
+/// Expands stored rows (already in the order wanted) into figures.
+pub(super) fn expand_all(rows: Vec<location_figures::Model>) -> Result<Vec<Figure>, Error> {
+    let mut out = Vec::with_capacity(rows.len() * 11);
+    for row in rows {
+        out.extend(expand(row)?);
+    }
+    Ok(out)
+}
+
+/// Columns of `location_figures`.
+const FIGURES_COLUMNS: usize = 6;
+
+/// Rows per insert statement: 6,000 values, under SQLite's bind limit.
 const INSERT_CHUNK: usize = 1000;
 
-/// `INSERT INTO aggregate … VALUES ($1, …), …` for `rows` rows, placeholders in order (so
-/// that [`sql`] makes them anonymous on SQLite).
-fn insert_aggregates_sql(rows: usize) -> String {
+/// `INSERT INTO location_figures … VALUES ($1, …), …` for `rows` rows, placeholders in
+/// order (so that [`sql`] makes them anonymous on SQLite).
+fn insert_figures_sql(rows: usize) -> String {
     use std::fmt::Write;
     let mut text = String::from(
-        "INSERT INTO aggregate (location_id, period, scope, indicator_code, indicator_version, \
-         value, sample_size, ci_low, ci_high, suppressed, job_run_id, computed_at) VALUES ",
+        "INSERT INTO location_figures (location_id, period, scope, figures, job_run_id, computed_at) VALUES ",
     );
     for row in 0..rows {
         text.push_str(if row == 0 { "(" } else { ", (" });
-        for column in 0..AGGREGATE_COLUMNS {
-            let n = row * AGGREGATE_COLUMNS + column + 1;
+        for column in 0..FIGURES_COLUMNS {
+            let n = row * FIGURES_COLUMNS + column + 1;
             let separator = if column == 0 { "" } else { ", " };
             let _ = write!(text, "{separator}${n}");
         }
@@ -410,7 +478,8 @@ impl Store {
 
     /// Replaces the figures of `period` (for the subtree of `root`, or everything) in one
     /// transaction: readers see the previous complete state until the commit, and a crash
-    /// before it leaves that state untouched.
+    /// before it leaves that state untouched. One row per location and scope holds all its
+    /// indicators.
     pub async fn replace_aggregates(
         &self,
         period: Period,
@@ -420,17 +489,8 @@ impl Store {
         computed_at: i64,
     ) -> Result<(), Error> {
         let period_text = period.to_string();
-        let txn = self.write_txn().await?;
-        let mut delete = aggregate::Entity::delete_many()
-            .filter(aggregate::Column::Period.eq(period_text.as_str()));
-        if let Some(root) = root {
-            delete = delete.filter(aggregate::Column::LocationId.in_subquery(subtree_ids(root)));
-        }
-        delete.exec(&txn).await?;
-        // In primary-key order: the key's index then grows like an append instead of taking
-        // random inserts over the whole table (locations come ordered by code, their ids are
-        // random), which thrashed the page cache. Each database then gets the form it
-        // inserts fastest (see the two functions).
+        // Grouped by location and scope, in primary-key order (the key's index then grows
+        // like an append), each group's figures in code order.
         let mut order: Vec<&AggregateRow> = rows.iter().collect();
         order.sort_unstable_by(|a, b| {
             (a.location_id, a.scope.code(), &a.indicator_code).cmp(&(
@@ -439,41 +499,81 @@ impl Store {
                 &b.indicator_code,
             ))
         });
-        match self.backend() {
-            sea_orm::DbBackend::Postgres => {
-                insert_aggregates_postgres(&txn, &order, &period_text, job_run_id, computed_at)
-                    .await?
+        let mut sets: Vec<(Uuid, Scope, String)> = Vec::new();
+        for group in order.chunk_by(|a, b| a.location_id == b.location_id && a.scope == b.scope) {
+            let stored: Vec<Stored> = group
+                .iter()
+                .map(|r| Stored {
+                    code: r.indicator_code.clone(),
+                    version: r.indicator_version,
+                    value: r.value.filter(|v| v.is_finite()),
+                    sample: i64::try_from(r.sample_size).unwrap_or(i64::MAX),
+                    ci_low: r.ci.map(|c| c.0).filter(|v| v.is_finite()),
+                    ci_high: r.ci.map(|c| c.1).filter(|v| v.is_finite()),
+                    suppressed: r.suppressed,
+                })
+                .collect();
+            let json =
+                serde_json::to_string(&stored).map_err(|e| Error::Internal(e.to_string()))?;
+            sets.push((group[0].location_id, group[0].scope, json));
+        }
+
+        let txn = self.write_txn().await?;
+        let mut delete = location_figures::Entity::delete_many()
+            .filter(location_figures::Column::Period.eq(period_text.as_str()));
+        if let Some(root) = root {
+            delete =
+                delete.filter(location_figures::Column::LocationId.in_subquery(subtree_ids(root)));
+        }
+        delete.exec(&txn).await?;
+        let backend = self.backend();
+        let full_text = sql(backend, &insert_figures_sql(INSERT_CHUNK), Vec::new()).sql;
+        for chunk in sets.chunks(INSERT_CHUNK) {
+            let text = if chunk.len() == INSERT_CHUNK {
+                full_text.clone()
+            } else {
+                sql(backend, &insert_figures_sql(chunk.len()), Vec::new()).sql
+            };
+            let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * FIGURES_COLUMNS);
+            for (location_id, scope, json) in chunk {
+                values.extend([
+                    (*location_id).into(),
+                    period_text.as_str().into(),
+                    scope.code().into(),
+                    json.as_str().into(),
+                    job_run_id.into(),
+                    computed_at.into(),
+                ]);
             }
-            _ => {
-                insert_aggregates_sqlite(&txn, &order, &period_text, job_run_id, computed_at)
-                    .await?
-            }
+            txn.execute_raw(Statement::from_sql_and_values(backend, text, values))
+                .await?;
         }
         txn.commit().await?;
         self.published_changed();
         Ok(())
     }
 
-    /// Stored figures of one location and scope for the periods `from..=to`.
+    /// Stored figures of one location and scope for the periods `from..=to`, by period then
+    /// indicator code.
     pub async fn aggregates_of(
         &self,
         location_id: Uuid,
         scope: Scope,
         from: Period,
         to: Period,
-    ) -> Result<Vec<aggregate::Model>, Error> {
-        Ok(aggregate::Entity::find()
+    ) -> Result<Vec<Figure>, Error> {
+        let rows = location_figures::Entity::find()
             .filter(
                 Condition::all()
-                    .add(aggregate::Column::LocationId.eq(location_id))
-                    .add(aggregate::Column::Scope.eq(scope.code()))
-                    .add(aggregate::Column::Period.gte(from.to_string()))
-                    .add(aggregate::Column::Period.lte(to.to_string())),
+                    .add(location_figures::Column::LocationId.eq(location_id))
+                    .add(location_figures::Column::Scope.eq(scope.code()))
+                    .add(location_figures::Column::Period.gte(from.to_string()))
+                    .add(location_figures::Column::Period.lte(to.to_string())),
             )
-            .order_by_asc(aggregate::Column::Period)
-            .order_by_asc(aggregate::Column::IndicatorCode)
+            .order_by_asc(location_figures::Column::Period)
             .all(&self.db)
-            .await?)
+            .await?;
+        expand_all(rows)
     }
 
     /// The latest period aggregated for a location, if any.
@@ -481,136 +581,34 @@ impl Store {
         &self,
         location_id: Uuid,
     ) -> Result<Option<Period>, Error> {
-        let latest = aggregate::Entity::find()
-            .filter(aggregate::Column::LocationId.eq(location_id))
-            .order_by_desc(aggregate::Column::Period)
+        let latest = location_figures::Entity::find()
+            .filter(location_figures::Column::LocationId.eq(location_id))
+            .order_by_desc(location_figures::Column::Period)
             .one(&self.db)
             .await?;
         Ok(latest.and_then(|a| a.period.parse().ok()))
     }
 
-    /// Every stored figure of a period (SUBTREE scope), for exports.
+    /// Every stored figure of a period (SUBTREE scope), for exports, by location then
+    /// indicator code.
     pub async fn aggregates_of_period(
         &self,
         period: Period,
         root: Option<Uuid>,
-    ) -> Result<Vec<aggregate::Model>, Error> {
-        let mut query = aggregate::Entity::find()
-            .filter(aggregate::Column::Period.eq(period.to_string()))
-            .filter(aggregate::Column::Scope.eq(Scope::Subtree.code()));
+    ) -> Result<Vec<Figure>, Error> {
+        let mut query = location_figures::Entity::find()
+            .filter(location_figures::Column::Period.eq(period.to_string()))
+            .filter(location_figures::Column::Scope.eq(Scope::Subtree.code()));
         if let Some(root) = root {
-            query = query.filter(aggregate::Column::LocationId.in_subquery(subtree_ids(root)));
+            query =
+                query.filter(location_figures::Column::LocationId.in_subquery(subtree_ids(root)));
         }
-        Ok(query
-            .order_by_asc(aggregate::Column::LocationId)
-            .order_by_asc(aggregate::Column::IndicatorCode)
+        let rows = query
+            .order_by_asc(location_figures::Column::LocationId)
             .all(&self.db)
-            .await?)
+            .await?;
+        expand_all(rows)
     }
-}
-
-/// SQLite: multi-row inserts of [`INSERT_CHUNK`] rows (12,000 values, under the bind limit);
-/// every chunk but the last has the same text, built once. The next chunk's values are
-/// gathered while SQLite (on sqlx's thread of its own) inserts the current one.
-async fn insert_aggregates_sqlite(
-    txn: &sea_orm::DatabaseTransaction,
-    order: &[&AggregateRow],
-    period_text: &str,
-    job_run_id: Uuid,
-    computed_at: i64,
-) -> Result<(), Error> {
-    let backend = sea_orm::DbBackend::Sqlite;
-    let values_of = |chunk: &[&AggregateRow]| -> Vec<Value> {
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * AGGREGATE_COLUMNS);
-        for r in chunk {
-            values.extend([
-                r.location_id.into(),
-                period_text.into(),
-                r.scope.code().into(),
-                r.indicator_code.as_str().into(),
-                r.indicator_version.into(),
-                r.value.into(),
-                i64::try_from(r.sample_size).unwrap_or(i64::MAX).into(),
-                r.ci.map(|c| c.0).into(),
-                r.ci.map(|c| c.1).into(),
-                r.suppressed.into(),
-                job_run_id.into(),
-                computed_at.into(),
-            ]);
-        }
-        values
-    };
-    let full_text = sql(backend, &insert_aggregates_sql(INSERT_CHUNK), Vec::new()).sql;
-    let statement = |chunk: &[&AggregateRow]| {
-        let text = if chunk.len() == INSERT_CHUNK {
-            full_text.clone()
-        } else {
-            sql(backend, &insert_aggregates_sql(chunk.len()), Vec::new()).sql
-        };
-        Statement::from_sql_and_values(backend, text, values_of(chunk))
-    };
-    let mut chunks = order.chunks(INSERT_CHUNK);
-    let mut pending = chunks.next().map(statement);
-    while let Some(current) = pending.take() {
-        let (inserted, next) = futures::join!(txn.execute_raw(current), async {
-            chunks.next().map(statement)
-        });
-        inserted?;
-        pending = next;
-    }
-    Ok(())
-}
-
-/// Rows per statement on PostgreSQL, where a chunk is one JSON parameter.
-const POSTGRES_CHUNK: usize = 10_000;
-
-/// PostgreSQL: each chunk of figures is one JSON array bound as a single parameter and
-/// expanded by `json_to_recordset` on the server. Binding twelve parameters per row made
-/// storing 440,000 figures take 17 s there, three quarters of it in the driver and protocol;
-/// the constants of the run (period, run id, time) are bound once per statement. Values
-/// survive exactly: serde_json writes the shortest decimal that reads back as the same f64.
-async fn insert_aggregates_postgres(
-    txn: &sea_orm::DatabaseTransaction,
-    rows: &[&AggregateRow],
-    period: &str,
-    job_run_id: Uuid,
-    computed_at: i64,
-) -> Result<(), Error> {
-    for chunk in rows.chunks(POSTGRES_CHUNK) {
-        let json: Vec<serde_json::Value> = chunk
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "l": r.location_id,
-                    "s": r.scope.code(),
-                    "c": r.indicator_code,
-                    "v": r.indicator_version,
-                    "x": r.value,
-                    "n": i64::try_from(r.sample_size).unwrap_or(i64::MAX),
-                    "lo": r.ci.map(|c| c.0),
-                    "hi": r.ci.map(|c| c.1),
-                    "sup": r.suppressed,
-                })
-            })
-            .collect();
-        let json = serde_json::to_string(&json).map_err(|e| Error::Internal(e.to_string()))?;
-        txn.execute_raw(Statement::from_sql_and_values(
-            sea_orm::DbBackend::Postgres,
-            "INSERT INTO aggregate (location_id, period, scope, indicator_code, indicator_version, \
-             value, sample_size, ci_low, ci_high, suppressed, job_run_id, computed_at) \
-             SELECT r.l, $1, r.s, r.c, r.v, r.x, r.n, r.lo, r.hi, r.sup, $2, $3 \
-             FROM json_to_recordset($4::json) AS r(l uuid, s text, c text, v integer, \
-             x double precision, n bigint, lo double precision, hi double precision, sup boolean)",
-            vec![
-                period.into(),
-                job_run_id.into(),
-                computed_at.into(),
-                json.into(),
-            ],
-        ))
-        .await?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -619,9 +617,9 @@ mod tests {
 
     #[test]
     fn insert_statement_numbers_every_placeholder_once_in_row_order() {
-        let text = insert_aggregates_sql(3);
-        assert!(text.ends_with("($25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)"));
-        assert_eq!(text.matches('$').count(), 3 * AGGREGATE_COLUMNS);
+        let text = insert_figures_sql(3);
+        assert!(text.ends_with("($13, $14, $15, $16, $17, $18)"));
+        assert_eq!(text.matches('$').count(), 3 * FIGURES_COLUMNS);
         assert_eq!(text.matches("), (").count(), 2);
         assert!(text.contains("VALUES ($1, $2, "));
     }
@@ -631,12 +629,55 @@ mod tests {
         // Numbered ones make sqlx's binding quadratic in the number of values.
         let text = sql(
             sea_orm::DbBackend::Sqlite,
-            &insert_aggregates_sql(3),
+            &insert_figures_sql(3),
             Vec::new(),
         )
         .sql;
-        assert_eq!(text.matches('?').count(), 3 * AGGREGATE_COLUMNS);
+        assert_eq!(text.matches('?').count(), 3 * FIGURES_COLUMNS);
         assert!(!text.contains('$'));
         assert!(text.contains("VALUES (?, ?, "));
+    }
+
+    #[test]
+    fn stored_figures_read_back_exactly() {
+        let row = location_figures::Model {
+            location_id: Uuid::nil(),
+            period: "2026-10".into(),
+            scope: "SUBTREE".into(),
+            figures: serde_json::to_string(&[Stored {
+                code: "NPS".into(),
+                version: 2,
+                value: Some(0.1 + 0.2),
+                sample: 7,
+                ci_low: Some(-1.0 / 3.0),
+                ci_high: None,
+                suppressed: false,
+            }])
+            .expect("json"),
+            job_run_id: Uuid::nil(),
+            computed_at: 5,
+        };
+        let figures = expand(row).expect("readable");
+        assert_eq!(figures.len(), 1);
+        assert_eq!(figures[0].value, Some(0.1 + 0.2));
+        assert_eq!(figures[0].ci_low, Some(-1.0 / 3.0));
+        assert_eq!(figures[0].ci_high, None);
+        assert_eq!(figures[0].indicator_version, 2);
+    }
+
+    #[test]
+    fn the_migration_s_json_form_is_read() {
+        // What m20261129_000002_location_figures writes for copied figures.
+        let row = location_figures::Model {
+            location_id: Uuid::nil(),
+            period: "2026-10".into(),
+            scope: "SELF".into(),
+            figures: r#"[{"code":"VOLUME","version":1,"value":12,"sample":12,"ci_low":null,"ci_high":null,"suppressed":false},{"code":"NPS","version":1,"value":null,"sample":2,"ci_low":null,"ci_high":null,"suppressed":true}]"#.into(),
+            job_run_id: Uuid::nil(),
+            computed_at: 5,
+        };
+        let figures = expand(row).expect("readable");
+        assert_eq!(figures[0].value, Some(12.0));
+        assert!(figures[1].suppressed);
     }
 }

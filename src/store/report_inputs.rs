@@ -17,8 +17,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::aggregates::Figure;
 use super::aggregates::{COUNTED, Scope, params, restriction};
-use super::entities::{action, aggregate, measurement};
+use super::entities::{action, location_figures, measurement};
 use super::{Store, sql};
 use crate::Error;
 use crate::domain::Period;
@@ -42,7 +43,7 @@ pub struct VerbatimInput {
 #[derive(Clone, Debug, Default)]
 pub struct ReportInputs {
     /// SUBTREE figures of the requested periods, by period then indicator code.
-    pub figures: HashMap<Uuid, Vec<aggregate::Model>>,
+    pub figures: HashMap<Uuid, Vec<Figure>>,
     /// Counted experiences of the month in the location's subtree, by channel code, largest
     /// first (ties by code).
     pub channels: HashMap<Uuid, Vec<(String, u64)>>,
@@ -256,21 +257,24 @@ impl Store {
         from: Period,
         to: Period,
     ) -> Result<(), Error> {
-        let rows = aggregate::Entity::find()
+        let rows = location_figures::Entity::find()
             .filter(
                 Condition::all()
-                    .add(aggregate::Column::LocationId.is_in(ids.iter().copied()))
-                    .add(aggregate::Column::Scope.eq(Scope::Subtree.code()))
-                    .add(aggregate::Column::Period.gte(from.to_string()))
-                    .add(aggregate::Column::Period.lte(to.to_string())),
+                    .add(location_figures::Column::LocationId.is_in(ids.iter().copied()))
+                    .add(location_figures::Column::Scope.eq(Scope::Subtree.code()))
+                    .add(location_figures::Column::Period.gte(from.to_string()))
+                    .add(location_figures::Column::Period.lte(to.to_string())),
             )
-            .order_by_asc(aggregate::Column::LocationId)
-            .order_by_asc(aggregate::Column::Period)
-            .order_by_asc(aggregate::Column::IndicatorCode)
+            .order_by_asc(location_figures::Column::LocationId)
+            .order_by_asc(location_figures::Column::Period)
             .all(&self.db)
             .await?;
-        for row in rows {
-            inputs.figures.entry(row.location_id).or_default().push(row);
+        for figure in super::aggregates::expand_all(rows)? {
+            inputs
+                .figures
+                .entry(figure.location_id)
+                .or_default()
+                .push(figure);
         }
         Ok(())
     }

@@ -258,7 +258,7 @@ impl Fixture {
         code: &str,
         scope: Scope,
         period: &str,
-    ) -> Vec<boucle::store::entities::aggregate::Model> {
+    ) -> Vec<boucle::store::aggregates::Figure> {
         let p: Period = period.parse().expect("period");
         self.app
             .store
@@ -268,10 +268,7 @@ impl Fixture {
     }
 }
 
-fn value(
-    rows: &[boucle::store::entities::aggregate::Model],
-    code: &str,
-) -> (Option<f64>, i64, bool) {
+fn value(rows: &[boucle::store::aggregates::Figure], code: &str) -> (Option<f64>, i64, bool) {
     let map = by_code(rows);
     let row = map.get(code).unwrap_or_else(|| panic!("{code} missing"));
     (row.value, row.sample_size, row.suppressed)
@@ -341,8 +338,8 @@ async fn comparable(f: &Fixture, period: &str) -> Vec<String> {
     db.query_all_raw(Statement::from_string(
         db.get_database_backend(),
         format!(
-            "SELECT location_id, scope, indicator_code, indicator_version, value, sample_size, ci_low, ci_high, suppressed \
-             FROM aggregate WHERE period = '{period}' ORDER BY location_id, scope, indicator_code"
+            "SELECT location_id, scope, figures FROM location_figures \
+             WHERE period = '{period}' ORDER BY location_id, scope"
         ),
     ))
     .await

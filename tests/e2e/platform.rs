@@ -124,7 +124,7 @@ async fn migrations_build_the_schema_from_empty_and_seed_reference_data() {
         "action_feedback",
         "action_event",
         "measurement",
-        "aggregate",
+        "location_figures",
         "report",
         "job_run",
         "job_lease",
@@ -139,6 +139,88 @@ async fn migrations_build_the_schema_from_empty_and_seed_reference_data() {
     Migrator::down(db, None).await.expect("down");
     Migrator::up(db, None).await.expect("up again");
     assert_eq!(count_rows(db, "engagement").await, 8);
+}
+
+#[tokio::test]
+async fn figures_stored_one_row_per_indicator_are_carried_over_exactly() {
+    use boucle::store::aggregates::Scope;
+    use sea_orm::ConnectionTrait;
+
+    let app = spawn_app().await;
+    let site = app.location("SITE", None).await;
+    let id = uuid::Uuid::parse_str(&site.id).expect("uuid");
+    let db = app.store.connection();
+    // Back to the schema before figures were grouped, with figures in the old form.
+    Migrator::down(db, Some(1)).await.expect("down one");
+    let run = uuid::Uuid::now_v7();
+    for (code, value, sample, ci, suppressed) in [
+        ("VOLUME", Some(12.0), 12_i64, None, false),
+        ("NPS", Some(1.0 / 3.0), 9, Some((-0.1, 0.7)), false),
+        ("EFFORT_MEAN", None, 2, None, true),
+    ] {
+        db.execute_raw(boucle::store::sql(
+            db.get_database_backend(),
+            "INSERT INTO aggregate (location_id, period, scope, indicator_code, indicator_version, \
+             value, sample_size, ci_low, ci_high, suppressed, job_run_id, computed_at) \
+             VALUES ($1, '2026-09', 'SUBTREE', $2, 2, $3, $4, $5, $6, $7, $8, 99)",
+            vec![
+                id.into(),
+                code.into(),
+                value.into(),
+                sample.into(),
+                ci.map(|c: (f64, f64)| c.0).into(),
+                ci.map(|c: (f64, f64)| c.1).into(),
+                suppressed.into(),
+                run.into(),
+            ],
+        ))
+        .await
+        .expect("old figure");
+    }
+    Migrator::up(db, None).await.expect("up");
+    let period = "2026-09".parse().expect("period");
+    let figures = app
+        .store
+        .aggregates_of(id, Scope::Subtree, period, period)
+        .await
+        .expect("figures");
+    let got: Vec<_> = figures
+        .iter()
+        .map(|f| {
+            (
+                f.indicator_code.as_str(),
+                f.value,
+                f.sample_size,
+                f.ci_low,
+                f.ci_high,
+                f.suppressed,
+                f.indicator_version,
+                f.job_run_id,
+                f.computed_at,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("EFFORT_MEAN", None, 2, None, None, true, 2, run, 99),
+            (
+                "NPS",
+                Some(1.0 / 3.0),
+                9,
+                Some(-0.1),
+                Some(0.7),
+                false,
+                2,
+                run,
+                99
+            ),
+            ("VOLUME", Some(12.0), 12, None, None, false, 2, run, 99),
+        ]
+    );
+    // And back down: the old rows again.
+    Migrator::down(db, Some(1)).await.expect("down again");
+    assert_eq!(count_rows(db, "aggregate").await, 3);
 }
 
 #[tokio::test]

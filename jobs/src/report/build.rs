@@ -7,7 +7,8 @@ use std::collections::HashMap;
 
 use boucle::domain::{ActionStatus, Channel, Period, Satisfaction};
 use boucle::store::Store;
-use boucle::store::entities::{aggregate, indicator};
+use boucle::store::aggregates::Figure as StoredFigure;
+use boucle::store::entities::indicator;
 use boucle::store::locations::LocationView;
 use boucle::store::report_inputs::ReportInputs;
 use chrono_tz::Tz;
@@ -85,7 +86,7 @@ fn satisfaction_label(code: &str) -> String {
     .to_owned()
 }
 
-fn shown(a: Option<&&aggregate::Model>) -> Option<f64> {
+fn shown(a: Option<&&StoredFigure>) -> Option<f64> {
     a.filter(|a| !a.suppressed).and_then(|a| a.value)
 }
 
@@ -105,7 +106,7 @@ pub fn build(
     let first = first_of_trend(period);
     let first_text = first.to_string();
     let period_text = period.to_string();
-    let history: Vec<&aggregate::Model> = inputs
+    let history: Vec<&StoredFigure> = inputs
         .figures
         .get(&location_id)
         .into_iter()
@@ -134,7 +135,7 @@ pub fn build(
     let mut month = first;
     for _ in 0..12 {
         let text = month.to_string();
-        let of_month: HashMap<&str, &aggregate::Model> = history
+        let of_month: HashMap<&str, &StoredFigure> = history
             .iter()
             .filter(|a| a.period == text)
             .map(|a| (a.indicator_code.as_str(), *a))
@@ -275,7 +276,7 @@ fn fill_summary(
         let Some(c) = ctx.locations.get(child) else {
             continue;
         };
-        let by_code: HashMap<&str, &aggregate::Model> = inputs
+        let by_code: HashMap<&str, &StoredFigure> = inputs
             .figures
             .get(child)
             .into_iter()

@@ -3,7 +3,8 @@ use crate::domain::Period;
 use crate::domain::validation::{Violations, text, uuid};
 use crate::pb;
 use crate::pb::indicator::{Direction, Frequency, Kind};
-use crate::store::entities::{aggregate, indicator, measurement};
+use crate::store::aggregates::Figure;
+use crate::store::entities::{indicator, measurement};
 use crate::store::indicators::{Definition, NewMeasurement};
 
 use super::time::timestamp;
@@ -164,7 +165,7 @@ pub fn measurement_to_pb(m: &measurement::Model) -> pb::Measurement {
 }
 
 /// A stored figure as the public sees it: no value, no interval when suppressed.
-pub fn figure_to_pb(a: &aggregate::Model) -> pb::Figure {
+pub fn figure_to_pb(a: &Figure) -> pb::Figure {
     let shown = !a.suppressed;
     pb::Figure {
         value: a.value.filter(|_| shown),

@@ -4,7 +4,6 @@
 pub mod action;
 pub mod action_event;
 pub mod action_feedback;
-pub mod aggregate;
 pub mod api_key;
 pub mod audit_log;
 pub mod comment;
@@ -18,6 +17,7 @@ pub mod indicator_version;
 pub mod job_run;
 pub mod location;
 pub mod location_closure;
+pub mod location_figures;
 pub mod measurement;
 pub mod moderation_decision;
 pub mod recipient;
