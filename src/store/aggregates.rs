@@ -153,6 +153,23 @@ pub(super) fn expand_all(rows: Vec<location_figures::Model>) -> Result<Vec<Figur
     Ok(out)
 }
 
+/// The `figures` column of one location and scope (`group`, in indicator-code order).
+fn figures_json(group: &[&AggregateRow]) -> Result<String, Error> {
+    let stored: Vec<Stored> = group
+        .iter()
+        .map(|r| Stored {
+            code: r.indicator_code.clone(),
+            version: r.indicator_version,
+            value: r.value.filter(|v| v.is_finite()),
+            sample: i64::try_from(r.sample_size).unwrap_or(i64::MAX),
+            ci_low: r.ci.map(|c| c.0).filter(|v| v.is_finite()),
+            ci_high: r.ci.map(|c| c.1).filter(|v| v.is_finite()),
+            suppressed: r.suppressed,
+        })
+        .collect();
+    serde_json::to_string(&stored).map_err(|e| Error::Internal(e.to_string()))
+}
+
 /// Columns of `location_figures`.
 const FIGURES_COLUMNS: usize = 6;
 
@@ -499,24 +516,9 @@ impl Store {
                 &b.indicator_code,
             ))
         });
-        let mut sets: Vec<(Uuid, Scope, String)> = Vec::new();
-        for group in order.chunk_by(|a, b| a.location_id == b.location_id && a.scope == b.scope) {
-            let stored: Vec<Stored> = group
-                .iter()
-                .map(|r| Stored {
-                    code: r.indicator_code.clone(),
-                    version: r.indicator_version,
-                    value: r.value.filter(|v| v.is_finite()),
-                    sample: i64::try_from(r.sample_size).unwrap_or(i64::MAX),
-                    ci_low: r.ci.map(|c| c.0).filter(|v| v.is_finite()),
-                    ci_high: r.ci.map(|c| c.1).filter(|v| v.is_finite()),
-                    suppressed: r.suppressed,
-                })
-                .collect();
-            let json =
-                serde_json::to_string(&stored).map_err(|e| Error::Internal(e.to_string()))?;
-            sets.push((group[0].location_id, group[0].scope, json));
-        }
+        let groups: Vec<&[&AggregateRow]> = order
+            .chunk_by(|a, b| a.location_id == b.location_id && a.scope == b.scope)
+            .collect();
 
         let txn = self.write_txn().await?;
         let mut delete = location_figures::Entity::delete_many()
@@ -528,19 +530,21 @@ impl Store {
         delete.exec(&txn).await?;
         let backend = self.backend();
         let full_text = sql(backend, &insert_figures_sql(INSERT_CHUNK), Vec::new()).sql;
-        for chunk in sets.chunks(INSERT_CHUNK) {
+        for chunk in groups.chunks(INSERT_CHUNK) {
             let text = if chunk.len() == INSERT_CHUNK {
                 full_text.clone()
             } else {
                 sql(backend, &insert_figures_sql(chunk.len()), Vec::new()).sql
             };
+            // Each statement's JSON is built when it is sent: memory holds one chunk of it.
             let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * FIGURES_COLUMNS);
-            for (location_id, scope, json) in chunk {
+            for group in chunk {
+                let Some(first) = group.first() else { continue };
                 values.extend([
-                    (*location_id).into(),
+                    first.location_id.into(),
                     period_text.as_str().into(),
-                    scope.code().into(),
-                    json.as_str().into(),
+                    first.scope.code().into(),
+                    figures_json(group)?.into(),
                     job_run_id.into(),
                     computed_at.into(),
                 ]);
