@@ -105,17 +105,28 @@ async fn client(
                 if !replay {
                     ledger.unknown.push(request_id);
                 }
-                // A server that died or is stopping: connection refused or reset (UNAVAILABLE,
-                // or UNKNOWN for a stream cut mid-way), a refused stream after GOAWAY.
-                if !matches!(
-                    status.code(),
-                    Code::Unavailable | Code::Unknown | Code::Cancelled
-                ) {
+                if !is_transport_failure(&status) {
                     ledger.unexpected.push(format!("{status:?}"));
                 }
                 return;
             }
         }
+    }
+}
+
+/// A server that died or is stopping: connection refused or reset (UNAVAILABLE, or UNKNOWN
+/// for a stream cut mid-way), a refused stream after GOAWAY (CANCELLED). tonic reports a
+/// stream the HTTP/2 layer ended with the server's GOAWAY(NO_ERROR) as INTERNAL, with the
+/// transport error as its source: that is a transport failure too. An INTERNAL the server
+/// answered itself carries no such source, so it stays unexpected.
+fn is_transport_failure(status: &tonic::Status) -> bool {
+    use std::error::Error as _;
+    match status.code() {
+        Code::Unavailable | Code::Unknown | Code::Cancelled => true,
+        Code::Internal => status
+            .source()
+            .is_some_and(|e| e.downcast_ref::<tonic::transport::Error>().is_some()),
+        _ => false,
     }
 }
 

@@ -41,7 +41,7 @@ impl Scope {
 pub(crate) const COUNTED: &str =
     "(f.status <> 'REJECTED' OR f.reject_reason IN ('ABUSIVE', 'PERSONAL_DATA'))";
 
-const DAY_MS: f64 = 86_400_000.0;
+const DAY_MS: i64 = 86_400_000;
 
 /// The part of a WHERE clause restricting rows of `column` to the subtree of the root bound
 /// at placeholder `$n`; empty without a root.
@@ -264,25 +264,14 @@ impl Store {
         let mut own_medians = medians(own);
         let mut subtree_medians = medians(&subtree);
 
-        let only = restriction("f.location_id", root.map(|_| 3));
-        let statement = sql(
-            self.backend(),
-            &format!(
-                "SELECT f.location_id AS grp, f.first_answered_at - f.submitted_at AS delay \
-                 FROM feedback f \
-                 WHERE f.submitted_at >= $1 AND f.submitted_at < $2 \
-                 AND f.status = 'PUBLISHED' AND f.first_answered_at IS NOT NULL{only} \
-                 ORDER BY delay"
-            ),
-            params(period.bounds_ms(tz), root),
-        );
+        let statement = self.answer_delays_statement(period, tz, root);
         let default_target = crate::domain::location::DEFAULT_RESPONSE_TARGET_DAYS;
         let mut rows = self.db.stream_raw(statement).await?;
         while let Some(row) = rows.try_next().await? {
             let grp: Uuid = row.try_get("", "grp")?;
             let delay: i64 = row.try_get("", "delay")?;
             let days = targets.get(&grp).copied().unwrap_or(default_target);
-            let on_time = u64::from(delay <= i64::from(days) * 86_400_000);
+            let on_time = u64::from(delay <= i64::from(days) * DAY_MS);
             if let Some(c) = own.get_mut(&grp) {
                 c.answered_on_time += on_time;
             }
@@ -301,11 +290,35 @@ impl Store {
         for (counts, medians) in [(&mut *own, own_medians), (&mut subtree, subtree_medians)] {
             for (id, m) in medians {
                 if let Some(c) = counts.get_mut(&id) {
-                    c.median_delay_days = m.median().map(|ms| ms / DAY_MS);
+                    c.median_delay_days = m.median().map(|ms| ms / DAY_MS as f64);
                 }
             }
         }
         Ok(subtree)
+    }
+
+    /// The answered experiences of the month (of the subtree of `root`): location and delay
+    /// to the first answer in milliseconds, in ascending delay. Its condition repeats the one
+    /// of the partial index `ix_feedback_answered`, which holds every column it reads; public
+    /// so that a test can check that the planner uses that index.
+    pub fn answer_delays_statement(
+        &self,
+        period: Period,
+        tz: chrono_tz::Tz,
+        root: Option<Uuid>,
+    ) -> Statement {
+        let only = restriction("f.location_id", root.map(|_| 3));
+        sql(
+            self.backend(),
+            &format!(
+                "SELECT f.location_id AS grp, f.first_answered_at - f.submitted_at AS delay \
+                 FROM feedback f \
+                 WHERE f.status = 'PUBLISHED' AND f.submitted_at >= $1 AND f.submitted_at < $2 \
+                 AND f.first_answered_at IS NOT NULL{only} \
+                 ORDER BY delay"
+            ),
+            params(period.bounds_ms(tz), root),
+        )
     }
 
     /// Every (ancestor, descendant) pair of the hierarchy (of the subtree of `root`).

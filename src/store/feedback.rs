@@ -219,8 +219,6 @@ impl Store {
             response::Entity::insert_many(chunk.to_vec())
                 .exec(&txn)
                 .await?;
-        }
-        for chunk in answers.chunks(CHUNK) {
             let ids: Vec<Uuid> = chunk
                 .iter()
                 .filter_map(|a| a.feedback_id.try_as_ref().copied())

@@ -151,7 +151,15 @@ async fn figures_stored_one_row_per_indicator_are_carried_over_exactly() {
     let id = uuid::Uuid::parse_str(&site.id).expect("uuid");
     let db = app.store.connection();
     // Back to the schema before figures were grouped, with figures in the old form.
-    Migrator::down(db, Some(1)).await.expect("down one");
+    let since_figures = Migrator::migrations()
+        .iter()
+        .rev()
+        .position(|m| m.name() == "m20261129_000002_location_figures")
+        .expect("the figures migration")
+        + 1;
+    Migrator::down(db, Some(since_figures as u32))
+        .await
+        .expect("down to before figures");
     let run = uuid::Uuid::now_v7();
     for (code, value, sample, ci, suppressed) in [
         ("VOLUME", Some(12.0), 12_i64, None, false),
@@ -219,7 +227,9 @@ async fn figures_stored_one_row_per_indicator_are_carried_over_exactly() {
         ]
     );
     // And back down: the old rows again.
-    Migrator::down(db, Some(1)).await.expect("down again");
+    Migrator::down(db, Some(since_figures as u32))
+        .await
+        .expect("down again");
     assert_eq!(count_rows(db, "aggregate").await, 3);
 }
 
