@@ -727,31 +727,62 @@ async fn indicators_are_versioned_and_reported_ones_take_measurements() {
     assert_eq!(listed[0].value, 83.0);
 }
 
-/// More figures than one insert statement holds (1,000 rows on SQLite, 10,000 on
-/// PostgreSQL): every one is stored once with its values, and a replacement with fewer rows
-/// leaves exactly those.
+/// More location rows than one insert statement holds (1,000 on SQLite, 10,000 on
+/// PostgreSQL, each row one location and scope): every figure is stored once with its
+/// values, and a replacement with fewer figures leaves exactly those.
 #[tokio::test]
 async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exactly() {
     use boucle::store::aggregates::AggregateRow;
+    use boucle::store::entities::location;
     let f = fixture().await;
     let app = &f.app;
     let period: Period = "2026-10".parse().expect("period");
+    // 5,100 more locations (a network and its counters): 10,200 more rows. The bulk load
+    // takes every parent before its children, so the network comes first.
+    let network = Uuid::new_v4();
+    let extra: Vec<location::Model> = (0..=5_100)
+        .map(|n| location::Model {
+            id: if n == 0 { network } else { Uuid::new_v4() },
+            name: format!("Guichet {n}"),
+            code: format!("BULK-{n:05}"),
+            typology: "Guichet".to_owned(),
+            parent_id: (n > 0).then_some(network),
+            postal_code: "75001".to_owned(),
+            city: "Paris".to_owned(),
+            latitude: None,
+            longitude: None,
+            response_target_days: None,
+            min_sample: None,
+            active: true,
+            created_at: 0,
+            updated_at: 0,
+        })
+        .collect();
+    app.store
+        .bulk_insert_locations(&extra)
+        .await
+        .expect("locations");
     let locations = boucle_tests::location_ids(&app.store).await;
-    assert!(!locations.is_empty());
+    assert!(
+        2 * locations.len() > 10_000,
+        "{} locations",
+        locations.len()
+    );
     let rows_for = |per_location: usize| -> Vec<AggregateRow> {
         let mut rows = Vec::new();
         for (l, id) in locations.iter().enumerate() {
-            for scope in [Scope::SelfOnly, Scope::Subtree] {
+            for (s, scope) in [Scope::SelfOnly, Scope::Subtree].into_iter().enumerate() {
                 for i in 0..per_location {
+                    let n = (l * 100 + s * 10 + i) as u64;
                     rows.push(AggregateRow {
                         location_id: *id,
                         scope,
                         indicator_code: format!("BENCH_{i:03}"),
-                        indicator_version: 1,
-                        value: (i % 7 != 0).then_some((l * 1000 + i) as f64 / 4.0),
-                        sample_size: (l * 1000 + i) as u64,
-                        ci: (i % 3 == 0).then_some((i as f64, i as f64 + 1.5)),
-                        suppressed: i % 5 == 0,
+                        indicator_version: 1 + i as i32,
+                        value: (n % 7 != 0).then_some(n as f64 / 4.0),
+                        sample_size: n,
+                        ci: (n % 3 == 0).then_some((n as f64 / 3.0, n as f64 + 1.5)),
+                        suppressed: n % 5 == 0,
                     });
                 }
             }
@@ -763,10 +794,17 @@ async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exac
         .start_job_run("2026-10", "aggregate", "test")
         .await
         .expect("run");
-    let per_location = 20_500 / (2 * locations.len()) + 1;
-    let many = rows_for(per_location);
-    assert!(many.len() > 20_000, "{} rows", many.len());
-    for rows in [many, rows_for(3)] {
+    let line = |location: Uuid,
+                scope: &str,
+                code: &str,
+                version: i32,
+                value: Option<f64>,
+                sample: u64,
+                ci: Option<(f64, f64)>,
+                suppressed: bool| {
+        format!("{location} {scope} {code} {version} {value:?} {sample} {ci:?} {suppressed}")
+    };
+    for rows in [rows_for(3), rows_for(1)] {
         app.store
             .replace_aggregates(period, None, &rows, run, 1_000)
             .await
@@ -774,42 +812,50 @@ async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exac
         let mut expected: Vec<String> = rows
             .iter()
             .map(|r| {
-                format!(
-                    "{} {} {} {:?} {} {:?} {}",
+                line(
                     r.location_id,
                     r.scope.code(),
-                    r.indicator_code,
+                    &r.indicator_code,
+                    r.indicator_version,
                     r.value,
                     r.sample_size,
                     r.ci,
-                    r.suppressed
+                    r.suppressed,
                 )
             })
             .collect();
         expected.sort();
-        let mut actual = Vec::new();
+        // The subtree figures in one read, each location's own ones by location.
+        let mut stored = app
+            .store
+            .aggregates_of_period(period, None)
+            .await
+            .expect("subtree figures");
         for id in &locations {
-            for scope in [Scope::SelfOnly, Scope::Subtree] {
-                for m in app
-                    .store
-                    .aggregates_of(*id, scope, period, period)
+            stored.extend(
+                app.store
+                    .aggregates_of(*id, Scope::SelfOnly, period, period)
                     .await
-                    .expect("figures")
-                {
-                    actual.push(format!(
-                        "{} {} {} {:?} {} {:?} {}",
-                        m.location_id,
-                        m.scope,
-                        m.indicator_code,
-                        m.value,
-                        m.sample_size,
-                        m.ci_low.zip(m.ci_high),
-                        m.suppressed
-                    ));
-                }
-            }
+                    .expect("own figures"),
+            );
         }
+        let mut actual: Vec<String> = stored
+            .iter()
+            .map(|m| {
+                line(
+                    m.location_id,
+                    &m.scope,
+                    &m.indicator_code,
+                    m.indicator_version,
+                    m.value,
+                    m.sample_size as u64,
+                    m.ci_low.zip(m.ci_high),
+                    m.suppressed,
+                )
+            })
+            .collect();
         actual.sort();
+        assert_eq!(actual.len(), expected.len());
         assert_eq!(actual, expected);
     }
 }
