@@ -779,10 +779,12 @@ async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exac
                         scope,
                         indicator_code: format!("BENCH_{i:03}"),
                         indicator_version: 1 + i as i32,
-                        value: (n % 7 != 0).then_some(n as f64 / 4.0),
+                        value: (!n.is_multiple_of(7)).then_some(n as f64 / 4.0),
                         sample_size: n,
-                        ci: (n % 3 == 0).then_some((n as f64 / 3.0, n as f64 + 1.5)),
-                        suppressed: n % 5 == 0,
+                        ci: n
+                            .is_multiple_of(3)
+                            .then_some((n as f64 / 3.0, n as f64 + 1.5)),
+                        suppressed: n.is_multiple_of(5),
                     });
                 }
             }
