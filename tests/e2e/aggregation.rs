@@ -862,6 +862,196 @@ async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exac
     }
 }
 
+/// Medians and answers on time, for every location and subtree, equal a sort of all the
+/// delays concerned, when many answers share a minute of delay, come from several locations
+/// and reach the database in reverse delay order (later submissions answered sooner), and
+/// the announced delay falls inside a minute (an answer exactly on it is on time).
+#[tokio::test]
+async fn medians_and_answers_on_time_equal_a_sort_of_every_delay() {
+    use boucle::domain::feedback::{LocationRef, NewFeedback};
+    use boucle::domain::{Audience, Channel, ModerationStatus, Satisfaction};
+    use boucle::store::entities::location;
+    use boucle::store::feedback::Capture;
+    use std::collections::{BTreeSet, HashMap};
+
+    let t = boucle_tests::test_store().await;
+    let store = &t.store;
+    let period: Period = "2026-10".parse().expect("period");
+    // Root → two regions → two sites each; one site announces 10 days instead of 15.
+    let id = |n: u128| Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0000 + n);
+    let site = |n: u128, parent: u128, target: Option<i32>| location::Model {
+        id: id(n),
+        name: format!("Lieu {n}"),
+        code: format!("MED-{n}"),
+        typology: "Site".to_owned(),
+        parent_id: (parent > 0).then(|| id(parent)),
+        postal_code: "75001".to_owned(),
+        city: "Paris".to_owned(),
+        latitude: None,
+        longitude: None,
+        response_target_days: target,
+        min_sample: None,
+        active: true,
+        created_at: 0,
+        updated_at: 0,
+    };
+    store
+        .bulk_insert_locations(&[
+            site(1, 0, None),
+            site(2, 1, None),
+            site(3, 1, None),
+            site(4, 2, None),
+            site(5, 2, Some(10)),
+            site(6, 3, None),
+            site(7, 3, None),
+        ])
+        .await
+        .expect("locations");
+    let leaves = [4u128, 5, 6, 7];
+    let (key, _) = store
+        .create_api_key(None, "medians", Role::Collector, None)
+        .await
+        .expect("key");
+
+    // 401 answered experiences (odd and even counts per location), delays within a few
+    // minutes of 10 and of 15 days, decreasing as submissions go on.
+    let month_start = period.bounds_ms(PARIS).0;
+    let mut delays: HashMap<Uuid, i64> = HashMap::new();
+    let mut experiences = Vec::new();
+    for n in 0..401i64 {
+        let leaf = id(leaves[(n * 7 % 4) as usize]);
+        let around = if n % 3 == 0 { 10 } else { 15 } * DAY_MS;
+        // ±4 minutes around the announced delay, exactly on it every 50th.
+        let delay = if n % 50 == 0 {
+            around
+        } else {
+            around + 240_000 - (n * 1_193) % 480_000
+        };
+        experiences.push((
+            Uuid::now_v7(),
+            leaf,
+            month_start + 3_600_000 + n * 60_000,
+            delay,
+        ));
+    }
+    let news: Vec<NewFeedback> = experiences
+        .iter()
+        .map(|(_, leaf, _, _)| NewFeedback {
+            location: LocationRef::Id(*leaf),
+            channel: Channel::InPerson,
+            audience: Audience::Usager,
+            satisfaction: Satisfaction::Positive,
+            nps: None,
+            effort: None,
+            title: "Accueil".to_owned(),
+            story: "Bien reçu.".to_owned(),
+            proposal: String::new(),
+            procedure: String::new(),
+            tags: BTreeSet::new(),
+            labels: BTreeSet::new(),
+            occurred_on: None,
+            pseudonym: "Camille".to_owned(),
+            contact_email: None,
+            submitted_at: None,
+        })
+        .collect();
+    let redacted: Vec<_> = news.iter().map(NewFeedback::redact).collect();
+    let captures: Vec<Capture<'_>> = experiences
+        .iter()
+        .zip(&news)
+        .zip(&redacted)
+        .map(|(((id, leaf, at, _), new), (texts, pseudonym))| Capture {
+            feedback: new,
+            redacted: texts,
+            redacted_pseudonym: pseudonym,
+            location_id: *leaf,
+            request_id: None,
+            submitted_at: *at,
+            id: Some(*id),
+            status: ModerationStatus::Published,
+            reject_reason: None,
+        })
+        .collect();
+    store
+        .bulk_insert_feedback(key.model.id, &captures)
+        .await
+        .expect("experiences");
+    let db = store.connection();
+    for (fid, _, at, delay) in &experiences {
+        db.execute_raw(boucle::store::sql(
+            db.get_database_backend(),
+            "UPDATE feedback SET first_answered_at = $1 WHERE id = $2",
+            vec![(at + delay).into(), (*fid).into()],
+        ))
+        .await
+        .expect("answer");
+        delays.insert(*fid, *delay);
+    }
+
+    let locations = store
+        .locations_for_aggregation(None)
+        .await
+        .expect("locations");
+    let targets: HashMap<Uuid, u32> = locations
+        .iter()
+        .map(|l| (l.model.id, l.effective_response_target_days))
+        .collect();
+    assert_eq!(targets[&id(5)], 10);
+    assert_eq!(targets[&id(4)], 15);
+    let (own, subtree) = store
+        .monthly_counts(period, PARIS, None, &targets)
+        .await
+        .expect("counts");
+
+    // The oracle: every delay of the location (or of its subtree), sorted.
+    let descendants = |n: u128| -> Vec<Uuid> {
+        match n {
+            1 => leaves
+                .iter()
+                .map(|l| id(*l))
+                .chain([id(1), id(2), id(3)])
+                .collect(),
+            2 => vec![id(2), id(4), id(5)],
+            3 => vec![id(3), id(6), id(7)],
+            leaf => vec![id(leaf)],
+        }
+    };
+    let expect = |of: &[Uuid]| -> (u64, u64, Option<f64>) {
+        let mut answered: Vec<(i64, u32)> = experiences
+            .iter()
+            .filter(|(_, leaf, _, _)| of.contains(leaf))
+            .map(|(fid, leaf, _, _)| (delays[fid], targets[leaf]))
+            .collect();
+        answered.sort_unstable();
+        let on_time = answered
+            .iter()
+            .filter(|(d, days)| *d <= i64::from(*days) * DAY_MS)
+            .count() as u64;
+        let n = answered.len();
+        let median = match n {
+            0 => None,
+            _ if n % 2 == 1 => Some(answered[n / 2].0 as f64),
+            _ => Some((answered[n / 2 - 1].0 + answered[n / 2].0) as f64 / 2.0),
+        };
+        (n as u64, on_time, median.map(|ms| ms / DAY_MS as f64))
+    };
+    let mut checked = 0;
+    for n in 1..=7u128 {
+        for (counts, of) in [(&own, vec![id(n)]), (&subtree, descendants(n))] {
+            let (answered, on_time, median) = expect(&of);
+            let c = counts.get(&id(n)).cloned().unwrap_or_default();
+            assert_eq!(c.answered, answered, "answered of {n}");
+            assert_eq!(c.answered_on_time, on_time, "on time of {n}");
+            assert_eq!(c.median_delay_days, median, "median of {n}");
+            checked += usize::from(answered > 0);
+        }
+    }
+    // Every leaf and every subtree had answers; on-time counts are neither none nor all.
+    assert_eq!(checked, 11);
+    let (all, on_time, _) = expect(&descendants(1));
+    assert!(0 < on_time && on_time < all, "{on_time} of {all}");
+}
+
 /// The plan of `statement`, one line per node.
 async fn plan(db: &sea_orm::DatabaseConnection, statement: Statement) -> String {
     let backend = db.get_database_backend();
