@@ -16,7 +16,8 @@ use super::locations::{LocationView, subtree_ids};
 use super::{Store, sql};
 use crate::Error;
 use crate::domain::Period;
-use crate::domain::indicators::{Counts, StreamingMedian};
+use crate::domain::answer_delays::AnswerDelays;
+use crate::domain::indicators::Counts;
 
 /// Which experiences a figure describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -40,9 +41,6 @@ impl Scope {
 /// spam or duplicate.
 pub(crate) const COUNTED: &str =
     "(f.status <> 'REJECTED' OR f.reject_reason IN ('ABUSIVE', 'PERSONAL_DATA'))";
-
-/// One day, in milliseconds.
-const DAY_MS: i64 = 86_400_000;
 
 /// The answered experiences packed in one row of [`Store::answer_delays_statement`] on
 /// SQLite: `location:delay` items separated by commas.
@@ -362,12 +360,10 @@ impl Store {
         Ok((own, subtree))
     }
 
-    /// Answers on time and median answer delays, for each location and each subtree. The
-    /// answered counts are known (from [`Store::own_counts`]), so each location and subtree
-    /// gets a [`StreamingMedian`] of the right size before the answered experiences of the
-    /// month stream by in ascending delay, each feeding its location's and its ancestors'
-    /// medians and on-time counts — exact, in constant memory per location. Returns the
-    /// subtree counts.
+    /// Answers on time and median answer delays, for each location and each subtree: the
+    /// answered experiences of the month stream by in ascending delay into an
+    /// [`AnswerDelays`] tally, set up from the answered counts (from [`Store::own_counts`]).
+    /// Returns the subtree counts.
     async fn answers(
         &self,
         period: Period,
@@ -380,83 +376,19 @@ impl Store {
         use futures::TryStreamExt;
 
         let mut subtree = subtree_sums(own, ancestors);
-        // Every location that has answers, numbered: each answer then costs one hash lookup
-        // (its location's number) instead of one per map and ancestor (3.7M answers at 10M).
-        let answered: Vec<Uuid> = own
-            .iter()
-            .filter(|(_, c)| c.answered > 0)
-            .map(|(id, _)| *id)
-            .collect();
-        let number: HashMap<Uuid, usize> = answered
-            .iter()
-            .enumerate()
-            .map(|(n, id)| (*id, n))
-            .collect();
         let default_target = crate::domain::location::DEFAULT_RESPONSE_TARGET_DAYS;
-        let target_ms: Vec<i64> = answered
-            .iter()
-            .map(|id| i64::from(targets.get(id).copied().unwrap_or(default_target)) * DAY_MS)
-            .collect();
-        // The subtrees an answer counts in: those of its location's ancestors, itself included.
-        let mut subtrees: Vec<Uuid> = Vec::new();
-        let mut subtree_number: HashMap<Uuid, usize> = HashMap::new();
-        let chains: Vec<Vec<usize>> = answered
-            .iter()
-            .map(|id| {
-                ancestors
-                    .get(id)
-                    .into_iter()
-                    .flatten()
-                    .filter(|a| subtree.contains_key(*a))
-                    .map(|a| {
-                        *subtree_number.entry(*a).or_insert_with(|| {
-                            subtrees.push(*a);
-                            subtrees.len() - 1
-                        })
-                    })
-                    .collect()
-            })
-            .collect();
-        let median_of = |ids: &[Uuid], counts: &HashMap<Uuid, Counts>| -> Vec<StreamingMedian> {
-            ids.iter()
-                .map(|id| StreamingMedian::new(counts.get(id).map_or(0, |c| c.answered)))
-                .collect()
-        };
-        let mut own_medians = median_of(&answered, own);
-        let mut subtree_medians = median_of(&subtrees, &subtree);
-        let mut own_on_time = vec![0u64; answered.len()];
-        let mut subtree_on_time = vec![0u64; subtrees.len()];
-
+        let mut tally = AnswerDelays::new(own, &subtree, ancestors, |id| {
+            targets.get(&id).copied().unwrap_or(default_target)
+        });
         let backend = self.backend();
         let statement = self.answer_delays_statement(period, tz, root);
         let mut rows = self.db.stream_raw(statement).await?;
         while let Some(row) = rows.try_next().await? {
             for (location, delay) in minute_of_answers(backend, &row)? {
-                // An answer of a location counted with none (a concurrent change between
-                // the two statements) has no median to feed.
-                let Some(&n) = number.get(&location) else {
-                    continue;
-                };
-                let on_time = u64::from(delay <= target_ms[n]);
-                own_on_time[n] += on_time;
-                own_medians[n].push(delay as f64);
-                for &a in &chains[n] {
-                    subtree_on_time[a] += on_time;
-                    subtree_medians[a].push(delay as f64);
-                }
+                tally.add(location, delay);
             }
         }
-        for (ids, on_time, medians, counts) in [
-            (&answered, own_on_time, own_medians, &mut *own),
-            (&subtrees, subtree_on_time, subtree_medians, &mut subtree),
-        ] {
-            for ((id, on_time), median) in ids.iter().zip(on_time).zip(medians) {
-                if let Some(c) = counts.get_mut(id) {
-                    c.answered_on_time = on_time;
-                    c.median_delay_days = median.median().map(|ms| ms / DAY_MS as f64);
-                }
-            }
-        }
+        tally.finish(own, &mut subtree);
         Ok(subtree)
     }
 
