@@ -95,7 +95,8 @@ impl AnswerDelays {
 
     /// Feeds the next answered experience of `location`, `delay_ms` after its submission
     /// (ascending delay). An answer exactly on the announced delay is on time. An answer of
-    /// a location counted with none (changed between the two statements) is left out.
+    /// a location counted with none is left out (the store reads counts and answers from one
+    /// snapshot, so this only guards against a caller that does not).
     pub fn add(&mut self, location: Uuid, delay_ms: i64) {
         let Some(&n) = self.number.get(&location) else {
             return;

@@ -349,23 +349,48 @@ impl Store {
         root: Option<Uuid>,
         targets: &HashMap<Uuid, u32>,
     ) -> Result<(HashMap<Uuid, Counts>, HashMap<Uuid, Counts>), Error> {
-        let mut own = self.own_counts(period, tz, root).await?;
+        // One snapshot for every statement: an experience answered (or moderated) while the
+        // step runs is either in the counts and the ordered answers alike or in neither, so
+        // each median is sized by exactly the answers that feed it.
+        let snapshot = self.read_snapshot().await?;
+        let mut own = self.own_counts(&snapshot, period, tz, root).await?;
         let mut ancestors: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-        for (ancestor, descendant) in self.closure_pairs(root).await? {
+        for (ancestor, descendant) in self.closure_pairs(&snapshot, root).await? {
             ancestors.entry(descendant).or_default().push(ancestor);
         }
         let subtree = self
-            .answers(period, tz, root, &ancestors, targets, &mut own)
+            .answers(&snapshot, period, tz, root, &ancestors, targets, &mut own)
             .await?;
+        snapshot.commit().await?;
         Ok((own, subtree))
+    }
+
+    /// A read-only transaction whose statements all see one snapshot: REPEATABLE READ on
+    /// PostgreSQL (which still allows parallel workers, unlike SERIALIZABLE); on SQLite in
+    /// WAL mode a deferred transaction reads one snapshot from its first statement on.
+    async fn read_snapshot(&self) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+        use sea_orm::{AccessMode, IsolationLevel, TransactionTrait};
+        match self.backend() {
+            DbBackend::Postgres => {
+                self.db
+                    .begin_with_config(
+                        Some(IsolationLevel::RepeatableRead),
+                        Some(AccessMode::ReadOnly),
+                    )
+                    .await
+            }
+            _ => self.db.begin().await,
+        }
     }
 
     /// Answers on time and median answer delays, for each location and each subtree: the
     /// answered experiences of the month stream by in ascending delay into an
     /// [`AnswerDelays`] tally, set up from the answered counts (from [`Store::own_counts`]).
     /// Returns the subtree counts.
+    #[allow(clippy::too_many_arguments)]
     async fn answers(
         &self,
+        db: &sea_orm::DatabaseTransaction,
         period: Period,
         tz: chrono_tz::Tz,
         root: Option<Uuid>,
@@ -382,7 +407,7 @@ impl Store {
         });
         let backend = self.backend();
         let statement = self.answer_delays_statement(period, tz, root);
-        let mut rows = self.db.stream_raw(statement).await?;
+        let mut rows = db.stream_raw(statement).await?;
         while let Some(row) = rows.try_next().await? {
             for (location, delay) in minute_of_answers(backend, &row)? {
                 tally.add(location, delay);
@@ -437,6 +462,7 @@ impl Store {
     /// Every (ancestor, descendant) pair of the hierarchy (of the subtree of `root`).
     pub(super) async fn closure_pairs(
         &self,
+        db: &impl ConnectionTrait,
         root: Option<Uuid>,
     ) -> Result<Vec<(Uuid, Uuid)>, Error> {
         let (text, values): (&str, Vec<Value>) = match root {
@@ -450,10 +476,7 @@ impl Store {
                 vec![r.into()],
             ),
         };
-        let rows = self
-            .db
-            .query_all_raw(sql(self.backend(), text, values))
-            .await?;
+        let rows = db.query_all_raw(sql(self.backend(), text, values)).await?;
         let mut pairs = Vec::with_capacity(rows.len());
         for row in rows {
             pairs.push((
@@ -468,6 +491,7 @@ impl Store {
     /// medians (see [`Store::answers`]).
     async fn own_counts(
         &self,
+        db: &impl ConnectionTrait,
         period: Period,
         tz: chrono_tz::Tz,
         root: Option<Uuid>,
@@ -477,8 +501,7 @@ impl Store {
         let backend = self.backend();
         let mut counts: HashMap<Uuid, Counts> = HashMap::new();
 
-        let rows = self
-            .db
+        let rows = db
             .query_all_raw(sql(
                 backend,
                 &format!(
@@ -527,8 +550,7 @@ impl Store {
         if let Some(root) = root {
             values.push(root.into());
         }
-        let rows = self
-            .db
+        let rows = db
             .query_all_raw(sql(
                 backend,
                 &format!(
@@ -547,8 +569,7 @@ impl Store {
         if let Some(root) = root {
             values.push(root.into());
         }
-        let rows = self
-            .db
+        let rows = db
             .query_all_raw(sql(
                 backend,
                 &format!(

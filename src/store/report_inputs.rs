@@ -195,7 +195,7 @@ impl Store {
         }
         let mut channel_sums: HashMap<Uuid, HashMap<String, u64>> = HashMap::new();
         let mut digest = MonthDigest::default();
-        for (ancestor, descendant) in self.closure_pairs(root).await? {
+        for (ancestor, descendant) in self.closure_pairs(&self.db, root).await? {
             if let Some(own) = own_channels.get(&descendant) {
                 let sums = channel_sums.entry(ancestor).or_default();
                 for (channel, n) in own {

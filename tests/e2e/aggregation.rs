@@ -1048,6 +1048,137 @@ async fn medians_and_answers_on_time_equal_a_sort_of_every_delay() {
     assert!(0 < on_time && on_time < all, "{on_time} of {all}");
 }
 
+/// The month's counts and its ordered answers are read from one snapshot: while answers are
+/// being published without pause, every aggregation finds as many answers on time as it
+/// counted answers, never more (the answers statement saw answers the counting did not), and
+/// a median wherever it counted one. Each delay here is one day, on time everywhere.
+#[tokio::test]
+async fn counts_and_medians_read_one_snapshot_while_answers_arrive() {
+    use boucle::domain::feedback::{LocationRef, NewFeedback};
+    use boucle::domain::{Audience, Channel, ModerationStatus, Satisfaction};
+    use boucle::store::entities::location;
+    use boucle::store::feedback::Capture;
+    use std::collections::{BTreeSet, HashMap};
+
+    let t = boucle_tests::test_store().await;
+    let store = t.store.clone();
+    let period: Period = "2026-10".parse().expect("period");
+    let (root, site) = (Uuid::now_v7(), Uuid::now_v7());
+    let place = |id: Uuid, parent: Option<Uuid>, code: &str| location::Model {
+        id,
+        name: code.to_owned(),
+        code: code.to_owned(),
+        typology: "Site".to_owned(),
+        parent_id: parent,
+        postal_code: "75001".to_owned(),
+        city: "Paris".to_owned(),
+        latitude: None,
+        longitude: None,
+        response_target_days: None,
+        min_sample: None,
+        active: true,
+        created_at: 0,
+        updated_at: 0,
+    };
+    store
+        .bulk_insert_locations(&[
+            place(root, None, "SNAP-ROOT"),
+            place(site, Some(root), "SNAP-SITE"),
+        ])
+        .await
+        .expect("locations");
+    let (key, _) = store
+        .create_api_key(None, "snapshot", Role::Collector, None)
+        .await
+        .expect("key");
+    let start = period.bounds_ms(PARIS).0 + 3_600_000;
+    let news: Vec<NewFeedback> = (0..400)
+        .map(|_| NewFeedback {
+            location: LocationRef::Id(site),
+            channel: Channel::InPerson,
+            audience: Audience::Usager,
+            satisfaction: Satisfaction::Positive,
+            nps: None,
+            effort: None,
+            title: "Accueil".to_owned(),
+            story: "Bien reçu.".to_owned(),
+            proposal: String::new(),
+            procedure: String::new(),
+            tags: BTreeSet::new(),
+            labels: BTreeSet::new(),
+            occurred_on: None,
+            pseudonym: "Camille".to_owned(),
+            contact_email: None,
+            submitted_at: None,
+        })
+        .collect();
+    let redacted: Vec<_> = news.iter().map(NewFeedback::redact).collect();
+    let ids: Vec<Uuid> = (0..news.len()).map(|_| Uuid::now_v7()).collect();
+    let captures: Vec<Capture<'_>> = news
+        .iter()
+        .zip(&redacted)
+        .zip(&ids)
+        .enumerate()
+        .map(|(n, ((new, (texts, pseudonym)), id))| Capture {
+            feedback: new,
+            redacted: texts,
+            redacted_pseudonym: pseudonym,
+            location_id: site,
+            request_id: None,
+            submitted_at: start + n as i64 * 60_000,
+            id: Some(*id),
+            status: ModerationStatus::Published,
+            reject_reason: None,
+        })
+        .collect();
+    store
+        .bulk_insert_feedback(key.model.id, &captures)
+        .await
+        .expect("experiences");
+
+    // Answers arrive one by one, each one day after its experience, until all are answered.
+    let writer = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let db = store.connection();
+            for id in ids {
+                db.execute_raw(boucle::store::sql(
+                    db.get_database_backend(),
+                    "UPDATE feedback SET first_answered_at = submitted_at + $1 WHERE id = $2",
+                    vec![DAY_MS.into(), id.into()],
+                ))
+                .await
+                .expect("answer");
+            }
+        })
+    };
+    let targets: HashMap<Uuid, u32> = HashMap::from([(root, 15), (site, 15)]);
+    let mut seen = BTreeSet::new();
+    while !writer.is_finished() {
+        let (own, subtree) = store
+            .monthly_counts(period, PARIS, None, &targets)
+            .await
+            .expect("counts");
+        for (scope, counts) in [("own", &own), ("subtree", &subtree)] {
+            for (id, c) in counts {
+                assert_eq!(
+                    c.answered_on_time, c.answered,
+                    "{scope} {id}: on time vs answered"
+                );
+                assert_eq!(
+                    c.median_delay_days.is_some(),
+                    c.answered > 0,
+                    "{scope} {id}"
+                );
+            }
+        }
+        seen.insert(own.get(&site).map_or(0, |c| c.answered));
+    }
+    writer.await.expect("writer");
+    // The aggregations ran while answers were arriving, not only before or after.
+    assert!(seen.len() > 2, "answered counts seen: {seen:?}");
+}
+
 /// The plan of `statement`, one line per node.
 async fn plan(db: &sea_orm::DatabaseConnection, statement: Statement) -> String {
     let backend = db.get_database_backend();
