@@ -741,21 +741,14 @@ async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exac
     // takes every parent before its children, so the network comes first.
     let network = Uuid::new_v4();
     let extra: Vec<location::Model> = (0..=2_600)
-        .map(|n| location::Model {
-            id: if n == 0 { network } else { Uuid::new_v4() },
-            name: format!("Guichet {n}"),
-            code: format!("BULK-{n:05}"),
-            typology: "Guichet".to_owned(),
-            parent_id: (n > 0).then_some(network),
-            postal_code: "75001".to_owned(),
-            city: "Paris".to_owned(),
-            latitude: None,
-            longitude: None,
-            response_target_days: None,
-            min_sample: None,
-            active: true,
-            created_at: 0,
-            updated_at: 0,
+        .map(|n| {
+            let id = if n == 0 { network } else { Uuid::new_v4() };
+            bulk_location(
+                id,
+                (n > 0).then_some(network),
+                &format!("BULK-{n:05}"),
+                None,
+            )
         })
         .collect();
     app.store
@@ -858,82 +851,47 @@ async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exac
     }
 }
 
-/// Medians and answers on time, for every location and subtree, equal a sort of all the
-/// delays concerned, when many answers share a minute of delay, come from several locations
-/// and reach the database in reverse delay order (later submissions answered sooner), and
-/// the announced delay falls inside a minute (an answer exactly on it is on time).
-#[tokio::test]
-async fn medians_and_answers_on_time_equal_a_sort_of_every_delay() {
-    use boucle::domain::feedback::{LocationRef, NewFeedback};
-    use boucle::domain::{Audience, Channel, ModerationStatus, Satisfaction};
-    use boucle::store::entities::location;
-    use boucle::store::feedback::Capture;
-    use std::collections::{BTreeSet, HashMap};
-
-    let t = boucle_tests::test_store().await;
-    let store = &t.store;
-    let period: Period = "2026-10".parse().expect("period");
-    // Root → two regions → two sites each; one site announces 10 days instead of 15.
-    let id = |n: u128| Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0000 + n);
-    let site = |n: u128, parent: u128, target: Option<i32>| location::Model {
-        id: id(n),
-        name: format!("Lieu {n}"),
-        code: format!("MED-{n}"),
+/// A location for a bulk load (`Store::bulk_insert_locations`), with defaults for the rest.
+fn bulk_location(
+    id: Uuid,
+    parent: Option<Uuid>,
+    code: &str,
+    response_target_days: Option<i32>,
+) -> boucle::store::entities::location::Model {
+    boucle::store::entities::location::Model {
+        id,
+        name: code.to_owned(),
+        code: code.to_owned(),
         typology: "Site".to_owned(),
-        parent_id: (parent > 0).then(|| id(parent)),
+        parent_id: parent,
         postal_code: "75001".to_owned(),
         city: "Paris".to_owned(),
         latitude: None,
         longitude: None,
-        response_target_days: target,
+        response_target_days,
         min_sample: None,
         active: true,
         created_at: 0,
         updated_at: 0,
-    };
-    store
-        .bulk_insert_locations(&[
-            site(1, 0, None),
-            site(2, 1, None),
-            site(3, 1, None),
-            site(4, 2, None),
-            site(5, 2, Some(10)),
-            site(6, 3, None),
-            site(7, 3, None),
-        ])
-        .await
-        .expect("locations");
-    let leaves = [4u128, 5, 6, 7];
+    }
+}
+
+/// Stores published experiences `(id, location, submitted_at)` in one bulk load, under a
+/// new collector key; none answered yet.
+async fn insert_published(store: &boucle::store::Store, experiences: &[(Uuid, Uuid, i64)]) {
+    use boucle::domain::feedback::{LocationRef, NewFeedback};
+    use boucle::domain::{Audience, Channel, ModerationStatus, Satisfaction};
+    use boucle::store::feedback::Capture;
+    use std::collections::BTreeSet;
+
     let (key, _) = store
-        .create_api_key(None, "medians", Role::Collector, None)
+        .create_api_key(None, "bulk", Role::Collector, None)
         .await
         .expect("key");
-
-    // 401 answered experiences (odd and even counts per location), delays within a few
-    // minutes of 10 and of 15 days, decreasing as submissions go on.
-    let month_start = period.bounds_ms(PARIS).0;
-    let mut delays: HashMap<Uuid, i64> = HashMap::new();
-    let mut experiences = Vec::new();
-    for n in 0..401i64 {
-        let leaf = id(leaves[(n * 7 % 4) as usize]);
-        let around = if n % 3 == 0 { 10 } else { 15 } * DAY_MS;
-        // ±4 minutes around the announced delay, exactly on it every 50th.
-        let delay = if n % 50 == 0 {
-            around
-        } else {
-            around + 240_000 - (n * 1_193) % 480_000
-        };
-        experiences.push((
-            Uuid::now_v7(),
-            leaf,
-            month_start + 3_600_000 + n * 60_000,
-            delay,
-        ));
-    }
     let news: Vec<NewFeedback> = experiences
         .iter()
-        .map(|(_, leaf, _, _)| NewFeedback {
-            location: LocationRef::Id(*leaf),
+        .map(|(_, location, _)| NewFeedback {
+            location: LocationRef::Id(*location),
             channel: Channel::InPerson,
             audience: Audience::Usager,
             satisfaction: Satisfaction::Positive,
@@ -956,11 +914,11 @@ async fn medians_and_answers_on_time_equal_a_sort_of_every_delay() {
         .iter()
         .zip(&news)
         .zip(&redacted)
-        .map(|(((id, leaf, at, _), new), (texts, pseudonym))| Capture {
+        .map(|(((id, location, at), new), (texts, pseudonym))| Capture {
             feedback: new,
             redacted: texts,
             redacted_pseudonym: pseudonym,
-            location_id: *leaf,
+            location_id: *location,
             request_id: None,
             submitted_at: *at,
             id: Some(*id),
@@ -972,6 +930,69 @@ async fn medians_and_answers_on_time_equal_a_sort_of_every_delay() {
         .bulk_insert_feedback(key.model.id, &captures)
         .await
         .expect("experiences");
+}
+
+/// Medians and answers on time, for every location and subtree, equal a sort of all the
+/// delays concerned, when many answers share a minute of delay, come from several locations
+/// and reach the database in reverse delay order (later submissions answered sooner), and
+/// the announced delay falls inside a minute (an answer exactly on it is on time).
+#[tokio::test]
+async fn medians_and_answers_on_time_equal_a_sort_of_every_delay() {
+    use std::collections::HashMap;
+
+    let t = boucle_tests::test_store().await;
+    let store = &t.store;
+    let period: Period = "2026-10".parse().expect("period");
+    // Root → two regions → two sites each; one site announces 10 days instead of 15.
+    let id = |n: u128| Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0000 + n);
+    let site = |n: u128, parent: u128, target: Option<i32>| {
+        bulk_location(
+            id(n),
+            (parent > 0).then(|| id(parent)),
+            &format!("MED-{n}"),
+            target,
+        )
+    };
+    store
+        .bulk_insert_locations(&[
+            site(1, 0, None),
+            site(2, 1, None),
+            site(3, 1, None),
+            site(4, 2, None),
+            site(5, 2, Some(10)),
+            site(6, 3, None),
+            site(7, 3, None),
+        ])
+        .await
+        .expect("locations");
+    let leaves = [4u128, 5, 6, 7];
+
+    // 401 answered experiences (odd and even counts per location), delays within a few
+    // minutes of 10 and of 15 days, decreasing as submissions go on.
+    let month_start = period.bounds_ms(PARIS).0;
+    let mut delays: HashMap<Uuid, i64> = HashMap::new();
+    let mut experiences = Vec::new();
+    for n in 0..401i64 {
+        let leaf = id(leaves[(n * 7 % 4) as usize]);
+        let around = if n % 3 == 0 { 10 } else { 15 } * DAY_MS;
+        // ±4 minutes around the announced delay, exactly on it every 50th.
+        let delay = if n % 50 == 0 {
+            around
+        } else {
+            around + 240_000 - (n * 1_193) % 480_000
+        };
+        experiences.push((
+            Uuid::now_v7(),
+            leaf,
+            month_start + 3_600_000 + n * 60_000,
+            delay,
+        ));
+    }
+    let published: Vec<(Uuid, Uuid, i64)> = experiences
+        .iter()
+        .map(|(fid, leaf, at, _)| (*fid, *leaf, *at))
+        .collect();
+    insert_published(store, &published).await;
     let db = store.connection();
     for (fid, _, at, delay) in &experiences {
         db.execute_raw(boucle::store::sql(
@@ -1054,87 +1075,27 @@ async fn medians_and_answers_on_time_equal_a_sort_of_every_delay() {
 /// a median wherever it counted one. Each delay here is one day, on time everywhere.
 #[tokio::test]
 async fn counts_and_medians_read_one_snapshot_while_answers_arrive() {
-    use boucle::domain::feedback::{LocationRef, NewFeedback};
-    use boucle::domain::{Audience, Channel, ModerationStatus, Satisfaction};
-    use boucle::store::entities::location;
-    use boucle::store::feedback::Capture;
     use std::collections::{BTreeSet, HashMap};
 
     let t = boucle_tests::test_store().await;
     let store = t.store.clone();
     let period: Period = "2026-10".parse().expect("period");
     let (root, site) = (Uuid::now_v7(), Uuid::now_v7());
-    let place = |id: Uuid, parent: Option<Uuid>, code: &str| location::Model {
-        id,
-        name: code.to_owned(),
-        code: code.to_owned(),
-        typology: "Site".to_owned(),
-        parent_id: parent,
-        postal_code: "75001".to_owned(),
-        city: "Paris".to_owned(),
-        latitude: None,
-        longitude: None,
-        response_target_days: None,
-        min_sample: None,
-        active: true,
-        created_at: 0,
-        updated_at: 0,
-    };
     store
         .bulk_insert_locations(&[
-            place(root, None, "SNAP-ROOT"),
-            place(site, Some(root), "SNAP-SITE"),
+            bulk_location(root, None, "SNAP-ROOT", None),
+            bulk_location(site, Some(root), "SNAP-SITE", None),
         ])
         .await
         .expect("locations");
-    let (key, _) = store
-        .create_api_key(None, "snapshot", Role::Collector, None)
-        .await
-        .expect("key");
     let start = period.bounds_ms(PARIS).0 + 3_600_000;
-    let news: Vec<NewFeedback> = (0..400)
-        .map(|_| NewFeedback {
-            location: LocationRef::Id(site),
-            channel: Channel::InPerson,
-            audience: Audience::Usager,
-            satisfaction: Satisfaction::Positive,
-            nps: None,
-            effort: None,
-            title: "Accueil".to_owned(),
-            story: "Bien reçu.".to_owned(),
-            proposal: String::new(),
-            procedure: String::new(),
-            tags: BTreeSet::new(),
-            labels: BTreeSet::new(),
-            occurred_on: None,
-            pseudonym: "Camille".to_owned(),
-            contact_email: None,
-            submitted_at: None,
-        })
-        .collect();
-    let redacted: Vec<_> = news.iter().map(NewFeedback::redact).collect();
-    let ids: Vec<Uuid> = (0..news.len()).map(|_| Uuid::now_v7()).collect();
-    let captures: Vec<Capture<'_>> = news
+    let ids: Vec<Uuid> = (0..400).map(|_| Uuid::now_v7()).collect();
+    let experiences: Vec<(Uuid, Uuid, i64)> = ids
         .iter()
-        .zip(&redacted)
-        .zip(&ids)
         .enumerate()
-        .map(|(n, ((new, (texts, pseudonym)), id))| Capture {
-            feedback: new,
-            redacted: texts,
-            redacted_pseudonym: pseudonym,
-            location_id: site,
-            request_id: None,
-            submitted_at: start + n as i64 * 60_000,
-            id: Some(*id),
-            status: ModerationStatus::Published,
-            reject_reason: None,
-        })
+        .map(|(n, id)| (*id, site, start + n as i64 * 60_000))
         .collect();
-    store
-        .bulk_insert_feedback(key.model.id, &captures)
-        .await
-        .expect("experiences");
+    insert_published(&store, &experiences).await;
 
     // Answers arrive one by one, each one day after its experience, until all are answered.
     let writer = {
