@@ -354,12 +354,8 @@ impl Store {
         // each median is sized by exactly the answers that feed it.
         let snapshot = self.read_snapshot().await?;
         let mut own = self.own_counts(&snapshot, period, tz, root).await?;
-        let mut ancestors: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-        for (ancestor, descendant) in self.closure_pairs(&snapshot, root).await? {
-            ancestors.entry(descendant).or_default().push(ancestor);
-        }
         let subtree = self
-            .answers(&snapshot, period, tz, root, &ancestors, targets, &mut own)
+            .answers(&snapshot, period, tz, root, targets, &mut own)
             .await?;
         snapshot.commit().await?;
         Ok((own, subtree))
@@ -383,26 +379,29 @@ impl Store {
         }
     }
 
-    /// Answers on time and median answer delays, for each location and each subtree: the
-    /// answered experiences of the month stream by in ascending delay into an
-    /// [`AnswerDelays`] tally, set up from the answered counts (from [`Store::own_counts`]).
-    /// Returns the subtree counts.
-    #[allow(clippy::too_many_arguments)]
+    /// Subtree counts (sums of the locations' own counts over the hierarchy), then answers
+    /// on time and median answer delays for each location and each subtree: the answered
+    /// experiences of the month stream by in ascending delay into an [`AnswerDelays`] tally,
+    /// set up from the answered counts (from [`Store::own_counts`]). Returns the subtree
+    /// counts.
     async fn answers(
         &self,
         db: &sea_orm::DatabaseTransaction,
         period: Period,
         tz: chrono_tz::Tz,
         root: Option<Uuid>,
-        ancestors: &HashMap<Uuid, Vec<Uuid>>,
         targets: &HashMap<Uuid, u32>,
         own: &mut HashMap<Uuid, Counts>,
     ) -> Result<HashMap<Uuid, Counts>, Error> {
         use futures::TryStreamExt;
 
-        let mut subtree = subtree_sums(own, ancestors);
+        let mut ancestors: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for (ancestor, descendant) in self.closure_pairs(db, root).await? {
+            ancestors.entry(descendant).or_default().push(ancestor);
+        }
+        let mut subtree = subtree_sums(own, &ancestors);
         let default_target = crate::domain::location::DEFAULT_RESPONSE_TARGET_DAYS;
-        let mut tally = AnswerDelays::new(own, &subtree, ancestors, |id| {
+        let mut tally = AnswerDelays::new(own, &subtree, &ancestors, |id| {
             targets.get(&id).copied().unwrap_or(default_target)
         });
         let backend = self.backend();
