@@ -280,3 +280,84 @@ async fn a_call_in_flight_when_shutdown_begins_completes() {
     assert_eq!(answer.created, 2);
     app.stop().await.expect("drained and stopped");
 }
+
+/// Every TCP connection the store holds to PostgreSQL sends with `TCP_NODELAY`. sqlx 0.9.0
+/// left Nagle's algorithm on (the workspace patches it, see `vendor/README.md`): a statement
+/// longer than one TCP segment then waited for the server's delayed ACK, 40 ms, before its
+/// last segment left — a fifth of the submissions under load, and every large INSERT of the
+/// aggregation. Checked on the sockets themselves, not with a stopwatch.
+#[tokio::test]
+async fn database_connections_send_without_waiting_for_acknowledgements() {
+    if !boucle_tests::on_postgres() {
+        return; // SQLite runs in the process: no socket.
+    }
+    use sea_orm::ConnectionTrait;
+    let t = test_store().await;
+    let port = database_port(&t.url);
+    // Several connections at once, so the pool opens more than one.
+    let queries = (0..4).map(|_| {
+        t.store
+            .connection()
+            .execute_unprepared("SELECT pg_sleep(0.05)")
+    });
+    for result in futures::future::join_all(queries).await {
+        result.expect("query");
+    }
+    let sockets = sockets_connected_to(port);
+    assert!(
+        sockets.len() >= 2,
+        "expected the pool's connections to port {port}, found {}",
+        sockets.len()
+    );
+    for (fd, nodelay) in sockets {
+        assert!(
+            nodelay,
+            "connection on fd {fd} to port {port} has Nagle's algorithm on"
+        );
+    }
+}
+
+fn database_port(url: &str) -> u16 {
+    let authority = url
+        .split_once("://")
+        .map(|(_, rest)| rest.split('/').next().unwrap_or(rest))
+        .expect("database URL");
+    let host = authority.rsplit('@').next().unwrap_or(authority);
+    host.rsplit_once(':')
+        .and_then(|(_, port)| port.parse().ok())
+        .unwrap_or(5432)
+}
+
+/// `(fd, TCP_NODELAY)` of this process's TCP sockets whose peer listens on `port`.
+fn sockets_connected_to(port: u16) -> Vec<(i32, bool)> {
+    use std::os::fd::BorrowedFd;
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc/self/fd").expect("/proc/self/fd") {
+        let Ok(entry) = entry else { continue };
+        let Some(fd) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let is_socket = std::fs::read_link(entry.path())
+            .is_ok_and(|target| target.to_string_lossy().starts_with("socket:"));
+        if !is_socket {
+            continue;
+        }
+        // SAFETY: the descriptor is only queried, never read, written or closed. Other
+        // tests run in this process and may close it meanwhile; the queries then fail (or
+        // answer for whatever reuses the number) and such sockets are skipped by the peer
+        // check below.
+        let fd_ref = unsafe { BorrowedFd::borrow_raw(fd) };
+        let socket = socket2::SockRef::from(&fd_ref);
+        let peer = socket.peer_addr().ok().and_then(|a| a.as_socket());
+        if peer.is_some_and(|p| p.port() == port)
+            && let Ok(nodelay) = socket.tcp_nodelay()
+        {
+            found.push((fd, nodelay));
+        }
+    }
+    found
+}
