@@ -1,7 +1,7 @@
 //! Group commit for captured experiences. Concurrent submissions are queued; a writer takes
 //! every submission waiting at that moment (up to [`MAX_BATCH`]) and stores them in one
-//! transaction, so that one durable commit (one fsync) serves the whole batch instead of one
-//! per experience. Nobody is answered before the commit that holds their experience has
+//! transaction (on PostgreSQL a single statement), so that one durable commit (one fsync)
+//! serves the whole batch instead of one per experience. Nobody is answered before the commit that holds their experience has
 //! returned: an acknowledged experience is stored exactly as without batching.
 //!
 //! Idempotency is unchanged: rows whose `(api_key_id, request_id)` is already taken — by an
@@ -15,6 +15,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryTrait, Statement,
@@ -243,21 +244,84 @@ fn id_of(row: &feedback::ActiveModel) -> Uuid {
     }
 }
 
-/// One transaction: the rows (conflicts skipped), which of them were stored, their tags.
+/// Stores a batch: the rows (conflicts skipped), then the tags of the rows stored; answers
+/// which rows were stored. All or nothing either way.
 async fn write(db: &DatabaseConnection, batch: &[Pending]) -> Result<HashSet<Uuid>, DbErr> {
-    let txn = super::begin_write(db).await?;
-    // `RETURNING id` names the rows this statement stored (both databases: SQLite ≥ 3.35);
-    // a row skipped by ON CONFLICT is not returned.
+    match db.get_database_backend() {
+        DbBackend::Postgres => write_one_statement(db, batch).await,
+        _ => write_in_transaction(db, batch).await,
+    }
+}
+
+/// The rows with `RETURNING id`: the ids returned are the rows this statement stored (both
+/// databases: SQLite ≥ 3.35); a row skipped by ON CONFLICT is not returned.
+fn insert_rows(batch: &[Pending]) -> sea_orm::sea_query::InsertStatement {
     let mut insert = feedback::Entity::insert_many(batch.iter().map(|p| p.row.clone()))
         .on_conflict(OnConflict::new().do_nothing().to_owned())
         .into_query();
     insert.returning_col(feedback::Column::Id);
-    let stored: HashSet<Uuid> = txn
-        .query_all(&insert)
-        .await?
-        .iter()
+    insert
+}
+
+fn stored_ids(rows: &[sea_orm::QueryResult]) -> Result<HashSet<Uuid>, DbErr> {
+    rows.iter()
         .map(|row| row.try_get::<Uuid>("", "id"))
-        .collect::<Result<_, _>>()?;
+        .collect()
+}
+
+/// PostgreSQL: one statement, so one round trip and no explicit transaction. The tags go in
+/// a data-modifying CTE joined to the rows the INSERT returned, so a row skipped as a
+/// conflict brings no tags; the statement commits as a whole (durably, before it returns)
+/// or not at all. Four round trips per batch (BEGIN, rows, tags, COMMIT) became one.
+async fn write_one_statement(
+    db: &DatabaseConnection,
+    batch: &[Pending],
+) -> Result<HashSet<Uuid>, DbErr> {
+    use sea_orm::sea_query::PostgresQueryBuilder;
+    let (rows_sql, mut values) = insert_rows(batch).build(PostgresQueryBuilder);
+    let mut tagged = Vec::new();
+    let mut tags = Vec::new();
+    for pending in batch {
+        for tag in &pending.tags {
+            if let (Set(feedback_id), Set(name)) = (&tag.feedback_id, &tag.tag) {
+                tagged.push(*feedback_id);
+                tags.push(name.clone());
+            }
+        }
+    }
+    let text = if tags.is_empty() {
+        rows_sql
+    } else {
+        let first = values.0.len() + 1;
+        values.0.push(tagged.into());
+        values.0.push(tags.into());
+        format!(
+            "WITH stored AS ({rows_sql}), \
+             tagged AS (INSERT INTO feedback_tag (feedback_id, tag) \
+                 SELECT t.feedback_id, t.tag \
+                 FROM unnest(${first}::uuid[], ${}::text[]) AS t(feedback_id, tag) \
+                 JOIN stored ON stored.id = t.feedback_id) \
+             SELECT id FROM stored",
+            first + 1
+        )
+    };
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            text,
+            values,
+        ))
+        .await?;
+    stored_ids(&rows)
+}
+
+/// SQLite (no data-modifying CTE): one `BEGIN IMMEDIATE` transaction, the rows, their tags.
+async fn write_in_transaction(
+    db: &DatabaseConnection,
+    batch: &[Pending],
+) -> Result<HashSet<Uuid>, DbErr> {
+    let txn = super::begin_write(db).await?;
+    let stored = stored_ids(&txn.query_all(&insert_rows(batch)).await?)?;
     let tags: Vec<feedback_tag::ActiveModel> = batch
         .iter()
         .filter(|p| stored.contains(&id_of(&p.row)))
