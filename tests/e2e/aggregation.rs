@@ -852,7 +852,7 @@ async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exac
 }
 
 /// A location for a bulk load (`Store::bulk_insert_locations`), with defaults for the rest.
-fn bulk_location(
+pub(crate) fn bulk_location(
     id: Uuid,
     parent: Option<Uuid>,
     code: &str,

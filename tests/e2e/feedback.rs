@@ -969,3 +969,116 @@ async fn calls_beyond_the_in_flight_limit_are_shed_unavailable_and_store_nothing
     let stored_after = boucle_tests::count_rows(app.store.connection(), "feedback").await;
     assert_eq!(stored_after - stored_before, accepted);
 }
+
+/// One batch of the group commit, holding a row the database refuses (its location is
+/// gone) and two submissions sharing a request_id: the refused row fails alone, every other
+/// row is stored with its own tags, the duplicate is answered as a replay of the original,
+/// and no tag of a row not stored is written. On PostgreSQL a batch is one statement (tags in
+/// a CTE joined to the stored rows), on SQLite one transaction: both databases are checked.
+/// The runtime has one thread, so every submission is queued before the writer first runs:
+/// they form one batch.
+#[tokio::test(flavor = "current_thread")]
+async fn a_refused_row_fails_alone_and_its_batch_keeps_every_other_row_with_its_tags() {
+    use boucle::domain::feedback::{LocationRef, NewFeedback};
+    use boucle::domain::{Audience, Caller, Channel, ModerationStatus, Satisfaction};
+    use boucle::store::feedback::Capture;
+    use std::collections::BTreeSet;
+    use uuid::Uuid;
+
+    let t = boucle_tests::test_store().await;
+    let store = &t.store;
+    let site = Uuid::now_v7();
+    store
+        .bulk_insert_locations(&[crate::aggregation::bulk_location(
+            site, None, "BATCH-1", None,
+        )])
+        .await
+        .expect("location");
+    let (key, _) = store
+        .create_api_key(None, "batch", Role::Collector, None)
+        .await
+        .expect("key");
+    let caller = Caller {
+        key_id: key.model.id,
+        name: "batch".into(),
+        role: Role::Collector,
+        scope: None,
+    };
+    let submissions = 40usize;
+    let refused = 17usize;
+    let news: Vec<NewFeedback> = (0..submissions)
+        .map(|i| NewFeedback {
+            location: LocationRef::Id(site),
+            channel: Channel::InPerson,
+            audience: Audience::Usager,
+            satisfaction: Satisfaction::Positive,
+            nps: None,
+            effort: None,
+            title: format!("Passage {i}"),
+            story: "Bien reçu.".to_owned(),
+            proposal: String::new(),
+            procedure: String::new(),
+            tags: BTreeSet::new(),
+            labels: BTreeSet::from([format!("lot-{i}"), "guichet".to_owned()]),
+            occurred_on: None,
+            pseudonym: "Camille".to_owned(),
+            contact_email: None,
+            submitted_at: None,
+        })
+        .collect();
+    let redacted: Vec<_> = news.iter().map(NewFeedback::redact).collect();
+    // Submissions 0 and 1 carry the same payload under the same request_id (a retry racing
+    // the original); the others have their own.
+    let request_ids: Vec<String> = (0..submissions)
+        .map(|i| format!("req-{}", i.max(1)))
+        .collect();
+    let calls = (0..submissions).map(|i| {
+        let (texts, pseudonym) = &redacted[i.max(1)];
+        let capture = Capture {
+            feedback: &news[i.max(1)],
+            redacted: texts,
+            redacted_pseudonym: pseudonym,
+            // A location that does not exist: the foreign key refuses this row.
+            location_id: if i == refused { Uuid::now_v7() } else { site },
+            request_id: Some(&request_ids[i]),
+            submitted_at: 1_790_900_000_000 + i as i64,
+            id: None,
+            status: ModerationStatus::Pending,
+            reject_reason: None,
+        };
+        store.record_feedback(&caller, capture, "BATCH-1")
+    });
+    let results = futures::future::join_all(calls).await;
+
+    let mut stored = Vec::new();
+    let mut replayed = Vec::new();
+    for (i, result) in results.into_iter().enumerate() {
+        match (i == refused, result) {
+            (true, result) => assert!(result.is_err(), "the refused row was acknowledged"),
+            (false, Ok((view, true))) => replayed.push(view.model.id),
+            (false, Ok((view, false))) => stored.push(view.model.id),
+            (false, Err(e)) => panic!("submission {i} failed with its refused neighbour: {e}"),
+        }
+    }
+    assert_eq!(
+        stored.len(),
+        submissions - 2,
+        "every row but the refused and the retry"
+    );
+    assert_eq!(replayed.len(), 1, "the retry is a replay");
+    assert!(
+        stored.contains(&replayed[0]),
+        "the replay names the stored original"
+    );
+
+    let db = store.connection();
+    assert_eq!(
+        boucle_tests::count_rows(db, "feedback").await,
+        (submissions - 2) as i64
+    );
+    // Two labels per stored row, none for the refused row or the replayed retry.
+    assert_eq!(
+        boucle_tests::count_rows(db, "feedback_tag").await,
+        2 * (submissions - 2) as i64
+    );
+}
