@@ -35,6 +35,9 @@ pub async fn catch_up(store: &Store, opts: &Options, stop: &AtomicBool) -> Resul
             Err(JobError::Busy(_)) => {
                 tracing::info!(%period, "period held by another worker, skipped")
             }
+            Err(JobError::LeaseLost(_)) => {
+                tracing::warn!(%period, "period taken over by another worker during the run")
+            }
             Err(e) => tracing::error!(%period, error = %e, "period failed; it will be retried"),
         }
     }

@@ -10,7 +10,8 @@ pub mod pipeline;
 pub mod report;
 pub mod schedule;
 
-/// Exit code when another worker holds the period (EX_TEMPFAIL: retry later).
+/// Exit code when another worker holds the period, or took it over during the run
+/// (EX_TEMPFAIL: retry later).
 pub const EXIT_BUSY: u8 = 75;
 
 /// Why a job did not complete.
@@ -24,4 +25,8 @@ pub enum JobError {
     Io(#[from] std::io::Error),
     #[error("interrupted: {0}")]
     Interrupted(String),
+    /// The period's lease was taken over while this worker ran (see [`lease::Lease::lost`]):
+    /// the work stopped where it stood, as after a crash, and the other worker carries on.
+    #[error("lost the lease on period {0} to another worker; stopped")]
+    LeaseLost(String),
 }

@@ -140,6 +140,10 @@ async fn main() -> ExitCode {
             eprintln!("period {period} is being processed by another worker; retry later");
             ExitCode::from(EXIT_BUSY)
         }
+        Err(JobError::LeaseLost(period)) => {
+            eprintln!("period {period} was taken over by another worker; this run stopped");
+            ExitCode::from(EXIT_BUSY)
+        }
         Err(JobError::Interrupted(why)) => {
             eprintln!("{why}");
             ExitCode::from(2)

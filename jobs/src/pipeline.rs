@@ -53,14 +53,22 @@ async fn step<T>(
 }
 
 /// `work` under the period's lease (released whatever the outcome; after a crash it expires).
-async fn with_lease<T>(
+/// If the lease is lost meanwhile, `work` is dropped at its next await point and the answer
+/// is [`JobError::LeaseLost`]: what it left is what a crash there would leave, which every
+/// step is built to survive (transactions roll back, files are renamed into place whole,
+/// a rerun completes the period).
+pub async fn with_lease<T>(
     store: &Store,
     period: Period,
     opts: &Options,
     work: impl AsyncFnOnce() -> Result<T, JobError>,
 ) -> Result<T, JobError> {
     let lease = Lease::acquire(store, &period.to_string(), &opts.holder, opts.lease_ttl).await?;
-    let result = work().await;
+    let result = tokio::select! {
+        result = work() => result,
+        () = lease.lost() => Err(JobError::LeaseLost(period.to_string())),
+    };
+    // Only deletes the lease if it is still ours.
     lease.release().await?;
     result
 }

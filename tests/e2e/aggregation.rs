@@ -400,6 +400,59 @@ async fn a_rerun_yields_the_same_rows_and_a_stopped_run_leaves_the_previous_stat
     assert_eq!(value(&a1, "VOLUME"), (Some(7.0), 7, false));
 }
 
+/// A worker that stalls past its lease's TTL and finds the period taken over stops at once
+/// (`LeaseLost`) instead of finishing its run beside the new holder, and leaves the new
+/// holder's lease alone. A worker whose lease is renewed normally is never stopped.
+#[tokio::test]
+async fn a_worker_whose_lease_is_taken_over_stops() {
+    use sea_orm::ConnectionTrait;
+    let f = fixture().await;
+    let store = &f.app.store;
+    let period: boucle::domain::Period = "2026-10".parse().expect("period");
+    let options = Options {
+        // Renewed every 100 ms.
+        lease_ttl: std::time::Duration::from_millis(300),
+        ..f.options()
+    };
+
+    // Held and renewed for more than three TTLs: the work completes.
+    let held = pipeline::with_lease(store, period, &options, async || {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        Ok("done")
+    })
+    .await;
+    assert_eq!(held.expect("a renewed lease is kept"), "done");
+
+    // Taken over mid-run: as if this worker had stalled, its lease expires and another
+    // worker takes the period. The work would then run for a minute more.
+    let stopped = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        pipeline::with_lease(store, period, &options, async || {
+            store
+                .connection()
+                .execute_unprepared("UPDATE job_lease SET expires_at = 0")
+                .await
+                .expect("expire the lease");
+            assert!(
+                store
+                    .acquire_lease("period:2026-10", "thief", 60_000)
+                    .await?
+            );
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            Ok("finished beside the new holder")
+        }),
+    )
+    .await
+    .expect("the worker stops long before its work would end");
+    assert!(
+        matches!(stopped, Err(JobError::LeaseLost(ref p)) if p == "2026-10"),
+        "{stopped:?}"
+    );
+    // The new holder keeps the period.
+    let busy = f.aggregate("2026-10").await;
+    assert!(matches!(busy, Err(JobError::Busy(_))), "{busy:?}");
+}
+
 #[tokio::test]
 async fn two_workers_never_process_the_same_period_at_once() {
     let f = fixture().await;
