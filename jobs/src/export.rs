@@ -165,6 +165,66 @@ pub fn write_renamed(path: &Path, bytes: &[u8]) -> Result<(), JobError> {
     Ok(())
 }
 
+/// How old another process's temporary file must be before [`remove_stale_temporaries`]
+/// deletes it. A live writer fills and renames its temporary within seconds; one that old
+/// belongs to a writer that was killed (or stopped on a lost lease) before its rename.
+pub const STALE_TEMPORARY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Deletes the temporaries that [`write_renamed`] leaves behind when its process dies
+/// before the rename (`.<name>.tmp-<pid>`), older than `older_than`, in `dir` (not below).
+/// Nothing else is touched: a name must match that shape exactly. Returns how many went.
+/// A step calls it once, before writing into `dir`.
+pub fn remove_stale_temporaries(
+    dir: &Path,
+    older_than: std::time::Duration,
+) -> Result<usize, JobError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e.into()),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !is_temporary_name(name) {
+            continue;
+        }
+        let metadata = entry.metadata()?;
+        let age = metadata
+            .modified()
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .unwrap_or_default();
+        if metadata.is_file() && age >= older_than {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => removed += 1,
+                // Gone meanwhile (another worker swept it): nothing to do.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    if removed > 0 {
+        tracing::info!(dir = %dir.display(), removed, "removed temporary files left by a stopped writer");
+    }
+    Ok(removed)
+}
+
+/// `.<name>.tmp-<pid>`, as [`write_renamed`] names its temporaries.
+fn is_temporary_name(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix('.') else {
+        return false;
+    };
+    match rest.rsplit_once(".tmp-") {
+        Some((target, pid)) => {
+            !target.is_empty() && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
 /// Makes the names created or renamed in `dir` durable: a rename is only on disk once its
 /// directory is synced, and a power cut could otherwise leave the old file (or none) behind
 /// names the database already records.
@@ -190,6 +250,7 @@ pub async fn export(
         Some((_, code)) => format!("resultats-{period}-{code}.{ext}"),
         None => format!("resultats-{period}.{ext}"),
     };
+    remove_stale_temporaries(out_dir, STALE_TEMPORARY)?;
     let path = out_dir.join(name);
     write_atomically(&path, &bytes)?;
     Ok(path)

@@ -100,4 +100,71 @@ mod tests {
             .unwrap_or(0);
         assert_eq!(leftovers, 0, "our own writes leave no temporary file");
     }
+
+    #[test]
+    fn only_old_temporaries_of_stopped_writers_are_swept() {
+        use crate::export::remove_stale_temporaries;
+        use std::time::{Duration, SystemTime};
+
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let write = |name: &str, age: Duration| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, b"x").unwrap_or_else(|e| panic!("{e}"));
+            let file = std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap_or_else(|e| panic!("{e}"));
+            file.set_modified(SystemTime::now() - age)
+                .unwrap_or_else(|e| panic!("{e}"));
+        };
+        let hour = Duration::from_secs(3600);
+        // Left by killed writers, an hour ago.
+        write(".A.pdf.tmp-4242", hour);
+        write(".resultats-2026-10.csv.tmp-17", hour);
+        // A writer still at work.
+        write(".B.pdf.tmp-4243", Duration::ZERO);
+        // Not temporaries, however old: published files and look-alikes.
+        for name in [
+            "A.pdf",
+            "manifest.json",
+            ".hidden",
+            ".C.pdf.tmp-",
+            ".D.pdf.tmp-12a",
+            "E.pdf.tmp-12",
+            "..tmp-12",
+        ] {
+            write(name, hour);
+        }
+        std::fs::create_dir(dir.path().join(".F.tmp-9")).unwrap_or_else(|e| panic!("{e}"));
+
+        let removed = remove_stale_temporaries(dir.path(), Duration::from_secs(600))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(removed, 2);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                "..tmp-12",
+                ".B.pdf.tmp-4243",
+                ".C.pdf.tmp-",
+                ".D.pdf.tmp-12a",
+                ".F.tmp-9",
+                ".hidden",
+                "A.pdf",
+                "E.pdf.tmp-12",
+                "manifest.json",
+            ]
+        );
+        // A folder not created yet holds nothing to sweep.
+        assert_eq!(
+            remove_stale_temporaries(&dir.path().join("absent"), Duration::ZERO)
+                .unwrap_or_else(|e| panic!("{e}")),
+            0
+        );
+    }
 }

@@ -67,6 +67,7 @@ pub async fn report_period(
     let dir = period_dir(out_dir, period);
     std::fs::create_dir_all(&dir)?;
     let dir = dir.canonicalize()?;
+    crate::export::remove_stale_temporaries(&dir, crate::export::STALE_TEMPORARY)?;
     let mut targets: Vec<(Uuid, String, Kind)> = store
         .locations_for_aggregation(root)
         .await?
