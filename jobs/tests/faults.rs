@@ -7,8 +7,10 @@
 //! - two daemons started together on the same database process each period once;
 //! - the jobs' log, at debug level, shows no contact e-mail and no story as written.
 //!
-//! On SQLite (the database is copied so both runs start from the same bytes). Quick in the
-//! default suite (6 kills); `BOUCLE_JOBS_KILLS=50` for the long version (RELIABILITY.md).
+//! On SQLite by default (the database file is copied so both runs start from the same
+//! bytes); with `TEST_DATABASE_URL`, on PostgreSQL (databases of their own, the second
+//! created from the first as a template). Quick in the default suite (6 kills);
+//! `BOUCLE_JOBS_KILLS=50` for the long version (RELIABILITY.md).
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader};
@@ -28,13 +30,93 @@ const PARIS: chrono_tz::Tz = chrono_tz::Europe::Paris;
 /// The shortest lease the binary accepts: a killed run's period is free again after it.
 const LEASE_SECONDS: &str = "3";
 
-fn url(db: &Path) -> String {
-    format!("sqlite://{}?mode=rwc", db.display())
+/// A database of the test's own: a SQLite file in `dir`, or, with `TEST_DATABASE_URL` set, a
+/// new PostgreSQL database beside the one named, dropped with this value.
+struct Db {
+    url: String,
+    postgres: Option<(String, String)>,
+}
+
+impl Db {
+    async fn create(dir: &Path, name: &str) -> Self {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin) if !admin.is_empty() => Self::postgres(admin, None).await,
+            _ => Self {
+                url: format!("sqlite://{}?mode=rwc", dir.join(name).display()),
+                postgres: None,
+            },
+        }
+    }
+
+    async fn postgres(admin: String, template: Option<&str>) -> Self {
+        let name = format!("boucle_test_jobs_{}", uuid::Uuid::new_v4().simple());
+        let db = sea_orm::Database::connect(&admin).await.expect("admin");
+        let from = template
+            .map(|t| format!(" TEMPLATE \"{t}\""))
+            .unwrap_or_default();
+        db.execute_unprepared(&format!("CREATE DATABASE \"{name}\"{from}"))
+            .await
+            .expect("create database");
+        db.close().await.expect("close");
+        let base = admin.rsplit_once('/').expect("URL ends with /<database>").0;
+        Self {
+            url: format!("{base}/{name}"),
+            postgres: Some((admin, name)),
+        }
+    }
+
+    /// An exact copy, to start a second run from the same data. Nothing may be connected to
+    /// `self` meanwhile.
+    async fn copy(&self, dir: &Path, name: &str) -> Self {
+        match &self.postgres {
+            Some((admin, source)) => Self::postgres(admin.clone(), Some(source)).await,
+            None => {
+                let to = dir.join(name);
+                let from = self
+                    .url
+                    .strip_prefix("sqlite://")
+                    .and_then(|u| u.split('?').next())
+                    .expect("sqlite URL");
+                std::fs::copy(from, &to).expect("copy database");
+                Self {
+                    url: format!("sqlite://{}?mode=rwc", to.display()),
+                    postgres: None,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot block on a future: a thread of
+        // its own with its own runtime.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                if let Ok(db) = sea_orm::Database::connect(&admin).await {
+                    let _ = db
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await;
+                    let _ = db.close().await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 /// The demo data set with two recipients, in a single SQLite file (WAL checkpointed).
-async fn demo_database(db: &Path) {
-    let store = Store::connect(&DatabaseSettings::new(url(db)))
+async fn demo_database(db: &Db) {
+    let store = Store::connect(&DatabaseSettings::new(db.url.clone()))
         .await
         .expect("connect");
     store.migrate().await.expect("migrate");
@@ -62,21 +144,24 @@ async fn demo_database(db: &Path) {
             .await
             .expect("recipient");
     }
-    store
-        .connection()
-        .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
-        .await
-        .expect("checkpoint");
+    if db.postgres.is_none() {
+        // One file holds everything, so that a copy of it is the whole database.
+        store
+            .connection()
+            .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await
+            .expect("checkpoint");
+    }
     store.close().await.expect("close");
 }
 
-fn jobs(db: &Path, out: &Path, args: &[&str]) -> Command {
+fn jobs(db: &Db, out: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(BIN);
     command
         .args(args)
         .args(["--log-format", "json"])
         .arg("--database-url")
-        .arg(url(db))
+        .arg(&db.url)
         .arg("--out")
         .arg(out)
         .stdout(Stdio::null())
@@ -85,7 +170,7 @@ fn jobs(db: &Path, out: &Path, args: &[&str]) -> Command {
 }
 
 /// Runs the period until it completes, waiting out the lease a killed run left behind.
-fn run_to_completion(db: &Path, out: &Path, period: &str) {
+fn run_to_completion(db: &Db, out: &Path, period: &str) {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let status = jobs(db, out, &["run", "--period", period])
@@ -166,15 +251,15 @@ fn check_visible(reference: &BTreeMap<PathBuf, Vec<u8>>, out: &Path, moment: &st
 
 /// The jobs' log (at debug level) holds no contact e-mail and no story as written when it
 /// carried personal data.
-async fn no_private_data_in(db: &Path, log: &str) {
+async fn no_private_data_in(db: &Db, log: &str) {
     assert!(log.contains("period run"), "the log is really captured");
-    let store = Store::connect(&DatabaseSettings::new(url(db)))
+    let store = Store::connect(&DatabaseSettings::new(db.url.clone()))
         .await
         .expect("connect");
     let rows = store
         .connection()
         .query_all_raw(sea_orm::Statement::from_string(
-            sea_orm::DbBackend::Sqlite,
+            store.backend(),
             "SELECT COALESCE(contact_email, '') AS email, story FROM feedback \
              WHERE contact_email IS NOT NULL OR story <> redacted_story",
         ))
@@ -207,9 +292,9 @@ async fn a_run_killed_anywhere_completes_identically_and_sends_nothing_twice() {
     println!("jobs faults: {kills} kills, BOUCLE_JOBS_SEED={seed}");
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().expect("tempdir");
-    let (db_a, db_b) = (dir.path().join("a.db"), dir.path().join("b.db"));
+    let db_a = Db::create(dir.path(), "a.db").await;
     demo_database(&db_a).await;
-    std::fs::copy(&db_a, &db_b).expect("copy database");
+    let db_b = db_a.copy(dir.path(), "b.db").await;
     let period = boucle_jobs::schedule::previous_period(boucle::store::now_ms(), PARIS).to_string();
 
     // The uninterrupted run, timed: kills land anywhere within that time.
@@ -280,7 +365,7 @@ async fn a_run_killed_anywhere_completes_identically_and_sends_nothing_twice() {
 #[tokio::test(flavor = "multi_thread")]
 async fn two_daemons_started_together_process_each_period_once() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("jobs.db");
+    let db = Db::create(dir.path(), "jobs.db").await;
     demo_database(&db).await;
     let out = dir.path().join("out");
     // The default lease (300 s): two live daemons, no lease ever expires.
@@ -317,13 +402,13 @@ async fn two_daemons_started_together_process_each_period_once() {
             .status();
         assert!(d.wait().expect("wait").success());
     }
-    let store = Store::connect(&DatabaseSettings::new(url(&db)))
+    let store = Store::connect(&DatabaseSettings::new(db.url.clone()))
         .await
         .expect("connect");
     let runs = store
         .connection()
         .query_all_raw(sea_orm::Statement::from_string(
-            sea_orm::DbBackend::Sqlite,
+            store.backend(),
             "SELECT period, COUNT(*) AS n FROM job_run WHERE step = 'aggregate' AND status = 'SUCCEEDED' GROUP BY period",
         ))
         .await
@@ -336,7 +421,7 @@ async fn two_daemons_started_together_process_each_period_once() {
             let rows = store
                 .connection()
                 .query_all_raw(sea_orm::Statement::from_string(
-                    sea_orm::DbBackend::Sqlite,
+                    store.backend(),
                     format!("SELECT step || ' ' || status || ' ' || holder || ' ' || started_at || ' ' || COALESCE(finished_at, 0) || ' ' || COALESCE(error, '') AS line FROM job_run WHERE period = '{period}' ORDER BY started_at"),
                 ))
                 .await
