@@ -157,7 +157,8 @@ fn message_id(recipient: Uuid, period: Period, versions: &[(Uuid, String)]) -> S
 /// checked: a message whose file exists was sent (it becomes SENT), one whose file does not
 /// was not (forgotten, so this run sends it). An SMTP relay cannot be asked: such messages
 /// are reported as uncertain and never sent again automatically (at most once; an operator
-/// checks the relay's log for the Message-ID). Returns the number of uncertain messages.
+/// checks the relay's log for the Message-ID, then `boucle-jobs settle` records what it
+/// says). Returns the number of uncertain messages.
 async fn settle_pending(
     store: &Store,
     transport: &Transport,
@@ -176,9 +177,11 @@ async fn settle_pending(
             Transport::Outbox(dir) if outbox_file(dir, message_id).exists() => {
                 store.mark_delivered(message_id).await?;
             }
-            Transport::Outbox(_) => store.forget_pending_delivery(message_id).await?,
+            Transport::Outbox(_) => {
+                store.forget_pending_delivery(message_id).await?;
+            }
             Transport::Smtp { .. } => {
-                tracing::error!(%message_id, "a previous run may have sent this message before it stopped; not sent again");
+                tracing::error!(%message_id, "a previous run may have sent this message before it stopped; not sent again (see `boucle-jobs uncertain` and `settle`)");
                 uncertain += 1;
             }
         }
@@ -294,7 +297,9 @@ pub async fn deliver_period(
         let sent = open.send(message, &message_id).await;
         sender = Some(open);
         match sent {
-            Ok(()) => store.mark_delivered(&message_id).await?,
+            Ok(()) => {
+                store.mark_delivered(&message_id).await?;
+            }
             Err((error, not_sent)) => {
                 if not_sent {
                     store.forget_pending_delivery(&message_id).await?;

@@ -121,6 +121,25 @@ enum Command {
     Report(Target),
     /// E-mail the reports of a period to their recipients (or write .eml files).
     Deliver(Target),
+    /// List the messages a stopped run may have handed to the SMTP relay: never resent
+    /// automatically, they wait for `settle`.
+    Uncertain,
+    /// Settle an uncertain message once the relay's log says whether it left: `--sent`
+    /// records it as delivered, `--not-sent` lets the next delivery send it.
+    Settle {
+        /// Its Message-ID, as `uncertain` lists it (angle brackets optional).
+        message_id: String,
+        /// The relay accepted it.
+        #[arg(
+            long,
+            conflicts_with = "not_sent",
+            required_unless_present = "not_sent"
+        )]
+        sent: bool,
+        /// The relay never accepted it.
+        #[arg(long)]
+        not_sent: bool,
+    },
     /// Run on a schedule; catch up missed periods at start; stop cleanly on SIGTERM.
     Daemon {
         /// Cron expression, evaluated in the reporting time zone.
@@ -304,6 +323,61 @@ async fn run(cli: Cli) -> Result<(), JobError> {
                 "{period}: {} messages, {} attachments, {} recipients up to date, {} uncertain",
                 s.messages, s.attachments, s.up_to_date, s.uncertain
             );
+            Ok(())
+        }
+        Command::Uncertain => {
+            let messages = store.pending_messages().await?;
+            if messages.is_empty() {
+                println!("no uncertain message");
+            }
+            for m in messages {
+                let since = chrono::DateTime::from_timestamp_millis(m.since_ms)
+                    .map(|t| t.with_timezone(&cli.timezone).to_rfc3339())
+                    .unwrap_or_default();
+                println!(
+                    "<{}>\t{}\t{}\t{} reports\tsince {since}",
+                    m.message_id, m.period, m.recipient, m.reports
+                );
+            }
+            Ok(())
+        }
+        Command::Settle {
+            message_id,
+            sent,
+            not_sent: _,
+        } => {
+            let id = message_id
+                .trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>');
+            let Some(message) = store
+                .pending_messages()
+                .await?
+                .into_iter()
+                .find(|m| m.message_id == id)
+            else {
+                return Err(JobError::Interrupted(format!(
+                    "no uncertain message <{id}> (see `boucle-jobs uncertain`)"
+                )));
+            };
+            let period = parse_period(&message.period, cli.timezone)?;
+            let opts = options(&store, &cli, None).await?;
+            // Under the period's lease: a delivery of that month never sees it half settled.
+            pipeline::with_lease(&store, period, &opts, async || {
+                if *sent {
+                    store.mark_delivered(id).await?;
+                } else {
+                    store.forget_pending_delivery(id).await?;
+                }
+                Ok(())
+            })
+            .await?;
+            tracing::info!(message_id = %id, %period, sent = *sent, "uncertain message settled");
+            if *sent {
+                println!("<{id}> recorded as sent ({} reports)", message.reports);
+            } else {
+                println!("<{id}> forgotten: the next delivery of {period} sends it");
+            }
             Ok(())
         }
         Command::Daemon {

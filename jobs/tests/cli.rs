@@ -119,3 +119,123 @@ async fn a_period_held_by_another_worker_exits_75() {
     );
     assert!(String::from_utf8_lossy(&ok.stdout).contains("2026-09: 32 locations aggregated"));
 }
+
+/// A message a stopped run may have handed to the SMTP relay is never resent on its own:
+/// `uncertain` lists it, and `settle` records what the relay's log says. `--not-sent` lets
+/// the next delivery send it; `--sent` records it, and the next delivery sends nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn uncertain_messages_are_listed_and_settled_by_the_operator() {
+    use boucle::domain::{Caller, Role};
+    use boucle::store::locations::LocationKey;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (store, url) = demo_database(&dir).await;
+    let out = dir.path().join("out");
+    let jobs = |args: &[&str]| {
+        let output = Command::new(BIN)
+            .args(args)
+            .arg("--database-url")
+            .arg(&url)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .expect("run");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (key, _) = store
+        .create_api_key(None, "ops", Role::Admin, None)
+        .await
+        .expect("key");
+    let admin = Caller {
+        key_id: key.model.id,
+        name: key.model.name,
+        role: Role::Admin,
+        scope: None,
+    };
+    let mut recipients = Vec::new();
+    for (email, code) in [
+        ("direction@caf69.test", "CAF69"),
+        ("agence@fs.test", "FS12-MILLAU"),
+    ] {
+        let location = store
+            .find_location(None, &LocationKey::Code(code.into()))
+            .await
+            .expect("location");
+        let (recipient, _) = store
+            .create_recipient(&admin, email, "Direction", location.model.id)
+            .await
+            .expect("recipient");
+        recipients.push(recipient);
+    }
+    let (code, stdout, stderr) = jobs(&["report", "--period", "2026-10"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("reports written"), "{stdout}");
+    // What a run killed in the middle of two SMTP conversations leaves: both messages
+    // recorded PENDING.
+    let period: boucle::domain::Period = "2026-10".parse().expect("period");
+    for (recipient, message_id) in recipients.iter().zip(["m1.test@boucle", "m2.test@boucle"]) {
+        let versions: Vec<_> = store
+            .reports_in_subtree(recipient.location_id, period)
+            .await
+            .expect("reports")
+            .into_iter()
+            .map(|r| (r.model.id, r.model.sha256))
+            .collect();
+        assert!(!versions.is_empty());
+        store
+            .record_pending_deliveries(recipient.id, &versions, "SMTP", message_id)
+            .await
+            .expect("pending");
+    }
+
+    let (code, stdout, _) = jobs(&["uncertain"]);
+    assert_eq!(code, Some(0));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[0].starts_with("<m1.test@boucle>\t2026-10\tdirection@caf69.test\t"),
+        "{stdout}"
+    );
+    assert!(lines[1].starts_with("<m2.test@boucle>\t2026-10\tagence@fs.test\t"));
+
+    // The relay's log shows m1 never left, m2 did.
+    let (code, stdout, stderr) = jobs(&["settle", "<m1.test@boucle>", "--not-sent"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("forgotten"), "{stdout}");
+    let (code, stdout, stderr) = jobs(&["settle", "m2.test@boucle", "--sent"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("recorded as sent"), "{stdout}");
+    let (_, stdout, _) = jobs(&["uncertain"]);
+    assert_eq!(stdout.trim(), "no uncertain message");
+
+    // The next delivery sends m1's reports to its recipient, and nothing to m2's.
+    let (code, stdout, stderr) = jobs(&["deliver", "--period", "2026-10"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains("1 messages") && stdout.contains("1 recipients up to date"),
+        "{stdout}"
+    );
+    let messages: Vec<String> = std::fs::read_dir(out.join("outbox"))
+        .expect("outbox")
+        .filter_map(Result::ok)
+        .map(|f| std::fs::read_to_string(f.path()).unwrap_or_default())
+        .collect();
+    assert_eq!(messages.len(), 1);
+    assert!(messages[0].contains("direction@caf69.test"));
+
+    // Nothing left to settle; a wrong command line is refused.
+    let (code, _, stderr) = jobs(&["settle", "m1.test@boucle", "--sent"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("no uncertain message <m1.test@boucle>"),
+        "{stderr}"
+    );
+    let (code, _, _) = jobs(&["settle", "m3.test@boucle"]);
+    assert_eq!(code, Some(2), "--sent or --not-sent is required");
+    let (code, _, _) = jobs(&["settle", "m3.test@boucle", "--sent", "--not-sent"]);
+    assert_eq!(code, Some(2));
+}

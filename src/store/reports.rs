@@ -326,28 +326,72 @@ impl Store {
         Ok(())
     }
 
-    /// Message `message_id` has left: its versions are SENT.
-    pub async fn mark_delivered(&self, message_id: &str) -> Result<(), Error> {
-        self.db
+    /// Message `message_id` has left: its versions are SENT. Answers how many PENDING
+    /// versions it settled (0: no such pending message).
+    pub async fn mark_delivered(&self, message_id: &str) -> Result<u64, Error> {
+        let done = self
+            .db
             .execute_raw(sql(
                 self.backend(),
                 "UPDATE delivery SET status = 'SENT', delivered_at = $2 WHERE message_id = $1 AND status = 'PENDING'",
                 vec![message_id.into(), now_ms().into()],
             ))
             .await?;
-        Ok(())
+        Ok(done.rows_affected())
     }
 
-    /// Message `message_id` provably never left (its outbox file does not exist): its
-    /// PENDING versions are forgotten, to be sent by this run.
-    pub async fn forget_pending_delivery(&self, message_id: &str) -> Result<(), Error> {
-        self.db
+    /// Message `message_id` never left (its outbox file does not exist, or the SMTP relay's
+    /// log says so): its PENDING versions are forgotten, to be sent by the next delivery.
+    /// Answers how many it forgot (0: no such pending message).
+    pub async fn forget_pending_delivery(&self, message_id: &str) -> Result<u64, Error> {
+        let done = self
+            .db
             .execute_raw(sql(
                 self.backend(),
                 "DELETE FROM delivery WHERE message_id = $1 AND status = 'PENDING'",
                 vec![message_id.into()],
             ))
             .await?;
-        Ok(())
+        Ok(done.rows_affected())
     }
+
+    /// Every message recorded PENDING and never settled, oldest first: each was being sent
+    /// when its run stopped, and through an SMTP relay nobody can tell whether it left.
+    pub async fn pending_messages(&self) -> Result<Vec<PendingMessage>, Error> {
+        let rows = self
+            .db
+            .query_all_raw(sql(
+                self.backend(),
+                "SELECT d.message_id, r.period, rc.email, COUNT(*) AS reports, MIN(d.delivered_at) AS since \
+                 FROM delivery d JOIN report r ON r.id = d.report_id JOIN recipient rc ON rc.id = d.recipient_id \
+                 WHERE d.status = 'PENDING' AND d.message_id IS NOT NULL \
+                 GROUP BY d.message_id, r.period, rc.email ORDER BY since, d.message_id",
+                vec![],
+            ))
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(PendingMessage {
+                    message_id: row.try_get("", "message_id")?,
+                    period: row.try_get("", "period")?,
+                    recipient: row.try_get("", "email")?,
+                    reports: row.try_get("", "reports")?,
+                    since_ms: row.try_get("", "since")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A message recorded PENDING and never settled (see [`Store::pending_messages`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingMessage {
+    pub message_id: String,
+    pub period: String,
+    /// The recipient's address.
+    pub recipient: String,
+    /// Report versions it carries.
+    pub reports: i64,
+    /// When it was recorded (epoch ms).
+    pub since_ms: i64,
 }
