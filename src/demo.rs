@@ -15,6 +15,7 @@ use rand::{Rng, SeedableRng};
 use sea_orm::Set;
 use uuid::Uuid;
 
+use crate::domain::answer_delays::DAY_MS;
 use crate::domain::codes::ResponseStatus;
 use crate::domain::feedback::{LocationRef, NewFeedback};
 use crate::domain::location::{LocationSpec, ParentRef};
@@ -697,7 +698,7 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
                         .then(|| format!("usager{}@example.org", rng.random_range(1000..9999))),
                     submitted_at: Some(at),
                 };
-                let age_days = (now - at) / 86_400_000;
+                let age_days = (now - at) / DAY_MS;
                 let status_roll: f64 = rng.random();
                 let (status, reason) = if age_days < 3 && status_roll < 0.7 {
                     (ModerationStatus::Pending, None)
@@ -730,7 +731,7 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
                     if rng.random_bool(answer_probability) {
                         // Most answers within the announced delay, some late.
                         let days = rng.random_range(0.2..(f64::from(*target_days) * 1.4));
-                        let published_at = at + (days * 86_400_000.0) as i64;
+                        let published_at = at + (days * DAY_MS as f64) as i64;
                         if published_at < now {
                             let body = if satisfaction == Satisfaction::Positive {
                                 pick(&mut rng, ANSWERS_POSITIVE)
