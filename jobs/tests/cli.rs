@@ -1,5 +1,6 @@
 //! The real `boucle-jobs` binary: the daemon catches up missed months and stops cleanly on
-//! SIGTERM; a period held by another worker exits 75 (EX_TEMPFAIL).
+//! SIGTERM; a period held by another worker exits 75 (EX_TEMPFAIL); uncertain messages are
+//! listed and settled. On SQLite, and on PostgreSQL with `TEST_DATABASE_URL`.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -10,8 +11,10 @@ use boucle::store::{DatabaseSettings, Store};
 
 const BIN: &str = env!("CARGO_BIN_EXE_boucle-jobs");
 
-async fn demo_database(dir: &tempfile::TempDir) -> (Store, String) {
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("jobs.db").display());
+/// The demo data set in a database of the test's own (SQLite, or PostgreSQL with
+/// `TEST_DATABASE_URL`); keep the first value alive for as long as the database is used.
+async fn demo_database() -> (boucle_tests::TestDatabase, Store, String) {
+    let (database, url) = boucle_tests::fresh_database().await.expect("database");
     let store = Store::connect(&DatabaseSettings::new(url.clone()))
         .await
         .expect("connect");
@@ -19,13 +22,13 @@ async fn demo_database(dir: &tempfile::TempDir) -> (Store, String) {
     boucle::demo::seed(&store, 7, chrono_tz::Europe::Paris)
         .await
         .expect("demo");
-    (store, url)
+    (database, store, url)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_daemon_catches_up_missed_months_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (store, url) = demo_database(&dir).await;
+    let (_database, store, url) = demo_database().await;
     let mut child = Command::new(BIN)
         .args([
             "daemon",
@@ -85,8 +88,7 @@ async fn the_daemon_catches_up_missed_months_and_stops_on_sigterm() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_period_held_by_another_worker_exits_75() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (store, url) = demo_database(&dir).await;
+    let (_database, store, url) = demo_database().await;
     assert!(
         store
             .acquire_lease("period:2026-10", "someone-else", 60_000)
@@ -125,11 +127,8 @@ async fn a_period_held_by_another_worker_exits_75() {
 /// the next delivery send it; `--sent` records it, and the next delivery sends nothing.
 #[tokio::test(flavor = "multi_thread")]
 async fn uncertain_messages_are_listed_and_settled_by_the_operator() {
-    use boucle::domain::{Caller, Role};
-    use boucle::store::locations::LocationKey;
-
     let dir = tempfile::tempdir().expect("tempdir");
-    let (store, url) = demo_database(&dir).await;
+    let (_database, store, url) = demo_database().await;
     let out = dir.path().join("out");
     let jobs = |args: &[&str]| {
         let output = Command::new(BIN)
@@ -146,31 +145,7 @@ async fn uncertain_messages_are_listed_and_settled_by_the_operator() {
             String::from_utf8_lossy(&output.stderr).into_owned(),
         )
     };
-    let (key, _) = store
-        .create_api_key(None, "ops", Role::Admin, None)
-        .await
-        .expect("key");
-    let admin = Caller {
-        key_id: key.model.id,
-        name: key.model.name,
-        role: Role::Admin,
-        scope: None,
-    };
-    let mut recipients = Vec::new();
-    for (email, code) in [
-        ("direction@caf69.test", "CAF69"),
-        ("agence@fs.test", "FS12-MILLAU"),
-    ] {
-        let location = store
-            .find_location(None, &LocationKey::Code(code.into()))
-            .await
-            .expect("location");
-        let (recipient, _) = store
-            .create_recipient(&admin, email, "Direction", location.model.id)
-            .await
-            .expect("recipient");
-        recipients.push(recipient);
-    }
+    let recipients = boucle_tests::demo_recipients(&store).await;
     let (code, stdout, stderr) = jobs(&["report", "--period", "2026-10"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout.contains("reports written"), "{stdout}");

@@ -18,8 +18,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use boucle::domain::{Caller, Role};
-use boucle::store::locations::LocationKey;
 use boucle::store::{DatabaseSettings, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -30,87 +28,25 @@ const PARIS: chrono_tz::Tz = chrono_tz::Europe::Paris;
 /// The shortest lease the binary accepts: a killed run's period is free again after it.
 const LEASE_SECONDS: &str = "3";
 
-/// A database of the test's own: a SQLite file in `dir`, or, with `TEST_DATABASE_URL` set, a
-/// new PostgreSQL database beside the one named, dropped with this value.
+/// A database of the test's own (SQLite, or PostgreSQL with `TEST_DATABASE_URL`), dropped
+/// with the value; the URL is what the binary is given.
 struct Db {
     url: String,
-    postgres: Option<(String, String)>,
+    database: boucle_tests::TestDatabase,
 }
 
 impl Db {
-    async fn create(dir: &Path, name: &str) -> Self {
-        match std::env::var("TEST_DATABASE_URL") {
-            Ok(admin) if !admin.is_empty() => Self::postgres(admin, None).await,
-            _ => Self {
-                url: format!("sqlite://{}?mode=rwc", dir.join(name).display()),
-                postgres: None,
-            },
-        }
+    async fn create() -> Self {
+        let (database, url) = boucle_tests::fresh_database().await.expect("database");
+        Self { url, database }
     }
 
-    async fn postgres(admin: String, template: Option<&str>) -> Self {
-        let name = format!("boucle_test_jobs_{}", uuid::Uuid::new_v4().simple());
-        let db = sea_orm::Database::connect(&admin).await.expect("admin");
-        let from = template
-            .map(|t| format!(" TEMPLATE \"{t}\""))
-            .unwrap_or_default();
-        db.execute_unprepared(&format!("CREATE DATABASE \"{name}\"{from}"))
+    /// An exact copy, to start a second run from the same data.
+    async fn copy(&self) -> Self {
+        let (database, url) = boucle_tests::copy_database(&self.database, &self.url)
             .await
-            .expect("create database");
-        db.close().await.expect("close");
-        let base = admin.rsplit_once('/').expect("URL ends with /<database>").0;
-        Self {
-            url: format!("{base}/{name}"),
-            postgres: Some((admin, name)),
-        }
-    }
-
-    /// An exact copy, to start a second run from the same data. Nothing may be connected to
-    /// `self` meanwhile.
-    async fn copy(&self, dir: &Path, name: &str) -> Self {
-        match &self.postgres {
-            Some((admin, source)) => Self::postgres(admin.clone(), Some(source)).await,
-            None => {
-                let to = dir.join(name);
-                let from = self
-                    .url
-                    .strip_prefix("sqlite://")
-                    .and_then(|u| u.split('?').next())
-                    .expect("sqlite URL");
-                std::fs::copy(from, &to).expect("copy database");
-                Self {
-                    url: format!("sqlite://{}?mode=rwc", to.display()),
-                    postgres: None,
-                }
-            }
-        }
-    }
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        let Some((admin, name)) = self.postgres.take() else {
-            return;
-        };
-        // Drop runs inside the test's runtime, which cannot block on a future: a thread of
-        // its own with its own runtime.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async {
-                if let Ok(db) = sea_orm::Database::connect(&admin).await {
-                    let _ = db
-                        .execute_unprepared(&format!(
-                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                        ))
-                        .await;
-                    let _ = db.close().await;
-                }
-            });
-        })
-        .join();
+            .expect("copy database");
+        Self { url, database }
     }
 }
 
@@ -121,30 +57,8 @@ async fn demo_database(db: &Db) {
         .expect("connect");
     store.migrate().await.expect("migrate");
     boucle::demo::seed(&store, 7, PARIS).await.expect("demo");
-    let (key, _) = store
-        .create_api_key(None, "test", Role::Admin, None)
-        .await
-        .expect("key");
-    let caller = Caller {
-        key_id: key.model.id,
-        name: key.model.name,
-        role: Role::Admin,
-        scope: None,
-    };
-    for (email, code) in [
-        ("direction@caf69.test", "CAF69"),
-        ("agence@fs.test", "FS12-MILLAU"),
-    ] {
-        let location = store
-            .find_location(None, &LocationKey::Code(code.into()))
-            .await
-            .expect("location");
-        store
-            .create_recipient(&caller, email, "Direction", location.model.id)
-            .await
-            .expect("recipient");
-    }
-    if db.postgres.is_none() {
+    boucle_tests::demo_recipients(&store).await;
+    if matches!(db.database, boucle_tests::TestDatabase::Sqlite(_)) {
         // One file holds everything, so that a copy of it is the whole database.
         store
             .connection()
@@ -292,9 +206,9 @@ async fn a_run_killed_anywhere_completes_identically_and_sends_nothing_twice() {
     println!("jobs faults: {kills} kills, BOUCLE_JOBS_SEED={seed}");
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().expect("tempdir");
-    let db_a = Db::create(dir.path(), "a.db").await;
+    let db_a = Db::create().await;
     demo_database(&db_a).await;
-    let db_b = db_a.copy(dir.path(), "b.db").await;
+    let db_b = db_a.copy().await;
     let period = boucle_jobs::schedule::previous_period(boucle::store::now_ms(), PARIS).to_string();
 
     // The uninterrupted run, timed: kills land anywhere within that time.
@@ -365,7 +279,7 @@ async fn a_run_killed_anywhere_completes_identically_and_sends_nothing_twice() {
 #[tokio::test(flavor = "multi_thread")]
 async fn two_daemons_started_together_process_each_period_once() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = Db::create(dir.path(), "jobs.db").await;
+    let db = Db::create().await;
     demo_database(&db).await;
     let out = dir.path().join("out");
     // The default lease (300 s): two live daemons, no lease ever expires.

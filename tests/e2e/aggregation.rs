@@ -932,10 +932,9 @@ pub(crate) fn bulk_location(
 /// Stores published experiences `(id, location, submitted_at)` in one bulk load, under a
 /// new collector key; none answered yet.
 async fn insert_published(store: &boucle::store::Store, experiences: &[(Uuid, Uuid, i64)]) {
-    use boucle::domain::feedback::{LocationRef, NewFeedback};
-    use boucle::domain::{Audience, Channel, ModerationStatus, Satisfaction};
+    use boucle::domain::ModerationStatus;
+    use boucle::domain::feedback::NewFeedback;
     use boucle::store::feedback::Capture;
-    use std::collections::BTreeSet;
 
     let (key, _) = store
         .create_api_key(None, "bulk", Role::Collector, None)
@@ -943,24 +942,7 @@ async fn insert_published(store: &boucle::store::Store, experiences: &[(Uuid, Uu
         .expect("key");
     let news: Vec<NewFeedback> = experiences
         .iter()
-        .map(|(_, location, _)| NewFeedback {
-            location: LocationRef::Id(*location),
-            channel: Channel::InPerson,
-            audience: Audience::Usager,
-            satisfaction: Satisfaction::Positive,
-            nps: None,
-            effort: None,
-            title: "Accueil".to_owned(),
-            story: "Bien reçu.".to_owned(),
-            proposal: String::new(),
-            procedure: String::new(),
-            tags: BTreeSet::new(),
-            labels: BTreeSet::new(),
-            occurred_on: None,
-            pseudonym: "Camille".to_owned(),
-            contact_email: None,
-            submitted_at: None,
-        })
+        .map(|(_, location, _)| boucle_tests::new_feedback(*location))
         .collect();
     let redacted: Vec<_> = news.iter().map(NewFeedback::redact).collect();
     let captures: Vec<Capture<'_>> = experiences

@@ -979,8 +979,8 @@ async fn calls_beyond_the_in_flight_limit_are_shed_unavailable_and_store_nothing
 /// they form one batch.
 #[tokio::test(flavor = "current_thread")]
 async fn a_refused_row_fails_alone_and_its_batch_keeps_every_other_row_with_its_tags() {
-    use boucle::domain::feedback::{LocationRef, NewFeedback};
-    use boucle::domain::{Audience, Caller, Channel, ModerationStatus, Satisfaction};
+    use boucle::domain::feedback::NewFeedback;
+    use boucle::domain::{Caller, ModerationStatus};
     use boucle::store::feedback::Capture;
     use std::collections::BTreeSet;
     use uuid::Uuid;
@@ -1008,22 +1008,9 @@ async fn a_refused_row_fails_alone_and_its_batch_keeps_every_other_row_with_its_
     let refused = 17usize;
     let news: Vec<NewFeedback> = (0..submissions)
         .map(|i| NewFeedback {
-            location: LocationRef::Id(site),
-            channel: Channel::InPerson,
-            audience: Audience::Usager,
-            satisfaction: Satisfaction::Positive,
-            nps: None,
-            effort: None,
             title: format!("Passage {i}"),
-            story: "Bien reçu.".to_owned(),
-            proposal: String::new(),
-            procedure: String::new(),
-            tags: BTreeSet::new(),
             labels: BTreeSet::from([format!("lot-{i}"), "guichet".to_owned()]),
-            occurred_on: None,
-            pseudonym: "Camille".to_owned(),
-            contact_email: None,
-            submitted_at: None,
+            ..boucle_tests::new_feedback(site)
         })
         .collect();
     let redacted: Vec<_> = news.iter().map(NewFeedback::redact).collect();

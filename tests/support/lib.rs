@@ -117,6 +117,105 @@ pub async fn fresh_database() -> anyhow::Result<(TestDatabase, String)> {
     }
 }
 
+/// An exact copy of `database` (at `url`), so that two runs start from the same data: the
+/// SQLite file copied (checkpoint its WAL first), or a PostgreSQL database created from it
+/// as a template. Nothing may be connected to `database` meanwhile.
+pub async fn copy_database(
+    database: &TestDatabase,
+    url: &str,
+) -> anyhow::Result<(TestDatabase, String)> {
+    match database {
+        TestDatabase::Sqlite(_) => {
+            let from = url
+                .strip_prefix("sqlite://")
+                .and_then(|u| u.split('?').next())
+                .ok_or_else(|| anyhow::anyhow!("not a SQLite URL: {url}"))?;
+            let dir = tempfile::tempdir()?;
+            let to = dir.path().join("boucle.db");
+            std::fs::copy(from, &to)?;
+            Ok((
+                TestDatabase::Sqlite(dir),
+                format!("sqlite://{}?mode=rwc", to.display()),
+            ))
+        }
+        TestDatabase::Postgres { admin_url, name } => {
+            let copy = format!("boucle_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(admin_url).await?;
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{copy}\" TEMPLATE \"{name}\""))
+                .await?;
+            admin.close().await?;
+            let base = url
+                .rsplit_once('/')
+                .map(|(base, _)| base.to_owned())
+                .ok_or_else(|| anyhow::anyhow!("URL must end with /<database>: {url}"))?;
+            Ok((
+                TestDatabase::Postgres {
+                    admin_url: admin_url.clone(),
+                    name: copy.clone(),
+                },
+                format!("{base}/{copy}"),
+            ))
+        }
+    }
+}
+
+/// The demo's two report recipients, created through the store by a new admin key:
+/// `direction@caf69.test` for CAF69 (a network) and `agence@fs.test` for FS12-MILLAU (a site).
+pub async fn demo_recipients(store: &Store) -> Vec<boucle::store::entities::recipient::Model> {
+    let (key, _) = store
+        .create_api_key(None, "recipients", Role::Admin, None)
+        .await
+        .expect("admin key");
+    let admin = boucle::domain::Caller {
+        key_id: key.model.id,
+        name: key.model.name,
+        role: Role::Admin,
+        scope: None,
+    };
+    let mut recipients = Vec::new();
+    for (email, code) in [
+        ("direction@caf69.test", "CAF69"),
+        ("agence@fs.test", "FS12-MILLAU"),
+    ] {
+        let location = store
+            .find_location(None, &LocationKey::Code(code.into()))
+            .await
+            .expect("location");
+        let (recipient, _) = store
+            .create_recipient(&admin, email, "Direction", location.model.id)
+            .await
+            .expect("recipient");
+        recipients.push(recipient);
+    }
+    recipients
+}
+
+/// A short, positive experience at `location` with no optional field, for store-level tests
+/// (`NewFeedback { title: …, ..new_feedback(location) }` for the fields a test cares about).
+pub fn new_feedback(location: uuid::Uuid) -> boucle::domain::feedback::NewFeedback {
+    use boucle::domain::feedback::{LocationRef, NewFeedback};
+    use boucle::domain::{Audience, Channel, Satisfaction};
+    NewFeedback {
+        location: LocationRef::Id(location),
+        channel: Channel::InPerson,
+        audience: Audience::Usager,
+        satisfaction: Satisfaction::Positive,
+        nps: None,
+        effort: None,
+        title: "Accueil".to_owned(),
+        story: "Bien reçu.".to_owned(),
+        proposal: String::new(),
+        procedure: String::new(),
+        tags: Default::default(),
+        labels: Default::default(),
+        occurred_on: None,
+        pseudonym: "Camille".to_owned(),
+        contact_email: None,
+        submitted_at: None,
+    }
+}
+
 /// Whether the suite runs on PostgreSQL.
 pub fn on_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
