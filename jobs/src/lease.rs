@@ -50,15 +50,16 @@ impl Lease {
     ) -> Result<Self, JobError> {
         let name = format!("period:{period}");
         let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        let asked = Instant::now();
         if !store.acquire_lease(&name, holder, ttl_ms).await? {
             return Err(JobError::Busy(period.to_owned()));
         }
         let (s, n, h) = (store.clone(), name.clone(), holder.to_owned());
         let (lost_tx, lost) = watch::channel(false);
         let heartbeat = tokio::spawn(async move {
-            // Held until this instant for sure: the expiry was set from a clock read before
-            // the call that set it.
-            let mut held_until = Instant::now() + ttl;
+            // Held until this instant for sure: each expiry is set from a clock read after
+            // `asked`, the moment before the call that set it.
+            let mut held_until = asked + ttl;
             let mut tick = tokio::time::interval(ttl / 3);
             tick.tick().await;
             loop {

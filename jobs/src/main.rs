@@ -363,15 +363,20 @@ async fn run(cli: Cli) -> Result<(), JobError> {
             let period = parse_period(&message.period, cli.timezone)?;
             let opts = options(&store, &cli, None).await?;
             // Under the period's lease: a delivery of that month never sees it half settled.
-            pipeline::with_lease(&store, period, &opts, async || {
-                if *sent {
-                    store.mark_delivered(id).await?;
+            let settled = pipeline::with_lease(&store, period, &opts, async || {
+                Ok(if *sent {
+                    store.mark_delivered(id).await?
                 } else {
-                    store.forget_pending_delivery(id).await?;
-                }
-                Ok(())
+                    store.forget_pending_delivery(id).await?
+                })
             })
             .await?;
+            if settled == 0 {
+                // Settled by someone else between the listing and the lease.
+                return Err(JobError::Interrupted(format!(
+                    "<{id}> was settled meanwhile (see `boucle-jobs uncertain`)"
+                )));
+            }
             tracing::info!(message_id = %id, %period, sent = *sent, "uncertain message settled");
             if *sent {
                 println!("<{id}> recorded as sent ({} reports)", message.reports);

@@ -1,8 +1,9 @@
 //! Group commit for captured experiences. Concurrent submissions are queued; a writer takes
 //! every submission waiting at that moment (up to [`MAX_BATCH`]) and stores them in one
 //! transaction (on PostgreSQL a single statement), so that one durable commit (one fsync)
-//! serves the whole batch instead of one per experience. Nobody is answered before the commit that holds their experience has
-//! returned: an acknowledged experience is stored exactly as without batching.
+//! serves the whole batch instead of one per experience. Nobody is answered before the
+//! commit that holds their experience has returned: an acknowledged experience is stored
+//! exactly as without batching.
 //!
 //! Idempotency is unchanged: rows whose `(api_key_id, request_id)` is already taken — by an
 //! earlier request or by another row of the same batch — are skipped by `ON CONFLICT DO
