@@ -453,6 +453,35 @@ async fn a_worker_whose_lease_is_taken_over_stops() {
     assert!(matches!(busy, Err(JobError::Busy(_))), "{busy:?}");
 }
 
+/// A worker that cannot reach its database to renew its lease gives it up once a whole TTL
+/// has passed without a renewal: by then another worker may hold the period.
+#[tokio::test]
+async fn a_lease_not_renewed_for_a_whole_ttl_is_given_up() {
+    let f = fixture().await;
+    // A worker of its own: its pool is the one that goes away.
+    let worker =
+        boucle::store::Store::connect(&boucle::store::DatabaseSettings::new(f.app.url.clone()))
+            .await
+            .expect("connect");
+    let ttl = std::time::Duration::from_millis(300);
+    let lease = boucle_jobs::lease::Lease::acquire(&worker, "2026-10", "stalled-worker", ttl)
+        .await
+        .expect("lease");
+    let began = std::time::Instant::now();
+    worker
+        .connection()
+        .close_by_ref()
+        .await
+        .expect("close the worker's pool");
+    tokio::time::timeout(std::time::Duration::from_secs(30), lease.lost())
+        .await
+        .expect("the lease is given up");
+    assert!(
+        began.elapsed() >= ttl / 2,
+        "given up on the first failed renewal, before the lease could have expired"
+    );
+}
+
 #[tokio::test]
 async fn two_workers_never_process_the_same_period_at_once() {
     let f = fixture().await;
