@@ -346,38 +346,10 @@ async fn run(cli: Cli) -> Result<(), JobError> {
             sent,
             not_sent: _,
         } => {
-            let id = message_id
-                .trim()
-                .trim_start_matches('<')
-                .trim_end_matches('>');
-            let Some(message) = store
-                .pending_messages()
-                .await?
-                .into_iter()
-                .find(|m| m.message_id == id)
-            else {
-                return Err(JobError::Interrupted(format!(
-                    "no uncertain message <{id}> (see `boucle-jobs uncertain`)"
-                )));
-            };
-            let period = parse_period(&message.period, cli.timezone)?;
             let opts = options(&store, &cli, None).await?;
-            // Under the period's lease: a delivery of that month never sees it half settled.
-            let settled = pipeline::with_lease(&store, period, &opts, async || {
-                Ok(if *sent {
-                    store.mark_delivered(id).await?
-                } else {
-                    store.forget_pending_delivery(id).await?
-                })
-            })
-            .await?;
-            if settled == 0 {
-                // Settled by someone else between the listing and the lease.
-                return Err(JobError::Interrupted(format!(
-                    "<{id}> was settled meanwhile (see `boucle-jobs uncertain`)"
-                )));
-            }
-            tracing::info!(message_id = %id, %period, sent = *sent, "uncertain message settled");
+            let (message, period) =
+                pipeline::settle_uncertain(&store, &opts, message_id, *sent).await?;
+            let id = &message.message_id;
             if *sent {
                 println!("<{id}> recorded as sent ({} reports)", message.reports);
             } else {

@@ -165,6 +165,53 @@ pub async fn deliver_period(
     .await
 }
 
+/// Settles an uncertain message (see `deliver::settle_pending`) once the SMTP relay's log has
+/// told whether it left: `sent` records its report versions as delivered, otherwise they are
+/// forgotten and the next delivery of the month sends them. Under the month's lease, so a
+/// delivery of that month never sees it half settled. `message_id` may keep its angle
+/// brackets. Answers the message as it was pending, and its month.
+pub async fn settle_uncertain(
+    store: &Store,
+    opts: &Options,
+    message_id: &str,
+    sent: bool,
+) -> Result<(boucle::store::reports::PendingMessage, Period), JobError> {
+    let id = message_id
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>');
+    let Some(message) = store
+        .pending_messages()
+        .await?
+        .into_iter()
+        .find(|m| m.message_id == id)
+    else {
+        return Err(JobError::Interrupted(format!(
+            "no uncertain message <{id}> (see `boucle-jobs uncertain`)"
+        )));
+    };
+    let period: Period = message
+        .period
+        .parse()
+        .map_err(|e| boucle::Error::Internal(format!("delivery of <{id}>: stored period: {e}")))?;
+    let settled = with_lease(store, period, opts, async || {
+        Ok(if sent {
+            store.mark_delivered(id).await?
+        } else {
+            store.forget_pending_delivery(id).await?
+        })
+    })
+    .await?;
+    if settled == 0 {
+        // Settled by someone else between the listing and the lease.
+        return Err(JobError::Interrupted(format!(
+            "<{id}> was settled meanwhile (see `boucle-jobs uncertain`)"
+        )));
+    }
+    tracing::info!(message_id = %id, %period, sent, "uncertain message settled");
+    Ok((message, period))
+}
+
 /// What a whole run did.
 #[derive(Clone, Debug)]
 pub struct RunSummary {

@@ -16,10 +16,10 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryTrait, Statement,
+    TryIntoModel,
 };
 use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
@@ -284,10 +284,11 @@ async fn write_one_statement(
     let mut tags = Vec::new();
     for pending in batch {
         for tag in &pending.tags {
-            if let (Set(feedback_id), Set(name)) = (&tag.feedback_id, &tag.tag) {
-                tagged.push(*feedback_id);
-                tags.push(name.clone());
-            }
+            // A tag row always has both columns set (`feedback::rows`); one without would be
+            // an error, not a tag to skip.
+            let tag = tag.clone().try_into_model()?;
+            tagged.push(tag.feedback_id);
+            tags.push(tag.tag);
         }
     }
     let text = if tags.is_empty() {

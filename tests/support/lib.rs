@@ -87,25 +87,7 @@ impl Drop for TestDatabase {
 /// A fresh, empty database (not migrated) and its URL.
 pub async fn fresh_database() -> anyhow::Result<(TestDatabase, String)> {
     match std::env::var("TEST_DATABASE_URL") {
-        Ok(admin_url) if !admin_url.is_empty() => {
-            let name = format!("boucle_test_{}", uuid::Uuid::new_v4().simple());
-            let admin = Database::connect(&admin_url).await?;
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                .await?;
-            admin.close().await?;
-            let base = admin_url
-                .rsplit_once('/')
-                .map(|(base, _)| base.to_owned())
-                .ok_or_else(|| anyhow::anyhow!("TEST_DATABASE_URL must end with /<database>"))?;
-            Ok((
-                TestDatabase::Postgres {
-                    admin_url,
-                    name: name.clone(),
-                },
-                format!("{base}/{name}"),
-            ))
-        }
+        Ok(admin_url) if !admin_url.is_empty() => new_postgres_database(admin_url, None).await,
         _ => {
             let dir = tempfile::tempdir()?;
             let url = format!(
@@ -139,25 +121,37 @@ pub async fn copy_database(
             ))
         }
         TestDatabase::Postgres { admin_url, name } => {
-            let copy = format!("boucle_test_{}", uuid::Uuid::new_v4().simple());
-            let admin = Database::connect(admin_url).await?;
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE \"{copy}\" TEMPLATE \"{name}\""))
-                .await?;
-            admin.close().await?;
-            let base = url
-                .rsplit_once('/')
-                .map(|(base, _)| base.to_owned())
-                .ok_or_else(|| anyhow::anyhow!("URL must end with /<database>: {url}"))?;
-            Ok((
-                TestDatabase::Postgres {
-                    admin_url: admin_url.clone(),
-                    name: copy.clone(),
-                },
-                format!("{base}/{copy}"),
-            ))
+            new_postgres_database(admin_url.clone(), Some(name)).await
         }
     }
+}
+
+/// A new PostgreSQL database beside the one `admin_url` names, empty or a copy of
+/// `template`, and its URL; dropped with the returned value.
+async fn new_postgres_database(
+    admin_url: String,
+    template: Option<&str>,
+) -> anyhow::Result<(TestDatabase, String)> {
+    let name = format!("boucle_test_{}", uuid::Uuid::new_v4().simple());
+    let from = template
+        .map(|t| format!(" TEMPLATE \"{t}\""))
+        .unwrap_or_default();
+    let admin = Database::connect(&admin_url).await?;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\"{from}"))
+        .await?;
+    admin.close().await?;
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(base, _)| base.to_owned())
+        .ok_or_else(|| anyhow::anyhow!("TEST_DATABASE_URL must end with /<database>"))?;
+    Ok((
+        TestDatabase::Postgres {
+            admin_url,
+            name: name.clone(),
+        },
+        format!("{base}/{name}"),
+    ))
 }
 
 /// The demo's two report recipients, created through the store by a new admin key:
