@@ -1,20 +1,36 @@
-//! Personal-data detection in free texts, at capture.
+//! Personal-data detection in free texts, and the one redaction every public output applies.
 //!
-//! What is found is replaced by a visible marker (« [courriel masqué] », …) in the redacted
-//! copy; the raw text is kept for internal readers only. Detectors run in a fixed order on
-//! the output of the previous one, and markers contain no digits or `@`, so a marker is never
-//! matched again.
+//! What is found is replaced by a visible marker (« [courriel masqué] », …). Experiences are
+//! redacted at capture (moderators see that copy beside the raw text, which only internal
+//! readers get); every text that a public output shows — experiences, answers and their
+//! signatures, public actions, PDF reports — goes through [`public_text`] again at the
+//! moment it is shown, whoever wrote it, so a text stored before a detector improved is
+//! published with today's detectors.
 //!
-//! Number detectors check what they can (IBAN mod 97, card Luhn, NIR key) and require that
-//! a match is not glued to other digits, so ordinary numbers — dates, amounts, file
-//! numbers — are left alone.
+//! Detection reads a normalised view of the text ([`normalise`]: NFKC, every space and
+//! control a single space, invisible characters removed, right-to-left segments also read as
+//! they display), and masks the original characters behind each match. Detectors run in a
+//! fixed order; what one masks is out of reach of the next. Markers contain no digit, `@` or
+//! keyword, so redacting twice changes nothing. Bidirectional controls are removed from the
+//! redacted copy: they can only make a text display otherwise than it is stored.
+//!
+//! Recall comes first: a masked date is a small harm, a published phone number is not. Number
+//! detectors accept any usual separator between any two digits (spaces, dots, dashes,
+//! slashes, one at a time or in groups), and check what they can (IBAN mod 97, card Luhn,
+//! NIR shape) so that ordinary numbers — dates, amounts, SIRET, file numbers — are left
+//! alone; a number glued to other digits is part of a larger number. E-mail addresses are
+//! found in their obfuscated spellings too (`at`, `arobase`, `[at]`, `(dot)`, `point`).
+
+mod normalise;
 
 use std::collections::BTreeSet;
+use std::ops::Range;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
 use super::codes::PersonalDataKind;
+use normalise::{View, is_bidi_control, views};
 
 /// A redacted text and the kinds of personal data that were masked in it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -35,37 +51,55 @@ pub fn marker(kind: PersonalDataKind) -> &'static str {
 }
 
 // The patterns are constants checked by the unit tests below; a typo fails every test run,
-// never a request.
+// never a request. They read the normalised view, where whitespace is a single ASCII space.
 fn re(pattern: &str) -> Regex {
-    Regex::new(pattern).unwrap_or_else(|e| panic!("invalid built-in pattern {pattern}: {e}"))
+    let pattern = pattern.replace("SEP", r"(?:[ ]?[./-][ ]?|[ ])?");
+    Regex::new(&pattern).unwrap_or_else(|e| panic!("invalid built-in pattern {pattern}: {e}"))
 }
 
+/// `local AT domain DOT tld`, where AT is `@`, `at`, `arobase` or `[at]`/`(at)` and DOT is
+/// `.`, `dot`, `point` or `[dot]`/`(point)`; letters of any script, combining marks kept.
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)[a-z0-9](?:[a-z0-9._%+-]*[a-z0-9_])?\s?(?:@|\(at\)|\[at\]|\sarobase\s)\s?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\s?\.\s?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\s?\.\s?[a-z]{2,24}\b",
-    )
+    let word = r"[\p{L}\p{N}](?:[\p{L}\p{M}\p{N}_%+-]*[\p{L}\p{M}\p{N}_])?";
+    let label = r"[\p{L}\p{N}](?:[\p{L}\p{M}\p{N}-]*[\p{L}\p{M}\p{N}])?";
+    let spelled_dot = r"(?:[ ]?[\[(][ ]?(?:dot|point)[ ]?[\])][ ]?|[ ](?:dot|point)[ ])";
+    let dot = format!(r"(?:[ ]?\.[ ]?|{spelled_dot})");
+    let at = r"(?:[ ]?@[ ]?|[ ]?[\[(][ ]?(?:at|arobase)[ ]?[\])][ ]?|[ ](?:at|arobase)[ ])";
+    re(&format!(
+        r"(?i){word}(?:(?:\.|{spelled_dot}){word})*{at}{label}(?:{dot}{label})*{dot}[a-z]{{2,24}}\b"
+    ))
 });
-/// An IBAN candidate: country, check digits, then 11–30 alphanumerics in groups. Trimmed to
-/// the longest prefix that passes mod 97.
+/// An IBAN candidate: country, check digits, then 11–30 alphanumerics with any separators.
+/// Trimmed to the longest prefix that passes mod 97.
 static IBAN: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)\b[a-z]{2}\s?\d{2}(?:[ .-]?[a-z0-9]){11,30}"));
+    LazyLock::new(|| re(r"(?i)\b[a-z]SEP[a-z]SEP[0-9]SEP[0-9](?:SEP[a-z0-9]){11,30}"));
 /// NIR: sex, year, month (or 20–99 for special cases), department (2A/2B for Corsica),
-/// commune, order, optional key.
+/// commune, order, optional key; any separator between any two characters.
 static NIR: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)[12][ .-]?\d{2}[ .-]?(?:0[1-9]|1[0-2]|[2-9]\d)[ .-]?(?:\d{2}|2[ab])[ .-]?\d{3}[ .-]?\d{3}(?:[ .-]?\d{2})?",
+        r"(?i)[12]SEP[0-9]SEP[0-9]SEP(?:0SEP[1-9]|1SEP[0-2]|[2-9]SEP[0-9])SEP(?:[0-9]SEP[0-9]|2SEP[ab])(?:SEP[0-9]){6}(?:SEP[0-9]SEP[0-9])?",
     )
 });
-/// 13–19 digits, optionally grouped by spaces, dots or dashes.
-static CARD: LazyLock<Regex> = LazyLock::new(|| re(r"\d(?:[ .-]?\d){12,18}"));
-/// French numbers: 0X XX XX XX XX, +33 X…, 0033 X…, +33 (0)X…, with any usual separator.
-static PHONE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?[ .-]?|\b0)[1-9](?:[ .-]?\d{2}){4}"));
-/// A street number, a street type and the words of its name (capitalised, or the small
-/// words that join them). Only this « number + street type » shape is considered reliable.
+/// A NIR-shaped number that starts with a year and a separator (`2026-11-0004512`) is a
+/// reference or a date, not a NIR: a NIR's first group is its one-digit sex.
+static YEAR_FIRST: LazyLock<Regex> = LazyLock::new(|| re(r"^(?:19|20)[0-9]{2}[ ]?[./-]"));
+/// 13–19 digits with any separators; trimmed to the longest valid card number.
+static CARD: LazyLock<Regex> = LazyLock::new(|| re(r"[0-9](?:SEP[0-9]){12,18}"));
+/// French numbers: 0X XX XX XX XX, +33 X…, 0033 X…, +33 (0)X…, in any grouping.
+static PHONE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?:(?:\+SEP|0SEP0SEP)3SEP3SEP(?:\(SEP0SEP\)SEP)?|0SEP)[1-9](?:SEP[0-9]){8}")
+});
+/// A date written with slashes inside a phone-shaped match (`01/02/2026 15 personnes`): not a
+/// phone number. Only slashes: a French number is written with dots or dashes far more often
+/// than a date followed by two more digits, and recall comes first.
+static DATE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\b(?:0?[1-9]|[12][0-9]|3[01])[ ]?/[ ]?(?:0?[1-9]|1[0-2])[ ]?/[ ]?(?:19|20)[0-9]{2}\b")
+});
+/// A street number, a street type and the words that follow; [`address_len`] decides how
+/// many of them are the street's name.
 static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b\d{1,4}(?:\s?(?i:bis|ter|b|c))?,?\s+(?i:rue|avenue|av\.|bd|boulevard|place|chemin|allée|allee|impasse|quai|route|cours|square|passage|résidence|residence|lotissement|lieu-dit|chaussée|faubourg|rond-point|sentier|hameau|villa|cité|cite)\b(?:\s+(?:de|du|des|la|le|les|l'|l’|d'|d’|et|à|au|aux|[\p{Lu}][\p{L}’'.-]*)){0,7}\s+[\p{Lu}][\p{L}’'.-]*",
+        r"\b[0-9]{1,4}(?:[ ]?(?i:bis|ter|b|c))?,?[ ](?i:rue|avenue|av\.|bd|boulevard|place|chemin|allée|allee|impasse|quai|route|cours|square|passage|résidence|residence|lotissement|lieu-dit|chaussée|faubourg|rond-point|sentier|hameau|villa|cité|cite)\b(?:[ ][\p{L}][\p{L}’'.-]*){1,8}",
     )
 });
 
@@ -74,105 +108,171 @@ pub fn redact(input: &str) -> Redacted {
     redact_with(input, true)
 }
 
+/// The redacted copy of a text about to be shown publicly: the one function every public
+/// output calls on every free text it shows.
+pub fn public_text(input: &str) -> String {
+    redact(input).text
+}
+
 /// [`redact`], with the prefilters on or off (off: the tests' reference).
 fn redact_with(input: &str, prefilters: bool) -> Redacted {
-    let mut kinds = BTreeSet::new();
-    let mut text = input.to_owned();
+    let mut found: Vec<(Range<usize>, PersonalDataKind)> = Vec::new();
+    for view in views(input) {
+        detect(&view, prefilters, &mut found);
+    }
+    render(input, found)
+}
+
+/// Runs every detector over `view`, adding what it finds as ranges of the original.
+fn detect(view: &View<'_>, prefilters: bool, found: &mut Vec<(Range<usize>, PersonalDataKind)>) {
+    // What a detector masked is overwritten with `#` (same byte length, so offsets hold),
+    // which no pattern matches and no glue check takes for a digit or letter.
+    let mut work = view.text.clone().into_owned();
+    let mut run = |work: &mut String,
+                   pattern: &Regex,
+                   kind,
+                   accept: &dyn Fn(&str, Option<char>) -> Option<usize>| {
+        for range in scan(work, pattern, kind, accept) {
+            found.push((view.original(range.clone()), kind));
+            work.replace_range(range.clone(), &"#".repeat(range.len()));
+        }
+    };
     // Exact prefilters: a detector whose pattern cannot match is not run. Most texts hold no
-    // e-mail marker and many no digit at all, and running six regexes over every text of
+    // e-mail marker and many no digit at all, and running six patterns over every text of
     // every submission is a measurable share of capture (see BENCHMARKS.md, ingest).
-    if !prefilters || may_hold_email(&text) {
-        text = replace_checked(text, &EMAIL, PersonalDataKind::Email, &mut kinds, |_, _| {
-            Some(0)
-        });
+    if !prefilters || may_hold_email(&work) {
+        run(&mut work, &EMAIL, PersonalDataKind::Email, &|_, _| Some(0));
     }
-    // IBAN, NIR, card, phone and address patterns all require a digit (`\d` is any Unicode
-    // decimal digit; `char::is_numeric` is a superset of it).
-    if prefilters && !text.chars().any(char::is_numeric) {
-        return Redacted { text, kinds };
+    // The number and address patterns all require an ASCII digit.
+    if prefilters && !work.bytes().any(|b| b.is_ascii_digit()) {
+        return;
     }
-    text = replace_checked(
-        text,
-        &IBAN,
-        PersonalDataKind::Iban,
-        &mut kinds,
-        iban_prefix_len,
-    );
-    text = replace_checked(text, &NIR, PersonalDataKind::Nir, &mut kinds, |m, _| {
-        nir_len(m)
+    run(&mut work, &IBAN, PersonalDataKind::Iban, &iban_prefix_len);
+    run(&mut work, &NIR, PersonalDataKind::Nir, &|m, _| {
+        (!YEAR_FIRST.is_match(m)).then(|| nir_len(m)).flatten()
     });
-    text = replace_checked(text, &CARD, PersonalDataKind::Card, &mut kinds, |m, _| {
+    run(&mut work, &CARD, PersonalDataKind::Card, &|m, _| {
         card_len(m)
     });
-    text = replace_checked(text, &PHONE, PersonalDataKind::Phone, &mut kinds, |_, _| {
-        Some(0)
+    run(&mut work, &PHONE, PersonalDataKind::Phone, &|m, _| {
+        (!DATE.is_match(m)).then_some(0)
     });
-    text = replace_checked(
-        text,
+    run(
+        &mut work,
         &ADDRESS,
         PersonalDataKind::PostalAddress,
-        &mut kinds,
-        |_, _| Some(0),
+        &|m, _| address_len(m),
     );
+}
+
+/// The original text with every found range replaced by its marker (overlapping ranges are
+/// one mask, of the kind found first) and bidirectional controls removed.
+fn render(input: &str, mut found: Vec<(Range<usize>, PersonalDataKind)>) -> Redacted {
+    let mut kinds = BTreeSet::new();
+    if found.is_empty() && !input.contains(is_bidi_control) {
+        return Redacted {
+            text: input.to_owned(),
+            kinds,
+        };
+    }
+    found.sort_by_key(|(r, _)| (r.start, std::cmp::Reverse(r.end)));
+    let mut text = String::with_capacity(input.len());
+    let mut at = 0;
+    for (range, kind) in found {
+        kinds.insert(kind);
+        if range.end <= at {
+            continue;
+        }
+        if range.start >= at {
+            text.extend(
+                input[at..range.start]
+                    .chars()
+                    .filter(|c| !is_bidi_control(*c)),
+            );
+            text.push_str(marker(kind));
+        }
+        at = range.end;
+    }
+    text.extend(input[at..].chars().filter(|c| !is_bidi_control(*c)));
     Redacted { text, kinds }
 }
 
-/// Whether [`EMAIL`] can match: it needs `@`, `(at)`, `[at]` or `arobase` in any case. The
-/// pattern's `(?i)` is Unicode case folding, under which `s` also matches `ſ` (U+017F, the
-/// only non-ASCII fold of these letters): a text holding one is always searched.
+/// Whether [`EMAIL`] can match the view: it needs `@`, or the word `at` or `arobase` in any
+/// case (bounded by anything but a letter or digit). The view is NFKC, so no other character
+/// folds to these letters.
 fn may_hold_email(text: &str) -> bool {
-    let contains = |needle: &[u8]| {
-        text.as_bytes()
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle))
-    };
-    text.contains(['@', 'ſ']) || contains(b"(at)") || contains(b"[at]") || contains(b"arobase")
+    if text.contains('@') {
+        return true;
+    }
+    let bytes = text.as_bytes();
+    let word_char = |b: u8| b.is_ascii_alphanumeric() || b >= 0x80;
+    [b"at".as_slice(), b"arobase".as_slice()]
+        .iter()
+        .any(|needle| {
+            bytes.windows(needle.len()).enumerate().any(|(i, w)| {
+                w.eq_ignore_ascii_case(needle)
+                    && (i == 0 || !word_char(bytes[i - 1]))
+                    && bytes.get(i + needle.len()).is_none_or(|&b| !word_char(b))
+            })
+        })
 }
 
-/// Replaces each match of `pattern` in `text` that `accept` validates. `accept` is given
+/// Which neighbours make a match part of something larger.
+fn glued_before(kind: PersonalDataKind, c: char) -> bool {
+    match kind {
+        PersonalDataKind::PostalAddress => false,
+        // A phone number glued to a word (`Tel0612345678`) is still one.
+        PersonalDataKind::Phone => c.is_ascii_digit(),
+        _ => c.is_alphanumeric(),
+    }
+}
+
+fn glued_after(kind: PersonalDataKind, c: char) -> bool {
+    match kind {
+        PersonalDataKind::PostalAddress | PersonalDataKind::Email | PersonalDataKind::Phone => {
+            c.is_ascii_digit()
+        }
+        _ => c.is_alphanumeric(),
+    }
+}
+
+/// The ranges of `text` where `pattern` matches and `accept` validates. `accept` is given
 /// the match and the character that follows it in the text, and returns the length (in
 /// bytes of the match) of the part that is personal data, `Some(0)` for the whole match,
-/// `None` to keep the match as it is. A match glued to a digit or letter on either side is kept (it is part
-/// of a larger number or word).
-fn replace_checked(
-    text: String,
+/// `None` to keep the match as it is. A match glued to other digits (or letters, depending
+/// on the kind) on either side is kept: it is part of a larger number or word.
+fn scan(
+    text: &str,
     pattern: &Regex,
     kind: PersonalDataKind,
-    kinds: &mut BTreeSet<PersonalDataKind>,
-    accept: impl Fn(&str, Option<char>) -> Option<usize>,
-) -> String {
-    // Allocated at the first replacement: a text without personal data is returned as is.
-    let mut out: Option<String> = None;
-    let mut last = 0;
+    accept: &dyn Fn(&str, Option<char>) -> Option<usize>,
+) -> Vec<Range<usize>> {
+    let mut found = Vec::new();
     let mut search_from = 0;
-    while let Some(m) = pattern.find_at(&text, search_from) {
+    while let Some(m) = pattern.find_at(text, search_from) {
         let matched = m.as_str();
-        let glued_before = text[..m.start()]
-            .chars()
-            .next_back()
-            .is_some_and(|c| c.is_alphanumeric() && kind != PersonalDataKind::PostalAddress);
-        let accepted = if glued_before {
+        let mut before = text[..m.start()].chars().rev();
+        let previous = before.next();
+        // `5105-1051-…`: a number is not found inside another one written with separators.
+        let continues_a_number = kind != PersonalDataKind::PostalAddress
+            && kind != PersonalDataKind::Email
+            && previous.is_some_and(|c| matches!(c, '.' | '/' | '-'))
+            && before.next().is_some_and(|c| c.is_ascii_digit());
+        let end = if continues_a_number || previous.is_some_and(|c| glued_before(kind, c)) {
             None
         } else {
             let following = text[m.end()..].chars().next();
-            accept(matched, following).map(|len| if len == 0 { matched.len() } else { len })
+            accept(matched, following)
+                .map(|len| m.start() + if len == 0 { matched.len() } else { len })
         };
-        let end = accepted.map(|len| m.start() + len);
-        let glued_after = end.is_some_and(|end| {
-            text[end..].chars().next().is_some_and(|c| {
-                c.is_ascii_digit()
-                    || (kind != PersonalDataKind::PostalAddress
-                        && kind != PersonalDataKind::Email
-                        && c.is_alphanumeric())
-            })
-        });
         match end {
-            Some(end) if !glued_after => {
-                let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
-                out.push_str(&text[last..m.start()]);
-                out.push_str(marker(kind));
-                kinds.insert(kind);
-                last = end;
+            Some(end)
+                if !text[end..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| glued_after(kind, c)) =>
+            {
+                found.push(m.start()..end);
                 search_from = end;
             }
             _ => {
@@ -184,13 +284,7 @@ fn replace_checked(
             break;
         }
     }
-    match out {
-        Some(mut out) => {
-            out.push_str(&text[last..]);
-            out
-        }
-        None => text,
-    }
+    found
 }
 
 fn digits(s: &str) -> String {
@@ -252,12 +346,67 @@ fn nir_len(candidate: &str) -> Option<usize> {
     matches!(digits(candidate).len(), 13 | 15).then_some(0)
 }
 
-/// Payment card: 13, 15, 16 or 19 digits passing Luhn. 14 digits is left out on purpose:
-/// SIRET numbers (public identifiers of organisations) are 14 Luhn-valid digits.
+/// Payment card: the longest prefix of the candidate, ending between two groups, of 13, 15,
+/// 16 or 19 digits passing Luhn. 14 digits is left out on purpose: SIRET numbers (public
+/// identifiers of organisations) are 14 Luhn-valid digits.
 fn card_len(candidate: &str) -> Option<usize> {
-    let compact = digits(candidate);
-    (matches!(compact.len(), 13 | 15 | 16 | 19) && luhn_valid(&compact)).then_some(0)
+    let ends: Vec<(usize, char)> = candidate
+        .char_indices()
+        .filter(|(_, c)| c.is_ascii_digit())
+        .map(|(i, c)| (i + c.len_utf8(), c))
+        .collect();
+    [19, 16, 15, 13].into_iter().find_map(|n| {
+        let end = ends.get(n - 1)?.0;
+        let inside_a_group = candidate[end..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit());
+        let compact: String = ends[..n].iter().map(|(_, c)| *c).collect();
+        (!inside_a_group && luhn_valid(&compact)).then_some(end)
+    })
 }
+
+/// Words after a street type that end an address: what follows « 15 rue » in a sentence
+/// that names no street (« le 15 rue est fermée »), and the words that lead away from it.
+const NOT_A_STREET_NAME: [&str; 62] = [
+    "est", "était", "sont", "sera", "a", "ont", "avait", "fermée", "fermé", "barrée", "bloquée",
+    "ouverte", "ouvert", "en", "ou", "mais", "donc", "car", "pour", "par", "avec", "sans", "sous",
+    "sur", "dans", "entre", "vers", "chez", "je", "j'", "j’", "il", "elle", "on", "nous", "vous",
+    "ils", "elles", "qui", "que", "qu'", "qu’", "où", "à", "ce", "cette", "ces", "mon", "ma",
+    "mes", "son", "sa", "ses", "notre", "votre", "ne", "n'", "pas", "très", "depuis", "puis",
+    "pendant",
+];
+/// Words that join the words of a street's name; an address never ends on one.
+const JOINING: [&str; 11] = [
+    "de", "du", "des", "la", "le", "les", "l'", "l’", "d'", "d’", "et",
+];
+
+/// How much of an address candidate (number, street type, words) is the address: up to the
+/// last word of the street's name, `None` when no word after the type can be one.
+fn address_len(candidate: &str) -> Option<usize> {
+    let type_end = ADDRESS_TYPE.find(candidate)?.end();
+    let mut end = None;
+    for word in candidate[type_end..].split(' ').filter(|w| !w.is_empty()) {
+        let lower = word.to_lowercase();
+        let bare = lower.trim_end_matches(['.', '-']);
+        if NOT_A_STREET_NAME.contains(&bare) {
+            break;
+        }
+        // `l'Église`, `d'Alsace`: the article and the name are one word here.
+        let offset = word.as_ptr() as usize - candidate.as_ptr() as usize;
+        if !JOINING.contains(&bare) {
+            end = Some(offset + word.trim_end_matches(['.', '-']).len());
+        }
+    }
+    end
+}
+
+/// The street type of an [`ADDRESS`] match (what its name words follow).
+static ADDRESS_TYPE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:rue|avenue|av\.|bd|boulevard|place|chemin|allée|allee|impasse|quai|route|cours|square|passage|résidence|residence|lotissement|lieu-dit|chaussée|faubourg|rond-point|sentier|hameau|villa|cité|cite)\b",
+    )
+});
 
 pub fn luhn_valid(number: &str) -> bool {
     let mut sum = 0;
@@ -425,6 +574,61 @@ mod tests {
         }
     }
 
+    /// Numbers every detector finds, in several writings.
+    const DETECTED: [(PersonalDataKind, &str); 12] = [
+        (PersonalDataKind::Phone, "0612345678"),
+        (PersonalDataKind::Phone, "06 12 34 56 78"),
+        (PersonalDataKind::Phone, "06.12.34.56.78"),
+        (PersonalDataKind::Phone, "+33 6 12 34 56 78"),
+        (PersonalDataKind::Phone, "0033612345678"),
+        (PersonalDataKind::Iban, "FR7630006000011234567890189"),
+        (PersonalDataKind::Iban, "FR76 3000 6000 0112 3456 7890 189"),
+        (PersonalDataKind::Nir, "185057800608491"),
+        (PersonalDataKind::Nir, "1 85 05 78 006 084 91"),
+        (PersonalDataKind::Card, "4970101234567893"),
+        (PersonalDataKind::Card, "4970-1012-3456-7893"),
+        (PersonalDataKind::Card, "378282246310005"),
+    ];
+
+    /// Every Unicode space separator, the usual controls and line separators, the invisible
+    /// characters and the bidirectional controls.
+    const INSERTED: [char; 44] = [
+        ' ', '\u{00A0}', '\u{1680}', '\u{2000}', '\u{2001}', '\u{2002}', '\u{2003}', '\u{2004}',
+        '\u{2005}', '\u{2006}', '\u{2007}', '\u{2008}', '\u{2009}', '\u{200A}', '\u{202F}',
+        '\u{205F}', '\u{3000}', '\t', '\n', '\r', '\u{000B}', '\u{000C}', '\u{0085}', '\u{2028}',
+        '\u{2029}', '\u{0000}', '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}',
+        '\u{00AD}', '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}',
+        '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{061C}',
+    ];
+
+    #[test]
+    fn obfuscated_emails_are_masked() {
+        for input in [
+            "prenom.nom at example.fr",
+            "prenom.nom AT example.fr",
+            "jean arobase orange point com",
+            "marie [at] free [dot] fr",
+            "luc＠example.fr",
+            "josé@example.fr",
+        ] {
+            let r = redact(&format!("écrivez à {input} merci"));
+            assert_eq!(r.text, "écrivez à [courriel masqué] merci", "{input}");
+        }
+        // The whole local part goes, accents included.
+        assert_eq!(
+            redact("françois.dupont@example.fr").text,
+            "[courriel masqué]"
+        );
+    }
+
+    #[test]
+    fn a_number_hidden_by_a_right_to_left_override_is_masked_and_the_controls_go() {
+        let r = redact("appelez le \u{202E}87 65 43 21 60\u{202C} merci");
+        assert_eq!(r.text, "appelez le [téléphone masqué] merci");
+        // Controls around ordinary text are removed from the published copy too.
+        assert_eq!(redact("a\u{202E}bc\u{202C}d").text, "abcd");
+    }
+
     #[test]
     fn checksums_are_right() {
         assert!(iban_valid("FR7630006000011234567890189"));
@@ -489,6 +693,27 @@ mod tests {
             let email = format!("{local}@{domain}.{tld}");
             let r = redact(&format!("{before} {email} {after}"));
             prop_assert!(!r.text.contains(&email));
+        }
+
+        /// Whatever Unicode space, control or invisible character is slipped into a number
+        /// that is detected, it is still detected and none of its digits is published.
+        #[test]
+        fn a_space_or_control_inserted_into_a_number_keeps_it_masked(
+            number in prop::sample::select(DETECTED.to_vec()),
+            inserted in prop::sample::select(INSERTED.to_vec()),
+            position in any::<prop::sample::Index>(),
+            before in "[A-Za-zé ]{0,12}",
+            after in "[A-Za-zé ]{0,12}",
+        ) {
+            // The kind may differ (letters before a card can make an IBAN that passes mod 97
+            // by chance); what matters is that the number is masked.
+            let (_kind, number) = number;
+            let boundaries: Vec<usize> = number.char_indices().map(|(i, _)| i).skip(1).collect();
+            let at = boundaries[position.index(boundaries.len())];
+            let spaced = format!("{}{inserted}{}", &number[..at], &number[at..]);
+            let r = redact(&format!("{before} {spaced} {after}"));
+            prop_assert!(!r.kinds.is_empty(), "{spaced:?} → {:?}", r.text);
+            prop_assert!(!r.text.chars().any(|c| c.is_ascii_digit()), "{spaced:?} → {:?}", r.text);
         }
 
         #[test]
