@@ -782,3 +782,235 @@ async fn batched_report_inputs_equal_the_per_location_listings() {
         (vec![81.5], vec![70.0])
     );
 }
+
+/// Personal data in the spellings people really type (typographic spaces, slashes, one digit
+/// at a time, obfuscated e-mails, lower-case streets, a number reversed inside a right-to-left
+/// override), written by an usager in a story and by agents in an answer, its signature and a
+/// public action, reaches none of the public outputs: the public listings, the PDFs, the open
+/// data and the delivered mail.
+#[tokio::test]
+async fn personal_data_in_ordinary_spellings_reaches_no_public_output() {
+    // (how it is written, what would identify it once spaces, controls and punctuation are
+    // ignored).
+    let families: [(&str, &[&str]); 15] = [
+        ("06\u{a0}71\u{a0}22\u{a0}33\u{a0}41", &["0671223341"]),
+        (
+            "FR76\u{202f}3000\u{202f}6000\u{202f}0112\u{202f}3456\u{202f}7890\u{202f}189",
+            &["fr7630006000011234567890189"],
+        ),
+        (
+            "1\u{a0}85\u{a0}05\u{a0}78\u{a0}006\u{a0}084\u{a0}91",
+            &["185057800608491"],
+        ),
+        (
+            "4970\u{202f}1012\u{202f}3456\u{202f}7893",
+            &["4970101234567893"],
+        ),
+        ("06/72/22/33/42", &["0672223342"]),
+        ("0 6 7 3 2 2 3 3 4 3", &["0673223343"]),
+        ("06 744 223 44", &["0674422344"]),
+        ("Tel0675223345", &["0675223345"]),
+        ("camille.petit at example.fr", &["camillepetit"]),
+        ("jules.roux arobase orange point com", &["julesroux"]),
+        ("nina.berthier [at] free [dot] fr", &["ninaberthier"]),
+        ("lea.morel＠example.fr", &["leamorel"]),
+        ("françois.dupont@example.fr", &["françoisdupont"]),
+        ("12 rue des capucines", &["12ruedescapucines"]),
+        (
+            "\u{202e}44 33 22 67 60\u{202c}",
+            &["4433226760", "0676223344"],
+        ),
+    ];
+    let all: Vec<&str> = families.iter().map(|(text, _)| *text).collect();
+    let text = format!("Rappelez-moi : {}.", all.join(" ; "));
+    let needles: Vec<&str> = families
+        .iter()
+        .flat_map(|(_, n)| n.iter().copied())
+        .collect();
+    // What a reader would find: letters and digits only, lower case.
+    let leaked = |output: &str| -> Vec<String> {
+        let flat: String = output
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect();
+        needles
+            .iter()
+            .filter(|n| flat.contains(**n))
+            .map(|n| (*n).to_owned())
+            .collect()
+    };
+
+    let (app, out) = demo().await;
+    subscribe(&app, "agence@fs.test", "FS12-MILLAU").await;
+    let period = previous();
+    let (_, end) = period.bounds_ms(PARIS);
+    let collector = app.key(boucle::domain::Role::Collector, None).await;
+    let imported = app
+        .feedback(Some(&collector))
+        .import_feedback(tokio_stream::iter(vec![pb::ImportFeedbackRequest {
+            feedback: Some(pb::Feedback {
+                satisfaction: pb::Satisfaction::Negative as i32,
+                title: "Injoignable".into(),
+                story: text.clone(),
+                proposal: text.clone(),
+                pseudonym: "Tel0675223345".into(),
+                // The last hour of the month: the site's most recent negative verbatim.
+                submit_time: Some(prost_types::Timestamp {
+                    seconds: end / 1000 - 3600,
+                    nanos: 0,
+                }),
+                ..boucle_tests::feedback_for("FS12-MILLAU")
+            }),
+            request_id: "ordinary-spellings".into(),
+        }]))
+        .await
+        .expect("import")
+        .into_inner();
+    let id = imported.outcomes[0].feedback_id.clone();
+    let mut staff = app.feedback(Some(&app.admin_key));
+    staff
+        .moderate_feedback(pb::ModerateFeedbackRequest {
+            id: id.clone(),
+            decision: pb::moderate_feedback_request::Decision::Publish as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("publish");
+    let draft = staff
+        .draft_response(pb::DraftResponseRequest {
+            feedback_id: id.clone(),
+            // Agents sign with their own number and quote the usager's.
+            author: "Camille, camille.petit at example.fr, 06\u{a0}71\u{a0}22\u{a0}33\u{a0}41"
+                .into(),
+            body: text.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("draft")
+        .into_inner()
+        .response
+        .expect("response");
+    staff
+        .publish_response(pb::PublishResponseRequest {
+            response_id: draft.id,
+        })
+        .await
+        .expect("publish the answer");
+    let site = app
+        .store
+        .find_location(None, &LocationKey::Code("FS12-MILLAU".into()))
+        .await
+        .expect("site");
+    let mut actions = app.actions(Some(&app.admin_key));
+    let action = actions
+        .create_action(pb::CreateActionRequest {
+            action: Some(pb::Action {
+                location_id: site.model.id.to_string(),
+                title: "Rappeler Tel0675223345 et camille.petit at example.fr".into(),
+                description: text.clone(),
+                engagement_code: "E4".into(),
+                due_on: "2099-12-31".into(),
+                public: true,
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("action")
+        .into_inner()
+        .action
+        .expect("action");
+    actions
+        .transition_action(pb::TransitionActionRequest {
+            id: action.id,
+            to: pb::ActionStatus::InProgress as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("start");
+
+    // The public API.
+    let listed = app
+        .results()
+        .list_published_feedback(pb::ListPublishedFeedbackRequest {
+            location_code: "FS12-MILLAU".into(),
+            page_size: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("public listing")
+        .into_inner();
+    let ours = listed
+        .feedback
+        .iter()
+        .find(|f| f.id == id)
+        .expect("the experience is published");
+    assert_eq!(ours.responses.len(), 1, "with its published answer");
+    assert_eq!(
+        leaked(&format!("{ours:?}")),
+        Vec::<String>::new(),
+        "ListPublishedFeedback"
+    );
+    let public_actions = app
+        .results()
+        .list_public_actions(pb::ListPublicActionsRequest {
+            location_code: "FS12-MILLAU".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("public actions")
+        .into_inner();
+    assert!(!public_actions.actions.is_empty());
+    assert_eq!(
+        leaked(&format!("{public_actions:?}")),
+        Vec::<String>::new(),
+        "ListPublicActions"
+    );
+
+    // What the jobs publish.
+    let opts = options(out.path(), Transport::Outbox(out.path().join("outbox")));
+    let mut quiet = |_: u64, _: u64| Ok(());
+    pipeline::run_period(&app.store, period, &opts, &mut quiet)
+        .await
+        .expect("run");
+    let (mut read, mut site_pdf_read) = (0, false);
+    let mut stack = vec![out.path().to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("dir").filter_map(Result::ok) {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = if path.extension().is_some_and(|e| e == "pdf") {
+                let Some(text) = pdf_text(&path) else {
+                    continue;
+                };
+                if path.file_name().is_some_and(|n| n == "FS12-MILLAU.pdf") {
+                    site_pdf_read = true;
+                    assert!(
+                        text.contains("Rappelez-moi"),
+                        "the verbatim is in the report"
+                    );
+                    assert!(text.contains("Rappeler"), "the action is in the report");
+                }
+                text
+            } else {
+                String::from_utf8_lossy(&std::fs::read(&path).expect("read")).into_owned()
+            };
+            read += 1;
+            assert_eq!(leaked(&text), Vec::<String>::new(), "{}", path.display());
+        }
+    }
+    assert!(
+        read >= 4,
+        "manifest, open data and the message at least: {read}"
+    );
+    if std::process::Command::new("pdftotext")
+        .arg("-v")
+        .output()
+        .is_ok()
+    {
+        assert!(site_pdf_read, "the site's report was read");
+    }
+}

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use boucle::domain::redaction::public_text;
 use boucle::domain::{ActionStatus, Channel, Period, Satisfaction};
 use boucle::store::Store;
 use boucle::store::aggregates::Figure as StoredFigure;
@@ -204,7 +205,7 @@ fn fill_location(ctx: &Context, inputs: &ReportInputs, model: &mut ReportModel, 
     // in progress or done in the month, and sorted by title.
     for a in inputs.actions.get(&id).into_iter().flatten() {
         let line = |date: Option<String>| ActionLine {
-            title: a.title.clone(),
+            title: public_text(&a.title),
             engagement: a.engagement_code.clone(),
             progress: u32::try_from(a.progress).unwrap_or(0),
             date: date.unwrap_or_default(),
@@ -254,12 +255,16 @@ fn fill_location(ctx: &Context, inputs: &ReportInputs, model: &mut ReportModel, 
             title: if v.redacted_title.is_empty() {
                 "Avis".into()
             } else {
-                v.redacted_title.clone()
+                public_text(&v.redacted_title)
             },
-            story: v.redacted_story.clone(),
-            pseudonym: v.pseudonym.clone(),
+            story: public_text(&v.redacted_story),
+            pseudonym: public_text(&v.pseudonym),
             date,
-            answers: v.answers.clone(),
+            answers: v
+                .answers
+                .iter()
+                .map(|(author, body)| (public_text(author), public_text(body)))
+                .collect(),
         });
     }
 }

@@ -174,16 +174,18 @@ pub fn engagement_to_pb(e: &engagement::Model) -> pb::Engagement {
     }
 }
 
-/// What the public sees of an action: no owner, no internal ids of experiences.
+/// What the public sees of an action: no owner, no internal ids of experiences; its texts,
+/// written by agents who may quote an usager, redacted as they are shown.
 pub fn public_action_to_pb(view: &PublicActionView) -> pb::PublicAction {
+    use crate::domain::redaction::public_text;
     let m = &view.model;
     pb::PublicAction {
         id: m.id.to_string(),
         location_code: view.location_code.clone(),
-        title: m.title.clone(),
-        description: m.description.clone(),
+        title: public_text(&m.title),
+        description: public_text(&m.description),
         engagement_code: m.engagement_code.clone(),
-        engagement_title: view.engagement_title.clone(),
+        engagement_title: public_text(&view.engagement_title),
         status: status_to_pb(&m.status),
         progress: u32::try_from(m.progress).unwrap_or(0),
         due_on: m.due_on.clone().unwrap_or_default(),

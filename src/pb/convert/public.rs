@@ -1,7 +1,9 @@
 //! The public view of an experience. Built only from the redacted columns and published
 //! answers: the raw texts, the contact e-mail, labels, comments and drafts have no field here.
+//! Every free text goes through [`public_text`] as it is shown, whoever wrote it.
 
 use crate::domain::codes::ResponseStatus;
+use crate::domain::redaction::public_text;
 use crate::domain::{Channel, Satisfaction, Tag};
 use crate::pb;
 use crate::store::feedback::FeedbackView;
@@ -19,10 +21,10 @@ pub fn published_feedback_to_pb(view: &FeedbackView) -> pb::PublishedFeedback {
             as i32,
         satisfaction: Satisfaction::from_code(&m.satisfaction)
             .map_or(pb::Satisfaction::Unspecified, satisfaction_to_pb) as i32,
-        title: m.redacted_title.clone(),
-        story: m.redacted_story.clone(),
-        proposal: m.redacted_proposal.clone(),
-        pseudonym: m.pseudonym.clone(),
+        title: public_text(&m.redacted_title),
+        story: public_text(&m.redacted_story),
+        proposal: public_text(&m.redacted_proposal),
+        pseudonym: public_text(&m.pseudonym),
         tags: view
             .tags
             .iter()
@@ -40,8 +42,8 @@ pub fn published_feedback_to_pb(view: &FeedbackView) -> pb::PublishedFeedback {
                 pb::PublicResponse {
                     id: r.id.to_string(),
                     location_code: code(&r.location_id),
-                    author: r.author.clone(),
-                    body: r.body.clone(),
+                    author: public_text(&r.author),
+                    body: public_text(&r.body),
                     publish_time: r.published_at.map(timestamp),
                     useful_votes: useful,
                     not_useful_votes: not_useful,
