@@ -59,6 +59,31 @@ pub struct ServeArgs {
     /// health and reflection are exempt.
     #[arg(long, env = "BOUCLE_MAX_IN_FLIGHT", default_value_t = 1024)]
     pub max_in_flight: usize,
+    /// Most calls without an API key in flight at once (the public ResultsService), a budget
+    /// of their own: anonymous traffic can never starve capture (0 = no limit).
+    #[arg(long, env = "BOUCLE_MAX_KEYLESS_IN_FLIGHT", default_value_t = 256)]
+    pub max_keyless_in_flight: usize,
+    /// Most calls in flight from one peer address, keyed or not (RESOURCE_EXHAUSTED beyond
+    /// it; 0 = no limit). Behind a proxy every call has the proxy's address: set 0 there and
+    /// limit per client in the proxy.
+    #[arg(long, env = "BOUCLE_MAX_IN_FLIGHT_PER_PEER", default_value_t = 512)]
+    pub max_in_flight_per_peer: usize,
+    /// Most concurrent HTTP/2 streams per connection, advertised to clients; a client that
+    /// opens more has them refused.
+    #[arg(long, env = "BOUCLE_MAX_CONCURRENT_STREAMS", default_value_t = 128)]
+    pub max_concurrent_streams: u32,
+    /// Seconds the server waits for each frame of a request message once it asks for it; a
+    /// stream whose message does not come is ended with DEADLINE_EXCEEDED (0 = wait forever).
+    #[arg(
+        long,
+        env = "BOUCLE_REQUEST_MESSAGE_TIMEOUT_SECONDS",
+        default_value_t = 10
+    )]
+    pub request_message_timeout_seconds: u64,
+    /// Seconds between HTTP/2 pings to an idle connection; a peer that does not answer
+    /// within 10 s is dropped (0 = no pings).
+    #[arg(long, env = "BOUCLE_HTTP2_KEEPALIVE_SECONDS", default_value_t = 30)]
+    pub http2_keepalive_seconds: u64,
     /// How long a verified API key is trusted before it is read again from the database:
     /// a revocation made on another replica takes effect within this delay.
     #[arg(long, env = "BOUCLE_KEY_CACHE_SECONDS", default_value_t = 5)]
@@ -89,6 +114,11 @@ impl Default for ServeArgs {
             submit_rate_per_second: 100,
             submit_burst: 500,
             max_in_flight: 1024,
+            max_keyless_in_flight: 256,
+            max_in_flight_per_peer: 512,
+            max_concurrent_streams: 128,
+            request_message_timeout_seconds: 10,
+            http2_keepalive_seconds: 30,
             key_cache_seconds: 5,
             cors_allow_origins: Vec::new(),
             demo: false,
@@ -100,5 +130,15 @@ impl Default for ServeArgs {
 impl ServeArgs {
     pub fn key_cache_ttl(&self) -> Duration {
         Duration::from_secs(self.key_cache_seconds)
+    }
+
+    pub fn request_message_timeout(&self) -> Option<Duration> {
+        (self.request_message_timeout_seconds > 0)
+            .then(|| Duration::from_secs(self.request_message_timeout_seconds))
+    }
+
+    pub fn http2_keepalive(&self) -> Option<Duration> {
+        (self.http2_keepalive_seconds > 0)
+            .then(|| Duration::from_secs(self.http2_keepalive_seconds))
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod deadline;
 pub mod overload;
 pub mod public_cache;
 pub mod rate;

@@ -24,7 +24,8 @@ use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use crate::auth::Authenticator;
 use crate::config::ServeArgs;
-use crate::overload::InFlightLimitLayer;
+use crate::deadline::RequestDeadlineLayer;
+use crate::overload::{Budgets, InFlightLimitLayer};
 use crate::rate::SubmitLimiter;
 use crate::services::action::ActionApi;
 use crate::services::admin::AdminApi;
@@ -38,6 +39,8 @@ use crate::services::{AppState, State};
 const MAX_ENCODING_BYTES: usize = 16 * 1024 * 1024;
 /// Upper bound on any single call, whatever deadline the client sets.
 const SERVER_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long a pinged peer has to answer before its connection is dropped.
+const HTTP2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct Application {
     listener: TcpListener,
@@ -146,13 +149,23 @@ impl Application {
         let router = Server::builder()
             .accept_http1(true)
             .timeout(SERVER_TIMEOUT)
+            // HTTP/2 defences of the kind nginx and envoy ship: a bound on a connection's
+            // streams, pings that drop dead peers, and (h2's own) bounds on resets.
+            .max_concurrent_streams(args.max_concurrent_streams)
+            .http2_keepalive_interval(args.http2_keepalive())
+            .http2_keepalive_timeout(Some(HTTP2_KEEPALIVE_TIMEOUT))
             .trace_fn(|request| {
                 tracing::info_span!("grpc", method = %request.uri().path(), key = tracing::field::Empty)
             })
             .layer(tower::util::option_layer(cors))
             .layer(tonic_web::GrpcWebLayer::new())
             // Inside grpc-web, so a shed grpc-web call gets a grpc-web answer.
-            .layer(InFlightLimitLayer::new(args.max_in_flight))
+            .layer(InFlightLimitLayer::new(Budgets {
+                authenticated: args.max_in_flight,
+                keyless: args.max_keyless_in_flight,
+                per_peer: args.max_in_flight_per_peer,
+            }))
+            .layer(RequestDeadlineLayer::new(args.request_message_timeout()))
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
