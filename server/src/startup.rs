@@ -39,6 +39,16 @@ use crate::services::{AppState, State};
 const MAX_ENCODING_BYTES: usize = 16 * 1024 * 1024;
 /// Upper bound on any single call, whatever deadline the client sets.
 const SERVER_TIMEOUT: Duration = Duration::from_secs(120);
+/// HTTP/2 flow-control windows. h2 closes a connection (ENHANCE_YOUR_CALM,
+/// `too_many_data_frames`) when the framing overhead of the small DATA frames it holds
+/// unread exceeds half the connection window. Clients that send one message per frame
+/// (grpcio) import tiny items of ~35 bytes; each costs about 220 bytes of that budget. With a
+/// stream window of 512 KiB and a connection window of 8 MiB, even a stream that the server
+/// did not read at all (about 15,000 such frames, 3.3 MB of overhead) stays within the
+/// 4 MiB budget; the imports also read their stream ahead (`services::import`), so several
+/// concurrent imports on one connection are fine too. docs/decisions.md has the figures.
+const STREAM_WINDOW_BYTES: u32 = 512 * 1024;
+const CONNECTION_WINDOW_BYTES: u32 = 8 * 1024 * 1024;
 /// How long a pinged peer has to answer before its connection is dropped.
 const HTTP2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -154,6 +164,8 @@ impl Application {
             .max_concurrent_streams(args.max_concurrent_streams)
             .http2_keepalive_interval(args.http2_keepalive())
             .http2_keepalive_timeout(Some(HTTP2_KEEPALIVE_TIMEOUT))
+            .initial_stream_window_size(STREAM_WINDOW_BYTES)
+            .initial_connection_window_size(CONNECTION_WINDOW_BYTES)
             .trace_fn(|request| {
                 tracing::info_span!("grpc", method = %request.uri().path(), key = tracing::field::Empty)
             })

@@ -196,20 +196,26 @@ pub struct Answer {
     pub message: Bytes,
 }
 
-/// Calls the client-streaming `path` with `messages`, each encoded gRPC message sent in a
-/// DATA frame of its own, the way grpcio frames them.
-pub async fn one_message_per_frame(
-    addr: SocketAddr,
-    path: &str,
-    key: &str,
-    messages: impl IntoIterator<Item = Vec<u8>>,
-) -> anyhow::Result<Answer> {
+/// An HTTP/2 connection of the `h2` crate, for [`one_message_per_frame`].
+pub async fn h2_connection(addr: SocketAddr) -> anyhow::Result<h2::client::SendRequest<Bytes>> {
     let tcp = TcpStream::connect(addr).await?;
     tcp.set_nodelay(true)?;
     let (client, connection) = h2::client::handshake(tcp).await?;
     tokio::spawn(async move {
         let _ = connection.await;
     });
+    Ok(client)
+}
+
+/// Calls the client-streaming `path` with `messages` on `client`'s connection, each encoded
+/// gRPC message sent in a DATA frame of its own, the way grpcio frames them.
+pub async fn one_message_per_frame(
+    client: h2::client::SendRequest<Bytes>,
+    addr: SocketAddr,
+    path: &str,
+    key: &str,
+    messages: impl IntoIterator<Item = Vec<u8>>,
+) -> anyhow::Result<Answer> {
     let mut client = client.ready().await?;
     let request = http::Request::builder()
         .method("POST")

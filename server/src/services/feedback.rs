@@ -10,6 +10,9 @@ use boucle::store::lifecycle::CommentCursor;
 use tonic::{Request, Response, Status, Streaming};
 use uuid::Uuid;
 
+use futures::{StreamExt, TryStreamExt};
+
+use super::import::read_ahead;
 use super::{Page, State, required};
 
 pub struct FeedbackApi {
@@ -46,7 +49,59 @@ impl FeedbackApi {
             .capture_feedback(caller, &feedback, request_id.as_deref())
             .await
     }
+
+    /// One item of an import, stored on its own: its outcome, never an error of the call.
+    async fn import_one(
+        &self,
+        caller: &Caller,
+        index: u32,
+        item: pb::ImportFeedbackRequest,
+    ) -> pb::ImportFeedbackOutcome {
+        let pb::ImportFeedbackRequest {
+            feedback,
+            request_id,
+        } = item;
+        let now_ms = boucle::store::now_ms();
+        let result = match self.state.within_import_limit(index) {
+            Ok(()) => {
+                self.capture(
+                    caller,
+                    feedback,
+                    &request_id,
+                    SubmitTime::Imported { now_ms },
+                )
+                .await
+            }
+            Err(e) => Err(e),
+        };
+        use import_feedback_outcome::Result as R;
+        match result {
+            Ok((view, replayed)) => pb::ImportFeedbackOutcome {
+                index,
+                request_id,
+                result: if replayed { R::Replayed } else { R::Created } as i32,
+                feedback_id: view.model.id.to_string(),
+                ..Default::default()
+            },
+            Err(e) => {
+                let (error_code, error_message, violations) = boucle::pb::status::item_error(&e);
+                pb::ImportFeedbackOutcome {
+                    index,
+                    request_id,
+                    result: R::Failed as i32,
+                    feedback_id: String::new(),
+                    error_code,
+                    error_message,
+                    violations,
+                }
+            }
+        }
+    }
 }
+
+/// Import items stored at once: enough to fill group-commit batches, few enough that one
+/// import does not crowd out the other callers' submissions.
+const IMPORT_CONCURRENCY: usize = 64;
 
 #[tonic::async_trait]
 impl FeedbackService for FeedbackApi {
@@ -83,60 +138,27 @@ impl FeedbackService for FeedbackApi {
             .auth
             .authorize(&request, Permission::SubmitFeedback)
             .await?;
-        let mut stream = request.into_inner();
+        // Items are stored concurrently (group commit makes one transaction of those that
+        // wait together), each with its own outcome, answered in the order they came.
+        let mut outcomes = read_ahead(request.into_inner())
+            .enumerate()
+            .map(|(index, item)| {
+                let caller = &caller;
+                async move {
+                    let index = u32::try_from(index).unwrap_or(u32::MAX);
+                    Ok::<_, Status>(self.import_one(caller, index, item?).await)
+                }
+            })
+            .buffered(IMPORT_CONCURRENCY);
         let mut answer = pb::ImportFeedbackResponse::default();
-        let mut index: u32 = 0;
-        while let Some(item) = stream.message().await? {
-            let pb::ImportFeedbackRequest {
-                feedback,
-                request_id,
-            } = item;
-            let now_ms = boucle::store::now_ms();
-            let result = match self.state.within_import_limit(index) {
-                Ok(()) => {
-                    self.capture(
-                        &caller,
-                        feedback,
-                        &request_id,
-                        SubmitTime::Imported { now_ms },
-                    )
-                    .await
-                }
-                Err(e) => Err(e),
-            };
+        while let Some(outcome) = outcomes.try_next().await? {
             use import_feedback_outcome::Result as R;
-            let outcome = match result {
-                Ok((view, replayed)) => {
-                    if replayed {
-                        answer.replayed += 1;
-                    } else {
-                        answer.created += 1;
-                    }
-                    pb::ImportFeedbackOutcome {
-                        index,
-                        request_id,
-                        result: if replayed { R::Replayed } else { R::Created } as i32,
-                        feedback_id: view.model.id.to_string(),
-                        ..Default::default()
-                    }
-                }
-                Err(e) => {
-                    answer.failed += 1;
-                    let (error_code, error_message, violations) =
-                        boucle::pb::status::item_error(&e);
-                    pb::ImportFeedbackOutcome {
-                        index,
-                        request_id,
-                        result: R::Failed as i32,
-                        feedback_id: String::new(),
-                        error_code,
-                        error_message,
-                        violations,
-                    }
-                }
-            };
+            match R::try_from(outcome.result) {
+                Ok(R::Created) => answer.created += 1,
+                Ok(R::Replayed) => answer.replayed += 1,
+                _ => answer.failed += 1,
+            }
             answer.outcomes.push(outcome);
-            index = index.saturating_add(1);
         }
         tracing::info!(
             created = answer.created,
