@@ -52,6 +52,32 @@ pub enum Permission {
     ManageRecipients,
 }
 
+impl Permission {
+    /// Whether the permission changes reference data shared by every network (the SP+
+    /// engagements, the indicator catalogue): a key scoped to a subtree never holds it, or
+    /// one site's administrator would rewrite what every network publishes. Exhaustive: a
+    /// new permission does not compile until it is placed here.
+    pub fn is_global(self) -> bool {
+        use Permission as P;
+        match self {
+            P::EditReferenceData | P::DefineIndicators => true,
+            P::ReadLocations
+            | P::ManageLocations
+            | P::SubmitFeedback
+            | P::ReadFeedback
+            | P::Moderate
+            | P::WorkOnFeedback
+            | P::PublishResponse
+            | P::EraseContact
+            | P::ManageActions
+            | P::ReadIndicators
+            | P::RecordMeasurements
+            | P::ManageKeys
+            | P::ManageRecipients => false,
+        }
+    }
+}
+
 impl Role {
     /// The single table of role rights (DESIGN.md, Security). Exhaustive on both sides: a new
     /// role or permission does not compile until it is placed here.
@@ -101,13 +127,19 @@ pub struct Caller {
 
 impl Caller {
     pub fn require(&self, permission: Permission) -> crate::Result<()> {
-        if self.role.allows(permission) {
-            Ok(())
-        } else {
+        if !self.role.allows(permission) {
             Err(crate::Error::PermissionDenied(format!(
                 "role {} may not {permission:?}",
                 self.role
             )))
+        } else if permission.is_global() && self.scope.is_some() {
+            Err(crate::Error::PermissionDenied(format!(
+                "{permission:?} changes reference data shared by every network: only an \
+                 unscoped {} key may",
+                Role::Admin
+            )))
+        } else {
+            Ok(())
         }
     }
 }
@@ -115,6 +147,27 @@ impl Caller {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scoped_admin_cannot_change_global_reference_data() {
+        let caller = |scope: Option<Uuid>| Caller {
+            key_id: Uuid::nil(),
+            name: "admin".into(),
+            role: Role::Admin,
+            scope,
+        };
+        let site = Some(Uuid::from_u128(7));
+        for permission in [Permission::EditReferenceData, Permission::DefineIndicators] {
+            assert!(matches!(
+                caller(site).require(permission),
+                Err(crate::Error::PermissionDenied(_))
+            ));
+            assert!(caller(None).require(permission).is_ok());
+        }
+        // What a subtree owns stays its administrator's.
+        assert!(caller(site).require(Permission::ManageLocations).is_ok());
+        assert!(caller(site).require(Permission::ManageKeys).is_ok());
+    }
 
     #[test]
     fn only_validators_and_admins_publish_answers() {

@@ -126,6 +126,15 @@ coded_enum!(
 );
 
 coded_enum!(
+    /// How an indicator's figures come to be: computed by boucle from the experiences, or
+    /// reported by the administration.
+    IndicatorKind {
+        Computed => "COMPUTED",
+        Reported => "REPORTED",
+    }
+);
+
+coded_enum!(
     /// Status of a public answer.
     ResponseStatus {
         Draft => "DRAFT",

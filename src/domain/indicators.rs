@@ -288,8 +288,75 @@ impl StreamingMedian {
     }
 }
 
+/// What gives an indicator's figures their meaning: a definition changes it or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Meaning<'a> {
+    pub unit: &'a str,
+    pub direction: &'a str,
+    pub frequency: &'a str,
+}
+
+/// Whether an indicator defined as `current` may be defined again as `next`. A computed
+/// indicator's figures come from boucle's own formula: its unit, direction and frequency are
+/// that formula's, and changing them would publish the same numbers under another meaning on
+/// every network. Only its wording (title, methodology) may change, as a new version. A
+/// reported indicator is the administration's own and may be redefined entirely.
+pub fn check_redefinition(
+    kind: super::codes::IndicatorKind,
+    current: Meaning<'_>,
+    next: Meaning<'_>,
+) -> crate::Result<()> {
+    use super::codes::IndicatorKind;
+    match kind {
+        IndicatorKind::Reported => Ok(()),
+        IndicatorKind::Computed => {
+            let changed: Vec<&str> = [
+                ("unit", current.unit != next.unit),
+                ("direction", current.direction != next.direction),
+                ("frequency", current.frequency != next.frequency),
+            ]
+            .into_iter()
+            .filter_map(|(field, changed)| changed.then_some(field))
+            .collect();
+            if changed.is_empty() {
+                Ok(())
+            } else {
+                Err(crate::Error::FailedPrecondition(format!(
+                    "a computed indicator's {} cannot change (it is boucle's formula); only \
+                     its title and methodology can",
+                    changed.join(", ")
+                )))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_computed_indicator_keeps_its_meaning_and_a_reported_one_may_change() {
+        use super::{Meaning, check_redefinition};
+        use crate::domain::codes::IndicatorKind;
+        let rate = Meaning {
+            unit: "%",
+            direction: "HIGHER_IS_BETTER",
+            frequency: "MONTHLY",
+        };
+        let reworded = rate;
+        assert!(check_redefinition(IndicatorKind::Computed, rate, reworded).is_ok());
+        let other = Meaning {
+            unit: "points",
+            direction: "LOWER_IS_BETTER",
+            ..rate
+        };
+        let refused = check_redefinition(IndicatorKind::Computed, rate, other);
+        assert!(
+            matches!(&refused, Err(crate::Error::FailedPrecondition(m)) if m.contains("unit, direction")),
+            "{refused:?}"
+        );
+        assert!(check_redefinition(IndicatorKind::Reported, rate, other).is_ok());
+    }
 
     #[test]
     fn rollup_adds_every_count_and_leaves_the_median() {

@@ -12,6 +12,8 @@ use super::entities::{indicator, indicator_version, measurement};
 use super::locations::subtree_ids;
 use super::{Store, audit, now_ms};
 use crate::Error;
+use crate::domain::codes::IndicatorKind;
+use crate::domain::indicators::{Meaning, check_redefinition};
 use crate::domain::{Caller, Period};
 
 /// A validated definition.
@@ -75,6 +77,25 @@ impl Store {
             .await?;
         let model = match existing {
             Some(current) => {
+                let kind = IndicatorKind::from_code(&current.kind).ok_or_else(|| {
+                    Error::Internal(format!(
+                        "indicator {} has kind {:?}",
+                        current.code, current.kind
+                    ))
+                })?;
+                check_redefinition(
+                    kind,
+                    Meaning {
+                        unit: &current.unit,
+                        direction: &current.direction,
+                        frequency: &current.frequency,
+                    },
+                    Meaning {
+                        unit: &def.unit,
+                        direction: &def.direction,
+                        frequency: &def.frequency,
+                    },
+                )?;
                 let version = current.version + 1;
                 let mut row: indicator::ActiveModel = current.into();
                 row.title = Set(def.title.clone());
@@ -89,7 +110,7 @@ impl Store {
             None => {
                 indicator::ActiveModel {
                     code: Set(def.code.clone()),
-                    kind: Set("REPORTED".into()),
+                    kind: Set(IndicatorKind::Reported.code().to_owned()),
                     title: Set(def.title.clone()),
                     unit: Set(def.unit.clone()),
                     direction: Set(def.direction.clone()),

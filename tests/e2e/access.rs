@@ -692,3 +692,82 @@ async fn key_creation_validates_its_fields() {
         ["api_key.name", "api_key.role", "api_key.scope_location_id"]
     );
 }
+
+/// A site's administrator cannot change what every network publishes: the SP+ engagements
+/// and the indicator catalogue are changed by an unscoped ADMIN only; and even that ADMIN
+/// may reword a computed indicator (a new version) but not change its unit, direction or
+/// frequency.
+#[tokio::test]
+async fn a_scoped_admin_cannot_rewrite_what_every_network_publishes() {
+    let app = spawn_app().await;
+    app.two_networks().await;
+    let site_admin = app.key(Role::Admin, Some("A-1")).await;
+    let catalogue = |key: String| {
+        let mut client = app.indicators(Some(&key));
+        async move {
+            client
+                .list_indicators(pb::ListIndicatorsRequest::default())
+                .await
+                .expect("catalogue")
+                .into_inner()
+                .indicators
+                .into_iter()
+                .find(|i| i.code == "SATISFACTION_RATE")
+                .expect("computed indicator")
+        }
+    };
+    let before = catalogue(app.admin_key.clone()).await;
+
+    let engagement = app
+        .actions(Some(&site_admin))
+        .update_engagement(pb::UpdateEngagementRequest {
+            code: "E4".into(),
+            title: "Réécrit par un site".into(),
+        })
+        .await
+        .expect_err("a scoped admin edits an engagement");
+    assert_eq!(engagement.code(), tonic::Code::PermissionDenied);
+    let renamed = app
+        .indicators(Some(&site_admin))
+        .define_indicator(pb::DefineIndicatorRequest {
+            indicator: Some(pb::Indicator {
+                title: "Titre d'un site".into(),
+                ..before.clone()
+            }),
+        })
+        .await
+        .expect_err("a scoped admin renames a computed indicator");
+    assert_eq!(renamed.code(), tonic::Code::PermissionDenied);
+    assert_eq!(
+        catalogue(app.admin_key.clone()).await,
+        before,
+        "nothing changed"
+    );
+
+    let mut admin = app.indicators(Some(&app.admin_key));
+    let redefined = admin
+        .define_indicator(pb::DefineIndicatorRequest {
+            indicator: Some(pb::Indicator {
+                unit: "points".into(),
+                ..before.clone()
+            }),
+        })
+        .await
+        .expect_err("the unit of a computed indicator changes");
+    assert_eq!(redefined.code(), tonic::Code::FailedPrecondition);
+    let reworded = admin
+        .define_indicator(pb::DefineIndicatorRequest {
+            indicator: Some(pb::Indicator {
+                title: "Part d'usagers satisfaits".into(),
+                methodology: "Réponses positives ÷ réponses.".into(),
+                ..before.clone()
+            }),
+        })
+        .await
+        .expect("reworded")
+        .into_inner()
+        .indicator
+        .expect("indicator");
+    assert_eq!(reworded.version, before.version + 1);
+    assert_eq!(reworded.unit, before.unit);
+}

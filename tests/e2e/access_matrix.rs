@@ -8,7 +8,9 @@
 //! - an allowed role, target outside the scope → NOT_FOUND (DESIGN.md: outside its scope a
 //!   location and its data do not exist); a listing without a location filter answers, but
 //!   nothing of network B is in it. The shared catalogues (indicators, engagements) have no
-//!   scope: both columns expect the same.
+//!   scope: both columns expect the same, and changing them is refused to every scoped key
+//!   (PERMISSION_DENIED, even to a scoped ADMIN: one site must not rewrite what every network
+//!   publishes).
 
 use boucle::domain::Role;
 use boucle::pb;
@@ -547,6 +549,11 @@ fn shared(rpc: Rpc) -> bool {
     )
 }
 
+/// RPCs that change the shared catalogues: only an unscoped ADMIN may call them.
+fn global(rpc: Rpc) -> bool {
+    matches!(rpc, Rpc::UpdateEngagement | Rpc::DefineIndicator)
+}
+
 /// Listings whose request has no location filter: scope shows in what they return.
 fn unfiltered(rpc: Rpc) -> bool {
     matches!(rpc, Rpc::ListApiKeys | Rpc::ListRecipients)
@@ -595,7 +602,7 @@ async fn every_rpc_role_and_scope_cell_is_enforced() {
                     "{rpc:?} × {role} × {}",
                     if inside { "in scope" } else { "out of scope" }
                 );
-                if !allowed(rpc).contains(role) {
+                if !allowed(rpc).contains(role) || global(rpc) {
                     assert_eq!(code, Code::PermissionDenied, "{cell}: {answer:?}");
                 } else if inside || shared(rpc) {
                     assert!(
