@@ -1,6 +1,7 @@
 //! boucle-server: the gRPC services over the `boucle` library, authentication, and startup.
 
 pub mod auth;
+pub mod client_fault;
 pub mod config;
 pub mod deadline;
 pub mod overload;

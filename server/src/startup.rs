@@ -23,6 +23,7 @@ use tonic::transport::Server;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use crate::auth::Authenticator;
+use crate::client_fault::ClientFaultLayer;
 use crate::config::ServeArgs;
 use crate::deadline::RequestDeadlineLayer;
 use crate::overload::{Budgets, InFlightLimitLayer};
@@ -171,6 +172,8 @@ impl Application {
             })
             .layer(tower::util::option_layer(cors))
             .layer(tonic_web::GrpcWebLayer::new())
+            // Inside grpc-web, so its answers are rewritten before grpc-web encodes them.
+            .layer(ClientFaultLayer)
             // Inside grpc-web, so a shed grpc-web call gets a grpc-web answer.
             .layer(InFlightLimitLayer::new(Budgets {
                 authenticated: args.max_in_flight,

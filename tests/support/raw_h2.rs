@@ -216,20 +216,40 @@ pub async fn one_message_per_frame(
     key: &str,
     messages: impl IntoIterator<Item = Vec<u8>>,
 ) -> anyhow::Result<Answer> {
-    let mut client = client.ready().await?;
-    let request = http::Request::builder()
-        .method("POST")
-        .uri(format!("http://{addr}{path}"))
-        .header("content-type", "application/grpc")
-        .header("te", "trailers")
-        .header("authorization", format!("Bearer {key}"))
-        .body(())?;
-    let (response, mut send) = client.send_request(request, false)?;
-    for message in messages {
+    let frames = messages.into_iter().map(|message| {
         let mut framed = BytesMut::with_capacity(5 + message.len());
         framed.put_u8(0);
         framed.put_u32(message.len() as u32);
         framed.put_slice(&message);
+        framed.freeze()
+    });
+    send_frames(client, addr, path, Some(key), &[], frames).await
+}
+
+/// Calls `path` with a request body made of `frames` exactly as given (each in a DATA frame
+/// of its own), with `headers` added: the way to send what tonic's client never would.
+pub async fn send_frames(
+    client: h2::client::SendRequest<Bytes>,
+    addr: SocketAddr,
+    path: &str,
+    key: Option<&str>,
+    headers: &[(&str, &str)],
+    frames: impl IntoIterator<Item = Bytes>,
+) -> anyhow::Result<Answer> {
+    let mut client = client.ready().await?;
+    let mut request = http::Request::builder()
+        .method("POST")
+        .uri(format!("http://{addr}{path}"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers");
+    if let Some(key) = key {
+        request = request.header("authorization", format!("Bearer {key}"));
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let (response, mut send) = client.send_request(request.body(())?, false)?;
+    for framed in frames {
         // Wait for the flow-control window like a real client, then send one frame.
         send.reserve_capacity(framed.len());
         while send.capacity() < framed.len() {
@@ -239,7 +259,7 @@ pub async fn one_message_per_frame(
                 None => anyhow::bail!("stream closed while sending"),
             }
         }
-        send.send_data(framed.freeze(), false)?;
+        send.send_data(framed, false)?;
     }
     send.send_data(Bytes::new(), true)?;
     let response = response.await?;
