@@ -51,22 +51,31 @@ pub fn postal_code(value: &str) -> Result<String, String> {
     }
 }
 
+/// Both coordinates or neither, on earth. The error names the field at fault (`latitude` or
+/// `longitude`) with its description.
 pub fn coordinates(
     latitude: Option<f64>,
     longitude: Option<f64>,
-) -> Result<Option<(f64, f64)>, String> {
+) -> Result<Option<(f64, f64)>, (&'static str, String)> {
     match (latitude, longitude) {
         (None, None) => Ok(None),
         (Some(lat), Some(lon)) => {
             if !(-90.0..=90.0).contains(&lat) {
-                Err("latitude must be between -90 and 90".into())
+                Err((
+                    "latitude",
+                    format!("must be between -90 and 90 (got {lat})"),
+                ))
             } else if !(-180.0..=180.0).contains(&lon) {
-                Err("longitude must be between -180 and 180".into())
+                Err((
+                    "longitude",
+                    format!("must be between -180 and 180 (got {lon})"),
+                ))
             } else {
                 Ok(Some((lat, lon)))
             }
         }
-        _ => Err("latitude and longitude go together".into()),
+        (Some(_), None) => Err(("longitude", "is required with latitude".into())),
+        (None, Some(_)) => Err(("latitude", "is required with longitude".into())),
     }
 }
 
@@ -112,6 +121,15 @@ mod tests {
 
     #[test]
     fn coordinates_go_together_and_stay_on_earth() {
+        assert_eq!(
+            coordinates(Some(45.0), Some(200.0)).map_err(|(field, _)| field),
+            Err("longitude"),
+            "the faulty coordinate is named"
+        );
+        assert_eq!(
+            coordinates(None, Some(2.0)).map_err(|(f, _)| f),
+            Err("latitude")
+        );
         assert!(coordinates(Some(45.0), None).is_err());
         assert!(coordinates(Some(95.0), Some(2.0)).is_err());
         assert_eq!(

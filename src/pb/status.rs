@@ -8,36 +8,55 @@ use tonic_types::{ErrorDetails, StatusExt};
 use crate::Error;
 use crate::domain::validation::Violation;
 
+/// Most field violations one answer lists; past it, one more says how many were left out, so
+/// an answer stays small whatever the request.
+pub const MAX_VIOLATIONS: usize = 20;
+
+/// The violations an answer lists: the first [`MAX_VIOLATIONS`], and a count of the rest.
+fn listed(violations: &[Violation]) -> Vec<Violation> {
+    let mut shown: Vec<Violation> = violations.iter().take(MAX_VIOLATIONS).cloned().collect();
+    if violations.len() > MAX_VIOLATIONS {
+        shown.push(Violation::new(
+            "",
+            format!(
+                "{} more violations not listed",
+                violations.len() - MAX_VIOLATIONS
+            ),
+        ));
+    }
+    shown
+}
+
 /// The code, client-facing message and field violations of an error.
-pub fn describe(err: &Error) -> (Code, String, &[Violation]) {
+pub fn describe(err: &Error) -> (Code, String, Vec<Violation>) {
     match err {
-        Error::InvalidArgument(violations) => (
-            Code::InvalidArgument,
-            err.to_string(),
-            violations.as_slice(),
-        ),
-        Error::Unauthenticated(_) => (Code::Unauthenticated, err.to_string(), &[]),
-        Error::PermissionDenied(_) => (Code::PermissionDenied, err.to_string(), &[]),
-        Error::NotFound(_) => (Code::NotFound, err.to_string(), &[]),
-        Error::AlreadyExists(_) => (Code::AlreadyExists, err.to_string(), &[]),
-        Error::FailedPrecondition(_) => (Code::FailedPrecondition, err.to_string(), &[]),
-        Error::ResourceExhausted(_) => (Code::ResourceExhausted, err.to_string(), &[]),
-        Error::Unimplemented(_) => (Code::Unimplemented, err.to_string(), &[]),
+        Error::InvalidArgument(violations) => {
+            let shown = listed(violations);
+            let message = Error::InvalidArgument(shown.clone()).to_string();
+            (Code::InvalidArgument, message, shown)
+        }
+        Error::Unauthenticated(_) => (Code::Unauthenticated, err.to_string(), Vec::new()),
+        Error::PermissionDenied(_) => (Code::PermissionDenied, err.to_string(), Vec::new()),
+        Error::NotFound(_) => (Code::NotFound, err.to_string(), Vec::new()),
+        Error::AlreadyExists(_) => (Code::AlreadyExists, err.to_string(), Vec::new()),
+        Error::FailedPrecondition(_) => (Code::FailedPrecondition, err.to_string(), Vec::new()),
+        Error::ResourceExhausted(_) => (Code::ResourceExhausted, err.to_string(), Vec::new()),
+        Error::Unimplemented(_) => (Code::Unimplemented, err.to_string(), Vec::new()),
         Error::Unavailable(cause) => {
             tracing::warn!(error = %cause, "database unavailable");
             (
                 Code::Unavailable,
                 "temporarily unavailable, retry with the same request_id".into(),
-                &[],
+                Vec::new(),
             )
         }
         Error::Database(cause) => {
             tracing::error!(error = %cause, "database error");
-            (Code::Internal, "internal error".into(), &[])
+            (Code::Internal, "internal error".into(), Vec::new())
         }
         Error::Internal(cause) => {
             tracing::error!(error = %cause, "internal error");
-            (Code::Internal, "internal error".into(), &[])
+            (Code::Internal, "internal error".into(), Vec::new())
         }
     }
 }
@@ -57,7 +76,7 @@ impl From<&Error> for Status {
         }
         let mut details = ErrorDetails::new();
         for v in violations {
-            details.add_bad_request_violation(v.field.clone(), v.description.clone());
+            details.add_bad_request_violation(v.field, v.description);
         }
         Status::with_error_details(code, message, details)
     }
@@ -70,10 +89,10 @@ pub fn item_error(err: &Error) -> (i32, String, Vec<super::FieldViolation>) {
         code as i32,
         message,
         violations
-            .iter()
+            .into_iter()
             .map(|v| super::FieldViolation {
-                field: v.field.clone(),
-                description: v.description.clone(),
+                field: v.field,
+                description: v.description,
             })
             .collect(),
     )

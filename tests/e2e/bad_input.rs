@@ -368,3 +368,93 @@ async fn malformed_requests_are_the_clients_fault() {
     .expect("an answer");
     assert_eq!(answer.grpc_status.as_deref(), Some("12"));
 }
+
+/// What an outside test found: a huge update mask made a 14 MB error, a bad longitude was
+/// blamed on the latitude, and an action created with progress 101 was stored at 0.
+#[tokio::test]
+async fn field_errors_are_bounded_named_and_never_silently_replaced() {
+    let app = spawn_app().await;
+    app.two_networks().await;
+    let mut locations = app.locations(Some(&app.admin_key));
+
+    let paths: Vec<String> = (0..100_000).map(|i| format!("p{i}")).collect();
+    let flood = locations
+        .update_location(pb::UpdateLocationRequest {
+            location: Some(pb::Location {
+                code: "A-1".into(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask { paths }),
+        })
+        .await
+        .expect_err("a mask of 100,000 unknown paths");
+    assert_eq!(flood.code(), Code::InvalidArgument);
+    assert_eq!(violations(&flood), ["update_mask"]);
+    assert!(flood.message().len() < 200, "{}", flood.message());
+    // Many real violations: the first 20 and a count.
+    let paths: Vec<String> = (0..30).map(|i| format!("unknown_{i}")).collect();
+    let many = locations
+        .update_location(pb::UpdateLocationRequest {
+            location: Some(pb::Location {
+                code: "A-1".into(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask { paths }),
+        })
+        .await
+        .expect_err("30 unknown paths");
+    let listed = violations(&many);
+    assert_eq!(listed.len(), 21, "{listed:?}");
+    assert!(
+        many.message().contains("10 more violations not listed"),
+        "{}",
+        many.message()
+    );
+
+    let off_earth = locations
+        .create_location(pb::CreateLocationRequest {
+            location: Some(pb::Location {
+                code: "A-3".into(),
+                name: "Site".into(),
+                parent_code: "A-REG".into(),
+                latitude: Some(45.76),
+                longitude: Some(200.0),
+                ..Default::default()
+            }),
+            inactive: false,
+        })
+        .await
+        .expect_err("a longitude of 200");
+    assert_eq!(violations(&off_earth), ["location.longitude"]);
+
+    let site = app
+        .locations(Some(&app.admin_key))
+        .get_location(pb::GetLocationRequest {
+            key: Some(pb::get_location_request::Key::Code("A-1".into())),
+        })
+        .await
+        .expect("site")
+        .into_inner()
+        .location
+        .expect("location");
+    for progress in [101, 50] {
+        let refused = app
+            .actions(Some(&app.admin_key))
+            .create_action(pb::CreateActionRequest {
+                action: Some(pb::Action {
+                    location_id: site.id.clone(),
+                    title: "Réduire l'attente".into(),
+                    engagement_code: "E4".into(),
+                    progress,
+                    ..Default::default()
+                }),
+            })
+            .await
+            .expect_err("a progress given at creation");
+        assert_eq!(violations(&refused), ["action.progress"], "{progress}");
+    }
+    assert_eq!(
+        boucle_tests::count_rows(app.store.connection(), "action").await,
+        0
+    );
+}

@@ -10,6 +10,7 @@ use crate::store::actions::{ActionView, PublicActionView};
 use crate::store::entities::{action_event, engagement};
 
 use super::enums::action_status_to_pb;
+use super::mask_paths;
 use super::time::timestamp;
 
 fn optional_date(value: &str) -> Result<Option<NaiveDate>, String> {
@@ -29,7 +30,7 @@ pub fn new_action(action: pb::Action) -> Result<NewAction, Error> {
         description,
         engagement_code,
         status: _,
-        progress: _,
+        progress,
         parent_id,
         weight,
         owner,
@@ -41,6 +42,16 @@ pub fn new_action(action: pb::Action) -> Result<NewAction, Error> {
         update_time: _,
     } = action;
     let mut v = Violations::under("action");
+    // A new action is PLANNED, at 0 until TransitionAction starts it: any other value would
+    // be dropped, so it is refused rather than silently replaced.
+    if let Err(description) = rules::progress(progress) {
+        v.add("progress", description);
+    } else if progress != 0 {
+        v.add(
+            "progress",
+            "a new action is PLANNED at 0; give the progress when starting it (TransitionAction)",
+        );
+    }
     let location_id = v.check("location_id", uuid(&location_id));
     let title = v.check("title", text(&title, rules::TITLE_MAX, true));
     let description = v.check(
@@ -91,6 +102,7 @@ pub fn action_patch(action: pb::Action, paths: &[String]) -> Result<(Uuid, Actio
     let id = v.check("id", uuid(&id));
     let mut patch = ActionPatch::default();
     let mut mask = Violations::default();
+    let paths = mask_paths(paths)?;
     if paths.is_empty() {
         mask.add("update_mask", "must name at least one field");
     }

@@ -4,6 +4,7 @@ use crate::domain::validation::{Violations, text};
 use crate::pb;
 use crate::store::locations::{LocationKey, LocationView};
 
+use super::mask_paths;
 use super::time::timestamp;
 
 fn parent_ref(v: &mut Violations, parent_id: &str, parent_code: &str) -> Option<Option<ParentRef>> {
@@ -51,7 +52,7 @@ pub fn location_spec(
     let parent = parent_ref(&mut v, &parent_id, &parent_code);
     let postal_code = v.check("postal_code", rules::postal_code(&postal_code));
     let city = v.check("city", text(&city, 200, false));
-    let coordinates = v.check("latitude", rules::coordinates(latitude, longitude));
+    let coordinates = coordinates(&mut v, latitude, longitude);
     let response_target_days = v.check(
         "response_target_days",
         rules::response_target_days(response_target_days),
@@ -110,6 +111,7 @@ pub fn location_patch(
     };
     let mut patch = LocationPatch::default();
     let mut mask = Violations::default();
+    let paths = mask_paths(paths)?;
     if paths.is_empty() {
         mask.add("update_mask", "must name at least one field");
     }
@@ -125,7 +127,7 @@ pub fn location_patch(
             }
             "city" => patch.city = v.check("city", text(&city, 200, false)),
             "latitude" | "longitude" => {
-                patch.coordinates = v.check("latitude", rules::coordinates(latitude, longitude))
+                patch.coordinates = coordinates(&mut v, latitude, longitude)
             }
             "response_target_days" => {
                 patch.response_target_days = v.check(
@@ -168,5 +170,20 @@ pub fn location_to_pb(view: &LocationView) -> pb::Location {
         depth: view.depth,
         create_time: Some(timestamp(m.created_at)),
         update_time: Some(timestamp(m.updated_at)),
+    }
+}
+
+/// The coordinates, or a violation on the one at fault.
+fn coordinates(
+    v: &mut Violations,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+) -> Option<Option<(f64, f64)>> {
+    match rules::coordinates(latitude, longitude) {
+        Ok(c) => Some(c),
+        Err((field, description)) => {
+            v.add(field, description);
+            None
+        }
     }
 }

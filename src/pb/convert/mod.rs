@@ -33,3 +33,20 @@ pub fn id(field: &str, value: &str) -> Result<uuid::Uuid, crate::Error> {
 pub fn optional_id(field: &str, value: &str) -> Result<Option<uuid::Uuid>, crate::Error> {
     crate::domain::validation::optional_uuid(value).map_err(|d| crate::Error::invalid(field, d))
 }
+
+/// Most paths an update mask may name: more than any message has fields. A longer mask is
+/// refused as a whole, before its paths are looked at, so a hostile mask of 100,000 paths
+/// costs one violation, not 100,000.
+pub const MAX_MASK_PATHS: usize = 32;
+
+/// The paths of an update mask, refused when there are more than [`MAX_MASK_PATHS`].
+pub fn mask_paths(paths: &[String]) -> Result<&[String], crate::Error> {
+    if paths.len() > MAX_MASK_PATHS {
+        Err(crate::Error::invalid(
+            "update_mask",
+            format!("names {} paths; at most {MAX_MASK_PATHS}", paths.len()),
+        ))
+    } else {
+        Ok(paths)
+    }
+}
