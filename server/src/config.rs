@@ -84,6 +84,26 @@ pub struct ServeArgs {
     /// within 10 s is dropped (0 = no pings).
     #[arg(long, env = "BOUCLE_HTTP2_KEEPALIVE_SECONDS", default_value_t = 30)]
     pub http2_keepalive_seconds: u64,
+    /// Votes (VoteResponseUseful) per minute from one voter address, across answers.
+    #[arg(long, env = "BOUCLE_VOTE_RATE_PER_ADDRESS", default_value_t = 20)]
+    pub vote_rate_per_address: u32,
+    /// Votes per minute on one answer, from every address (0 = no limit).
+    #[arg(long, env = "BOUCLE_VOTE_RATE_PER_ANSWER", default_value_t = 300)]
+    pub vote_rate_per_answer: u32,
+    /// Votes one address may cast on one answer per day, whatever voter tokens it sends
+    /// (replacing one's own vote does not count). Counted in the database: holds across
+    /// replicas.
+    #[arg(long, env = "BOUCLE_VOTES_PER_ANSWER_PER_ADDRESS", default_value_t = 3)]
+    pub votes_per_answer_per_address: u64,
+    /// Proxies (addresses or CIDR ranges, repeatable) whose `x-forwarded-for` names the voter's
+    /// address. A portal that relays its visitors' votes must be listed here and send the
+    /// visitor's address, or all its votes count as one address.
+    #[arg(
+        long = "trusted-proxy",
+        env = "BOUCLE_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How long a verified API key is trusted before it is read again from the database:
     /// a revocation made on another replica takes effect within this delay.
     #[arg(long, env = "BOUCLE_KEY_CACHE_SECONDS", default_value_t = 5)]
@@ -120,6 +140,10 @@ impl Default for ServeArgs {
             request_message_timeout_seconds: 10,
             http2_keepalive_seconds: 30,
             key_cache_seconds: 5,
+            vote_rate_per_address: 20,
+            vote_rate_per_answer: 300,
+            votes_per_answer_per_address: 3,
+            trusted_proxies: Vec::new(),
             cors_allow_origins: Vec::new(),
             demo: false,
             log_format: LogFormat::Auto,

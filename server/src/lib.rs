@@ -5,6 +5,7 @@ pub mod client_fault;
 pub mod config;
 pub mod deadline;
 pub mod overload;
+pub mod peer;
 pub mod public_cache;
 pub mod rate;
 pub mod services;

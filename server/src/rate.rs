@@ -1,5 +1,7 @@
-//! Per-key submission rate limits (GCRA, from `governor`): a burst, then a sustained rate.
+//! Rate limits (GCRA, from `governor`): a burst, then a sustained rate. Submissions per API
+//! key; public votes per voter address and per answer.
 
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 
 use boucle::Error;
@@ -33,6 +35,60 @@ impl SubmitLimiter {
     /// Drops the state of keys that are back to a full burst (called periodically).
     pub fn shrink(&self) {
         if let Some(limiter) = &self.limiter {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    }
+}
+
+/// Votes per voter address and per answer. In memory, per replica: a flood from one address
+/// is cut at once; the cap that holds across replicas is counted in the database
+/// (`domain::vote`).
+pub struct VoteLimiter {
+    per_address: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    per_answer: Option<DefaultKeyedRateLimiter<Uuid>>,
+}
+
+/// `per_minute` votes a minute, bursting to the same number (0 = no limit).
+fn per_minute<K: std::hash::Hash + Eq + Clone>(
+    per_minute: u32,
+) -> Option<DefaultKeyedRateLimiter<K>> {
+    NonZeroU32::new(per_minute).map(|n| RateLimiter::keyed(Quota::per_minute(n)))
+}
+
+impl VoteLimiter {
+    pub fn new(per_address_per_minute: u32, per_answer_per_minute: u32) -> Self {
+        Self {
+            per_address: per_minute(per_address_per_minute),
+            per_answer: per_minute(per_answer_per_minute),
+        }
+    }
+
+    pub fn check(&self, address: IpAddr, answer: Uuid) -> Result<(), Error> {
+        if let Some(limiter) = &self.per_address
+            && limiter.check_key(&address).is_err()
+        {
+            return Err(Error::ResourceExhausted(
+                "too many votes from this address; retry later".into(),
+            ));
+        }
+        if let Some(limiter) = &self.per_answer
+            && limiter.check_key(&answer).is_err()
+        {
+            return Err(Error::ResourceExhausted(
+                "too many votes on this answer; retry later".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Drops the state of addresses and answers back to a full burst.
+    pub fn shrink(&self) {
+        if let Some(limiter) = &self.per_address {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+        if let Some(limiter) = &self.per_answer {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }

@@ -27,7 +27,7 @@ use crate::client_fault::ClientFaultLayer;
 use crate::config::ServeArgs;
 use crate::deadline::RequestDeadlineLayer;
 use crate::overload::{Budgets, InFlightLimitLayer};
-use crate::rate::SubmitLimiter;
+use crate::rate::{SubmitLimiter, VoteLimiter};
 use crate::services::action::ActionApi;
 use crate::services::admin::AdminApi;
 use crate::services::feedback::FeedbackApi;
@@ -35,6 +35,7 @@ use crate::services::indicator::IndicatorApi;
 use crate::services::location::LocationApi;
 use crate::services::results::ResultsApi;
 use crate::services::{AppState, State};
+use boucle::domain::vote::VotePolicy;
 
 /// Largest response message: import answers list one outcome per item.
 const MAX_ENCODING_BYTES: usize = 16 * 1024 * 1024;
@@ -73,6 +74,9 @@ impl Application {
         let state = Arc::new(AppState {
             auth: Authenticator::new(store.clone(), args.key_cache_ttl()),
             limiter: SubmitLimiter::new(args.submit_rate_per_second, args.submit_burst),
+            votes: VoteLimiter::new(args.vote_rate_per_address, args.vote_rate_per_answer),
+            vote_policy: VotePolicy::daily(args.votes_per_answer_per_address),
+            trusted_proxies: args.trusted_proxies.clone(),
             timezone: args.timezone,
             max_import_items: args.max_import_items,
             public_cache: Default::default(),
@@ -154,6 +158,7 @@ impl Application {
             loop {
                 tick.tick().await;
                 limiter_state.limiter.shrink();
+                limiter_state.votes.shrink();
             }
         });
 

@@ -16,6 +16,7 @@ pub mod redaction;
 #[cfg(test)]
 mod redaction_corpus;
 pub mod validation;
+pub mod vote;
 
 pub use auth::{Caller, Permission, Role};
 pub use codes::{

@@ -14,6 +14,7 @@ use super::{Order, Store, keyset, now_ms};
 use crate::Error;
 use crate::domain::ModerationStatus;
 use crate::domain::codes::ResponseStatus;
+use crate::domain::vote::VotePolicy;
 
 impl Store {
     /// Published experiences of the subtree of `root`, newest first; their answers are
@@ -57,13 +58,16 @@ impl Store {
         Ok(views)
     }
 
-    /// Records (or replaces) a vote on a published answer of a published experience.
-    /// Returns the answer's (useful, not useful) counts.
+    /// Records (or replaces) a vote on a published answer of a published experience, from an
+    /// address (`address_hash`, see `domain::vote`) that may cast at most `policy` new votes
+    /// on that answer in its window. Returns the answer's (useful, not useful) counts.
     pub async fn vote_response(
         &self,
         response_id: Uuid,
         voter_hash: &str,
         useful: bool,
+        address_hash: &str,
+        policy: VotePolicy,
     ) -> Result<(u64, u64), Error> {
         let published = response::Entity::find_by_id(response_id)
             .filter(response::Column::Status.eq(ResponseStatus::Published.code()))
@@ -81,25 +85,39 @@ impl Store {
         if published.is_none() {
             return Err(Error::not_found("response"));
         }
+        let now = now_ms();
+        let txn = self.write_txn().await?;
+        let own = response_vote::Entity::find_by_id((response_id, voter_hash.to_owned()))
+            .one(&txn)
+            .await?;
+        // Replacing one's own vote is always allowed; a new one counts against the address.
+        if own.is_none() {
+            let already = response_vote::Entity::find()
+                .filter(response_vote::Column::ResponseId.eq(response_id))
+                .filter(response_vote::Column::AddressHash.eq(address_hash))
+                .filter(response_vote::Column::CreatedAt.gte(now - policy.window_ms))
+                .count(&txn)
+                .await?;
+            policy.allows(already)?;
+        }
         response_vote::Entity::insert(response_vote::ActiveModel {
             response_id: Set(response_id),
             voter_hash: Set(voter_hash.to_owned()),
             useful: Set(useful),
-            created_at: Set(now_ms()),
+            created_at: Set(now),
+            address_hash: Set(Some(address_hash.to_owned())),
         })
         .on_conflict(
             OnConflict::columns([
                 response_vote::Column::ResponseId,
                 response_vote::Column::VoterHash,
             ])
-            .update_columns([
-                response_vote::Column::Useful,
-                response_vote::Column::CreatedAt,
-            ])
+            .update_columns([response_vote::Column::Useful])
             .to_owned(),
         )
-        .exec(&self.db)
+        .exec(&txn)
         .await?;
+        txn.commit().await?;
         let count = |useful: bool| {
             response_vote::Entity::find()
                 .filter(response_vote::Column::ResponseId.eq(response_id))

@@ -217,3 +217,139 @@ async fn concurrent_imports_of_tiny_items_on_one_connection_succeed() {
         (CALLS * ITEMS) as i64
     );
 }
+
+/// A published answer of A-1 (experience published, answer published), by the admin.
+async fn published_answer(app: &TestApp) -> String {
+    let mut staff = app.feedback(Some(&app.admin_key));
+    let feedback = staff
+        .submit_feedback(pb::SubmitFeedbackRequest {
+            feedback: Some(feedback_for("A-1")),
+            request_id: String::new(),
+        })
+        .await
+        .expect("submit")
+        .into_inner()
+        .feedback
+        .expect("feedback");
+    staff
+        .moderate_feedback(pb::ModerateFeedbackRequest {
+            id: feedback.id.clone(),
+            decision: pb::moderate_feedback_request::Decision::Publish as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("publish");
+    let draft = staff
+        .draft_response(pb::DraftResponseRequest {
+            feedback_id: feedback.id,
+            author: "L'accueil".into(),
+            body: "Merci, nous avons revu l'affichage.".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("draft")
+        .into_inner()
+        .response
+        .expect("response");
+    staff
+        .publish_response(pb::PublishResponseRequest {
+            response_id: draft.id.clone(),
+        })
+        .await
+        .expect("publish the answer");
+    draft.id
+}
+
+/// Votes with fresh voter tokens, as many as `n`, from this client; (accepted, refused as
+/// RESOURCE_EXHAUSTED, last counts seen).
+async fn vote_flood(
+    app: &TestApp,
+    answer: &str,
+    n: usize,
+    forwarded_for: Option<&str>,
+) -> (usize, usize) {
+    let (mut accepted, mut refused) = (0, 0);
+    let mut results = app.results();
+    for i in 0..n {
+        let mut request = tonic::Request::new(pb::VoteResponseUsefulRequest {
+            response_id: answer.into(),
+            voter_token: format!("fresh-voter-token-{i:06}-{}", uuid::Uuid::new_v4()),
+            useful: true,
+        });
+        if let Some(address) = forwarded_for {
+            request
+                .metadata_mut()
+                .insert("x-forwarded-for", address.parse().expect("ascii"));
+        }
+        match results.vote_response_useful(request).await {
+            Ok(_) => accepted += 1,
+            Err(s) if s.code() == tonic::Code::ResourceExhausted => refused += 1,
+            Err(s) => panic!("vote {i}: {s:?}"),
+        }
+    }
+    (accepted, refused)
+}
+
+async fn useful_votes(app: &TestApp, answer: &str) -> u64 {
+    app.results()
+        .list_published_feedback(pb::ListPublishedFeedbackRequest {
+            location_code: "A-1".into(),
+            page_size: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("public listing")
+        .into_inner()
+        .feedback
+        .iter()
+        .flat_map(|f| f.responses.iter())
+        .find(|r| r.id == answer)
+        .map_or(0, |r| r.useful_votes)
+}
+
+/// 5,000 votes with fresh voter tokens from one client used to be counted. Now one address
+/// casts at most 3 votes on an answer a day, and votes per address are rate limited: the
+/// flood is refused with RESOURCE_EXHAUSTED and moves the counts by the allowed 3 only.
+#[tokio::test]
+async fn a_vote_flood_from_one_address_is_refused_and_moves_no_count() {
+    let app = spawn_app_with(test_args()).await;
+    app.two_networks().await;
+    let (first, second) = (published_answer(&app).await, published_answer(&app).await);
+    const FLOOD: usize = 500;
+    let (accepted, refused) = vote_flood(&app, &first, FLOOD, None).await;
+    let (accepted_second, refused_second) = vote_flood(&app, &second, 50, None).await;
+    println!(
+        "vote flood from one address: {FLOOD} votes with fresh tokens, {accepted} counted, \
+         {refused} refused; then 50 on another answer: {accepted_second} counted, \
+         {refused_second} refused (rate per address)"
+    );
+    assert_eq!(accepted, 3, "the daily share of one address on one answer");
+    assert_eq!(refused, FLOOD - 3);
+    assert_eq!(useful_votes(&app, &first).await, 3);
+    assert!(
+        accepted_second < 20,
+        "the per-address rate limit was spent by the flood: {accepted_second}"
+    );
+    assert_eq!(useful_votes(&app, &second).await, accepted_second as u64);
+    // A forged x-forwarded-for from an untrusted peer changes nothing.
+    let (forged, _) = vote_flood(&app, &first, 5, Some("192.0.2.1")).await;
+    assert_eq!(forged, 0);
+}
+
+/// A portal relaying its visitors' votes is a trusted proxy: each visitor address it names
+/// gets its own share, so its users are not all one voter.
+#[tokio::test]
+async fn a_trusted_portal_relays_each_visitors_address() {
+    let mut args = test_args();
+    args.trusted_proxies = vec!["127.0.0.1/32".parse().expect("cidr")];
+    let app = spawn_app_with(args).await;
+    app.two_networks().await;
+    let answer = published_answer(&app).await;
+    let mut total = 0;
+    for visitor in ["192.0.2.1", "192.0.2.2", "192.0.2.3"] {
+        let (accepted, refused) = vote_flood(&app, &answer, 5, Some(visitor)).await;
+        assert_eq!((accepted, refused), (3, 2), "{visitor}");
+        total += accepted;
+    }
+    assert_eq!(useful_votes(&app, &answer).await, total as u64);
+}

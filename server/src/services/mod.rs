@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use boucle::Error;
 use boucle::domain::page;
+use boucle::domain::vote::VotePolicy;
 use boucle::store::Store;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -21,13 +22,16 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::Authenticator;
 use crate::public_cache::PublicCache;
-use crate::rate::SubmitLimiter;
+use crate::rate::{SubmitLimiter, VoteLimiter};
 
 /// What every handler shares.
 pub struct AppState {
     pub store: Store,
     pub auth: Authenticator,
     pub limiter: SubmitLimiter,
+    pub votes: VoteLimiter,
+    pub vote_policy: VotePolicy,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub timezone: Tz,
     pub max_import_items: usize,
     pub public_cache: PublicCache,

@@ -19,6 +19,9 @@ use boucle::store::feedback::FeedbackCursor;
 use boucle::store::locations::LocationKey;
 use uuid::Uuid;
 
+use crate::peer::client_address;
+use boucle::domain::vote::address_hash;
+
 use super::{Page, State};
 
 /// The public id of an active location named by its code; NOT_FOUND otherwise.
@@ -177,6 +180,7 @@ impl ResultsService for ResultsApi {
         &self,
         request: Request<pb::VoteResponseUsefulRequest>,
     ) -> Result<Response<pb::VoteResponseUsefulResponse>, Status> {
+        let address = client_address(&request, &self.state.trusted_proxies);
         let pb::VoteResponseUsefulRequest {
             response_id,
             voter_token,
@@ -189,8 +193,18 @@ impl ResultsService for ResultsApi {
         );
         let voter = v.check("voter_token", lifecycle::voter_token(&voter_token));
         let (id, voter) = v.finish(|| Some((id?, voter?)))?;
-        let (useful_votes, not_useful_votes) =
-            self.state.store.vote_response(id, &voter, useful).await?;
+        self.state.votes.check(address, id)?;
+        let (useful_votes, not_useful_votes) = self
+            .state
+            .store
+            .vote_response(
+                id,
+                &voter,
+                useful,
+                &address_hash(id, address),
+                self.state.vote_policy,
+            )
+            .await?;
         Ok(Response::new(pb::VoteResponseUsefulResponse {
             useful_votes,
             not_useful_votes,

@@ -10,6 +10,8 @@ pub struct Model {
     pub voter_hash: String,
     pub useful: bool,
     pub created_at: i64,
+    /// Hex SHA-256 of the answer's id and the voter's address (none before it was kept).
+    pub address_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
