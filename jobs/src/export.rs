@@ -171,9 +171,12 @@ pub fn write_renamed(path: &Path, bytes: &[u8]) -> Result<(), JobError> {
 pub const STALE_TEMPORARY: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Deletes the temporaries that [`write_renamed`] leaves behind when its process dies
-/// before the rename (`.<name>.tmp-<pid>`), older than `older_than`, in `dir` (not below).
-/// Nothing else is touched: a name must match that shape exactly. Returns how many went.
-/// A step calls it once, before writing into `dir`.
+/// before the rename (`.<name>.tmp-<pid>`), in `dir` (not below): at once when the process
+/// named by the pid is gone from this machine, otherwise once older than `older_than` (a
+/// pid reused by another process, or a system without `/proc`). Nothing else is touched: a
+/// name must match that shape exactly. Returns how many went. A step calls it once, before
+/// writing into `dir`. The pid check assumes the folder is written by this machine's
+/// workers, as a local output folder is.
 pub fn remove_stale_temporaries(
     dir: &Path,
     older_than: std::time::Duration,
@@ -188,16 +191,16 @@ pub fn remove_stale_temporaries(
         let entry = entry?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        if !is_temporary_name(name) {
+        let Some(pid) = temporary_writer(name) else {
             continue;
-        }
+        };
         let metadata = entry.metadata()?;
         let age = metadata
             .modified()
             .ok()
             .and_then(|m| m.elapsed().ok())
             .unwrap_or_default();
-        if metadata.is_file() && age >= older_than {
+        if metadata.is_file() && (age >= older_than || process_is_gone(pid)) {
             match std::fs::remove_file(entry.path()) {
                 Ok(()) => removed += 1,
                 // Gone meanwhile (another worker swept it): nothing to do.
@@ -212,17 +215,21 @@ pub fn remove_stale_temporaries(
     Ok(removed)
 }
 
-/// `.<name>.tmp-<pid>`, as [`write_renamed`] names its temporaries.
-fn is_temporary_name(name: &str) -> bool {
-    let Some(rest) = name.strip_prefix('.') else {
-        return false;
-    };
-    match rest.rsplit_once(".tmp-") {
-        Some((target, pid)) => {
-            !target.is_empty() && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
-        }
-        None => false,
+/// The writer's pid of a temporary named `.<name>.tmp-<pid>`, as [`write_renamed`] names
+/// them; `None` for any other name.
+fn temporary_writer(name: &str) -> Option<u32> {
+    let (target, pid) = name.strip_prefix('.')?.rsplit_once(".tmp-")?;
+    if target.is_empty() || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
     }
+    pid.parse().ok()
+}
+
+/// Whether no process `pid` runs on this machine: only where `/proc` tells (Linux), and
+/// never for this process itself.
+fn process_is_gone(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    pid != std::process::id() && proc.join("self").exists() && !proc.join(pid.to_string()).exists()
 }
 
 /// Makes the names created or renamed in `dir` durable: a rename is only on disk once its

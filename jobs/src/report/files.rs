@@ -102,7 +102,7 @@ mod tests {
     }
 
     #[test]
-    fn only_old_temporaries_of_stopped_writers_are_swept() {
+    fn temporaries_of_stopped_writers_are_swept_and_live_writers_kept() {
         use crate::export::remove_stale_temporaries;
         use std::time::{Duration, SystemTime};
 
@@ -118,11 +118,26 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{e}"));
         };
         let hour = Duration::from_secs(3600);
+        // A process that has exited, and one still running.
+        let mut exited = std::process::Command::new("true")
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        exited.wait().unwrap_or_else(|e| panic!("{e}"));
+        let mut running = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
         // Left by killed writers, an hour ago.
         write(".A.pdf.tmp-4242", hour);
         write(".resultats-2026-10.csv.tmp-17", hour);
-        // A writer still at work.
-        write(".B.pdf.tmp-4243", Duration::ZERO);
+        // Left a moment ago by a writer that is gone: no need to wait for its age.
+        let dead = format!(".G.pdf.tmp-{}", exited.id());
+        write(&dead, Duration::ZERO);
+        // Writers still at work: another process, and this one.
+        let live = format!(".B.pdf.tmp-{}", running.id());
+        write(&live, Duration::ZERO);
+        let own = format!(".H.pdf.tmp-{}", std::process::id());
+        write(&own, Duration::ZERO);
         // Not temporaries, however old: published files and look-alikes.
         for name in [
             "A.pdf",
@@ -139,27 +154,31 @@ mod tests {
 
         let removed = remove_stale_temporaries(dir.path(), Duration::from_secs(600))
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(removed, 2);
+        let _ = running.kill();
+        let _ = running.wait();
+        assert_eq!(removed, 3);
         let mut left: Vec<String> = std::fs::read_dir(dir.path())
             .unwrap_or_else(|e| panic!("{e}"))
             .filter_map(Result::ok)
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
+        let mut expected: Vec<String> = [
+            "..tmp-12",
+            ".C.pdf.tmp-",
+            ".D.pdf.tmp-12a",
+            ".F.tmp-9",
+            ".hidden",
+            "A.pdf",
+            "E.pdf.tmp-12",
+            "manifest.json",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain([live, own])
+        .collect();
         left.sort();
-        assert_eq!(
-            left,
-            [
-                "..tmp-12",
-                ".B.pdf.tmp-4243",
-                ".C.pdf.tmp-",
-                ".D.pdf.tmp-12a",
-                ".F.tmp-9",
-                ".hidden",
-                "A.pdf",
-                "E.pdf.tmp-12",
-                "manifest.json",
-            ]
-        );
+        expected.sort();
+        assert_eq!(left, expected);
         // A folder not created yet holds nothing to sweep.
         assert_eq!(
             remove_stale_temporaries(&dir.path().join("absent"), Duration::ZERO)
