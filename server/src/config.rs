@@ -33,67 +33,129 @@ impl DatabaseArgs {
     }
 }
 
-/// How the server listens and what it allows.
+/// How the server listens and what it allows. Every setting is global: it may be given
+/// before or after the subcommand (`boucle-server --listen … serve`, `serve --listen …`).
 #[derive(Clone, Debug, clap::Args)]
 pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port.
-    #[arg(long, env = "BOUCLE_LISTEN", default_value = "127.0.0.1:50051")]
+    #[arg(
+        long,
+        env = "BOUCLE_LISTEN",
+        default_value = "127.0.0.1:50051",
+        global = true
+    )]
     pub listen: SocketAddr,
     /// Time zone of reporting periods (calendar months).
-    #[arg(long, env = "BOUCLE_TIMEZONE", default_value = "Europe/Paris")]
+    #[arg(
+        long,
+        env = "BOUCLE_TIMEZONE",
+        default_value = "Europe/Paris",
+        global = true
+    )]
     pub timezone: Tz,
     /// Largest accepted request message, in bytes.
-    #[arg(long, env = "BOUCLE_MAX_MESSAGE_BYTES", default_value_t = 1024 * 1024)]
+    #[arg(long, env = "BOUCLE_MAX_MESSAGE_BYTES", default_value_t = 1024 * 1024, global = true)]
     pub max_message_bytes: usize,
     /// Most items accepted in one ImportFeedback or ImportLocations call.
-    #[arg(long, env = "BOUCLE_MAX_IMPORT_ITEMS", default_value_t = 10_000)]
+    #[arg(
+        long,
+        env = "BOUCLE_MAX_IMPORT_ITEMS",
+        default_value_t = 10_000,
+        global = true
+    )]
     pub max_import_items: usize,
     /// Sustained SubmitFeedback calls per second allowed per API key (0 = unlimited).
-    #[arg(long, env = "BOUCLE_SUBMIT_RATE", default_value_t = 100)]
+    #[arg(long, env = "BOUCLE_SUBMIT_RATE", default_value_t = 100, global = true)]
     pub submit_rate_per_second: u32,
     /// Burst of SubmitFeedback calls allowed per API key above the sustained rate.
-    #[arg(long, env = "BOUCLE_SUBMIT_BURST", default_value_t = 500)]
+    #[arg(
+        long,
+        env = "BOUCLE_SUBMIT_BURST",
+        default_value_t = 500,
+        global = true
+    )]
     pub submit_burst: u32,
     /// Most calls in flight at once across all services (0 = no limit). Beyond it calls are
     /// answered UNAVAILABLE at once (load shedding) instead of queueing without bound;
     /// health and reflection are exempt.
-    #[arg(long, env = "BOUCLE_MAX_IN_FLIGHT", default_value_t = 1024)]
+    #[arg(
+        long,
+        env = "BOUCLE_MAX_IN_FLIGHT",
+        default_value_t = 1024,
+        global = true
+    )]
     pub max_in_flight: usize,
     /// Most calls without an API key in flight at once (the public ResultsService), a budget
     /// of their own: anonymous traffic can never starve capture (0 = no limit).
-    #[arg(long, env = "BOUCLE_MAX_KEYLESS_IN_FLIGHT", default_value_t = 256)]
+    #[arg(
+        long,
+        env = "BOUCLE_MAX_KEYLESS_IN_FLIGHT",
+        default_value_t = 256,
+        global = true
+    )]
     pub max_keyless_in_flight: usize,
     /// Most calls in flight from one peer address, keyed or not (RESOURCE_EXHAUSTED beyond
     /// it; 0 = no limit). Behind a proxy every call has the proxy's address: set 0 there and
     /// limit per client in the proxy.
-    #[arg(long, env = "BOUCLE_MAX_IN_FLIGHT_PER_PEER", default_value_t = 512)]
+    #[arg(
+        long,
+        env = "BOUCLE_MAX_IN_FLIGHT_PER_PEER",
+        default_value_t = 512,
+        global = true
+    )]
     pub max_in_flight_per_peer: usize,
     /// Most concurrent HTTP/2 streams per connection, advertised to clients; a client that
     /// opens more has them refused.
-    #[arg(long, env = "BOUCLE_MAX_CONCURRENT_STREAMS", default_value_t = 128)]
+    #[arg(
+        long,
+        env = "BOUCLE_MAX_CONCURRENT_STREAMS",
+        default_value_t = 128,
+        global = true
+    )]
     pub max_concurrent_streams: u32,
     /// Seconds the server waits for each frame of a request message once it asks for it; a
     /// stream whose message does not come is ended with DEADLINE_EXCEEDED (0 = wait forever).
     #[arg(
         long,
         env = "BOUCLE_REQUEST_MESSAGE_TIMEOUT_SECONDS",
-        default_value_t = 10
+        default_value_t = 10,
+        global = true
     )]
     pub request_message_timeout_seconds: u64,
     /// Seconds between HTTP/2 pings to an idle connection; a peer that does not answer
     /// within 10 s is dropped (0 = no pings).
-    #[arg(long, env = "BOUCLE_HTTP2_KEEPALIVE_SECONDS", default_value_t = 30)]
+    #[arg(
+        long,
+        env = "BOUCLE_HTTP2_KEEPALIVE_SECONDS",
+        default_value_t = 30,
+        global = true
+    )]
     pub http2_keepalive_seconds: u64,
     /// Votes (VoteResponseUseful) per minute from one voter address, across answers.
-    #[arg(long, env = "BOUCLE_VOTE_RATE_PER_ADDRESS", default_value_t = 20)]
+    #[arg(
+        long,
+        env = "BOUCLE_VOTE_RATE_PER_ADDRESS",
+        default_value_t = 20,
+        global = true
+    )]
     pub vote_rate_per_address: u32,
     /// Votes per minute on one answer, from every address (0 = no limit).
-    #[arg(long, env = "BOUCLE_VOTE_RATE_PER_ANSWER", default_value_t = 300)]
+    #[arg(
+        long,
+        env = "BOUCLE_VOTE_RATE_PER_ANSWER",
+        default_value_t = 300,
+        global = true
+    )]
     pub vote_rate_per_answer: u32,
     /// Votes one address may cast on one answer per day, whatever voter tokens it sends
     /// (replacing one's own vote does not count). Counted in the database: holds across
     /// replicas.
-    #[arg(long, env = "BOUCLE_VOTES_PER_ANSWER_PER_ADDRESS", default_value_t = 3)]
+    #[arg(
+        long,
+        env = "BOUCLE_VOTES_PER_ANSWER_PER_ADDRESS",
+        default_value_t = 3,
+        global = true
+    )]
     pub votes_per_answer_per_address: u64,
     /// Proxies (addresses or CIDR ranges, repeatable) whose `x-forwarded-for` names the voter's
     /// address. A portal that relays its visitors' votes must be listed here and send the
@@ -101,26 +163,33 @@ pub struct ServeArgs {
     #[arg(
         long = "trusted-proxy",
         env = "BOUCLE_TRUSTED_PROXIES",
-        value_delimiter = ','
+        value_delimiter = ',',
+        global = true
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How long a verified API key is trusted before it is read again from the database:
     /// a revocation made on another replica takes effect within this delay.
-    #[arg(long, env = "BOUCLE_KEY_CACHE_SECONDS", default_value_t = 5)]
+    #[arg(
+        long,
+        env = "BOUCLE_KEY_CACHE_SECONDS",
+        default_value_t = 5,
+        global = true
+    )]
     pub key_cache_seconds: u64,
     /// Browser origins allowed to call the server with grpc-web (repeatable; `*` for any,
     /// for development only). None: no CORS headers, same-origin only.
     #[arg(
         long = "cors-allow-origin",
         env = "BOUCLE_CORS_ALLOW_ORIGINS",
-        value_delimiter = ','
+        value_delimiter = ',',
+        global = true
     )]
     pub cors_allow_origins: Vec<String>,
     /// Seed the demo data set (if absent) and print a demo ADMIN key.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub demo: bool,
     /// `auto` (text on a terminal, JSON otherwise), `text` or `json`.
-    #[arg(long, env = "BOUCLE_LOG_FORMAT", default_value = "auto")]
+    #[arg(long, env = "BOUCLE_LOG_FORMAT", default_value = "auto", global = true)]
     pub log_format: LogFormat,
 }
 

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use boucle::domain::Role;
 use boucle::store::Store;
 use boucle::store::locations::LocationKey;
-use boucle::telemetry::{self, LogFormat};
+use boucle::telemetry;
 use boucle_server::{Application, DatabaseArgs, ServeArgs, shutdown_signal};
 use clap::{Parser, Subcommand, ValueEnum};
 use secrecy::ExposeSecret;
@@ -16,13 +16,12 @@ use secrecy::ExposeSecret;
     version,
     about = "boucle: the feedback loop of public services (gRPC server)"
 )]
-#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(flatten)]
     database: DatabaseArgs,
     #[command(subcommand)]
     command: Option<Command>,
-    /// Without a subcommand: serve.
+    /// The server's settings (also read by `demo` and the log format of every command).
     #[command(flatten)]
     serve: ServeArgs,
 }
@@ -30,7 +29,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the gRPC API (the default).
-    Serve(ServeArgs),
+    Serve,
     /// Apply pending migrations and exit.
     Migrate,
     /// Manage API keys.
@@ -82,11 +81,7 @@ impl From<RoleArg> for Role {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let log_format = match &cli.command {
-        Some(Command::Serve(args)) => args.log_format,
-        None => cli.serve.log_format,
-        _ => LogFormat::Auto,
-    };
+    let log_format = cli.serve.log_format;
     telemetry::init(log_format);
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -111,8 +106,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         serve,
     } = cli;
     match command {
-        None => serve_api(&database, serve).await,
-        Some(Command::Serve(args)) => serve_api(&database, args).await,
+        None | Some(Command::Serve) => serve_api(&database, serve).await,
         Some(Command::Migrate) => {
             open(&database).await?;
             println!("migrations applied");

@@ -17,6 +17,50 @@ fn db_url(dir: &tempfile::TempDir) -> String {
     format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display())
 }
 
+/// Settings go before or after the subcommand, as for `boucle-jobs`
+/// (`--database-url X migrate` used to exit 2: "cannot be used with the subcommand").
+#[test]
+fn settings_work_before_or_after_the_subcommand() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = db_url(&dir);
+    for args in [
+        vec!["--database-url", url.as_str(), "migrate"],
+        vec!["migrate", "--database-url", url.as_str()],
+        vec![
+            "--db-pool",
+            "2",
+            "--log-format",
+            "json",
+            "migrate",
+            "--database-url",
+            url.as_str(),
+        ],
+    ] {
+        let out = Command::new(BIN).args(&args).output().expect("run migrate");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = Command::new(BIN)
+        .args([
+            "--database-url",
+            url.as_str(),
+            "keys",
+            "create",
+            "--role",
+            "admin",
+        ])
+        .output()
+        .expect("run keys create");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn migrate_and_keys_create_work_from_the_command_line() {
     let dir = tempfile::tempdir().expect("tempdir");
