@@ -34,6 +34,11 @@ pub enum Error {
     /// rewritten); clients may retry. The cause is logged, not sent.
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),
+    /// DATA_LOSS: stored data no longer matches what was recorded of it (a published file
+    /// whose SHA-256 changed). An integrity failure for the operator, not an outage: the
+    /// cause is logged at error and not sent (it names files); retrying does not help.
+    #[error("data loss: {0}")]
+    DataLoss(String),
     /// INTERNAL: a database error or broken invariant; logged with its cause, never echoed.
     #[error("database error")]
     Database(#[source] sea_orm::DbErr),

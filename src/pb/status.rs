@@ -50,6 +50,14 @@ pub fn describe(err: &Error) -> (Code, String, Vec<Violation>) {
                 Vec::new(),
             )
         }
+        Error::DataLoss(what) => {
+            tracing::error!(integrity = %what, "integrity failure: stored data changed");
+            (
+                Code::DataLoss,
+                "the stored copy does not match its record; retrying will not help".into(),
+                Vec::new(),
+            )
+        }
         Error::Database(cause) => {
             tracing::error!(error = %cause, "database error");
             (Code::Internal, "internal error".into(), Vec::new())

@@ -203,6 +203,23 @@ async fn a_monthly_run_publishes_one_valid_pdf_per_location_and_delivers_them_on
     }
     assert_eq!(bytes, before, "GetReport returns the file's bytes");
     assert_eq!(local.sha256, boucle_jobs::report::files::sha256_hex(&bytes));
+    // A file changed behind the record is an integrity failure, not an outage to retry.
+    let path = dir.join("CAF69-LYON-PARTDIEU.pdf");
+    let mut damaged = before.clone();
+    damaged.extend_from_slice(b"%tampered");
+    std::fs::write(&path, &damaged).expect("damage the file");
+    let refused = results
+        .get_report(pb::GetReportRequest {
+            id: local.id.clone(),
+        })
+        .await
+        .expect_err("a damaged file");
+    assert_eq!(refused.code(), tonic::Code::DataLoss, "{refused:?}");
+    assert!(
+        !refused.message().contains("CAF69"),
+        "no path is sent: {refused:?}"
+    );
+    std::fs::write(&path, &before).expect("restore");
     let missing = results
         .get_report(pb::GetReportRequest {
             id: uuid::Uuid::now_v7().to_string(),

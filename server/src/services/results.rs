@@ -270,18 +270,7 @@ impl ResultsService for ResultsApi {
         request: Request<pb::GetReportRequest>,
     ) -> Result<Response<Self::GetReportStream>, Status> {
         let id = boucle::pb::convert::id("id", &request.into_inner().id)?;
-        let report = self.state.store.get_report(id).await?;
-        let bytes = match tokio::fs::read(&report.model.path).await {
-            Ok(b) if hex_sha256(&b) == report.model.sha256 => b,
-            Ok(_) => {
-                tracing::error!(report = %id, "report file changed since it was recorded");
-                return Err(Error::Unavailable("report file being rewritten".into()).into());
-            }
-            Err(e) => {
-                tracing::error!(report = %id, error = %e, "report file unreadable");
-                return Err(Error::not_found("report file").into());
-            }
-        };
+        let (report, bytes) = self.verified_report(id).await?;
         let description = report_to_pb(&report);
         let chunks: Vec<Result<pb::GetReportResponse, Status>> = bytes
             .chunks(CHUNK)
@@ -294,6 +283,39 @@ impl ResultsService for ResultsApi {
             })
             .collect();
         Ok(Response::new(Box::pin(futures::stream::iter(chunks))))
+    }
+}
+
+impl ResultsApi {
+    /// A report and the bytes of its file, checked against the SHA-256 recorded with it. A
+    /// rewrite renames the new file in before it records the new digest: a mismatch is read
+    /// again once, and only a file that still does not match is an integrity failure.
+    async fn verified_report(
+        &self,
+        id: Uuid,
+    ) -> Result<(boucle::store::reports::ReportView, Vec<u8>), Error> {
+        let mut attempt = 0;
+        loop {
+            let report = self.state.store.get_report(id).await?;
+            let bytes = match tokio::fs::read(&report.model.path).await {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    tracing::error!(report = %id, error = %e, "report file unreadable");
+                    return Err(Error::not_found("report file"));
+                }
+            };
+            if hex_sha256(&bytes) == report.model.sha256 {
+                return Ok((report, bytes));
+            }
+            attempt += 1;
+            if attempt == 2 {
+                return Err(Error::DataLoss(format!(
+                    "report {id} ({}): the file does not match its recorded SHA-256",
+                    report.model.path
+                )));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 }
 
