@@ -601,6 +601,27 @@ mod tests {
         '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{061C}',
     ];
 
+    /// The property below, exhaustively: every inserted character at every position.
+    #[test]
+    fn every_space_or_control_at_every_position_keeps_numbers_masked() {
+        let mut tried = 0;
+        for (_, number) in DETECTED {
+            for (at, _) in number.char_indices().skip(1) {
+                for inserted in INSERTED {
+                    let spaced = format!("{}{inserted}{}", &number[..at], &number[at..]);
+                    let r = redact(&format!("voici {spaced} merci"));
+                    assert!(
+                        !r.kinds.is_empty() && !r.text.chars().any(|c| c.is_ascii_digit()),
+                        "{spaced:?} → {:?}",
+                        r.text
+                    );
+                    tried += 1;
+                }
+            }
+        }
+        assert!(tried > 8_000, "{tried}");
+    }
+
     #[test]
     fn obfuscated_emails_are_masked() {
         for input in [

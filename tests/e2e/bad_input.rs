@@ -376,31 +376,24 @@ async fn field_errors_are_bounded_named_and_never_silently_replaced() {
     let app = spawn_app().await;
     app.two_networks().await;
     let mut locations = app.locations(Some(&app.admin_key));
+    let with_mask = |paths: Vec<String>| pb::UpdateLocationRequest {
+        location: Some(pb::Location {
+            code: "A-1".into(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask { paths }),
+    };
 
-    let paths: Vec<String> = (0..100_000).map(|i| format!("p{i}")).collect();
     let flood = locations
-        .update_location(pb::UpdateLocationRequest {
-            location: Some(pb::Location {
-                code: "A-1".into(),
-                ..Default::default()
-            }),
-            update_mask: Some(prost_types::FieldMask { paths }),
-        })
+        .update_location(with_mask((0..100_000).map(|i| format!("p{i}")).collect()))
         .await
         .expect_err("a mask of 100,000 unknown paths");
     assert_eq!(flood.code(), Code::InvalidArgument);
     assert_eq!(violations(&flood), ["update_mask"]);
     assert!(flood.message().len() < 200, "{}", flood.message());
     // Many real violations: the first 20 and a count.
-    let paths: Vec<String> = (0..30).map(|i| format!("unknown_{i}")).collect();
     let many = locations
-        .update_location(pb::UpdateLocationRequest {
-            location: Some(pb::Location {
-                code: "A-1".into(),
-                ..Default::default()
-            }),
-            update_mask: Some(prost_types::FieldMask { paths }),
-        })
+        .update_location(with_mask((0..30).map(|i| format!("unknown_{i}")).collect()))
         .await
         .expect_err("30 unknown paths");
     let listed = violations(&many);

@@ -409,6 +409,68 @@ fn pdf_text(path: &Path) -> Option<String> {
     }
 }
 
+/// Imports `feedback` at FS12-MILLAU in the last hour of `period` (so that it is the site's
+/// most recent negative verbatim) and publishes it; returns its id.
+async fn publish_last_negative(
+    app: &TestApp,
+    period: Period,
+    request_id: &str,
+    feedback: pb::Feedback,
+) -> String {
+    let (_, end) = period.bounds_ms(PARIS);
+    let collector = app.key(boucle::domain::Role::Collector, None).await;
+    let imported = app
+        .feedback(Some(&collector))
+        .import_feedback(tokio_stream::iter(vec![pb::ImportFeedbackRequest {
+            feedback: Some(pb::Feedback {
+                satisfaction: pb::Satisfaction::Negative as i32,
+                submit_time: Some(prost_types::Timestamp {
+                    seconds: end / 1000 - 3600,
+                    nanos: 0,
+                }),
+                ..feedback
+            }),
+            request_id: request_id.into(),
+        }]))
+        .await
+        .expect("import")
+        .into_inner();
+    let id = imported.outcomes[0].feedback_id.clone();
+    app.feedback(Some(&app.admin_key))
+        .moderate_feedback(pb::ModerateFeedbackRequest {
+            id: id.clone(),
+            decision: pb::moderate_feedback_request::Decision::Publish as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("publish");
+    id
+}
+
+/// Every file the monthly run wrote below `out`, with its text: PDFs through `pdftotext`
+/// (left out when the tool is absent), the others as they are. (path, text, is a PDF).
+fn published_texts(out: &Path) -> Vec<(std::path::PathBuf, String, bool)> {
+    let mut files = Vec::new();
+    let mut stack = vec![out.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("dir").filter_map(Result::ok) {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "pdf") {
+                if let Some(text) = pdf_text(&path) {
+                    files.push((path, text, true));
+                }
+            } else {
+                let text =
+                    String::from_utf8_lossy(&std::fs::read(&path).expect("read")).into_owned();
+                files.push((path, text, false));
+            }
+        }
+    }
+    files
+}
+
 /// Nothing private reaches what the jobs publish: the contact e-mail, raw personal data of a
 /// story, internal comments and draft answers appear in no PDF, no open-data file and no
 /// e-mail, while the redacted story does appear as a verbatim.
@@ -417,44 +479,25 @@ async fn reports_open_data_and_mail_carry_no_private_data() {
     let (app, out) = demo().await;
     subscribe(&app, "agence@fs.test", "FS12-MILLAU").await;
     let period = previous();
-    let (_, end) = period.bounds_ms(PARIS);
     let (email, phone, comment, draft) = (
         "dominique.prive@example.org",
         "06 55 44 33 22",
         "Note interne : usager déjà venu trois fois",
         "Brouillon non validé de la réponse",
     );
-    let collector = app.key(boucle::domain::Role::Collector, None).await;
-    let imported = app
-        .feedback(Some(&collector))
-        .import_feedback(tokio_stream::iter(vec![pb::ImportFeedbackRequest {
-            feedback: Some(pb::Feedback {
-                satisfaction: pb::Satisfaction::Negative as i32,
-                title: "Injoignable".into(),
-                story: format!("Personne ne répond, rappelez-moi au {phone} s'il vous plaît."),
-                contact_email: email.into(),
-                // The last hour of the month: the most recent negative verbatim.
-                submit_time: Some(prost_types::Timestamp {
-                    seconds: end / 1000 - 3600,
-                    nanos: 0,
-                }),
-                ..boucle_tests::feedback_for("FS12-MILLAU")
-            }),
-            request_id: "private-data".into(),
-        }]))
-        .await
-        .expect("import")
-        .into_inner();
-    let id = imported.outcomes[0].feedback_id.clone();
+    let id = publish_last_negative(
+        &app,
+        period,
+        "private-data",
+        pb::Feedback {
+            title: "Injoignable".into(),
+            story: format!("Personne ne répond, rappelez-moi au {phone} s'il vous plaît."),
+            contact_email: email.into(),
+            ..boucle_tests::feedback_for("FS12-MILLAU")
+        },
+    )
+    .await;
     let mut staff = app.feedback(Some(&app.admin_key));
-    staff
-        .moderate_feedback(pb::ModerateFeedbackRequest {
-            id: id.clone(),
-            decision: pb::moderate_feedback_request::Decision::Publish as i32,
-            ..Default::default()
-        })
-        .await
-        .expect("publish");
     staff
         .add_comment(pb::AddCommentRequest {
             feedback_id: id.clone(),
@@ -479,37 +522,22 @@ async fn reports_open_data_and_mail_carry_no_private_data() {
         .expect("run");
     let secrets = [email, phone, comment, draft];
     let (mut pdfs, mut others) = (0, 0);
-    let mut stack = vec![out.path().to_owned()];
     let mut verbatim_seen = false;
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("dir").filter_map(Result::ok) {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let text = if path.extension().is_some_and(|e| e == "pdf") {
-                match pdf_text(&path) {
-                    Some(t) => {
-                        pdfs += 1;
-                        t
-                    }
-                    None => continue,
-                }
-            } else {
-                others += 1;
-                String::from_utf8_lossy(&std::fs::read(&path).expect("read")).into_owned()
-            };
-            if path.file_name().is_some_and(|n| n == "FS12-MILLAU.pdf") {
-                verbatim_seen = text.contains("Personne ne répond");
-            }
-            for secret in secrets {
-                assert!(
-                    !text.contains(secret),
-                    "{} shows {secret:?}",
-                    path.display()
-                );
-            }
+    for (path, text, is_pdf) in published_texts(out.path()) {
+        if is_pdf {
+            pdfs += 1;
+        } else {
+            others += 1;
+        }
+        if path.file_name().is_some_and(|n| n == "FS12-MILLAU.pdf") {
+            verbatim_seen = text.contains("Personne ne répond");
+        }
+        for secret in secrets {
+            assert!(
+                !text.contains(secret),
+                "{} shows {secret:?}",
+                path.display()
+            );
         }
     }
     assert!(
@@ -861,39 +889,20 @@ async fn personal_data_in_ordinary_spellings_reaches_no_public_output() {
     let (app, out) = demo().await;
     subscribe(&app, "agence@fs.test", "FS12-MILLAU").await;
     let period = previous();
-    let (_, end) = period.bounds_ms(PARIS);
-    let collector = app.key(boucle::domain::Role::Collector, None).await;
-    let imported = app
-        .feedback(Some(&collector))
-        .import_feedback(tokio_stream::iter(vec![pb::ImportFeedbackRequest {
-            feedback: Some(pb::Feedback {
-                satisfaction: pb::Satisfaction::Negative as i32,
-                title: "Injoignable".into(),
-                story: text.clone(),
-                proposal: text.clone(),
-                pseudonym: "Tel0675223345".into(),
-                // The last hour of the month: the site's most recent negative verbatim.
-                submit_time: Some(prost_types::Timestamp {
-                    seconds: end / 1000 - 3600,
-                    nanos: 0,
-                }),
-                ..boucle_tests::feedback_for("FS12-MILLAU")
-            }),
-            request_id: "ordinary-spellings".into(),
-        }]))
-        .await
-        .expect("import")
-        .into_inner();
-    let id = imported.outcomes[0].feedback_id.clone();
+    let id = publish_last_negative(
+        &app,
+        period,
+        "ordinary-spellings",
+        pb::Feedback {
+            title: "Injoignable".into(),
+            story: text.clone(),
+            proposal: text.clone(),
+            pseudonym: "Tel0675223345".into(),
+            ..boucle_tests::feedback_for("FS12-MILLAU")
+        },
+    )
+    .await;
     let mut staff = app.feedback(Some(&app.admin_key));
-    staff
-        .moderate_feedback(pb::ModerateFeedbackRequest {
-            id: id.clone(),
-            decision: pb::moderate_feedback_request::Decision::Publish as i32,
-            ..Default::default()
-        })
-        .await
-        .expect("publish");
     let draft = staff
         .draft_response(pb::DraftResponseRequest {
             feedback_id: id.clone(),
@@ -991,33 +1000,17 @@ async fn personal_data_in_ordinary_spellings_reaches_no_public_output() {
         .await
         .expect("run");
     let (mut read, mut site_pdf_read) = (0, false);
-    let mut stack = vec![out.path().to_owned()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("dir").filter_map(Result::ok) {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let text = if path.extension().is_some_and(|e| e == "pdf") {
-                let Some(text) = pdf_text(&path) else {
-                    continue;
-                };
-                if path.file_name().is_some_and(|n| n == "FS12-MILLAU.pdf") {
-                    site_pdf_read = true;
-                    assert!(
-                        text.contains("Rappelez-moi"),
-                        "the verbatim is in the report"
-                    );
-                    assert!(text.contains("Rappeler"), "the action is in the report");
-                }
-                text
-            } else {
-                String::from_utf8_lossy(&std::fs::read(&path).expect("read")).into_owned()
-            };
-            read += 1;
-            assert_eq!(leaked(&text), Vec::<String>::new(), "{}", path.display());
+    for (path, text, _) in published_texts(out.path()) {
+        if path.file_name().is_some_and(|n| n == "FS12-MILLAU.pdf") {
+            site_pdf_read = true;
+            assert!(
+                text.contains("Rappelez-moi"),
+                "the verbatim is in the report"
+            );
+            assert!(text.contains("Rappeler"), "the action is in the report");
         }
+        read += 1;
+        assert_eq!(leaked(&text), Vec::<String>::new(), "{}", path.display());
     }
     assert!(
         read >= 4,
