@@ -1,4 +1,4 @@
-//! The initial schema: every table of DESIGN.md, with the indexes the API and the jobs need.
+//! The initial schema: every table of docs/product.md, with the indexes the API and the jobs need.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;

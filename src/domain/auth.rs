@@ -79,7 +79,7 @@ impl Permission {
 }
 
 impl Role {
-    /// The single table of role rights (DESIGN.md, Security). Exhaustive on both sides: a new
+    /// The single table of role rights (docs/product.md, Security). Exhaustive on both sides: a new
     /// role or permission does not compile until it is placed here.
     pub fn allows(self, permission: Permission) -> bool {
         use Permission as P;

@@ -1,4 +1,4 @@
-//! The monthly indicators of DESIGN.md, computed from counts. Pure functions: the store
+//! The monthly indicators of docs/product.md, computed from counts. Pure functions: the store
 //! gathers the counts (in SQL) and the delays (streamed in order), this module turns them into
 //! figures with their sample sizes, 95 % intervals and the suppression rule.
 //!

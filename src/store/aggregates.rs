@@ -37,7 +37,7 @@ impl Scope {
     }
 }
 
-/// The counting rule of DESIGN.md: every experience except those rejected as out of scope,
+/// The counting rule of docs/product.md: every experience except those rejected as out of scope,
 /// spam or duplicate.
 pub(crate) const COUNTED: &str =
     "(f.status <> 'REJECTED' OR f.reject_reason IN ('ABUSIVE', 'PERSONAL_DATA'))";

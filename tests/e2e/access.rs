@@ -46,7 +46,7 @@ pub(crate) enum Rpc {
 
 use Role::{Admin, Agent, Collector, Moderator, Validator};
 
-/// Who may call what, written from DESIGN.md (Security) independently of the server's table.
+/// Who may call what, written from docs/product.md (Security) independently of the server's table.
 pub(crate) fn allowed(rpc: Rpc) -> &'static [Role] {
     use Rpc::*;
     match rpc {

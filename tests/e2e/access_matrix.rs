@@ -5,7 +5,7 @@
 //! - a role the RPC is not for → PERMISSION_DENIED, whatever the target;
 //! - an allowed role, target inside the scope → past every check (anything but
 //!   PERMISSION_DENIED, NOT_FOUND, UNAUTHENTICATED, INTERNAL);
-//! - an allowed role, target outside the scope → NOT_FOUND (DESIGN.md: outside its scope a
+//! - an allowed role, target outside the scope → NOT_FOUND (docs/product.md: outside its scope a
 //!   location and its data do not exist); a listing without a location filter answers, but
 //!   nothing of network B is in it. The shared catalogues (indicators, engagements) have no
 //!   scope: both columns expect the same, and changing them is refused to every scoped key

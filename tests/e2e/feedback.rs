@@ -81,7 +81,7 @@ async fn a_submitted_experience_is_stored_pending_and_listed() {
     assert_eq!(got.tags, [pb::Tag::Relation as i32]);
 }
 
-/// Each rule of DESIGN.md, one request each, with the field it must name.
+/// Each rule of docs/product.md, one request each, with the field it must name.
 #[tokio::test]
 async fn each_validation_rule_names_its_field() {
     let (app, collector) = setup().await;
