@@ -44,13 +44,14 @@ const SERVER_TIMEOUT: Duration = Duration::from_secs(120);
 /// HTTP/2 flow-control windows. h2 closes a connection (ENHANCE_YOUR_CALM,
 /// `too_many_data_frames`) when the framing overhead of the small DATA frames it holds
 /// unread exceeds half the connection window. Clients that send one message per frame
-/// (grpcio) import tiny items of ~35 bytes; each costs about 220 bytes of that budget. With a
-/// stream window of 512 KiB and a connection window of 8 MiB, even a stream that the server
-/// did not read at all (about 15,000 such frames, 3.3 MB of overhead) stays within the
-/// 4 MiB budget; the imports also read their stream ahead (`services::import`), so several
-/// concurrent imports on one connection are fine too. docs/decisions.md has the figures.
-const STREAM_WINDOW_BYTES: u32 = 512 * 1024;
-const CONNECTION_WINDOW_BYTES: u32 = 8 * 1024 * 1024;
+/// (grpcio) import tiny items of ~35 bytes; each costs about 220 bytes of that budget. A
+/// stream window of 128 KiB holds at most about 3,700 such frames (0.8 MB of overhead) even
+/// when the server reads nothing; a connection window of 16 MiB gives a budget of 8 MiB, so
+/// about ten such streams would have to stall on one connection at once. The imports also
+/// read their stream ahead (`services::import`), so they do not stall. docs/decisions.md has
+/// the figures.
+const STREAM_WINDOW_BYTES: u32 = 128 * 1024;
+const CONNECTION_WINDOW_BYTES: u32 = 16 * 1024 * 1024;
 /// How long a pinged peer has to answer before its connection is dropped.
 const HTTP2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 

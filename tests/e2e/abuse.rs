@@ -194,15 +194,14 @@ async fn an_import_of_tiny_items_one_per_frame_succeeds() {
     );
 }
 
-/// Four such imports at once on one connection: the server reads every stream ahead of
-/// storing it, so the small frames held unread never reach h2's budget. (On the server's own
-/// runtime: several threads, so a stream's reader runs while the connection reads frames.)
+/// Eight such imports at once on one connection (grpcio multiplexes a channel's calls on one
+/// connection), on the server's own kind of runtime: several threads.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_imports_of_tiny_items_on_one_connection_succeed() {
     let app = spawn_app_with(test_args()).await;
     app.two_networks().await;
     let collector = app.key(Role::Collector, None).await;
-    const CALLS: usize = 4;
+    const CALLS: usize = 8;
     const ITEMS: usize = 10_000;
     let (answers, elapsed) = import_one_per_frame(&app, &collector, CALLS, ITEMS).await;
     println!(
@@ -352,4 +351,56 @@ async fn a_trusted_portal_relays_each_visitors_address() {
         total += accepted;
     }
     assert_eq!(useful_votes(&app, &answer).await, total as u64);
+}
+
+/// ImportLocations shares the shape: 3,000 small locations, one per frame, all created (the
+/// outside test's grpcio imports of this size were cut).
+#[tokio::test]
+async fn an_import_of_locations_one_per_frame_succeeds() {
+    use prost::Message;
+    let app = spawn_app_with(test_args()).await;
+    app.two_networks().await;
+    const ITEMS: usize = 3_000;
+    let messages = (0..ITEMS).map(|i| {
+        pb::ImportLocationsRequest {
+            location: Some(pb::Location {
+                code: format!("K-{i:05}"),
+                name: format!("Guichet {i}"),
+                parent_code: "A-REG".into(),
+                ..Default::default()
+            }),
+        }
+        .encode_to_vec()
+    });
+    let addr = socket(&app);
+    let connection = boucle_tests::raw_h2::h2_connection(addr)
+        .await
+        .expect("connect");
+    let started = Instant::now();
+    let answer = boucle_tests::raw_h2::one_message_per_frame(
+        connection,
+        addr,
+        "/boucle.v1.LocationService/ImportLocations",
+        &app.admin_key,
+        messages,
+    )
+    .await
+    .expect("the import completes");
+    println!(
+        "location import, one message per frame: {ITEMS} items in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(
+        answer.grpc_status.as_deref(),
+        Some("0"),
+        "{:?}",
+        answer.grpc_message
+    );
+    let response = pb::ImportLocationsResponse::decode(answer.message).expect("response");
+    assert_eq!(
+        response.created as usize,
+        ITEMS,
+        "{:?}",
+        response.outcomes.first()
+    );
 }

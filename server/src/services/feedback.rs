@@ -12,7 +12,6 @@ use uuid::Uuid;
 
 use futures::{StreamExt, TryStreamExt};
 
-use super::import::read_ahead;
 use super::{Page, State, required};
 
 pub struct FeedbackApi {
@@ -140,7 +139,8 @@ impl FeedbackService for FeedbackApi {
             .await?;
         // Items are stored concurrently (group commit makes one transaction of those that
         // wait together), each with its own outcome, answered in the order they came.
-        let mut outcomes = read_ahead(request.into_inner())
+        let mut outcomes = request
+            .into_inner()
             .enumerate()
             .map(|(index, item)| {
                 let caller = &caller;

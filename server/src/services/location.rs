@@ -6,9 +6,6 @@ use boucle::pb::{self, get_location_request, import_location_outcome};
 use boucle::store::locations::{LocationFilter, LocationKey, Upserted};
 use tonic::{Request, Response, Status, Streaming};
 
-use futures::TryStreamExt;
-
-use super::import::read_ahead;
 use super::{Page, State, required};
 
 pub struct LocationApi {
@@ -136,10 +133,10 @@ impl LocationService for LocationApi {
             .authorize(&request, Permission::ManageLocations)
             .await?;
         // In order, one at a time: an item may name a parent created by an earlier one.
-        let mut stream = std::pin::pin!(read_ahead(request.into_inner()));
+        let mut stream = request.into_inner();
         let mut answer = pb::ImportLocationsResponse::default();
         let mut index: u32 = 0;
-        while let Some(item) = stream.try_next().await? {
+        while let Some(item) = stream.message().await? {
             let code = item
                 .location
                 .as_ref()

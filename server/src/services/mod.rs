@@ -4,7 +4,6 @@
 pub mod action;
 pub mod admin;
 pub mod feedback;
-pub mod import;
 pub mod indicator;
 pub mod location;
 pub mod results;
