@@ -813,6 +813,31 @@ async fn pagination_stays_stable_while_experiences_arrive() {
     assert_eq!(violations(&negative), ["page_size"]);
 }
 
+/// Items are stored concurrently, but an item repeating an earlier one's request_id is its
+/// replay, never the other way round: the outcomes are those of storing them one by one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_repeating_request_ids_creates_the_first_of_each() {
+    let (app, collector) = setup().await;
+    let items: Vec<_> = (0..400)
+        .map(|i| pb::ImportFeedbackRequest {
+            feedback: Some(feedback_for(if (i / 2) % 3 == 0 { "A-1" } else { "A-2" })),
+            request_id: format!("pair-{}", i / 2),
+        })
+        .collect();
+    let answer = app
+        .feedback(Some(&collector))
+        .import_feedback(tokio_stream::iter(items))
+        .await
+        .expect("import")
+        .into_inner();
+    use pb::import_feedback_outcome::Result as R;
+    for (i, outcome) in answer.outcomes.iter().enumerate() {
+        let expected = if i % 2 == 0 { R::Created } else { R::Replayed };
+        assert_eq!(outcome.result, expected as i32, "item {i}: {outcome:?}");
+    }
+    assert_eq!((answer.created, answer.replayed), (200, 200));
+}
+
 #[tokio::test]
 async fn import_reports_one_outcome_per_item_and_is_idempotent() {
     let (app, collector) = setup().await;

@@ -10,7 +10,10 @@ use boucle::store::lifecycle::CommentCursor;
 use tonic::{Request, Response, Status, Streaming};
 use uuid::Uuid;
 
+use std::collections::HashMap;
+
 use futures::{StreamExt, TryStreamExt};
+use tokio::sync::oneshot;
 
 use super::{Page, State, required};
 
@@ -138,15 +141,36 @@ impl FeedbackService for FeedbackApi {
             .authorize(&request, Permission::SubmitFeedback)
             .await?;
         // Items are stored concurrently (group commit makes one transaction of those that
-        // wait together), each with its own outcome, answered in the order they came.
+        // wait together), each with its own outcome, answered in the order they came. An
+        // item repeating an earlier item's request_id waits for it, so the first one is the
+        // one created and the later ones are replays, as if stored one by one.
+        let mut previous_with_id: HashMap<String, oneshot::Receiver<()>> = HashMap::new();
         let mut outcomes = request
             .into_inner()
             .enumerate()
             .map(|(index, item)| {
                 let caller = &caller;
+                let mut order = None;
+                if let Ok(item) = &item
+                    && !item.request_id.is_empty()
+                {
+                    let (done, next) = oneshot::channel();
+                    let before = previous_with_id.insert(item.request_id.clone(), next);
+                    order = Some((before, done));
+                }
                 async move {
                     let index = u32::try_from(index).unwrap_or(u32::MAX);
-                    Ok::<_, Status>(self.import_one(caller, index, item?).await)
+                    let item = item?;
+                    let (before, done) = order.map_or((None, None), |(b, d)| (b, Some(d)));
+                    if let Some(before) = before {
+                        // Sent or dropped when the earlier item is stored or given up.
+                        let _ = before.await;
+                    }
+                    let outcome = self.import_one(caller, index, item).await;
+                    if let Some(done) = done {
+                        let _ = done.send(());
+                    }
+                    Ok::<_, Status>(outcome)
                 }
             })
             .buffered(IMPORT_CONCURRENCY);
