@@ -1,6 +1,7 @@
 //! The one error type of boucle. Each variant says which gRPC status it becomes; the mapping
 //! itself lives in `pb::status` (the only place that knows tonic) and is an exhaustive match,
-//! so a new variant forces a decision there.
+//! so a new variant forces a decision there. It knows neither tonic nor sea_orm: the store
+//! turns the database's errors into it (`store::error`).
 
 use crate::domain::validation::Violation;
 
@@ -39,9 +40,11 @@ pub enum Error {
     /// cause is logged at error and not sent (it names files); retrying does not help.
     #[error("data loss: {0}")]
     DataLoss(String),
-    /// INTERNAL: a database error or broken invariant; logged with its cause, never echoed.
+    /// INTERNAL: a database error or broken invariant; logged with its cause (the text
+    /// kept here), never echoed. Built from the driver's error in `store` (`From<DbErr>`),
+    /// so that this type, and the domain that uses it, know nothing of the database crate.
     #[error("database error")]
-    Database(#[source] sea_orm::DbErr),
+    Database(String),
     /// INTERNAL: anything else that should not happen.
     #[error("internal error: {0}")]
     Internal(String),
@@ -54,31 +57,6 @@ impl Error {
 
     pub fn not_found(what: impl Into<String>) -> Self {
         Error::NotFound(what.into())
-    }
-}
-
-/// Pool exhaustion, lost connections and SQLite's "database is locked" are transient:
-/// UNAVAILABLE tells clients to retry (with the same request_id). Everything else is a bug
-/// or a broken invariant: INTERNAL.
-pub(crate) fn is_transient(err: &sea_orm::DbErr) -> bool {
-    match err {
-        sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => true,
-        sea_orm::DbErr::Exec(e) | sea_orm::DbErr::Query(e) => {
-            let text = e.to_string();
-            text.contains("database is locked") || text.contains("database table is locked")
-        }
-        _ => false,
-    }
-}
-
-impl From<sea_orm::DbErr> for Error {
-    /// Transient failures ([`is_transient`]) are UNAVAILABLE, the rest INTERNAL.
-    fn from(err: sea_orm::DbErr) -> Self {
-        if is_transient(&err) {
-            Error::Unavailable(err.to_string())
-        } else {
-            Error::Database(err)
-        }
     }
 }
 

@@ -221,7 +221,7 @@ async fn commit(db: &DatabaseConnection, batch: Vec<Pending>) {
             // UNAVAILABLE, retriable with the same request ids; otherwise INTERNAL), so one
             // failure is answered alike to the whole batch, of which nothing was stored.
             let message = format!("capture batch failed: {e}");
-            let transient = crate::error::is_transient(&e);
+            let transient = super::error::is_transient(&e);
             let mut batch = batch.into_iter();
             if let Some(first) = batch.next() {
                 let _ = first.reply.send(Err(e));

@@ -7,6 +7,7 @@ pub mod aggregates;
 pub mod api_keys;
 pub mod audit;
 pub mod entities;
+mod error;
 pub mod feedback;
 mod group_commit;
 pub mod indicators;
