@@ -219,8 +219,8 @@ async fn concurrent_imports_of_tiny_items_on_one_connection_succeed() {
 
 /// A published answer of A-1 (experience published, answer published), by the admin.
 async fn published_answer(app: &TestApp) -> String {
-    let mut staff = app.feedback(Some(&app.admin_key));
-    let feedback = staff
+    let feedback = app
+        .feedback(Some(&app.admin_key))
         .submit_feedback(pb::SubmitFeedbackRequest {
             feedback: Some(feedback_for("A-1")),
             request_id: String::new(),
@@ -230,33 +230,13 @@ async fn published_answer(app: &TestApp) -> String {
         .into_inner()
         .feedback
         .expect("feedback");
-    staff
-        .moderate_feedback(pb::ModerateFeedbackRequest {
-            id: feedback.id.clone(),
-            decision: pb::moderate_feedback_request::Decision::Publish as i32,
-            ..Default::default()
-        })
-        .await
-        .expect("publish");
-    let draft = staff
-        .draft_response(pb::DraftResponseRequest {
-            feedback_id: feedback.id,
-            author: "L'accueil".into(),
-            body: "Merci, nous avons revu l'affichage.".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("draft")
-        .into_inner()
-        .response
-        .expect("response");
-    staff
-        .publish_response(pb::PublishResponseRequest {
-            response_id: draft.id.clone(),
-        })
-        .await
-        .expect("publish the answer");
-    draft.id
+    app.publish_feedback(&feedback.id).await;
+    app.publish_answer(
+        &feedback.id,
+        "L'accueil",
+        "Merci, nous avons revu l'affichage.",
+    )
+    .await
 }
 
 /// Votes with fresh voter tokens, as many as `n`, from this client; (accepted, refused as

@@ -436,14 +436,7 @@ async fn publish_last_negative(
         .expect("import")
         .into_inner();
     let id = imported.outcomes[0].feedback_id.clone();
-    app.feedback(Some(&app.admin_key))
-        .moderate_feedback(pb::ModerateFeedbackRequest {
-            id: id.clone(),
-            decision: pb::moderate_feedback_request::Decision::Publish as i32,
-            ..Default::default()
-        })
-        .await
-        .expect("publish");
+    app.publish_feedback(&id).await;
     id
 }
 
@@ -902,27 +895,13 @@ async fn personal_data_in_ordinary_spellings_reaches_no_public_output() {
         },
     )
     .await;
-    let mut staff = app.feedback(Some(&app.admin_key));
-    let draft = staff
-        .draft_response(pb::DraftResponseRequest {
-            feedback_id: id.clone(),
-            // Agents sign with their own number and quote the usager's.
-            author: "Camille, camille.petit at example.fr, 06\u{a0}71\u{a0}22\u{a0}33\u{a0}41"
-                .into(),
-            body: text.clone(),
-            ..Default::default()
-        })
-        .await
-        .expect("draft")
-        .into_inner()
-        .response
-        .expect("response");
-    staff
-        .publish_response(pb::PublishResponseRequest {
-            response_id: draft.id,
-        })
-        .await
-        .expect("publish the answer");
+    // Agents sign with their own number and quote the usager's.
+    app.publish_answer(
+        &id,
+        "Camille, camille.petit at example.fr, 06\u{a0}71\u{a0}22\u{a0}33\u{a0}41",
+        &text,
+    )
+    .await;
     let site = app
         .store
         .find_location(None, &LocationKey::Code("FS12-MILLAU".into()))

@@ -377,6 +377,42 @@ impl TestApp {
 
     /// Two networks with a regional and two local sites each:
     /// NET-A → A-REG → {A-1, A-2}; NET-B → B-REG → {B-1, B-2}.
+    /// Publishes an experience, as the admin.
+    pub async fn publish_feedback(&self, id: &str) {
+        self.feedback(Some(&self.admin_key))
+            .moderate_feedback(pb::ModerateFeedbackRequest {
+                id: id.into(),
+                decision: pb::moderate_feedback_request::Decision::Publish as i32,
+                ..Default::default()
+            })
+            .await
+            .expect("publish the experience");
+    }
+
+    /// Drafts and publishes an answer to a published experience, as the admin; its id.
+    pub async fn publish_answer(&self, feedback_id: &str, author: &str, body: &str) -> String {
+        let mut staff = self.feedback(Some(&self.admin_key));
+        let draft = staff
+            .draft_response(pb::DraftResponseRequest {
+                feedback_id: feedback_id.into(),
+                author: author.into(),
+                body: body.into(),
+                ..Default::default()
+            })
+            .await
+            .expect("draft")
+            .into_inner()
+            .response
+            .expect("response");
+        staff
+            .publish_response(pb::PublishResponseRequest {
+                response_id: draft.id.clone(),
+            })
+            .await
+            .expect("publish the answer");
+        draft.id
+    }
+
     pub async fn two_networks(&self) {
         for net in ["A", "B"] {
             self.location(&format!("NET-{net}"), None).await;
