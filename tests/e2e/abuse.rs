@@ -110,6 +110,32 @@ async fn a_connection_holding_streams_without_bodies_starves_nobody() {
     );
 }
 
+/// A peer that stops answering (its pings unanswered) is dropped: HTTP/2 keepalive pings it
+/// once idle and closes the connection when the answer does not come.
+#[tokio::test]
+async fn a_dead_peer_is_dropped_by_keepalive() {
+    let mut args = test_args();
+    args.http2_keepalive_seconds = 1;
+    let app = spawn_app_with(args).await;
+    let peer = RawPeer::connect_deaf(socket(&app)).await.expect("connect");
+    let started = Instant::now();
+    while !peer.seen().closed && started.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!(
+        "keepalive: a peer that answers no ping is dropped after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        peer.seen().closed,
+        "the connection of a dead peer is closed"
+    );
+    // A live one (it answers the pings) stays.
+    let live = RawPeer::connect(socket(&app)).await.expect("connect");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(!live.seen().closed, "a live peer is kept");
+}
+
 /// Rating-only items (the kiosk's shape), `items` per call, one per ImportFeedback call of
 /// `calls` made at once on one connection, each message in a DATA frame of its own as
 /// grpcio sends them. Returns the answers and the time taken.

@@ -80,7 +80,17 @@ fn literal(b: &mut BytesMut, s: &str) {
 }
 
 impl RawPeer {
+    /// A peer that answers the server's pings, as any live client does.
     pub async fn connect(addr: SocketAddr) -> std::io::Result<Self> {
+        Self::connect_with(addr, true).await
+    }
+
+    /// A peer that never answers pings: a dead client whose connection stays open.
+    pub async fn connect_deaf(addr: SocketAddr) -> std::io::Result<Self> {
+        Self::connect_with(addr, false).await
+    }
+
+    async fn connect_with(addr: SocketAddr, answer_pings: bool) -> std::io::Result<Self> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
         let (mut read, mut write) = stream.into_split();
@@ -126,7 +136,7 @@ impl RawPeer {
                         }
                         let _ = reply.send(frame(SETTINGS, ACK, 0, &[]));
                     }
-                    PING if flags & ACK == 0 => {
+                    PING if flags & ACK == 0 && answer_pings => {
                         let _ = reply.send(frame(PING, ACK, 0, &payload));
                     }
                     RST_STREAM if payload.len() == 4 => {
