@@ -79,20 +79,58 @@ impl Permission {
 }
 
 impl Role {
-    /// The single table of role rights (docs/product.md, Security). Exhaustive on both sides: a new
-    /// role or permission does not compile until it is placed here.
+    /// The single table of role rights (docs/product.md, Security). Exhaustive in both
+    /// directions: every role lists every permission, with no wildcard, so a new role or a new
+    /// permission does not compile until each cell is decided here.
     pub fn allows(self, permission: Permission) -> bool {
         use Permission as P;
         match self {
-            Role::Admin => true,
-            Role::Collector => matches!(
-                permission,
-                P::ReadLocations | P::SubmitFeedback | P::ReadIndicators
-            ),
-            Role::Moderator => matches!(
-                permission,
-                P::ReadLocations | P::ReadFeedback | P::Moderate | P::ReadIndicators
-            ),
+            Role::Admin => match permission {
+                P::ReadLocations
+                | P::ManageLocations
+                | P::SubmitFeedback
+                | P::ReadFeedback
+                | P::Moderate
+                | P::WorkOnFeedback
+                | P::PublishResponse
+                | P::EraseContact
+                | P::ManageActions
+                | P::ReadIndicators
+                | P::EditReferenceData
+                | P::DefineIndicators
+                | P::RecordMeasurements
+                | P::ManageKeys
+                | P::ManageRecipients => true,
+            },
+            Role::Collector => match permission {
+                P::ReadLocations | P::SubmitFeedback | P::ReadIndicators => true,
+                P::ManageLocations
+                | P::ReadFeedback
+                | P::Moderate
+                | P::WorkOnFeedback
+                | P::PublishResponse
+                | P::EraseContact
+                | P::ManageActions
+                | P::EditReferenceData
+                | P::DefineIndicators
+                | P::RecordMeasurements
+                | P::ManageKeys
+                | P::ManageRecipients => false,
+            },
+            Role::Moderator => match permission {
+                P::ReadLocations | P::ReadFeedback | P::Moderate | P::ReadIndicators => true,
+                P::ManageLocations
+                | P::SubmitFeedback
+                | P::WorkOnFeedback
+                | P::PublishResponse
+                | P::EraseContact
+                | P::ManageActions
+                | P::EditReferenceData
+                | P::DefineIndicators
+                | P::RecordMeasurements
+                | P::ManageKeys
+                | P::ManageRecipients => false,
+            },
             Role::Agent | Role::Validator => match permission {
                 P::ReadLocations
                 | P::ReadFeedback
