@@ -109,6 +109,28 @@ async fn migrations_build_the_schema_from_empty_and_seed_reference_data() {
     assert_eq!(count_rows(db, "engagement").await, 8);
     assert_eq!(count_rows(db, "indicator").await, 11);
     assert_eq!(count_rows(db, "indicator_version").await, 11);
+    // The catalogue the migration seeds is the list the aggregation computes: an indicator
+    // added to one and not the other would be computed and never published, or published
+    // and never computed.
+    {
+        use boucle::store::entities::indicator;
+        use sea_orm::EntityTrait;
+        let mut seeded: Vec<String> = indicator::Entity::find()
+            .all(db)
+            .await
+            .expect("catalogue")
+            .into_iter()
+            .filter(|i| i.kind == boucle::domain::codes::IndicatorKind::Computed.code())
+            .map(|i| i.code)
+            .collect();
+        let mut computed: Vec<String> = boucle::domain::indicators::CODES
+            .iter()
+            .map(|c| (*c).to_owned())
+            .collect();
+        seeded.sort();
+        computed.sort();
+        assert_eq!(seeded, computed, "seeded catalogue = computed indicators");
+    }
     for table in [
         "location",
         "location_closure",
