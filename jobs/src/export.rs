@@ -150,11 +150,12 @@ pub fn write_renamed(path: &Path, bytes: &[u8]) -> Result<(), JobError> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(
-        ".{}.tmp-{}",
+        ".{}.tmp-{}{}",
         path.file_name()
             .and_then(|n| n.to_str())
             .unwrap_or("export"),
-        std::process::id()
+        std::process::id(),
+        this_host().map(|h| format!("-{h}")).unwrap_or_default()
     ));
     {
         let mut file = std::fs::File::create(&tmp)?;
@@ -171,12 +172,12 @@ pub fn write_renamed(path: &Path, bytes: &[u8]) -> Result<(), JobError> {
 pub const STALE_TEMPORARY: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Deletes the temporaries that [`write_renamed`] leaves behind when its process dies
-/// before the rename (`.<name>.tmp-<pid>`), in `dir` (not below): at once when the process
-/// named by the pid is gone from this machine, otherwise once older than `older_than` (a
-/// pid reused by another process, or a system without `/proc`). Nothing else is touched: a
-/// name must match that shape exactly. Returns how many went. A step calls it once, before
-/// writing into `dir`. The pid check assumes the folder is written by this machine's
-/// workers, as a local output folder is.
+/// before the rename (`.<name>.tmp-<pid>-<host>`), in `dir` (not below): at once when they
+/// were written on this machine (same host name; containers have their own) by a process
+/// that is gone, otherwise once older than `older_than` (another machine's or container's
+/// writer, whose processes this one cannot see; a temporary without a host; a system
+/// without `/proc`). Nothing else is touched: a name must match that shape exactly. Returns
+/// how many went. A step calls it once, before writing into `dir`.
 pub fn remove_stale_temporaries(
     dir: &Path,
     older_than: std::time::Duration,
@@ -191,7 +192,7 @@ pub fn remove_stale_temporaries(
         let entry = entry?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        let Some(pid) = temporary_writer(name) else {
+        let Some((pid, host)) = temporary_writer(name) else {
             continue;
         };
         let metadata = entry.metadata()?;
@@ -200,7 +201,8 @@ pub fn remove_stale_temporaries(
             .ok()
             .and_then(|m| m.elapsed().ok())
             .unwrap_or_default();
-        if metadata.is_file() && (age >= older_than || process_is_gone(pid)) {
+        let writer_gone = host.is_some() && host == this_host() && process_is_gone(pid);
+        if metadata.is_file() && (age >= older_than || writer_gone) {
             match std::fs::remove_file(entry.path()) {
                 Ok(()) => removed += 1,
                 // Gone meanwhile (another worker swept it): nothing to do.
@@ -215,14 +217,35 @@ pub fn remove_stale_temporaries(
     Ok(removed)
 }
 
-/// The writer's pid of a temporary named `.<name>.tmp-<pid>`, as [`write_renamed`] names
-/// them; `None` for any other name.
-fn temporary_writer(name: &str) -> Option<u32> {
-    let (target, pid) = name.strip_prefix('.')?.rsplit_once(".tmp-")?;
+/// The writer of a temporary named `.<name>.tmp-<pid>[-<host>]`, as [`write_renamed`] names
+/// them: its pid and, when written, its host; `None` for any other name.
+fn temporary_writer(name: &str) -> Option<(u32, Option<&str>)> {
+    let (target, writer) = name.strip_prefix('.')?.rsplit_once(".tmp-")?;
+    let (pid, host) = match writer.split_once('-') {
+        Some((pid, host)) if !host.is_empty() => (pid, Some(host)),
+        Some(_) => return None,
+        None => (writer, None),
+    };
     if target.is_empty() || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    pid.parse().ok()
+    Some((pid.parse().ok()?, host))
+}
+
+/// This machine's host name as temporaries carry it (letters, digits, dots and dashes), from
+/// `/proc` (Linux: per UTS namespace, so per container); `None` elsewhere.
+fn this_host() -> Option<&'static str> {
+    static HOST: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        let raw = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+        let host: String = raw
+            .trim()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+            .collect();
+        (!host.is_empty()).then_some(host)
+    })
+    .as_deref()
 }
 
 /// Whether no process `pid` runs on this machine: only where `/proc` tells (Linux), and

@@ -130,14 +130,23 @@ mod tests {
         // Left by killed writers, an hour ago.
         write(".A.pdf.tmp-4242", hour);
         write(".resultats-2026-10.csv.tmp-17", hour);
-        // Left a moment ago by a writer that is gone: no need to wait for its age.
-        let dead = format!(".G.pdf.tmp-{}", exited.id());
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_owned())
+            .unwrap_or_else(|e| panic!("{e}"));
+        // Left a moment ago on this machine by a writer that is gone: no need to wait.
+        let dead = format!(".G.pdf.tmp-{}-{host}", exited.id());
         write(&dead, Duration::ZERO);
         // Writers still at work: another process, and this one.
-        let live = format!(".B.pdf.tmp-{}", running.id());
+        let live = format!(".B.pdf.tmp-{}-{host}", running.id());
         write(&live, Duration::ZERO);
-        let own = format!(".H.pdf.tmp-{}", std::process::id());
+        let own = format!(".H.pdf.tmp-{}-{host}", std::process::id());
         write(&own, Duration::ZERO);
+        // A fresh one of another machine (or container) sharing the folder, whose
+        // processes this one cannot see, and one without a host: only their age counts.
+        let elsewhere = format!(".I.pdf.tmp-{}-another-host", exited.id());
+        write(&elsewhere, Duration::ZERO);
+        let hostless = format!(".J.pdf.tmp-{}", exited.id());
+        write(&hostless, Duration::ZERO);
         // Not temporaries, however old: published files and look-alikes.
         for name in [
             "A.pdf",
@@ -174,7 +183,7 @@ mod tests {
         ]
         .iter()
         .map(|s| (*s).to_owned())
-        .chain([live, own])
+        .chain([live, own, elsewhere, hostless])
         .collect();
         left.sort();
         expected.sort();
