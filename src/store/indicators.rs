@@ -170,7 +170,7 @@ impl Store {
         else {
             return Err(Error::not_found("indicator"));
         };
-        if def.kind != "REPORTED" {
+        if IndicatorKind::from_code(&def.kind) != Some(IndicatorKind::Reported) {
             return Err(Error::FailedPrecondition(format!(
                 "{} is computed from experiences; only reported indicators take measurements",
                 def.code

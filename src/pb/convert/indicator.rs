@@ -1,5 +1,6 @@
 use crate::Error;
 use crate::domain::Period;
+use crate::domain::codes::IndicatorKind;
 use crate::domain::validation::{Violations, text, uuid};
 use crate::pb;
 use crate::pb::indicator::{Direction, Frequency, Kind};
@@ -142,10 +143,10 @@ pub fn indicator_to_pb(i: &indicator::Model) -> pb::Indicator {
         frequency: frequency_to_pb(&i.frequency),
         methodology: i.methodology.clone(),
         version: u32::try_from(i.version).unwrap_or(0),
-        kind: match i.kind.as_str() {
-            "COMPUTED" => Kind::Computed,
-            "REPORTED" => Kind::Reported,
-            _ => Kind::Unspecified,
+        kind: match IndicatorKind::from_code(&i.kind) {
+            Some(IndicatorKind::Computed) => Kind::Computed,
+            Some(IndicatorKind::Reported) => Kind::Reported,
+            None => Kind::Unspecified,
         } as i32,
         update_time: Some(timestamp(i.updated_at)),
     }
