@@ -98,10 +98,12 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
 /// A street number, a street type and the words that follow; [`address_len`] decides how
 /// many of them are the street's name.
 static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"\b[0-9]{1,4}(?:[ ]?(?i:bis|ter|b|c))?,?[ ](?i:rue|avenue|av\.|bd|boulevard|place|chemin|allée|allee|impasse|quai|route|cours|square|passage|résidence|residence|lotissement|lieu-dit|chaussée|faubourg|rond-point|sentier|hameau|villa|cité|cite)\b(?:[ ][\p{L}][\p{L}’'.-]*){1,8}",
-    )
+    re(&format!(
+        r"\b[0-9]{{1,4}}(?:[ ]?(?i:bis|ter|b|c))?,?[ ](?i:{STREET_TYPES})\b(?:[ ][\p{{L}}][\p{{L}}’'.-]*){{1,8}}"
+    ))
 });
+/// The street types an address is recognised by.
+const STREET_TYPES: &str = r"rue|avenue|av\.|bd|boulevard|place|chemin|allée|allee|impasse|quai|route|cours|square|passage|résidence|residence|lotissement|lieu-dit|chaussée|faubourg|rond-point|sentier|hameau|villa|cité|cite";
 
 /// Detects and masks personal data in `input`.
 pub fn redact(input: &str) -> Redacted {
@@ -125,6 +127,16 @@ fn redact_with(input: &str, prefilters: bool) -> Redacted {
 
 /// Runs every detector over `view`, adding what it finds as ranges of the original.
 fn detect(view: &View<'_>, prefilters: bool, found: &mut Vec<(Range<usize>, PersonalDataKind)>) {
+    // Exact prefilters: a detector whose pattern cannot match is not run. Most texts hold no
+    // e-mail marker and many no digit at all, and running six patterns over every text of
+    // every submission is a measurable share of capture (see BENCHMARKS.md, ingest). Both
+    // are read before anything is masked: a superset of what remains after.
+    let emails = !prefilters || may_hold_email(&view.text);
+    // The number and address patterns all require an ASCII digit.
+    let numbers = !prefilters || view.text.bytes().any(|b| b.is_ascii_digit());
+    if !emails && !numbers {
+        return;
+    }
     // What a detector masked is overwritten with `#` (same byte length, so offsets hold),
     // which no pattern matches and no glue check takes for a digit or letter.
     let mut work = view.text.clone().into_owned();
@@ -137,14 +149,10 @@ fn detect(view: &View<'_>, prefilters: bool, found: &mut Vec<(Range<usize>, Pers
             work.replace_range(range.clone(), &"#".repeat(range.len()));
         }
     };
-    // Exact prefilters: a detector whose pattern cannot match is not run. Most texts hold no
-    // e-mail marker and many no digit at all, and running six patterns over every text of
-    // every submission is a measurable share of capture (see BENCHMARKS.md, ingest).
-    if !prefilters || may_hold_email(&work) {
+    if emails {
         run(&mut work, &EMAIL, PersonalDataKind::Email, &|_, _| Some(0));
     }
-    // The number and address patterns all require an ASCII digit.
-    if prefilters && !work.bytes().any(|b| b.is_ascii_digit()) {
+    if !numbers {
         return;
     }
     run(&mut work, &IBAN, PersonalDataKind::Iban, &iban_prefix_len);
@@ -508,11 +516,8 @@ fn address_len(candidate: &str) -> Option<usize> {
 }
 
 /// The street type of an [`ADDRESS`] match (what its name words follow).
-static ADDRESS_TYPE: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)\b(?:rue|avenue|av\.|bd|boulevard|place|chemin|allée|allee|impasse|quai|route|cours|square|passage|résidence|residence|lotissement|lieu-dit|chaussée|faubourg|rond-point|sentier|hameau|villa|cité|cite)\b",
-    )
-});
+static ADDRESS_TYPE: LazyLock<Regex> =
+    LazyLock::new(|| re(&format!(r"(?i)\b(?:{STREET_TYPES})\b")));
 
 pub fn luhn_valid(number: &str) -> bool {
     let mut sum = 0;
