@@ -74,7 +74,8 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let method = request.uri().path().to_owned();
+        // A cheap clone (shared bytes), for the debug line of the rare call rewritten.
+        let uri = request.uri().clone();
         let answer = self.inner.call(request);
         Box::pin(async move {
             let mut response = answer.await?;
@@ -91,7 +92,7 @@ where
                 .unwrap_or_default();
             if let Some(status) = corrected(code, &message) {
                 tracing::debug!(
-                    method,
+                    method = uri.path(),
                     cause = %message,
                     status = ?status,
                     "request could not be read"

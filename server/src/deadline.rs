@@ -50,7 +50,7 @@ pub struct RequestDeadline<S> {
 impl<S, B> tower::Service<http::Request<B>> for RequestDeadline<S>
 where
     S: tower::Service<http::Request<tonic::body::Body>>,
-    B: Body<Data = Bytes> + Send + 'static,
+    B: Body<Data = Bytes> + Unpin + Send + 'static,
     B::Error: Into<BoxError>,
 {
     type Response = S::Response;
@@ -72,7 +72,7 @@ where
 
 /// A request body whose frames must each arrive within `wait` of the server asking for them.
 pub struct Deadline<B> {
-    inner: Pin<Box<B>>,
+    inner: B,
     wait: Duration,
     /// Armed at the first poll that found nothing, disarmed by every frame.
     timer: Option<Pin<Box<Sleep>>>,
@@ -82,7 +82,7 @@ pub struct Deadline<B> {
 impl<B> Deadline<B> {
     pub fn new(inner: B, wait: Duration) -> Self {
         Self {
-            inner: Box::pin(inner),
+            inner,
             wait,
             timer: None,
             done: false,
@@ -92,36 +92,38 @@ impl<B> Deadline<B> {
 
 impl<B> Body for Deadline<B>
 where
-    B: Body<Data = Bytes>,
+    B: Body<Data = Bytes> + Unpin,
     B::Error: Into<BoxError>,
 {
     type Data = Bytes;
     type Error = BoxError;
 
     fn poll_frame(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        if self.done {
+        // The request body (tonic's) is Unpin: no box needed to poll it.
+        let this = self.get_mut();
+        if this.done {
             return Poll::Ready(None);
         }
-        match self.inner.as_mut().poll_frame(cx) {
+        match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(frame) => {
-                self.timer = None;
+                this.timer = None;
                 if frame.is_none() {
-                    self.done = true;
+                    this.done = true;
                 }
                 Poll::Ready(frame.map(|f| f.map_err(Into::into)))
             }
             Poll::Pending => {
-                let wait = self.wait;
-                let timer = self.timer.get_or_insert_with(|| {
+                let wait = this.wait;
+                let timer = this.timer.get_or_insert_with(|| {
                     Box::pin(tokio::time::sleep_until(Instant::now() + wait))
                 });
                 match timer.as_mut().poll(cx) {
                     Poll::Pending => Poll::Pending,
                     Poll::Ready(()) => {
-                        self.done = true;
+                        this.done = true;
                         tracing::debug!(
                             wait_ms = wait.as_millis() as u64,
                             "request message not received in time: call ended"
