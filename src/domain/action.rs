@@ -56,6 +56,19 @@ pub fn progress(value: u32) -> Result<u32, String> {
     }
 }
 
+/// The progress a new action may be given: none, since it starts PLANNED at 0 and takes its
+/// progress when TransitionAction starts it. Anything else would be dropped, so it is
+/// refused rather than silently replaced.
+pub fn progress_at_creation(value: u32) -> Result<(), String> {
+    match progress(value)? {
+        0 => Ok(()),
+        _ => Err(
+            "a new action is PLANNED at 0; give the progress when starting it (TransitionAction)"
+                .into(),
+        ),
+    }
+}
+
 pub fn weight(value: u32) -> Result<u32, String> {
     match value {
         0 => Ok(DEFAULT_WEIGHT),
@@ -133,6 +146,13 @@ pub struct ActionPatch {
 mod tests {
     use super::*;
     use ActionStatus as S;
+
+    #[test]
+    fn a_new_action_takes_no_progress() {
+        assert!(progress_at_creation(0).is_ok());
+        assert!(progress_at_creation(50).is_err());
+        assert!(progress_at_creation(101).is_err_and(|e| e.contains("between 0 and 100")));
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -42,16 +42,7 @@ pub fn new_action(action: pb::Action) -> Result<NewAction, Error> {
         update_time: _,
     } = action;
     let mut v = Violations::under("action");
-    // A new action is PLANNED, at 0 until TransitionAction starts it: any other value would
-    // be dropped, so it is refused rather than silently replaced.
-    if let Err(description) = rules::progress(progress) {
-        v.add("progress", description);
-    } else if progress != 0 {
-        v.add(
-            "progress",
-            "a new action is PLANNED at 0; give the progress when starting it (TransitionAction)",
-        );
-    }
+    v.check("progress", rules::progress_at_creation(progress));
     let location_id = v.check("location_id", uuid(&location_id));
     let title = v.check("title", text(&title, rules::TITLE_MAX, true));
     let description = v.check(
