@@ -10,7 +10,7 @@
 //! Three budgets, so that one peer cannot take the service down:
 //! - calls carrying an `authorization` header share the main budget (`--max-in-flight`);
 //! - keyless calls (the public ResultsService, and anything sent without a key) have their
-//!   own (`--max-public-in-flight`): a flood of anonymous calls can saturate it, never the
+//!   own (`--max-keyless-in-flight`): a flood of anonymous calls can saturate it, never the
 //!   capture and the agents' work;
 //! - every peer address may hold at most `--max-in-flight-per-peer` calls of either kind
 //!   (RESOURCE_EXHAUSTED beyond it: the excess is that client's own).
