@@ -12,8 +12,9 @@
 //! - keyless calls (the public ResultsService, and anything sent without a key) have their
 //!   own (`--max-keyless-in-flight`): a flood of anonymous calls can saturate it, never the
 //!   capture and the agents' work;
-//! - every peer address may hold at most `--max-in-flight-per-peer` calls of either kind
-//!   (RESOURCE_EXHAUSTED beyond it: the excess is that client's own).
+//! - every peer address (an IPv6 /64 counts as one, [`crate::peer::address_key`]) may hold
+//!   at most `--max-in-flight-per-peer` calls of either kind (RESOURCE_EXHAUSTED beyond it:
+//!   the excess is that client's own).
 //!
 //! Per connection, HTTP/2 itself bounds the streams (`--max-concurrent-streams`), and
 //! [`crate::deadline`] ends calls whose request message does not arrive, so a held slot is
@@ -202,7 +203,7 @@ where
             .extensions()
             .get::<TcpConnectInfo>()
             .and_then(TcpConnectInfo::remote_addr)
-            .map(|a| a.ip());
+            .map(|a| crate::peer::address_key(a.ip()));
         let keyless = !request.headers().contains_key(http::header::AUTHORIZATION);
         // The permits live until the handler has answered (the response future resolves
         // once the handler returns; a unary body is already computed by then).

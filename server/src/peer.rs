@@ -8,16 +8,16 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-/// The client's address; the unspecified address when the transport tells none (all such
-/// calls then share one budget).
+/// The client's address, as [`address_key`] counts it; the unspecified address when the
+/// transport tells none (all such calls then share one budget).
 pub fn client_address<T>(request: &tonic::Request<T>, trusted: &[IpNet]) -> IpAddr {
     let peer = request
         .remote_addr()
         .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
     if !trusted.iter().any(|net| net.contains(&peer)) {
-        return peer;
+        return address_key(peer);
     }
-    request
+    let forwarded = request
         .metadata()
         .get_all("x-forwarded-for")
         .iter()
@@ -25,7 +25,22 @@ pub fn client_address<T>(request: &tonic::Request<T>, trusted: &[IpNet]) -> IpAd
         .flat_map(|v| v.split(','))
         .next_back()
         .and_then(|last| last.trim().parse().ok())
-        .unwrap_or(peer)
+        .unwrap_or(peer);
+    address_key(forwarded)
+}
+
+/// What a per-address limit counts as one address: an IPv4 address (also when written as
+/// IPv4-mapped IPv6), or an IPv6 /64 — the block one subscriber is given, inside which a
+/// client picks a new address at will, so that counting single IPv6 addresses would bound
+/// nothing.
+pub fn address_key(address: IpAddr) -> IpAddr {
+    match address.to_canonical() {
+        IpAddr::V6(v6) => {
+            let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(prefix.into())
+        }
+        v4 => v4,
+    }
 }
 
 #[cfg(test)]
@@ -49,6 +64,24 @@ mod tests {
                 .insert("x-forwarded-for", f.parse().expect("ascii"));
         }
         request
+    }
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64_block_and_a_mapped_ipv4_as_ipv4() {
+        let trusted: Vec<IpNet> = Vec::new();
+        let a = from("[2001:db8:1:2:aaaa::1]:4000", None);
+        let b = from("[2001:db8:1:2:bbbb::9]:4001", None);
+        let other = from("[2001:db8:1:3::1]:4000", None);
+        assert_eq!(client_address(&a, &trusted), client_address(&b, &trusted));
+        assert_ne!(
+            client_address(&a, &trusted),
+            client_address(&other, &trusted)
+        );
+        let mapped = from("[::ffff:192.0.2.7]:4000", None);
+        assert_eq!(
+            client_address(&mapped, &trusted),
+            "192.0.2.7".parse::<IpAddr>().expect("ip")
+        );
     }
 
     #[test]
