@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use boucle::Error;
 use boucle::domain::feedback::request_id as parse_request_id;
 use boucle::domain::period::parse_optional;
@@ -7,13 +9,10 @@ use boucle::pb::feedback_service_server::FeedbackService;
 use boucle::pb::{self, import_feedback_outcome};
 use boucle::store::feedback::{FeedbackCursor, FeedbackFilter, FeedbackView};
 use boucle::store::lifecycle::CommentCursor;
-use tonic::{Request, Response, Status, Streaming};
-use uuid::Uuid;
-
-use std::collections::HashMap;
-
 use futures::{StreamExt, TryStreamExt};
 use tokio::sync::oneshot;
+use tonic::{Request, Response, Status, Streaming};
+use uuid::Uuid;
 
 use super::{Page, State, required};
 

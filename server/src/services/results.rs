@@ -12,6 +12,7 @@ use futures::Stream;
 use tonic::{Request, Response, Status};
 
 use boucle::domain::validation::Violations;
+use boucle::domain::vote::address_hash;
 use boucle::pb::convert::indicator::figure_to_pb;
 use boucle::pb::convert::{lifecycle, public_action_to_pb, published_feedback_to_pb};
 use boucle::store::aggregates::Scope;
@@ -19,10 +20,8 @@ use boucle::store::feedback::FeedbackCursor;
 use boucle::store::locations::LocationKey;
 use uuid::Uuid;
 
-use crate::peer::client_address;
-use boucle::domain::vote::address_hash;
-
 use super::{Page, State};
+use crate::peer::client_address;
 
 /// The public id of an active location named by its code; NOT_FOUND otherwise.
 async fn public_location(state: &State, code: &str) -> Result<Uuid, Error> {
