@@ -3,11 +3,13 @@
 //! This library holds what the server and the jobs share:
 //! - [`domain`]: the rules (validated types, personal-data detection, periods, roles), free
 //!   of transport and storage;
+//! - [`app`]: the use cases, one module per aggregate, between the API and the store;
 //! - [`store`]: persistence with sea-orm, on SQLite or PostgreSQL;
 //! - [`pb`]: the generated `boucle.v1` wire types and their conversions;
 //! - [`demo`]: a deterministic demo data set;
 //! - [`telemetry`]: logging setup.
 
+pub mod app;
 pub mod demo;
 pub mod domain;
 pub mod error;

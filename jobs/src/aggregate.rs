@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use boucle::domain::Period;
 use boucle::domain::indicators::{Counts, compute};
 use boucle::store::Store;
-use boucle::store::aggregates::{AggregateRow, Scope};
+use boucle::store::aggregates::{AggregateRow, Scope, StoredFigure};
 use chrono_tz::Tz;
 use uuid::Uuid;
 
@@ -34,7 +34,7 @@ pub async fn aggregate(
     progress: Progress<'_>,
 ) -> Result<Summary, JobError> {
     let locations = store.locations_for_aggregation(root).await?;
-    let versions = store.indicator_versions().await?;
+    let catalogue = boucle::app::indicators::catalogue(store).await?;
     let total = 3 + locations.len() as u64;
     progress(0, total)?;
     progress(1, total)?;
@@ -51,16 +51,16 @@ pub async fn aggregate(
         let min_sample = u64::from(location.effective_min_sample);
         for (scope, counts) in [(Scope::SelfOnly, &own), (Scope::Subtree, &subtree)] {
             let c = counts.get(&location.model.id).unwrap_or(&empty);
-            rows.extend(compute(c, min_sample).into_iter().map(|f| AggregateRow {
-                location_id: location.model.id,
-                scope,
-                indicator_code: f.code.to_owned(),
-                indicator_version: versions.get(f.code).copied().unwrap_or(1),
-                value: f.value,
-                sample_size: f.sample,
-                ci: f.ci,
-                suppressed: f.suppressed,
-            }));
+            rows.extend(
+                compute(c, min_sample)
+                    .into_iter()
+                    .map(|figure| AggregateRow {
+                        location_id: location.model.id,
+                        scope,
+                        indicator_version: catalogue.version(figure.code),
+                        figure,
+                    }),
+            );
         }
         if i % 500 == 0 {
             progress(3 + i as u64, total)?;
@@ -77,11 +77,7 @@ pub async fn aggregate(
     })
 }
 
-/// Figures of one location and scope, by indicator code (for tests and reports).
-pub fn by_code(
-    rows: &[boucle::store::aggregates::Figure],
-) -> HashMap<&str, &boucle::store::aggregates::Figure> {
-    rows.iter()
-        .map(|r| (r.indicator_code.as_str(), r))
-        .collect()
+/// Stored figures of one location and scope, by indicator code (for tests).
+pub fn by_code(rows: &[StoredFigure]) -> HashMap<&'static str, &StoredFigure> {
+    rows.iter().map(|r| (r.figure.code.code(), r)).collect()
 }

@@ -49,41 +49,35 @@ pub async fn rows(store: &Store, period: Period, root: Option<Uuid>) -> Result<V
         .into_iter()
         .map(|l| (l.model.id, l.model))
         .collect();
-    let catalogue: HashMap<String, _> = store
-        .list_indicators(10_000, None)
-        .await?
-        .into_iter()
-        .map(|i| (i.code.clone(), i))
-        .collect();
+    let catalogue = boucle::app::indicators::catalogue(store).await?;
     // The results of a month are published on the 1st of the next one: a stable date, so
     // that a rerun on the same data writes the same bytes.
     let updated = period.next().first_day().format("%Y-%m-%d").to_string();
     let mut out = Vec::new();
     for a in store.aggregates_of_period(period, root).await? {
-        let (Some(value), false) = (a.value, a.suppressed) else {
+        let f = &a.figure;
+        let (Some(value), false) = (f.value, f.suppressed) else {
             continue;
         };
-        let (Some(location), Some(indicator)) = (
-            locations.get(&a.location_id),
-            catalogue.get(&a.indicator_code),
-        ) else {
+        let Some(location) = locations.get(&a.location_id) else {
             continue;
         };
+        let (title, unit) = catalogue.label(f.code);
         out.push(Row {
             code_structure: location.code.clone(),
             typologie: location.typology.clone(),
             structure: location.name.clone(),
             code_postal: location.postal_code.clone(),
             commune: location.city.clone(),
-            code_indicateur: a.indicator_code.clone(),
-            indicateur: indicator.title.clone(),
+            code_indicateur: f.code.code().to_owned(),
+            indicateur: title.to_owned(),
             valeur: value,
-            unite: indicator.unit.clone(),
-            taille_echantillon: a.sample_size,
-            intervalle_bas: a.ci_low,
-            intervalle_haut: a.ci_high,
+            unite: unit.to_owned(),
+            taille_echantillon: i64::try_from(f.sample).unwrap_or(i64::MAX),
+            intervalle_bas: f.ci.map(|c| c.0),
+            intervalle_haut: f.ci.map(|c| c.1),
             periode: period.to_string(),
-            frequence: indicator.frequency.clone(),
+            frequence: catalogue.frequency(f.code).code().to_owned(),
             date_mise_a_jour: updated.clone(),
         });
     }

@@ -135,6 +135,24 @@ coded_enum!(
 );
 
 coded_enum!(
+    /// Which way an indicator improves.
+    Direction {
+        HigherIsBetter => "HIGHER_IS_BETTER",
+        LowerIsBetter => "LOWER_IS_BETTER",
+        Neutral => "NEUTRAL",
+    }
+);
+
+coded_enum!(
+    /// How often an indicator is measured.
+    Frequency {
+        Monthly => "MONTHLY",
+        Quarterly => "QUARTERLY",
+        Yearly => "YEARLY",
+    }
+);
+
+coded_enum!(
     /// Status of a public answer.
     ResponseStatus {
         Draft => "DRAFT",

@@ -8,6 +8,8 @@
 //! ACTIONS_*) are never suppressed: they are the sample sizes shown beside every figure. Every
 //! other figure whose sample is below the location's `min_sample` is suppressed.
 
+use super::codes::{Direction, Frequency, coded_enum};
+
 /// z for a two-sided 95 % interval.
 const Z: f64 = 1.959_963_984_540_054;
 
@@ -61,30 +63,213 @@ impl Counts {
     }
 }
 
-/// One computed figure.
-#[derive(Clone, Debug, PartialEq)]
+coded_enum!(
+    /// The indicators boucle computes from the experiences, in catalogue order. Each one's
+    /// wording, unit, direction, suppression rule and formula are the `match` arms below:
+    /// a new variant does not compile until it has all of them, and the catalogue's row
+    /// is derived from [`IndicatorCode::definition`] when the database is migrated
+    /// (`store::indicators`), so no step of adding one can be forgotten silently.
+    IndicatorCode {
+        Volume => "VOLUME",
+        SatisfactionRate => "SATISFACTION_RATE",
+        NetSatisfaction => "NET_SATISFACTION",
+        Nps => "NPS",
+        EffortEasyRate => "EFFORT_EASY_RATE",
+        EffortMean => "EFFORT_MEAN",
+        ResponseRate => "RESPONSE_RATE",
+        ResponseDelayMedian => "RESPONSE_DELAY_MEDIAN",
+        ResponseOnTimeRate => "RESPONSE_ON_TIME_RATE",
+        ActionsDone => "ACTIONS_DONE",
+        ActionsOpen => "ACTIONS_OPEN",
+    }
+);
+
+coded_enum!(
+    /// Which experiences a figure describes.
+    Scope {
+        /// The location's own experiences.
+        SelfOnly => "SELF",
+        /// The location and everything below it.
+        Subtree => "SUBTREE",
+    }
+);
+
+/// A value with its 95 % interval when it has one, unrounded.
+type Estimate = (f64, Option<(f64, f64)>);
+
+/// When a figure is withheld.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Suppression {
+    /// A count: it is the sample size shown beside every other figure, never withheld.
+    Never,
+    /// Withheld when its sample is below the location's `min_sample`.
+    BelowMinSample,
+}
+
+/// What the catalogue says of a computed indicator when it is first seeded (the wording
+/// may be versioned later by an administrator; unit, direction and frequency may not).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Definition {
+    pub title: &'static str,
+    pub unit: &'static str,
+    pub direction: Direction,
+    pub frequency: Frequency,
+    pub methodology: &'static str,
+    pub suppression: Suppression,
+}
+
+impl IndicatorCode {
+    /// The indicator's definition: its catalogue text and its rules.
+    pub const fn definition(self) -> Definition {
+        use Direction::{HigherIsBetter as Up, LowerIsBetter as Down, Neutral};
+        use IndicatorCode::*;
+        let (title, unit, direction, methodology) = match self {
+            Volume => (
+                "Nombre d'expériences",
+                "count",
+                Neutral,
+                "Expériences déposées dans le mois, hors expériences rejetées comme hors sujet, spam ou doublon.",
+            ),
+            SatisfactionRate => (
+                "Taux de satisfaction",
+                "%",
+                Up,
+                "Part des expériences positives parmi les expériences comptées.",
+            ),
+            NetSatisfaction => (
+                "Satisfaction nette",
+                "points",
+                Up,
+                "Part des expériences positives moins part des expériences négatives, en points.",
+            ),
+            Nps => (
+                "Net Promoter Score",
+                "points",
+                Up,
+                "Part des notes 9–10 moins part des notes 0–6, parmi les expériences notées.",
+            ),
+            EffortEasyRate => (
+                "Facilité des démarches",
+                "%",
+                Up,
+                "Part des notes d'effort 5 à 7 (7 = très facile) parmi les expériences notées.",
+            ),
+            EffortMean => (
+                "Note d'effort moyenne",
+                "/7",
+                Up,
+                "Moyenne des notes d'effort (1 à 7, 7 = très facile).",
+            ),
+            ResponseRate => (
+                "Taux de réponse",
+                "%",
+                Up,
+                "Part des expériences publiées ayant reçu une réponse publiée.",
+            ),
+            ResponseDelayMedian => (
+                "Délai médian de réponse",
+                "jours",
+                Down,
+                "Médiane des jours entre le dépôt et la première réponse publiée.",
+            ),
+            ResponseOnTimeRate => (
+                "Réponses dans le délai annoncé",
+                "%",
+                Up,
+                "Part des expériences publiées ayant reçu une réponse publiée dans le délai annoncé.",
+            ),
+            ActionsDone => (
+                "Actions d'amélioration réalisées",
+                "count",
+                Up,
+                "Actions d'amélioration passées au statut réalisé dans le mois.",
+            ),
+            ActionsOpen => (
+                "Actions d'amélioration en cours",
+                "count",
+                Neutral,
+                "Actions d'amélioration prévues ou en cours à la fin du mois.",
+            ),
+        };
+        let suppression = match self {
+            Volume | ActionsDone | ActionsOpen => Suppression::Never,
+            SatisfactionRate | NetSatisfaction | Nps | EffortEasyRate | EffortMean
+            | ResponseRate | ResponseDelayMedian | ResponseOnTimeRate => {
+                Suppression::BelowMinSample
+            }
+        };
+        Definition {
+            title,
+            unit,
+            direction,
+            frequency: Frequency::Monthly,
+            methodology,
+            suppression,
+        }
+    }
+
+    /// The formula: the figure's sample size and, when computable, its value with its 95 %
+    /// interval (unrounded).
+    fn measure(self, c: &Counts) -> (u64, Option<Estimate>) {
+        use IndicatorCode::*;
+        match self {
+            Volume => (c.volume, Some((c.volume as f64, None))),
+            SatisfactionRate => (c.volume, percent(c.positive, c.volume)),
+            NetSatisfaction => (c.volume, points(c.positive, c.negative, c.volume)),
+            Nps => (
+                c.nps_answers,
+                points(c.promoters, c.detractors, c.nps_answers),
+            ),
+            EffortEasyRate => (c.effort_answers, percent(c.effort_easy, c.effort_answers)),
+            EffortMean => (
+                c.effort_answers,
+                mean(c.effort_sum, c.effort_sum_squares, c.effort_answers),
+            ),
+            ResponseRate => (c.published, percent(c.answered, c.published)),
+            ResponseDelayMedian => (c.answered, c.median_delay_days.map(|d| (d, None))),
+            ResponseOnTimeRate => (c.published, percent(c.answered_on_time, c.published)),
+            ActionsDone => (c.actions_done, Some((c.actions_done as f64, None))),
+            ActionsOpen => (c.actions_open, Some((c.actions_open as f64, None))),
+        }
+    }
+
+    /// This indicator's figure for `counts`, withheld below `min_sample` when its rule says so.
+    pub fn figure(self, counts: &Counts, min_sample: u64) -> Figure {
+        let (sample, measured) = self.measure(counts);
+        let withheld = match self.definition().suppression {
+            Suppression::Never => false,
+            Suppression::BelowMinSample => sample < min_sample,
+        };
+        match measured {
+            Some((value, ci)) if !withheld => Figure {
+                code: self,
+                value: Some(round1(value)),
+                sample,
+                ci: ci.map(|(l, h)| (round1(l), round1(h))),
+                suppressed: false,
+            },
+            _ => Figure {
+                code: self,
+                value: None,
+                sample,
+                ci: None,
+                suppressed: true,
+            },
+        }
+    }
+}
+
+/// One figure of a computed indicator, from the aggregation to the PDF, the open data and
+/// the API: `value` and `ci` are `None` when suppressed (or not computable, which is
+/// published the same way).
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Figure {
-    pub code: &'static str,
+    pub code: IndicatorCode,
     pub value: Option<f64>,
     pub sample: u64,
     pub ci: Option<(f64, f64)>,
     pub suppressed: bool,
 }
-
-/// The codes, in catalogue order.
-pub const CODES: [&str; 11] = [
-    "VOLUME",
-    "SATISFACTION_RATE",
-    "NET_SATISFACTION",
-    "NPS",
-    "EFFORT_EASY_RATE",
-    "EFFORT_MEAN",
-    "RESPONSE_RATE",
-    "RESPONSE_DELAY_MEDIAN",
-    "RESPONSE_ON_TIME_RATE",
-    "ACTIONS_DONE",
-    "ACTIONS_OPEN",
-];
 
 /// 95 % Wilson score interval of `successes` out of `n`, as fractions.
 pub fn wilson(successes: u64, n: u64) -> Option<(f64, f64)> {
@@ -117,42 +302,7 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
-fn count(code: &'static str, n: u64) -> Figure {
-    Figure {
-        code,
-        value: Some(n as f64),
-        sample: n,
-        ci: None,
-        suppressed: false,
-    }
-}
-
-fn figure(
-    code: &'static str,
-    sample: u64,
-    min_sample: u64,
-    value: Option<(f64, Option<(f64, f64)>)>,
-) -> Figure {
-    if sample < min_sample || value.is_none() {
-        return Figure {
-            code,
-            value: None,
-            sample,
-            ci: None,
-            suppressed: true,
-        };
-    }
-    let (v, ci) = value.unwrap_or((0.0, None));
-    Figure {
-        code,
-        value: Some(round1(v)),
-        sample,
-        ci: ci.map(|(l, h)| (round1(l), round1(h))),
-        suppressed: false,
-    }
-}
-
-fn percent(successes: u64, n: u64) -> Option<(f64, Option<(f64, f64)>)> {
+fn percent(successes: u64, n: u64) -> Option<Estimate> {
     (n > 0).then(|| {
         (
             100.0 * successes as f64 / n as f64,
@@ -161,11 +311,11 @@ fn percent(successes: u64, n: u64) -> Option<(f64, Option<(f64, f64)>)> {
     })
 }
 
-fn points(a: u64, b: u64, n: u64) -> Option<(f64, Option<(f64, f64)>)> {
+fn points(a: u64, b: u64, n: u64) -> Option<Estimate> {
     net(a, b, n).map(|(d, (l, h))| (100.0 * d, Some((100.0 * l, 100.0 * h))))
 }
 
-fn mean(sum: u64, sum_squares: u64, n: u64) -> Option<(f64, Option<(f64, f64)>)> {
+fn mean(sum: u64, sum_squares: u64, n: u64) -> Option<Estimate> {
     if n == 0 {
         return None;
     }
@@ -181,59 +331,10 @@ fn mean(sum: u64, sum_squares: u64, n: u64) -> Option<(f64, Option<(f64, f64)>)>
 
 /// Every indicator of the catalogue for `counts`, suppressing below `min_sample`.
 pub fn compute(c: &Counts, min_sample: u64) -> Vec<Figure> {
-    vec![
-        count("VOLUME", c.volume),
-        figure(
-            "SATISFACTION_RATE",
-            c.volume,
-            min_sample,
-            percent(c.positive, c.volume),
-        ),
-        figure(
-            "NET_SATISFACTION",
-            c.volume,
-            min_sample,
-            points(c.positive, c.negative, c.volume),
-        ),
-        figure(
-            "NPS",
-            c.nps_answers,
-            min_sample,
-            points(c.promoters, c.detractors, c.nps_answers),
-        ),
-        figure(
-            "EFFORT_EASY_RATE",
-            c.effort_answers,
-            min_sample,
-            percent(c.effort_easy, c.effort_answers),
-        ),
-        figure(
-            "EFFORT_MEAN",
-            c.effort_answers,
-            min_sample,
-            mean(c.effort_sum, c.effort_sum_squares, c.effort_answers),
-        ),
-        figure(
-            "RESPONSE_RATE",
-            c.published,
-            min_sample,
-            percent(c.answered, c.published),
-        ),
-        figure(
-            "RESPONSE_DELAY_MEDIAN",
-            c.answered,
-            min_sample,
-            c.median_delay_days.map(|d| (d, None)),
-        ),
-        figure(
-            "RESPONSE_ON_TIME_RATE",
-            c.published,
-            min_sample,
-            percent(c.answered_on_time, c.published),
-        ),
-        count("ACTIONS_DONE", c.actions_done),
-        count("ACTIONS_OPEN", c.actions_open),
-    ]
+    IndicatorCode::ALL
+        .iter()
+        .map(|code| code.figure(c, min_sample))
+        .collect()
 }
 
 /// The median of a sorted sample (mean of the two middle values for an even count).
@@ -292,8 +393,8 @@ impl StreamingMedian {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Meaning<'a> {
     pub unit: &'a str,
-    pub direction: &'a str,
-    pub frequency: &'a str,
+    pub direction: Direction,
+    pub frequency: Frequency,
 }
 
 /// Whether an indicator defined as `current` may be defined again as `next`. A computed
@@ -336,18 +437,18 @@ mod tests {
 
     #[test]
     fn a_computed_indicator_keeps_its_meaning_and_a_reported_one_may_change() {
-        use super::{Meaning, check_redefinition};
+        use super::{Direction, Frequency, Meaning, check_redefinition};
         use crate::domain::codes::IndicatorKind;
         let rate = Meaning {
             unit: "%",
-            direction: "HIGHER_IS_BETTER",
-            frequency: "MONTHLY",
+            direction: Direction::HigherIsBetter,
+            frequency: Frequency::Monthly,
         };
         let reworded = rate;
         assert!(check_redefinition(IndicatorKind::Computed, rate, reworded).is_ok());
         let other = Meaning {
             unit: "points",
-            direction: "LOWER_IS_BETTER",
+            direction: Direction::LowerIsBetter,
             ..rate
         };
         let refused = check_redefinition(IndicatorKind::Computed, rate, other);
@@ -417,7 +518,7 @@ mod tests {
     fn by_code<'a>(figures: &'a [Figure], code: &str) -> &'a Figure {
         figures
             .iter()
-            .find(|f| f.code == code)
+            .find(|f| f.code.code() == code)
             .unwrap_or(&figures[0])
     }
 
@@ -494,6 +595,39 @@ mod tests {
             10,
         );
         assert_eq!(by_code(&at, "SATISFACTION_RATE").value, Some(100.0));
+    }
+
+    #[test]
+    fn counts_are_never_withheld_and_every_other_figure_follows_min_sample() {
+        let c = Counts {
+            volume: 3,
+            positive: 3,
+            nps_answers: 3,
+            promoters: 3,
+            effort_answers: 3,
+            effort_easy: 3,
+            effort_sum: 21,
+            effort_sum_squares: 147,
+            published: 3,
+            answered: 3,
+            answered_on_time: 3,
+            median_delay_days: Some(1.0),
+            actions_done: 3,
+            actions_open: 3,
+            ..Counts::default()
+        };
+        for code in IndicatorCode::ALL {
+            let below = code.figure(&c, 4);
+            let at = code.figure(&c, 3);
+            assert_eq!(below.code, *code);
+            assert!(!at.suppressed && at.value.is_some(), "{code} at min_sample");
+            match code.definition().suppression {
+                Suppression::Never => assert!(!below.suppressed, "{code}"),
+                Suppression::BelowMinSample => {
+                    assert!(below.suppressed && below.value.is_none() && below.ci.is_none())
+                }
+            }
+        }
     }
 
     #[test]

@@ -11,31 +11,15 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entities::{indicator, location_figures};
+use super::entities::location_figures;
 use super::locations::{LocationView, subtree_ids};
 use super::{Store, sql};
 use crate::Error;
 use crate::domain::Period;
 use crate::domain::answer_delays::AnswerDelays;
-use crate::domain::indicators::Counts;
+use crate::domain::indicators::{Counts, Figure, IndicatorCode};
 
-/// Which experiences a figure describes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Scope {
-    /// The location's own experiences.
-    SelfOnly,
-    /// The location and everything below it.
-    Subtree,
-}
-
-impl Scope {
-    pub fn code(self) -> &'static str {
-        match self {
-            Scope::SelfOnly => "SELF",
-            Scope::Subtree => "SUBTREE",
-        }
-    }
-}
+pub use crate::domain::indicators::Scope;
 
 /// The counting rule of docs/product.md: every experience except those rejected as out of scope,
 /// spam or duplicate.
@@ -128,19 +112,13 @@ fn subtree_sums(
 
 /// One stored figure: an indicator of a location for a period and scope.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Figure {
+pub struct StoredFigure {
     pub location_id: Uuid,
     pub period: String,
-    pub scope: String,
-    pub indicator_code: String,
+    pub scope: Scope,
     /// The definition version that produced the figure.
     pub indicator_version: i32,
-    /// NULL when suppressed or not computable.
-    pub value: Option<f64>,
-    pub sample_size: i64,
-    pub ci_low: Option<f64>,
-    pub ci_high: Option<f64>,
-    pub suppressed: bool,
+    pub figure: Figure,
     pub job_run_id: Uuid,
     pub computed_at: i64,
 }
@@ -158,35 +136,44 @@ struct Stored {
     suppressed: bool,
 }
 
-/// The figures of one stored row, in indicator-code order.
-fn expand(row: location_figures::Model) -> Result<Vec<Figure>, Error> {
-    let stored: Vec<Stored> = serde_json::from_str(&row.figures).map_err(|e| {
+/// The figures of one stored row, in indicator-code order. A code or scope this version
+/// does not know is an error, never a figure silently dropped or renamed.
+fn expand(row: location_figures::Model) -> Result<Vec<StoredFigure>, Error> {
+    let unreadable = |what: String| {
         Error::Internal(format!(
-            "unreadable figures of {} {} {}: {e}",
+            "unreadable figures of {} {} {}: {what}",
             row.location_id, row.period, row.scope
         ))
-    })?;
-    Ok(stored
+    };
+    let stored: Vec<Stored> =
+        serde_json::from_str(&row.figures).map_err(|e| unreadable(e.to_string()))?;
+    let scope = Scope::from_code(&row.scope).ok_or_else(|| unreadable("scope".into()))?;
+    stored
         .into_iter()
-        .map(|f| Figure {
-            location_id: row.location_id,
-            period: row.period.clone(),
-            scope: row.scope.clone(),
-            indicator_code: f.code,
-            indicator_version: f.version,
-            value: f.value,
-            sample_size: f.sample,
-            ci_low: f.ci_low,
-            ci_high: f.ci_high,
-            suppressed: f.suppressed,
-            job_run_id: row.job_run_id,
-            computed_at: row.computed_at,
+        .map(|f| {
+            let code = IndicatorCode::from_code(&f.code)
+                .ok_or_else(|| unreadable(format!("indicator {:?}", f.code)))?;
+            Ok(StoredFigure {
+                location_id: row.location_id,
+                period: row.period.clone(),
+                scope,
+                indicator_version: f.version,
+                figure: Figure {
+                    code,
+                    value: f.value,
+                    sample: u64::try_from(f.sample).unwrap_or(0),
+                    ci: f.ci_low.zip(f.ci_high),
+                    suppressed: f.suppressed,
+                },
+                job_run_id: row.job_run_id,
+                computed_at: row.computed_at,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Expands stored rows (already in the order wanted) into figures.
-pub(super) fn expand_all(rows: Vec<location_figures::Model>) -> Result<Vec<Figure>, Error> {
+pub(super) fn expand_all(rows: Vec<location_figures::Model>) -> Result<Vec<StoredFigure>, Error> {
     let mut out = Vec::with_capacity(rows.len() * 11);
     for row in rows {
         out.extend(expand(row)?);
@@ -199,13 +186,13 @@ fn figures_json(group: &[&AggregateRow]) -> Result<String, Error> {
     let stored: Vec<Stored> = group
         .iter()
         .map(|r| Stored {
-            code: r.indicator_code.clone(),
+            code: r.figure.code.code().to_owned(),
             version: r.indicator_version,
-            value: r.value.filter(|v| v.is_finite()),
-            sample: i64::try_from(r.sample_size).unwrap_or(i64::MAX),
-            ci_low: r.ci.map(|c| c.0).filter(|v| v.is_finite()),
-            ci_high: r.ci.map(|c| c.1).filter(|v| v.is_finite()),
-            suppressed: r.suppressed,
+            value: r.figure.value.filter(|v| v.is_finite()),
+            sample: i64::try_from(r.figure.sample).unwrap_or(i64::MAX),
+            ci_low: r.figure.ci.map(|c| c.0).filter(|v| v.is_finite()),
+            ci_high: r.figure.ci.map(|c| c.1).filter(|v| v.is_finite()),
+            suppressed: r.figure.suppressed,
         })
         .collect();
     serde_json::to_string(&stored).map_err(|e| Error::Internal(e.to_string()))
@@ -324,12 +311,8 @@ async fn insert_figures_unnested(
 pub struct AggregateRow {
     pub location_id: Uuid,
     pub scope: Scope,
-    pub indicator_code: String,
     pub indicator_version: i32,
-    pub value: Option<f64>,
-    pub sample_size: u64,
-    pub ci: Option<(f64, f64)>,
-    pub suppressed: bool,
+    pub figure: Figure,
 }
 
 impl Store {
@@ -629,16 +612,6 @@ impl Store {
         super::locations::subtree_views(&self.db, root).await
     }
 
-    /// The current version of every indicator.
-    pub async fn indicator_versions(&self) -> Result<HashMap<String, i32>, Error> {
-        Ok(indicator::Entity::find()
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|i| (i.code, i.version))
-            .collect())
-    }
-
     /// Replaces the figures of `period` (for the subtree of `root`, or everything) in one
     /// transaction: readers see the previous complete state until the commit, and a crash
     /// before it leaves that state untouched. One row per location and scope holds all its
@@ -656,10 +629,10 @@ impl Store {
         // like an append), each group's figures in code order.
         let mut order: Vec<&AggregateRow> = rows.iter().collect();
         order.sort_unstable_by(|a, b| {
-            (a.location_id, a.scope.code(), &a.indicator_code).cmp(&(
+            (a.location_id, a.scope.code(), a.figure.code.code()).cmp(&(
                 b.location_id,
                 b.scope.code(),
-                &b.indicator_code,
+                b.figure.code.code(),
             ))
         });
         let groups: Vec<&[&AggregateRow]> = order
@@ -704,7 +677,7 @@ impl Store {
         scope: Scope,
         from: Period,
         to: Period,
-    ) -> Result<Vec<Figure>, Error> {
+    ) -> Result<Vec<StoredFigure>, Error> {
         let rows = location_figures::Entity::find()
             .filter(
                 Condition::all()
@@ -738,7 +711,7 @@ impl Store {
         &self,
         period: Period,
         root: Option<Uuid>,
-    ) -> Result<Vec<Figure>, Error> {
+    ) -> Result<Vec<StoredFigure>, Error> {
         let mut query = location_figures::Entity::find()
             .filter(location_figures::Column::Period.eq(period.to_string()))
             .filter(location_figures::Column::Scope.eq(Scope::Subtree.code()));
@@ -802,9 +775,8 @@ mod tests {
         };
         let figures = expand(row).expect("readable");
         assert_eq!(figures.len(), 1);
-        assert_eq!(figures[0].value, Some(0.1 + 0.2));
-        assert_eq!(figures[0].ci_low, Some(-1.0 / 3.0));
-        assert_eq!(figures[0].ci_high, None);
+        assert_eq!(figures[0].figure.value, Some(0.1 + 0.2));
+        assert_eq!(figures[0].figure.ci, None, "an interval needs both bounds");
         assert_eq!(figures[0].indicator_version, 2);
     }
 
@@ -820,8 +792,8 @@ mod tests {
             computed_at: 5,
         };
         let figures = expand(row).expect("readable");
-        assert_eq!(figures[0].value, Some(12.0));
-        assert!(figures[1].suppressed);
+        assert_eq!(figures[0].figure.value, Some(12.0));
+        assert!(figures[1].figure.suppressed);
     }
 
     #[test]

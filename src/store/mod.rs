@@ -84,8 +84,10 @@ impl Store {
     }
 
     /// Applies every pending migration (idempotent).
+    /// Then derives the catalogue rows of computed indicators that are missing.
     pub async fn migrate(&self) -> Result<(), sea_orm::DbErr> {
-        Migrator::up(&self.db, None).await
+        Migrator::up(&self.db, None).await?;
+        indicators::derive_computed(&self.db).await
     }
 
     fn group_commit(&self) -> &group_commit::GroupCommit {
@@ -104,7 +106,7 @@ impl Store {
     }
 
     /// Call after committing a change to published results.
-    fn published_changed(&self) {
+    pub(crate) fn published_changed(&self) {
         self.published_epoch
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
@@ -135,6 +137,50 @@ impl Store {
     /// A cheap round trip, for readiness checks.
     pub async fn ping(&self) -> Result<(), sea_orm::DbErr> {
         self.db.ping().await
+    }
+}
+
+/// The locations a listing may read: the caller's scope, narrowed to the location a
+/// filter names once that location is known to lie inside it. Every listing of scoped data
+/// takes one, and only [`Reach::of`] builds one from a caller, so a new listing cannot
+/// forget the caller's scope (nor accept a filter outside it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reach {
+    scope: Option<uuid::Uuid>,
+    within: Option<uuid::Uuid>,
+}
+
+impl Reach {
+    /// What `caller` may read, narrowed to `within`; NOT_FOUND when `within` lies outside
+    /// the caller's scope (outside it a location does not exist for the caller).
+    pub async fn of(
+        db: &impl sea_orm::ConnectionTrait,
+        caller: &crate::domain::Caller,
+        within: Option<uuid::Uuid>,
+    ) -> Result<Self, crate::Error> {
+        if let Some(root) = within
+            && !locations::in_scope(db, caller.scope, root).await?
+        {
+            return Err(crate::Error::not_found("location"));
+        }
+        Ok(Self {
+            scope: caller.scope,
+            within,
+        })
+    }
+
+    /// The batch's reach: every location, or the subtree of `root` (the jobs act for the
+    /// platform, not for a key).
+    pub fn platform(root: Option<uuid::Uuid>) -> Self {
+        Self {
+            scope: None,
+            within: root,
+        }
+    }
+
+    /// The subtrees a row must lie in (all of them), none for everything.
+    pub fn roots(&self) -> impl Iterator<Item = uuid::Uuid> {
+        [self.scope, self.within].into_iter().flatten()
     }
 }
 

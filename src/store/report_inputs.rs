@@ -17,9 +17,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::aggregates::Figure;
-use super::aggregates::{COUNTED, Scope, params, restriction};
+use super::aggregates::{COUNTED, Scope, StoredFigure, params, restriction};
 use super::entities::{action, location_figures, measurement};
+use super::indicators::Measurement;
 use super::{Store, sql};
 use crate::Error;
 use crate::domain::Period;
@@ -43,7 +43,7 @@ pub struct VerbatimInput {
 #[derive(Clone, Debug, Default)]
 pub struct ReportInputs {
     /// SUBTREE figures of the requested periods, by period then indicator code.
-    pub figures: HashMap<Uuid, Vec<Figure>>,
+    pub figures: HashMap<Uuid, Vec<StoredFigure>>,
     /// Counted experiences of the month in the location's subtree, by channel code, largest
     /// first (ties by code).
     pub channels: HashMap<Uuid, Vec<(String, u64)>>,
@@ -51,7 +51,7 @@ pub struct ReportInputs {
     /// title then id.
     pub actions: HashMap<Uuid, Vec<action::Model>>,
     /// The location's own measurements of the month, by indicator code.
-    pub measurements: HashMap<Uuid, Vec<measurement::Model>>,
+    pub measurements: HashMap<Uuid, Vec<Measurement>>,
     /// For each feeling, the newest published experiences of the month in the subtree that
     /// carry a story (up to three, newest first; the report shows the first).
     pub verbatims: HashMap<Uuid, Vec<VerbatimInput>>,
@@ -346,7 +346,7 @@ impl Store {
                 .measurements
                 .entry(row.location_id)
                 .or_default()
-                .push(row);
+                .push(super::indicators::measurement_of(row));
         }
         Ok(())
     }

@@ -258,7 +258,7 @@ impl Fixture {
         code: &str,
         scope: Scope,
         period: &str,
-    ) -> Vec<boucle::store::aggregates::Figure> {
+    ) -> Vec<boucle::store::aggregates::StoredFigure> {
         let p: Period = period.parse().expect("period");
         self.app
             .store
@@ -268,10 +268,14 @@ impl Fixture {
     }
 }
 
-fn value(rows: &[boucle::store::aggregates::Figure], code: &str) -> (Option<f64>, i64, bool) {
+fn value(rows: &[boucle::store::aggregates::StoredFigure], code: &str) -> (Option<f64>, i64, bool) {
     let map = by_code(rows);
     let row = map.get(code).unwrap_or_else(|| panic!("{code} missing"));
-    (row.value, row.sample_size, row.suppressed)
+    (
+        row.figure.value,
+        row.figure.sample as i64,
+        row.figure.suppressed,
+    )
 }
 
 #[tokio::test]
@@ -301,7 +305,7 @@ async fn every_formula_matches_the_hand_computed_fixture() {
     );
     assert_eq!(value(&a1, "ACTIONS_DONE"), (Some(0.0), 0, false));
     let sat = by_code(&a1)["SATISFACTION_RATE"];
-    assert_eq!((sat.ci_low, sat.ci_high), (Some(30.0), Some(90.3)));
+    assert_eq!(sat.figure.ci, Some((30.0, 90.3)));
 
     // Just below min_sample: suppressed, sample still given.
     let a2 = f.figures("A-2", Scope::SelfOnly, "2026-10").await;
@@ -814,6 +818,7 @@ async fn indicators_are_versioned_and_reported_ones_take_measurements() {
 /// values, and a replacement with fewer figures leaves exactly those.
 #[tokio::test]
 async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exactly() {
+    use boucle::domain::indicators::{Figure, IndicatorCode};
     use boucle::store::aggregates::AggregateRow;
     use boucle::store::entities::location;
     let f = fixture().await;
@@ -848,14 +853,16 @@ async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exac
                     rows.push(AggregateRow {
                         location_id: *id,
                         scope,
-                        indicator_code: format!("BENCH_{i:03}"),
                         indicator_version: 1 + i as i32,
-                        value: (!n.is_multiple_of(7)).then_some(n as f64 / 4.0),
-                        sample_size: n,
-                        ci: n
-                            .is_multiple_of(3)
-                            .then_some((n as f64 / 3.0, n as f64 + 1.5)),
-                        suppressed: n.is_multiple_of(5),
+                        figure: Figure {
+                            code: IndicatorCode::ALL[i],
+                            value: (!n.is_multiple_of(7)).then_some(n as f64 / 4.0),
+                            sample: n,
+                            ci: n
+                                .is_multiple_of(3)
+                                .then_some((n as f64 / 3.0, n as f64 + 1.5)),
+                            suppressed: n.is_multiple_of(5),
+                        },
                     });
                 }
             }
@@ -888,12 +895,12 @@ async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exac
                 line(
                     r.location_id,
                     r.scope.code(),
-                    &r.indicator_code,
+                    r.figure.code.code(),
                     r.indicator_version,
-                    r.value,
-                    r.sample_size,
-                    r.ci,
-                    r.suppressed,
+                    r.figure.value,
+                    r.figure.sample,
+                    r.figure.ci,
+                    r.figure.suppressed,
                 )
             })
             .collect();
@@ -917,13 +924,13 @@ async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exac
             .map(|m| {
                 line(
                     m.location_id,
-                    &m.scope,
-                    &m.indicator_code,
+                    m.scope.code(),
+                    m.figure.code.code(),
                     m.indicator_version,
-                    m.value,
-                    m.sample_size as u64,
-                    m.ci_low.zip(m.ci_high),
-                    m.suppressed,
+                    m.figure.value,
+                    m.figure.sample,
+                    m.figure.ci,
+                    m.figure.suppressed,
                 )
             })
             .collect();

@@ -109,27 +109,48 @@ async fn migrations_build_the_schema_from_empty_and_seed_reference_data() {
     assert_eq!(count_rows(db, "engagement").await, 8);
     assert_eq!(count_rows(db, "indicator").await, 11);
     assert_eq!(count_rows(db, "indicator_version").await, 11);
-    // The catalogue the migration seeds is the list the aggregation computes: an indicator
-    // added to one and not the other would be computed and never published, or published
-    // and never computed.
+    // The catalogue the migration seeds is the definitions the aggregation computes, word
+    // for word: an indicator added to one and not the other would be computed and never
+    // published, or published and never computed.
     {
+        use boucle::domain::indicators::IndicatorCode;
         use boucle::store::entities::indicator;
         use sea_orm::EntityTrait;
-        let mut seeded: Vec<String> = indicator::Entity::find()
-            .all(db)
-            .await
-            .expect("catalogue")
-            .into_iter()
-            .filter(|i| i.kind == boucle::domain::codes::IndicatorKind::Computed.code())
-            .map(|i| i.code)
-            .collect();
-        let mut computed: Vec<String> = boucle::domain::indicators::CODES
+        let mut seeded: Vec<(String, String, String, String, String, String)> =
+            indicator::Entity::find()
+                .all(db)
+                .await
+                .expect("catalogue")
+                .into_iter()
+                .filter(|i| i.kind == boucle::domain::codes::IndicatorKind::Computed.code())
+                .map(|i| {
+                    (
+                        i.code,
+                        i.title,
+                        i.unit,
+                        i.direction,
+                        i.frequency,
+                        i.methodology,
+                    )
+                })
+                .collect();
+        let mut defined: Vec<_> = IndicatorCode::ALL
             .iter()
-            .map(|c| (*c).to_owned())
+            .map(|c| {
+                let d = c.definition();
+                (
+                    c.code().to_owned(),
+                    d.title.to_owned(),
+                    d.unit.to_owned(),
+                    d.direction.code().to_owned(),
+                    d.frequency.code().to_owned(),
+                    d.methodology.to_owned(),
+                )
+            })
             .collect();
         seeded.sort();
-        computed.sort();
-        assert_eq!(seeded, computed, "seeded catalogue = computed indicators");
+        defined.sort();
+        assert_eq!(seeded, defined, "seeded catalogue = the definitions");
     }
     for table in [
         "location",
@@ -161,6 +182,40 @@ async fn migrations_build_the_schema_from_empty_and_seed_reference_data() {
     Migrator::down(db, None).await.expect("down");
     Migrator::up(db, None).await.expect("up again");
     assert_eq!(count_rows(db, "engagement").await, 8);
+}
+
+/// The catalogue of computed indicators is derived from their definitions when the database
+/// is migrated: a computed indicator whose row is missing (one added to `IndicatorCode`
+/// without a migration, or a row deleted by hand) comes back, with its first version, and
+/// a row that exists is never touched.
+#[tokio::test]
+async fn migrating_derives_missing_computed_indicators_from_their_definitions() {
+    use boucle::domain::indicators::IndicatorCode;
+    use sea_orm::ConnectionTrait;
+    let t = test_store().await;
+    let db = t.store.connection();
+    let exec = |text: &'static str| async move {
+        db.execute_unprepared(text).await.expect(text);
+    };
+    exec("DELETE FROM indicator_version WHERE code = 'NPS'").await;
+    exec("DELETE FROM indicator WHERE code = 'NPS'").await;
+    exec("UPDATE indicator SET title = 'Reworded', version = 2 WHERE code = 'VOLUME'").await;
+    assert_eq!(count_rows(db, "indicator").await, 10);
+    t.store.migrate().await.expect("migrate again");
+    assert_eq!(count_rows(db, "indicator").await, 11);
+    assert_eq!(count_rows(db, "indicator_version").await, 11);
+    let catalogue = boucle::app::indicators::catalogue(&t.store)
+        .await
+        .expect("catalogue");
+    let nps = catalogue.get("NPS").expect("NPS derived");
+    assert_eq!(nps.definition.title, IndicatorCode::Nps.definition().title);
+    assert_eq!(nps.version, 1);
+    assert_eq!(
+        catalogue.label(IndicatorCode::Volume),
+        ("Reworded", "count"),
+        "an existing row is left alone"
+    );
+    assert_eq!(catalogue.version(IndicatorCode::Volume), 2);
 }
 
 #[tokio::test]
@@ -218,12 +273,12 @@ async fn figures_stored_one_row_per_indicator_are_carried_over_exactly() {
         .iter()
         .map(|f| {
             (
-                f.indicator_code.as_str(),
-                f.value,
-                f.sample_size,
-                f.ci_low,
-                f.ci_high,
-                f.suppressed,
+                f.figure.code.code(),
+                f.figure.value,
+                f.figure.sample as i64,
+                f.figure.ci.map(|c| c.0),
+                f.figure.ci.map(|c| c.1),
+                f.figure.suppressed,
                 f.indicator_version,
                 f.job_run_id,
                 f.computed_at,

@@ -724,11 +724,15 @@ async fn batched_report_inputs_equal_the_per_location_listings() {
             from: Some(period),
             to: Some(period),
         };
-        let mut own = app
-            .store
-            .list_measurements(None, &filter, 10_000, None)
-            .await
-            .expect("measurements");
+        let mut own = boucle::store::indicators::list_measurements(
+            app.store.connection(),
+            &boucle::store::Reach::platform(None),
+            &filter,
+            10_000,
+            None,
+        )
+        .await
+        .expect("measurements");
         own.retain(|m| m.location_id == id);
         assert_eq!(
             inputs.measurements.get(&id).cloned().unwrap_or_default(),

@@ -5,11 +5,12 @@
 
 use std::collections::HashMap;
 
+use boucle::domain::codes::Direction;
 use boucle::domain::redaction::public_text;
 use boucle::domain::{ActionStatus, Channel, Period, Satisfaction};
 use boucle::store::Store;
-use boucle::store::aggregates::Figure as StoredFigure;
-use boucle::store::entities::indicator;
+use boucle::store::aggregates::StoredFigure;
+use boucle::store::indicators::Catalogue;
 use boucle::store::locations::LocationView;
 use boucle::store::report_inputs::ReportInputs;
 use chrono_tz::Tz;
@@ -22,7 +23,7 @@ use crate::JobError;
 pub struct Context {
     pub locations: HashMap<Uuid, LocationView>,
     pub children: HashMap<Uuid, Vec<Uuid>>,
-    pub catalogue: HashMap<String, indicator::Model>,
+    pub catalogue: Catalogue,
     pub tz: Tz,
 }
 
@@ -36,12 +37,7 @@ impl Context {
                 children.entry(parent).or_default().push(l.model.id);
             }
         }
-        let catalogue = store
-            .list_indicators(10_000, None)
-            .await?
-            .into_iter()
-            .map(|i| (i.code.clone(), i))
-            .collect();
+        let catalogue = boucle::app::indicators::catalogue(store).await?;
         Ok(Self {
             locations: all.into_iter().map(|l| (l.model.id, l)).collect(),
             children,
@@ -87,8 +83,25 @@ fn satisfaction_label(code: &str) -> String {
     .to_owned()
 }
 
-fn shown(a: Option<&&StoredFigure>) -> Option<f64> {
-    a.filter(|a| !a.suppressed).and_then(|a| a.value)
+fn shown(f: Option<&&Figure>) -> Option<f64> {
+    f.filter(|f| !f.suppressed).and_then(|f| f.value)
+}
+
+/// A count as a whole number (0 when absent).
+fn whole(f: Option<&&Figure>) -> u64 {
+    f.and_then(|f| f.value).unwrap_or(0.0).max(0.0) as u64
+}
+
+/// The figures of one period, by indicator.
+fn of_period<'a>(
+    figures: impl IntoIterator<Item = &'a StoredFigure>,
+    period: &str,
+) -> HashMap<IndicatorCode, &'a Figure> {
+    figures
+        .into_iter()
+        .filter(|a| a.period == period)
+        .map(|a| (a.figure.code, &a.figure))
+        .collect()
 }
 
 /// The model of the report of `kind` for `location_id` and `period`, from the inputs
@@ -118,17 +131,16 @@ pub fn build(
         .iter()
         .filter(|a| a.period == period_text)
         .map(|a| {
-            let def = ctx.catalogue.get(&a.indicator_code);
-            Figure {
-                code: a.indicator_code.clone(),
-                title: def
-                    .map(|d| d.title.clone())
-                    .unwrap_or_else(|| a.indicator_code.clone()),
-                unit: def.map(|d| d.unit.clone()).unwrap_or_default(),
-                value: a.value.filter(|_| !a.suppressed),
-                sample: u64::try_from(a.sample_size).unwrap_or(0),
-                ci: a.ci_low.zip(a.ci_high).filter(|_| !a.suppressed),
-                suppressed: a.suppressed,
+            let f = a.figure;
+            let (title, unit) = ctx.catalogue.label(f.code);
+            KeyFigure {
+                figure: Figure {
+                    value: f.value.filter(|_| !f.suppressed),
+                    ci: f.ci.filter(|_| !f.suppressed),
+                    ..f
+                },
+                title: title.to_owned(),
+                unit: unit.to_owned(),
             }
         })
         .collect();
@@ -136,18 +148,10 @@ pub fn build(
     let mut month = first;
     for _ in 0..12 {
         let text = month.to_string();
-        let of_month: HashMap<&str, &StoredFigure> = history
-            .iter()
-            .filter(|a| a.period == text)
-            .map(|a| (a.indicator_code.as_str(), *a))
-            .collect();
+        let of_month = of_period(history.iter().copied(), &text);
         trend.push(TrendPoint {
-            satisfaction: shown(of_month.get("SATISFACTION_RATE")),
-            volume: of_month
-                .get("VOLUME")
-                .and_then(|a| a.value)
-                .unwrap_or(0.0)
-                .max(0.0) as u64,
+            satisfaction: shown(of_month.get(&IndicatorCode::SatisfactionRate)),
+            volume: whole(of_month.get(&IndicatorCode::Volume)),
             period: text,
         });
         month = month.next();
@@ -220,7 +224,7 @@ fn fill_location(ctx: &Context, inputs: &ReportInputs, model: &mut ReportModel, 
     }
 
     for m in inputs.measurements.get(&id).into_iter().flatten() {
-        let def = ctx.catalogue.get(&m.indicator_code);
+        let def = ctx.catalogue.get(&m.indicator_code).map(|i| &i.definition);
         model.reported.push(Reported {
             title: def
                 .map(|d| d.title.clone())
@@ -228,17 +232,21 @@ fn fill_location(ctx: &Context, inputs: &ReportInputs, model: &mut ReportModel, 
             unit: def.map(|d| d.unit.clone()).unwrap_or_default(),
             value: m.value,
             target: m.target,
-            higher_is_better: def.is_none_or(|d| d.direction != "LOWER_IS_BETTER"),
+            higher_is_better: def.is_none_or(|d| d.direction != Direction::LowerIsBetter),
         });
     }
 
     // Up to three published verbatims of the month, one of each feeling when possible, the
     // most recent first; only redacted texts and published answers.
     let published = inputs.verbatims.get(&id).map(Vec::as_slice).unwrap_or(&[]);
-    for wanted in ["NEGATIVE", "NEUTRAL", "POSITIVE"] {
+    for wanted in [
+        Satisfaction::Negative,
+        Satisfaction::Neutral,
+        Satisfaction::Positive,
+    ] {
         let Some(v) = published
             .iter()
-            .find(|v| v.satisfaction == wanted && !v.redacted_story.trim().is_empty())
+            .find(|v| v.satisfaction == wanted.code() && !v.redacted_story.trim().is_empty())
         else {
             continue;
         };
@@ -281,27 +289,20 @@ fn fill_summary(
         let Some(c) = ctx.locations.get(child) else {
             continue;
         };
-        let by_code: HashMap<&str, &StoredFigure> = inputs
-            .figures
-            .get(child)
-            .into_iter()
-            .flatten()
-            .filter(|a| a.period == period_text)
-            .map(|a| (a.indicator_code.as_str(), a))
-            .collect();
+        let by_code = of_period(
+            inputs.figures.get(child).into_iter().flatten(),
+            &period_text,
+        );
+        let shown = |code| shown(by_code.get(&code));
         model.children.push(ChildRow {
             code: c.model.code.clone(),
             name: c.model.name.clone(),
-            volume: by_code
-                .get("VOLUME")
-                .and_then(|a| a.value)
-                .unwrap_or(0.0)
-                .max(0.0) as u64,
-            satisfaction: shown(by_code.get("SATISFACTION_RATE")),
-            net_satisfaction: shown(by_code.get("NET_SATISFACTION")),
-            nps: shown(by_code.get("NPS")),
-            response_rate: shown(by_code.get("RESPONSE_RATE")),
-            median_delay: shown(by_code.get("RESPONSE_DELAY_MEDIAN")),
+            volume: whole(by_code.get(&IndicatorCode::Volume)),
+            satisfaction: shown(IndicatorCode::SatisfactionRate),
+            net_satisfaction: shown(IndicatorCode::NetSatisfaction),
+            nps: shown(IndicatorCode::Nps),
+            response_rate: shown(IndicatorCode::ResponseRate),
+            median_delay: shown(IndicatorCode::ResponseDelayMedian),
         });
     }
     // Ranked by satisfaction (unpublishable last), then volume, then code.

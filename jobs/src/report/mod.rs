@@ -222,15 +222,17 @@ fn render_and_write(
 pub(crate) mod fixture {
     use super::model::*;
 
-    fn figure(code: &str, title: &str, unit: &str, value: Option<f64>, sample: u64) -> Figure {
-        Figure {
-            code: code.into(),
+    fn figure(code: &str, title: &str, unit: &str, value: Option<f64>, sample: u64) -> KeyFigure {
+        KeyFigure {
+            figure: Figure {
+                code: IndicatorCode::from_code(code).unwrap_or(IndicatorCode::Volume),
+                suppressed: value.is_none(),
+                ci: value.filter(|_| unit == "%").map(|v| (v - 9.5, v + 8.2)),
+                value,
+                sample,
+            },
             title: title.into(),
             unit: unit.into(),
-            suppressed: value.is_none(),
-            ci: value.filter(|_| unit == "%").map(|v| (v - 9.5, v + 8.2)),
-            value,
-            sample,
         }
     }
 

@@ -32,16 +32,14 @@ pub struct Header {
     pub min_sample: u32,
 }
 
-/// A figure as published: `value` is `None` when suppressed or not computable.
+pub use boucle::domain::indicators::{Figure, IndicatorCode};
+
+/// A figure with the catalogue's wording of its indicator when the report is built.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Figure {
-    pub code: String,
+pub struct KeyFigure {
+    pub figure: Figure,
     pub title: String,
     pub unit: String,
-    pub value: Option<f64>,
-    pub sample: u64,
-    pub ci: Option<(f64, f64)>,
-    pub suppressed: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -101,7 +99,7 @@ pub struct ReportModel {
     /// `YYYY-MM`.
     pub period: String,
     pub timezone: String,
-    pub figures: Vec<Figure>,
+    pub figures: Vec<KeyFigure>,
     pub trend: Vec<TrendPoint>,
     /// (channel label, counted experiences), largest first.
     pub channels: Vec<(String, u64)>,

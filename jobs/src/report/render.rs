@@ -2,7 +2,7 @@
 //! the same bytes.
 
 use super::format::{date_long, decimal, of_period, period_long, period_short, value};
-use super::model::{ChildRow, Figure, Kind, ReportModel};
+use super::model::{ChildRow, IndicatorCode, KeyFigure, Kind, ReportModel};
 use super::pdf::{Colour, Fonts, Meta, PAGE_HEIGHT, PAGE_WIDTH, Page, save};
 
 const MARGIN: f32 = 15.0;
@@ -11,15 +11,15 @@ const BOTTOM: f32 = PAGE_HEIGHT - 18.0;
 const SUPPRESSED: &str = "données insuffisantes";
 
 /// The figures shown as key figures, in order.
-const KEY_FIGURES: [&str; 8] = [
-    "SATISFACTION_RATE",
-    "NET_SATISFACTION",
-    "NPS",
-    "EFFORT_EASY_RATE",
-    "VOLUME",
-    "RESPONSE_RATE",
-    "RESPONSE_DELAY_MEDIAN",
-    "RESPONSE_ON_TIME_RATE",
+const KEY_FIGURES: [IndicatorCode; 8] = [
+    IndicatorCode::SatisfactionRate,
+    IndicatorCode::NetSatisfaction,
+    IndicatorCode::Nps,
+    IndicatorCode::EffortEasyRate,
+    IndicatorCode::Volume,
+    IndicatorCode::ResponseRate,
+    IndicatorCode::ResponseDelayMedian,
+    IndicatorCode::ResponseOnTimeRate,
 ];
 
 /// Lays pages out top to bottom, breaking when a block does not fit.
@@ -84,8 +84,8 @@ impl<'a> Flow<'a> {
     }
 }
 
-fn figure<'m>(model: &'m ReportModel, code: &str) -> Option<&'m Figure> {
-    model.figures.iter().find(|f| f.code == code)
+fn figure(model: &ReportModel, code: IndicatorCode) -> Option<&KeyFigure> {
+    model.figures.iter().find(|f| f.figure.code == code)
 }
 
 fn header(flow: &mut Flow<'_>, model: &ReportModel) {
@@ -131,8 +131,13 @@ fn header(flow: &mut Flow<'_>, model: &ReportModel) {
 fn key_figures(flow: &mut Flow<'_>, model: &ReportModel) {
     flow.section("Chiffres clés");
     let (w, h, gap) = (57.0, 25.0, 4.5);
-    for (i, code) in KEY_FIGURES.iter().enumerate() {
-        let Some(f) = figure(model, code) else {
+    for (i, code) in KEY_FIGURES.into_iter().enumerate() {
+        let Some(KeyFigure {
+            figure: f,
+            title,
+            unit,
+        }) = figure(model, code)
+        else {
             continue;
         };
         let col = i % 3;
@@ -142,19 +147,14 @@ fn key_figures(flow: &mut Flow<'_>, model: &ReportModel) {
         let (x, y) = (MARGIN + col as f32 * (w + gap), flow.y);
         let page = flow.page();
         page.rect(x, y, w, h, Colour::LIGHT);
-        page.text(x + 3.0, y + 6.0, 8.0, false, Colour::MUTED, &f.title);
+        page.text(x + 3.0, y + 6.0, 8.0, false, Colour::MUTED, title);
         match (f.value, f.suppressed) {
-            (Some(v), false) => page.text(
-                x + 3.0,
-                y + 14.5,
-                16.0,
-                true,
-                Colour::TEXT,
-                &value(v, &f.unit),
-            ),
+            (Some(v), false) => {
+                page.text(x + 3.0, y + 14.5, 16.0, true, Colour::TEXT, &value(v, unit))
+            }
             _ => page.text(x + 3.0, y + 14.0, 10.0, true, Colour::MUTED, SUPPRESSED),
         }
-        let mut detail = if f.unit == "count" {
+        let mut detail = if unit == "count" {
             String::new()
         } else {
             format!("sur {} réponses", f.sample)
@@ -162,7 +162,7 @@ fn key_figures(flow: &mut Flow<'_>, model: &ReportModel) {
         if let (Some((lo, hi)), false) = (f.ci, f.suppressed) {
             detail.push_str(&format!(" · IC 95 % {} – {}", decimal(lo), decimal(hi)));
         }
-        if f.code == "RESPONSE_DELAY_MEDIAN" {
+        if code == IndicatorCode::ResponseDelayMedian {
             detail = format!(
                 "objectif {} j · {detail}",
                 model.header.response_target_days

@@ -1,3 +1,4 @@
+use boucle::app::indicators;
 use boucle::domain::Permission;
 use boucle::domain::period::parse_optional;
 use boucle::domain::validation::Violations;
@@ -30,12 +31,9 @@ impl IndicatorService for IndicatorApi {
             page_token,
         } = request.into_inner();
         let page: Page<String> = Page::parse(page_size, &page_token, &())?;
-        let mut rows = self
-            .state
-            .store
-            .list_indicators(page.fetch_limit(), page.after.as_deref())
-            .await?;
-        let next_page_token = page.finish(&mut rows, |i| i.code.clone());
+        let mut rows =
+            indicators::list(&self.state.store, page.fetch_limit(), page.after.as_deref()).await?;
+        let next_page_token = page.finish(&mut rows, |i| i.code().to_owned());
         Ok(Response::new(pb::ListIndicatorsResponse {
             indicators: rows.iter().map(convert::indicator_to_pb).collect(),
             next_page_token,
@@ -52,10 +50,10 @@ impl IndicatorService for IndicatorApi {
             .authorize(&request, Permission::DefineIndicators)
             .await?;
         let def = convert::definition(required(request.into_inner().indicator, "indicator")?)?;
-        let model = self.state.store.define_indicator(&caller, &def).await?;
-        tracing::info!(indicator = %model.code, version = model.version, "indicator defined");
+        let defined = indicators::define(&self.state.store, &caller, &def).await?;
+        tracing::info!(indicator = %defined.code(), version = defined.version, "indicator defined");
         Ok(Response::new(pb::DefineIndicatorResponse {
-            indicator: Some(convert::indicator_to_pb(&model)),
+            indicator: Some(convert::indicator_to_pb(&defined)),
         }))
     }
 
@@ -70,7 +68,7 @@ impl IndicatorService for IndicatorApi {
             .await?;
         let m =
             convert::new_measurement(required(request.into_inner().measurement, "measurement")?)?;
-        let stored = self.state.store.record_measurement(&caller, &m).await?;
+        let stored = indicators::record_measurement(&self.state.store, &caller, &m).await?;
         Ok(Response::new(pb::RecordMeasurementResponse {
             measurement: Some(convert::measurement_to_pb(&stored)),
         }))
@@ -110,15 +108,15 @@ impl IndicatorService for IndicatorApi {
                 to: to?,
             })
         })?;
-        if let Some(root) = filter.location {
-            self.state.store.ensure_in_scope(caller.scope, root).await?;
-        }
         let page: Page<Uuid> = Page::parse(page_size, &page_token, &filter)?;
-        let mut rows = self
-            .state
-            .store
-            .list_measurements(caller.scope, &filter, page.fetch_limit(), page.after)
-            .await?;
+        let mut rows = indicators::list_measurements(
+            &self.state.store,
+            &caller,
+            &filter,
+            page.fetch_limit(),
+            page.after,
+        )
+        .await?;
         let next_page_token = page.finish(&mut rows, |m| m.id);
         Ok(Response::new(pb::ListMeasurementsResponse {
             measurements: rows.iter().map(convert::measurement_to_pb).collect(),

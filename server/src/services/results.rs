@@ -66,13 +66,7 @@ async fn location_results(
         .store
         .aggregates_of(root, Scope::Subtree, first, period)
         .await?;
-    let catalogue: std::collections::HashMap<String, _> = state
-        .store
-        .list_indicators(10_000, None)
-        .await?
-        .into_iter()
-        .map(|i| (i.code.clone(), i))
-        .collect();
+    let catalogue = boucle::app::indicators::catalogue(&state.store).await?;
     let mut history = Vec::with_capacity(12);
     let mut month = first;
     for _ in 0..12 {
@@ -81,17 +75,14 @@ async fn location_results(
             indicators: stored
                 .iter()
                 .filter(|a| a.period == text)
-                .map(|a| pb::IndicatorResult {
-                    code: a.indicator_code.clone(),
-                    title: catalogue
-                        .get(&a.indicator_code)
-                        .map(|i| i.title.clone())
-                        .unwrap_or_default(),
-                    unit: catalogue
-                        .get(&a.indicator_code)
-                        .map(|i| i.unit.clone())
-                        .unwrap_or_default(),
-                    figure: Some(figure_to_pb(a)),
+                .map(|a| {
+                    let (title, unit) = catalogue.label(a.figure.code);
+                    pb::IndicatorResult {
+                        code: a.figure.code.code().to_owned(),
+                        title: title.to_owned(),
+                        unit: unit.to_owned(),
+                        figure: Some(figure_to_pb(&a.figure)),
+                    }
                 })
                 .collect(),
             period: text,

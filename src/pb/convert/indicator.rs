@@ -1,31 +1,30 @@
 use crate::Error;
 use crate::domain::Period;
-use crate::domain::codes::IndicatorKind;
+use crate::domain::codes::{self, IndicatorKind};
+use crate::domain::indicators::Figure;
 use crate::domain::validation::{Violations, text, uuid};
 use crate::pb;
 use crate::pb::indicator::{Direction, Frequency, Kind};
-use crate::store::aggregates::Figure;
-use crate::store::entities::{indicator, measurement};
-use crate::store::indicators::{Definition, NewMeasurement};
+use crate::store::indicators::{Definition, Indicator, Measurement, NewMeasurement};
 
 use super::time::timestamp;
 
-fn direction_code(value: i32) -> Result<&'static str, String> {
+fn direction(value: i32) -> Result<codes::Direction, String> {
     match Direction::try_from(value) {
-        Ok(Direction::HigherIsBetter) => Ok("HIGHER_IS_BETTER"),
-        Ok(Direction::LowerIsBetter) => Ok("LOWER_IS_BETTER"),
-        Ok(Direction::Neutral) => Ok("NEUTRAL"),
+        Ok(Direction::HigherIsBetter) => Ok(codes::Direction::HigherIsBetter),
+        Ok(Direction::LowerIsBetter) => Ok(codes::Direction::LowerIsBetter),
+        Ok(Direction::Neutral) => Ok(codes::Direction::Neutral),
         Ok(Direction::Unspecified) => Err("is required".into()),
         Err(_) => Err(format!("unknown value {value}")),
     }
 }
 
 /// UNSPECIFIED means MONTHLY, the rhythm of the whole programme.
-fn frequency_code(value: i32) -> Result<&'static str, String> {
+fn frequency(value: i32) -> Result<codes::Frequency, String> {
     match Frequency::try_from(value) {
-        Ok(Frequency::Monthly | Frequency::Unspecified) => Ok("MONTHLY"),
-        Ok(Frequency::Quarterly) => Ok("QUARTERLY"),
-        Ok(Frequency::Yearly) => Ok("YEARLY"),
+        Ok(Frequency::Monthly | Frequency::Unspecified) => Ok(codes::Frequency::Monthly),
+        Ok(Frequency::Quarterly) => Ok(codes::Frequency::Quarterly),
+        Ok(Frequency::Yearly) => Ok(codes::Frequency::Yearly),
         Err(_) => Err(format!("unknown value {value}")),
     }
 }
@@ -60,16 +59,16 @@ pub fn definition(value: pb::Indicator) -> Result<Definition, Error> {
     let code = v.check("code", indicator_code(&code));
     let title = v.check("title", text(&title, 200, true));
     let unit = v.check("unit", text(&unit, 20, true));
-    let direction = v.check("direction", direction_code(direction));
-    let frequency = v.check("frequency", frequency_code(frequency));
+    let direction = v.check("direction", self::direction(direction));
+    let frequency = v.check("frequency", self::frequency(frequency));
     let methodology = v.check("methodology", text(&methodology, 5_000, false));
     v.finish(|| {
         Some(Definition {
             code: code?,
             title: title?,
             unit: unit?,
-            direction: direction?.to_owned(),
-            frequency: frequency?.to_owned(),
+            direction: direction?,
+            frequency: frequency?,
             methodology: methodology?,
         })
     })
@@ -114,65 +113,61 @@ pub fn new_measurement(value: pb::Measurement) -> Result<NewMeasurement, Error> 
     })
 }
 
-fn direction_to_pb(code: &str) -> i32 {
-    let direction = match code {
-        "HIGHER_IS_BETTER" => Direction::HigherIsBetter,
-        "LOWER_IS_BETTER" => Direction::LowerIsBetter,
-        "NEUTRAL" => Direction::Neutral,
-        _ => Direction::Unspecified,
-    };
-    direction as i32
+fn direction_to_pb(direction: codes::Direction) -> Direction {
+    match direction {
+        codes::Direction::HigherIsBetter => Direction::HigherIsBetter,
+        codes::Direction::LowerIsBetter => Direction::LowerIsBetter,
+        codes::Direction::Neutral => Direction::Neutral,
+    }
 }
 
-fn frequency_to_pb(code: &str) -> i32 {
-    let frequency = match code {
-        "MONTHLY" => Frequency::Monthly,
-        "QUARTERLY" => Frequency::Quarterly,
-        "YEARLY" => Frequency::Yearly,
-        _ => Frequency::Unspecified,
-    };
-    frequency as i32
+fn frequency_to_pb(frequency: codes::Frequency) -> Frequency {
+    match frequency {
+        codes::Frequency::Monthly => Frequency::Monthly,
+        codes::Frequency::Quarterly => Frequency::Quarterly,
+        codes::Frequency::Yearly => Frequency::Yearly,
+    }
 }
 
-pub fn indicator_to_pb(i: &indicator::Model) -> pb::Indicator {
+pub fn indicator_to_pb(i: &Indicator) -> pb::Indicator {
+    let d = &i.definition;
     pb::Indicator {
-        code: i.code.clone(),
-        title: i.title.clone(),
-        unit: i.unit.clone(),
-        direction: direction_to_pb(&i.direction),
-        frequency: frequency_to_pb(&i.frequency),
-        methodology: i.methodology.clone(),
+        code: d.code.clone(),
+        title: d.title.clone(),
+        unit: d.unit.clone(),
+        direction: direction_to_pb(d.direction) as i32,
+        frequency: frequency_to_pb(d.frequency) as i32,
+        methodology: d.methodology.clone(),
         version: u32::try_from(i.version).unwrap_or(0),
-        kind: match IndicatorKind::from_code(&i.kind) {
-            Some(IndicatorKind::Computed) => Kind::Computed,
-            Some(IndicatorKind::Reported) => Kind::Reported,
-            None => Kind::Unspecified,
+        kind: match i.kind {
+            IndicatorKind::Computed => Kind::Computed,
+            IndicatorKind::Reported => Kind::Reported,
         } as i32,
         update_time: Some(timestamp(i.updated_at)),
     }
 }
 
-pub fn measurement_to_pb(m: &measurement::Model) -> pb::Measurement {
+pub fn measurement_to_pb(m: &Measurement) -> pb::Measurement {
     pb::Measurement {
         indicator_code: m.indicator_code.clone(),
         indicator_version: u32::try_from(m.indicator_version).unwrap_or(0),
         location_id: m.location_id.to_string(),
         period: m.period.clone(),
         value: m.value,
-        sample_size: m.sample_size.and_then(|s| u64::try_from(s).ok()),
+        sample_size: m.sample_size,
         target: m.target,
         record_time: Some(timestamp(m.recorded_at)),
     }
 }
 
-/// A stored figure as the public sees it: no value, no interval when suppressed.
-pub fn figure_to_pb(a: &Figure) -> pb::Figure {
-    let shown = !a.suppressed;
+/// A figure as the public sees it: no value, no interval when suppressed.
+pub fn figure_to_pb(f: &Figure) -> pb::Figure {
+    let shown = !f.suppressed;
     pb::Figure {
-        value: a.value.filter(|_| shown),
-        sample_size: u64::try_from(a.sample_size).unwrap_or(0),
-        ci_low: a.ci_low.filter(|_| shown),
-        ci_high: a.ci_high.filter(|_| shown),
-        suppressed: a.suppressed,
+        value: f.value.filter(|_| shown),
+        sample_size: f.sample,
+        ci_low: f.ci.map(|c| c.0).filter(|_| shown),
+        ci_high: f.ci.map(|c| c.1).filter(|_| shown),
+        suppressed: f.suppressed,
     }
 }
