@@ -1,4 +1,5 @@
-//! Authentication by API key (`authorization: Bearer <secret>`) and authorization by role.
+//! Authentication by API key (`authorization: Bearer <secret>`) and authorization by role,
+//! for the access layer (`access.rs`), which calls it before any handler.
 //!
 //! Keys are looked up by the SHA-256 of the secret. A verified key is cached for a short
 //! TTL (default 5 s) so that hot paths do not read the database on every call; revoking a
@@ -12,7 +13,6 @@ use boucle::Error;
 use boucle::domain::api_key::{hash, looks_like_secret};
 use boucle::domain::{Caller, Permission, Role};
 use boucle::store::Store;
-use tonic::Request;
 use uuid::Uuid;
 
 pub struct Authenticator {
@@ -32,21 +32,20 @@ impl Authenticator {
 
     /// The caller of `request`, allowed to do `permission`: UNAUTHENTICATED without a valid
     /// key, PERMISSION_DENIED when its role does not allow it.
-    pub async fn authorize<T>(
+    pub async fn authorize(
         &self,
-        request: &Request<T>,
+        headers: &http::HeaderMap,
         permission: Permission,
     ) -> Result<Caller, Error> {
-        let caller = self.authenticate(request).await?;
+        let caller = self.authenticate(headers).await?;
         caller.require(permission)?;
         tracing::Span::current().record("key", tracing::field::display(caller.key_id));
         Ok(caller)
     }
 
-    async fn authenticate<T>(&self, request: &Request<T>) -> Result<Caller, Error> {
-        let header = request
-            .metadata()
-            .get("authorization")
+    async fn authenticate(&self, headers: &http::HeaderMap) -> Result<Caller, Error> {
+        let header = headers
+            .get(http::header::AUTHORIZATION)
             .ok_or(Error::Unauthenticated(
                 "missing authorization: Bearer <API key>",
             ))?;

@@ -1,5 +1,6 @@
 //! boucle-server: the gRPC services over the `boucle` library, authentication, and startup.
 
+pub mod access;
 pub mod auth;
 pub mod client_fault;
 pub mod config;

@@ -22,6 +22,7 @@ use tonic::codec::CompressionEncoding;
 use tonic::transport::Server;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
+use crate::access::AccessLayer;
 use crate::auth::Authenticator;
 use crate::client_fault::ClientFaultLayer;
 use crate::config::ServeArgs;
@@ -73,7 +74,7 @@ impl Application {
     pub async fn with_store(store: Store, args: ServeArgs) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(args.listen).await?;
         let state = Arc::new(AppState {
-            auth: Authenticator::new(store.clone(), args.key_cache_ttl()),
+            auth: Arc::new(Authenticator::new(store.clone(), args.key_cache_ttl())),
             limiter: SubmitLimiter::new(args.submit_rate_per_second, args.submit_burst),
             votes: VoteLimiter::new(args.vote_rate_per_address, args.vote_rate_per_answer),
             vote_policy: VotePolicy::daily(args.votes_per_answer_per_address),
@@ -187,6 +188,9 @@ impl Application {
                 per_peer: args.max_in_flight_per_peer,
             }))
             .layer(RequestDeadlineLayer::new(args.request_message_timeout()))
+            // Innermost: every call of the API is authorized here, by its method's rule,
+            // before its handler runs.
+            .layer(AccessLayer::new(state.auth.clone()))
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)

@@ -53,6 +53,25 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// Every permission (a test checks the list against the enum).
+    pub const ALL: &'static [Permission] = &[
+        Permission::ReadLocations,
+        Permission::ManageLocations,
+        Permission::SubmitFeedback,
+        Permission::ReadFeedback,
+        Permission::Moderate,
+        Permission::WorkOnFeedback,
+        Permission::PublishResponse,
+        Permission::EraseContact,
+        Permission::ManageActions,
+        Permission::ReadIndicators,
+        Permission::EditReferenceData,
+        Permission::DefineIndicators,
+        Permission::RecordMeasurements,
+        Permission::ManageKeys,
+        Permission::ManageRecipients,
+    ];
+
     /// Whether the permission changes reference data shared by every network (the SP+
     /// engagements, the indicator catalogue): a key scoped to a subtree never holds it, or
     /// one site's administrator would rewrite what every network publishes. Exhaustive: a
@@ -185,6 +204,32 @@ impl Caller {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn permission_all_lists_every_permission_once() {
+        // Exhaustive: a new permission does not compile here until it has a place in ALL.
+        let position = |p: Permission| match p {
+            Permission::ReadLocations => 0,
+            Permission::ManageLocations => 1,
+            Permission::SubmitFeedback => 2,
+            Permission::ReadFeedback => 3,
+            Permission::Moderate => 4,
+            Permission::WorkOnFeedback => 5,
+            Permission::PublishResponse => 6,
+            Permission::EraseContact => 7,
+            Permission::ManageActions => 8,
+            Permission::ReadIndicators => 9,
+            Permission::EditReferenceData => 10,
+            Permission::DefineIndicators => 11,
+            Permission::RecordMeasurements => 12,
+            Permission::ManageKeys => 13,
+            Permission::ManageRecipients => 14,
+        };
+        for (i, p) in Permission::ALL.iter().enumerate() {
+            assert_eq!(position(*p), i, "{p:?}");
+        }
+        assert_eq!(Permission::ALL.len(), 15);
+    }
 
     #[test]
     fn a_scoped_admin_cannot_change_global_reference_data() {

@@ -1,7 +1,7 @@
 use boucle::Error;
+use boucle::domain::action as rules;
 use boucle::domain::validation::optional_uuid;
 use boucle::domain::validation::{Violations, text};
-use boucle::domain::{Permission, action as rules};
 use boucle::pb;
 use boucle::pb::action_service_server::ActionService;
 use boucle::pb::convert::{self, action_to_pb};
@@ -10,6 +10,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::{Page, State, required};
+use crate::access::caller;
 
 pub struct ActionApi {
     pub state: State,
@@ -25,11 +26,7 @@ impl ActionService for ActionApi {
         &self,
         request: Request<pb::CreateActionRequest>,
     ) -> Result<Response<pb::CreateActionResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::ManageActions)
-            .await?;
+        let caller = caller(&request)?;
         let new = convert::new_action(required(request.into_inner().action, "action")?)?;
         let view = self.state.store.create_action(&caller, &new).await?;
         tracing::info!(action = %view.model.id, location = %view.model.location_id, "action created");
@@ -42,11 +39,7 @@ impl ActionService for ActionApi {
         &self,
         request: Request<pb::GetActionRequest>,
     ) -> Result<Response<pb::GetActionResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::ManageActions)
-            .await?;
+        let caller = caller(&request)?;
         let id = convert::id("id", &request.into_inner().id)?;
         let view = self.state.store.get_action(caller.scope, id).await?;
         Ok(Response::new(pb::GetActionResponse {
@@ -58,11 +51,7 @@ impl ActionService for ActionApi {
         &self,
         request: Request<pb::ListActionsRequest>,
     ) -> Result<Response<pb::ListActionsResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::ManageActions)
-            .await?;
+        let caller = caller(&request)?;
         let pb::ListActionsRequest {
             page_size,
             page_token,
@@ -111,11 +100,7 @@ impl ActionService for ActionApi {
         &self,
         request: Request<pb::UpdateActionRequest>,
     ) -> Result<Response<pb::UpdateActionResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::ManageActions)
-            .await?;
+        let caller = caller(&request)?;
         let pb::UpdateActionRequest {
             action,
             update_mask,
@@ -137,11 +122,7 @@ impl ActionService for ActionApi {
         &self,
         request: Request<pb::TransitionActionRequest>,
     ) -> Result<Response<pb::TransitionActionResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::ManageActions)
-            .await?;
+        let caller = caller(&request)?;
         let pb::TransitionActionRequest {
             id,
             to,
@@ -168,11 +149,7 @@ impl ActionService for ActionApi {
         &self,
         request: Request<pb::LinkFeedbackRequest>,
     ) -> Result<Response<pb::LinkFeedbackResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::ManageActions)
-            .await?;
+        let caller = caller(&request)?;
         let pb::LinkFeedbackRequest {
             action_id,
             feedback_id,
@@ -199,11 +176,7 @@ impl ActionService for ActionApi {
         &self,
         request: Request<pb::ListActionEventsRequest>,
     ) -> Result<Response<pb::ListActionEventsResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::ManageActions)
-            .await?;
+        let caller = caller(&request)?;
         let pb::ListActionEventsRequest {
             action_id,
             page_size,
@@ -225,12 +198,8 @@ impl ActionService for ActionApi {
 
     async fn list_engagements(
         &self,
-        request: Request<pb::ListEngagementsRequest>,
+        _: Request<pb::ListEngagementsRequest>,
     ) -> Result<Response<pb::ListEngagementsResponse>, Status> {
-        self.state
-            .auth
-            .authorize(&request, Permission::ReadIndicators)
-            .await?;
         let engagements = self.state.store.list_engagements().await?;
         Ok(Response::new(pb::ListEngagementsResponse {
             engagements: engagements.iter().map(convert::engagement_to_pb).collect(),
@@ -241,11 +210,7 @@ impl ActionService for ActionApi {
         &self,
         request: Request<pb::UpdateEngagementRequest>,
     ) -> Result<Response<pb::UpdateEngagementResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::EditReferenceData)
-            .await?;
+        let caller = caller(&request)?;
         let pb::UpdateEngagementRequest { code, title } = request.into_inner();
         let mut v = Violations::default();
         let code = v.check("code", rules::engagement_code(&code));

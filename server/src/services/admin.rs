@@ -1,4 +1,3 @@
-use boucle::domain::Permission;
 use boucle::domain::validation::optional_uuid;
 use boucle::domain::validation::text;
 use boucle::pb;
@@ -9,6 +8,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::{Page, State, required};
+use crate::access::caller;
 
 pub struct AdminApi {
     pub state: State,
@@ -20,11 +20,7 @@ impl AdminService for AdminApi {
         &self,
         request: Request<pb::CreateApiKeyRequest>,
     ) -> Result<Response<pb::CreateApiKeyResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::ManageKeys)
-            .await?;
+        let caller = caller(&request)?;
         let pb::ApiKey {
             id: _,
             name,
@@ -56,11 +52,7 @@ impl AdminService for AdminApi {
         &self,
         request: Request<pb::ListApiKeysRequest>,
     ) -> Result<Response<pb::ListApiKeysResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::ManageKeys)
-            .await?;
+        let caller = caller(&request)?;
         let pb::ListApiKeysRequest {
             page_size,
             page_token,
@@ -83,11 +75,7 @@ impl AdminService for AdminApi {
         &self,
         request: Request<pb::RevokeApiKeyRequest>,
     ) -> Result<Response<pb::RevokeApiKeyResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::ManageKeys)
-            .await?;
+        let caller = caller(&request)?;
         let id = convert::id("id", &request.into_inner().id)?;
         let view = self.state.store.revoke_api_key(&caller, id).await?;
         self.state.auth.evict(id);
@@ -101,11 +89,7 @@ impl AdminService for AdminApi {
         &self,
         request: Request<pb::CreateRecipientRequest>,
     ) -> Result<Response<pb::CreateRecipientResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::ManageRecipients)
-            .await?;
+        let caller = caller(&request)?;
         let pb::Recipient {
             id: _,
             email,
@@ -140,11 +124,7 @@ impl AdminService for AdminApi {
         &self,
         request: Request<pb::ListRecipientsRequest>,
     ) -> Result<Response<pb::ListRecipientsResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::ManageRecipients)
-            .await?;
+        let caller = caller(&request)?;
         let pb::ListRecipientsRequest {
             page_size,
             page_token,
@@ -169,11 +149,7 @@ impl AdminService for AdminApi {
         &self,
         request: Request<pb::DeleteRecipientRequest>,
     ) -> Result<Response<pb::DeleteRecipientResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::ManageRecipients)
-            .await?;
+        let caller = caller(&request)?;
         let id = convert::id("id", &request.into_inner().id)?;
         self.state.store.delete_recipient(&caller, id).await?;
         Ok(Response::new(pb::DeleteRecipientResponse {}))

@@ -1,9 +1,9 @@
 use std::collections::HashMap;
 
 use boucle::Error;
+use boucle::domain::Caller;
 use boucle::domain::feedback::request_id as parse_request_id;
 use boucle::domain::period::parse_optional;
-use boucle::domain::{Caller, Permission};
 use boucle::pb::convert::{self, SubmitTime, feedback_to_pb, lifecycle, new_feedback, optional_id};
 use boucle::pb::feedback_service_server::FeedbackService;
 use boucle::pb::{self, import_feedback_outcome};
@@ -15,6 +15,7 @@ use tonic::{Request, Response, Status, Streaming};
 use uuid::Uuid;
 
 use super::{Page, State, required};
+use crate::access::caller;
 
 pub struct FeedbackApi {
     pub state: State,
@@ -110,11 +111,7 @@ impl FeedbackService for FeedbackApi {
         &self,
         request: Request<pb::SubmitFeedbackRequest>,
     ) -> Result<Response<pb::SubmitFeedbackResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::SubmitFeedback)
-            .await?;
+        let caller = caller(&request)?;
         self.state.limiter.check(caller.key_id)?;
         let pb::SubmitFeedbackRequest {
             feedback,
@@ -134,11 +131,7 @@ impl FeedbackService for FeedbackApi {
         &self,
         request: Request<Streaming<pb::ImportFeedbackRequest>>,
     ) -> Result<Response<pb::ImportFeedbackResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::SubmitFeedback)
-            .await?;
+        let caller = caller(&request)?;
         // Items are stored concurrently (group commit makes one transaction of those that
         // wait together), each with its own outcome, answered in the order they came. An
         // item repeating an earlier item's request_id waits for it, so the first one is the
@@ -196,11 +189,7 @@ impl FeedbackService for FeedbackApi {
         &self,
         request: Request<pb::GetFeedbackRequest>,
     ) -> Result<Response<pb::GetFeedbackResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::ReadFeedback)
-            .await?;
+        let caller = caller(&request)?;
         let id = convert::id("id", &request.into_inner().id)?;
         let view = self.state.store.get_feedback(caller.scope, id).await?;
         Ok(Response::new(pb::GetFeedbackResponse {
@@ -212,11 +201,7 @@ impl FeedbackService for FeedbackApi {
         &self,
         request: Request<pb::ListFeedbackRequest>,
     ) -> Result<Response<pb::ListFeedbackResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::ReadFeedback)
-            .await?;
+        let caller = caller(&request)?;
         let pb::ListFeedbackRequest {
             page_size,
             page_token,
@@ -271,11 +256,7 @@ impl FeedbackService for FeedbackApi {
         &self,
         request: Request<pb::ModerateFeedbackRequest>,
     ) -> Result<Response<pb::ModerateFeedbackResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::Moderate)
-            .await?;
+        let caller = caller(&request)?;
         let m = lifecycle::moderation(request.into_inner())?;
         let view = self
             .state
@@ -292,11 +273,7 @@ impl FeedbackService for FeedbackApi {
         &self,
         request: Request<pb::ReassignFeedbackRequest>,
     ) -> Result<Response<pb::ReassignFeedbackResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::WorkOnFeedback)
-            .await?;
+        let caller = caller(&request)?;
         let (id, to, note) = lifecycle::reassignment(request.into_inner())?;
         let view = self
             .state
@@ -313,11 +290,7 @@ impl FeedbackService for FeedbackApi {
         &self,
         request: Request<pb::AddCommentRequest>,
     ) -> Result<Response<pb::AddCommentResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::WorkOnFeedback)
-            .await?;
+        let caller = caller(&request)?;
         let (id, body) = lifecycle::comment(request.into_inner())?;
         let comment = self.state.store.add_comment(&caller, id, &body).await?;
         Ok(Response::new(pb::AddCommentResponse {
@@ -329,11 +302,7 @@ impl FeedbackService for FeedbackApi {
         &self,
         request: Request<pb::ListCommentsRequest>,
     ) -> Result<Response<pb::ListCommentsResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::WorkOnFeedback)
-            .await?;
+        let caller = caller(&request)?;
         let pb::ListCommentsRequest {
             feedback_id,
             page_size,
@@ -357,11 +326,7 @@ impl FeedbackService for FeedbackApi {
         &self,
         request: Request<pb::DraftResponseRequest>,
     ) -> Result<Response<pb::DraftResponseResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::WorkOnFeedback)
-            .await?;
+        let caller = caller(&request)?;
         let d = lifecycle::draft(request.into_inner())?;
         let response = self
             .state
@@ -377,11 +342,7 @@ impl FeedbackService for FeedbackApi {
         &self,
         request: Request<pb::PublishResponseRequest>,
     ) -> Result<Response<pb::PublishResponseResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::PublishResponse)
-            .await?;
+        let caller = caller(&request)?;
         let id = convert::id("response_id", &request.into_inner().response_id)?;
         let response = self.state.store.publish_response(&caller, id).await?;
         tracing::info!(response = %id, feedback = %response.feedback_id, "response published");
@@ -394,11 +355,7 @@ impl FeedbackService for FeedbackApi {
         &self,
         request: Request<pb::EraseContactRequest>,
     ) -> Result<Response<pb::EraseContactResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::EraseContact)
-            .await?;
+        let caller = caller(&request)?;
         let id = convert::id("feedback_id", &request.into_inner().feedback_id)?;
         let view = self.state.store.erase_contact(&caller, id).await?;
         tracing::info!(feedback = %id, "contact erased");

@@ -1,5 +1,4 @@
 use boucle::app::indicators;
-use boucle::domain::Permission;
 use boucle::domain::period::parse_optional;
 use boucle::domain::validation::Violations;
 use boucle::domain::validation::optional_uuid;
@@ -11,6 +10,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::{Page, State, required};
+use crate::access::caller;
 
 pub struct IndicatorApi {
     pub state: State,
@@ -22,10 +22,6 @@ impl IndicatorService for IndicatorApi {
         &self,
         request: Request<pb::ListIndicatorsRequest>,
     ) -> Result<Response<pb::ListIndicatorsResponse>, Status> {
-        self.state
-            .auth
-            .authorize(&request, Permission::ReadIndicators)
-            .await?;
         let pb::ListIndicatorsRequest {
             page_size,
             page_token,
@@ -44,11 +40,7 @@ impl IndicatorService for IndicatorApi {
         &self,
         request: Request<pb::DefineIndicatorRequest>,
     ) -> Result<Response<pb::DefineIndicatorResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::DefineIndicators)
-            .await?;
+        let caller = caller(&request)?;
         let def = convert::definition(required(request.into_inner().indicator, "indicator")?)?;
         let defined = indicators::define(&self.state.store, &caller, &def).await?;
         tracing::info!(indicator = %defined.code(), version = defined.version, "indicator defined");
@@ -61,11 +53,7 @@ impl IndicatorService for IndicatorApi {
         &self,
         request: Request<pb::RecordMeasurementRequest>,
     ) -> Result<Response<pb::RecordMeasurementResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::RecordMeasurements)
-            .await?;
+        let caller = caller(&request)?;
         let m =
             convert::new_measurement(required(request.into_inner().measurement, "measurement")?)?;
         let stored = indicators::record_measurement(&self.state.store, &caller, &m).await?;
@@ -78,11 +66,7 @@ impl IndicatorService for IndicatorApi {
         &self,
         request: Request<pb::ListMeasurementsRequest>,
     ) -> Result<Response<pb::ListMeasurementsResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::RecordMeasurements)
-            .await?;
+        let caller = caller(&request)?;
         let pb::ListMeasurementsRequest {
             page_size,
             page_token,

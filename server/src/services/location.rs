@@ -1,5 +1,4 @@
 use boucle::Error;
-use boucle::domain::Permission;
 use boucle::pb::convert::{location_patch, location_spec, location_to_pb, optional_id};
 use boucle::pb::location_service_server::LocationService;
 use boucle::pb::{self, get_location_request, import_location_outcome};
@@ -7,6 +6,7 @@ use boucle::store::locations::{LocationFilter, LocationKey, Upserted};
 use tonic::{Request, Response, Status, Streaming};
 
 use super::{Page, State, required};
+use crate::access::caller;
 
 pub struct LocationApi {
     pub state: State,
@@ -18,11 +18,7 @@ impl LocationService for LocationApi {
         &self,
         request: Request<pb::CreateLocationRequest>,
     ) -> Result<Response<pb::CreateLocationResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::ManageLocations)
-            .await?;
+        let caller = caller(&request)?;
         let pb::CreateLocationRequest { location, inactive } = request.into_inner();
         let spec = location_spec(required(location, "location")?, !inactive, "location")?;
         let view = self.state.store.create_location(&caller, &spec).await?;
@@ -36,11 +32,7 @@ impl LocationService for LocationApi {
         &self,
         request: Request<pb::GetLocationRequest>,
     ) -> Result<Response<pb::GetLocationResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::ReadLocations)
-            .await?;
+        let caller = caller(&request)?;
         let key = match request.into_inner().key {
             Some(get_location_request::Key::Id(id)) => {
                 LocationKey::Id(boucle::pb::convert::id("id", &id)?)
@@ -58,11 +50,7 @@ impl LocationService for LocationApi {
         &self,
         request: Request<pb::ListLocationsRequest>,
     ) -> Result<Response<pb::ListLocationsResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::ReadLocations)
-            .await?;
+        let caller = caller(&request)?;
         let pb::ListLocationsRequest {
             page_size,
             page_token,
@@ -102,11 +90,7 @@ impl LocationService for LocationApi {
         &self,
         request: Request<pb::UpdateLocationRequest>,
     ) -> Result<Response<pb::UpdateLocationResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::ManageLocations)
-            .await?;
+        let caller = caller(&request)?;
         let pb::UpdateLocationRequest {
             location,
             update_mask,
@@ -127,11 +111,7 @@ impl LocationService for LocationApi {
         &self,
         request: Request<Streaming<pb::ImportLocationsRequest>>,
     ) -> Result<Response<pb::ImportLocationsResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(&request, Permission::ManageLocations)
-            .await?;
+        let caller = caller(&request)?;
         // In order, one at a time: an item may name a parent created by an earlier one.
         let mut stream = request.into_inner();
         let mut answer = pb::ImportLocationsResponse::default();

@@ -1,5 +1,6 @@
-//! The gRPC services. Handlers are thin and read like a sentence: authorize, parse the
-//! request into domain types, call the store, convert the result back.
+//! The gRPC services. Handlers are thin and read like a sentence: take the caller the access
+//! layer authenticated (`access.rs`), parse the request into domain types, call one use
+//! case, convert the result back.
 
 pub mod action;
 pub mod admin;
@@ -26,7 +27,7 @@ use crate::rate::{SubmitLimiter, VoteLimiter};
 /// What every handler shares.
 pub struct AppState {
     pub store: Store,
-    pub auth: Authenticator,
+    pub auth: Arc<Authenticator>,
     pub limiter: SubmitLimiter,
     pub votes: VoteLimiter,
     pub vote_policy: VotePolicy,
