@@ -9,21 +9,203 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entities::{action_feedback, feedback, feedback_tag, response, response_vote};
+use super::entities::{action_feedback, comment, feedback, feedback_tag, response, response_vote};
 use super::locations::{LocationKey, subtree_ids};
 use super::{Order, Store, keyset, sql};
 use crate::Error;
+use crate::domain::codes::ResponseStatus;
 use crate::domain::feedback::{LocationRef, NewFeedback, RedactedTexts};
-use crate::domain::{Caller, Channel, ModerationStatus, RejectReason, Satisfaction, Tag};
+use crate::domain::{
+    Audience, Caller, Channel, ModerationStatus, PersonalDataKind, RejectReason, Satisfaction, Tag,
+};
+
+/// An experience as stored, its codes typed. Raw texts and the contact e-mail are here:
+/// the public view (`pb::convert::public`) reads only the redacted ones.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Experience {
+    pub id: Uuid,
+    pub location_id: Uuid,
+    pub channel: Channel,
+    pub audience: Audience,
+    pub satisfaction: Satisfaction,
+    pub nps: Option<u8>,
+    pub effort: Option<u8>,
+    pub title: String,
+    pub story: String,
+    pub proposal: String,
+    pub redacted_title: String,
+    pub redacted_story: String,
+    pub redacted_proposal: String,
+    /// Kinds of personal data found at capture.
+    pub personal_data: Vec<PersonalDataKind>,
+    pub procedure: String,
+    /// `YYYY-MM-DD`.
+    pub occurred_on: Option<String>,
+    pub pseudonym: String,
+    pub contact_email: Option<String>,
+    pub contact_erased_at: Option<i64>,
+    pub status: ModerationStatus,
+    pub reject_reason: Option<RejectReason>,
+    pub request_id: Option<String>,
+    pub submitted_at: i64,
+    pub updated_at: i64,
+}
+
+/// A code of a stored row this version does not know: an error, never a value silently
+/// shown as UNSPECIFIED.
+fn unknown_code(table: &str, id: Uuid, column: &str, code: &str) -> Error {
+    Error::Internal(format!("{table} {id} has unknown {column} {code:?}"))
+}
+
+fn coded<T>(
+    parse: fn(&str) -> Option<T>,
+    table: &str,
+    id: Uuid,
+    column: &str,
+    code: &str,
+) -> Result<T, Error> {
+    parse(code).ok_or_else(|| unknown_code(table, id, column, code))
+}
+
+impl TryFrom<feedback::Model> for Experience {
+    type Error = Error;
+
+    fn try_from(m: feedback::Model) -> Result<Self, Error> {
+        let id = m.id;
+        let score = |column: &str, v: Option<i16>| {
+            v.map(|n| {
+                u8::try_from(n).map_err(|_| unknown_code("feedback", id, column, &n.to_string()))
+            })
+            .transpose()
+        };
+        Ok(Self {
+            id,
+            location_id: m.location_id,
+            channel: coded(Channel::from_code, "feedback", id, "channel", &m.channel)?,
+            audience: coded(Audience::from_code, "feedback", id, "audience", &m.audience)?,
+            satisfaction: coded(
+                Satisfaction::from_code,
+                "feedback",
+                id,
+                "satisfaction",
+                &m.satisfaction,
+            )?,
+            nps: score("nps", m.nps)?,
+            effort: score("effort", m.effort)?,
+            title: m.title,
+            story: m.story,
+            proposal: m.proposal,
+            redacted_title: m.redacted_title,
+            redacted_story: m.redacted_story,
+            redacted_proposal: m.redacted_proposal,
+            personal_data: m
+                .personal_data
+                .split(',')
+                .filter(|k| !k.is_empty())
+                .map(|k| {
+                    coded(
+                        PersonalDataKind::from_code,
+                        "feedback",
+                        id,
+                        "personal_data",
+                        k,
+                    )
+                })
+                .collect::<Result<_, _>>()?,
+            procedure: m.procedure,
+            occurred_on: m.occurred_on,
+            pseudonym: m.pseudonym,
+            contact_email: m.contact_email,
+            contact_erased_at: m.contact_erased_at,
+            status: coded(
+                ModerationStatus::from_code,
+                "feedback",
+                id,
+                "status",
+                &m.status,
+            )?,
+            reject_reason: m
+                .reject_reason
+                .as_deref()
+                .map(|r| coded(RejectReason::from_code, "feedback", id, "reject_reason", r))
+                .transpose()?,
+            request_id: m.request_id,
+            submitted_at: m.submitted_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+/// An answer of a location to an experience.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    pub id: Uuid,
+    pub feedback_id: Uuid,
+    pub location_id: Uuid,
+    pub author: String,
+    pub body: String,
+    pub status: ResponseStatus,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub published_at: Option<i64>,
+}
+
+impl TryFrom<response::Model> for Answer {
+    type Error = Error;
+
+    fn try_from(r: response::Model) -> Result<Self, Error> {
+        Ok(Self {
+            status: coded(
+                ResponseStatus::from_code,
+                "response",
+                r.id,
+                "status",
+                &r.status,
+            )?,
+            id: r.id,
+            feedback_id: r.feedback_id,
+            location_id: r.location_id,
+            author: r.author,
+            body: r.body,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            published_at: r.published_at,
+        })
+    }
+}
+
+/// An internal comment on an experience.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Comment {
+    pub id: Uuid,
+    pub feedback_id: Uuid,
+    pub author: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+impl From<comment::Model> for Comment {
+    fn from(c: comment::Model) -> Self {
+        Self {
+            id: c.id,
+            feedback_id: c.feedback_id,
+            author: c.author,
+            body: c.body,
+            created_at: c.created_at,
+        }
+    }
+}
 
 /// An experience with what is stored beside it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FeedbackView {
-    pub model: feedback::Model,
+    pub feedback: Experience,
     pub location_code: String,
-    /// General tags and labels, as stored (upper-case tags, lower-case labels).
-    pub tags: Vec<String>,
-    pub responses: Vec<response::Model>,
+    /// General tags, by code.
+    pub tags: Vec<Tag>,
+    /// Free labels (lower-case), in order.
+    pub labels: Vec<String>,
+    pub responses: Vec<Answer>,
     /// (useful, not useful) public votes per answer.
     pub votes: HashMap<Uuid, (u64, u64)>,
     /// Codes of the experience's and the answering locations.
@@ -86,22 +268,19 @@ impl Store {
         if self.group_commit().insert(row, tag_rows).await? {
             // A new experience has no answer, link or vote yet, and its tags and location are
             // known: no need to read them back.
-            let mut tags: Vec<String> = capture
-                .feedback
-                .tags
-                .iter()
-                .map(|t| t.code().to_owned())
-                .chain(capture.feedback.labels.iter().cloned())
-                .collect();
-            tags.sort();
+            let mut tags: Vec<Tag> = capture.feedback.tags.iter().copied().collect();
+            tags.sort_by_key(|t| t.code());
+            let mut labels: Vec<String> = capture.feedback.labels.iter().cloned().collect();
+            labels.sort();
             let view = FeedbackView {
                 location_code: location_code.to_owned(),
                 location_codes: HashMap::from([(model.location_id, location_code.to_owned())]),
                 tags,
+                labels,
                 responses: Vec::new(),
                 votes: HashMap::new(),
                 action_ids: Vec::new(),
-                model,
+                feedback: Experience::try_from(model)?,
             };
             return Ok((view, false));
         }
@@ -404,23 +583,26 @@ pub(crate) async fn feedback_views(
     let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
     let location_ids: Vec<Uuid> = models.iter().map(|m| m.location_id).collect();
 
-    let mut tags: HashMap<Uuid, Vec<String>> = HashMap::new();
+    let mut tags_of: HashMap<Uuid, Vec<String>> = HashMap::new();
     for t in feedback_tag::Entity::find()
         .filter(feedback_tag::Column::FeedbackId.is_in(ids.clone()))
         .order_by_asc(feedback_tag::Column::Tag)
         .all(db)
         .await?
     {
-        tags.entry(t.feedback_id).or_default().push(t.tag);
+        tags_of.entry(t.feedback_id).or_default().push(t.tag);
     }
-    let mut responses: HashMap<Uuid, Vec<response::Model>> = HashMap::new();
+    let mut responses: HashMap<Uuid, Vec<Answer>> = HashMap::new();
     for r in response::Entity::find()
         .filter(response::Column::FeedbackId.is_in(ids.clone()))
         .order_by_asc(response::Column::CreatedAt)
         .all(db)
         .await?
     {
-        responses.entry(r.feedback_id).or_default().push(r);
+        responses
+            .entry(r.feedback_id)
+            .or_default()
+            .push(Answer::try_from(r)?);
     }
     let mut actions: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     for a in action_feedback::Entity::find()
@@ -453,13 +635,23 @@ pub(crate) async fn feedback_views(
         .collect();
     let codes = super::locations::codes(db, location_ids).await?;
 
-    Ok(models
+    models
         .into_iter()
         .map(|model| {
             let responses = responses.remove(&model.id).unwrap_or_default();
-            FeedbackView {
+            // Stored together (in the database's order), told apart by their form: tags
+            // are codes, labels lower-case.
+            let (mut tags, mut labels) = (Vec::new(), Vec::new());
+            for stored in tags_of.remove(&model.id).unwrap_or_default() {
+                match Tag::from_code(&stored) {
+                    Some(tag) => tags.push(tag),
+                    None => labels.push(stored),
+                }
+            }
+            Ok(FeedbackView {
                 location_code: codes.get(&model.location_id).cloned().unwrap_or_default(),
-                tags: tags.remove(&model.id).unwrap_or_default(),
+                tags,
+                labels,
                 votes: responses
                     .iter()
                     .filter_map(|r| votes.get(&r.id).map(|v| (r.id, *v)))
@@ -470,8 +662,97 @@ pub(crate) async fn feedback_views(
                     .collect(),
                 responses,
                 action_ids: actions.remove(&model.id).unwrap_or_default(),
-                model,
-            }
+                feedback: Experience::try_from(model)?,
+            })
         })
-        .collect())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored() -> feedback::Model {
+        feedback::Model {
+            id: Uuid::nil(),
+            location_id: Uuid::nil(),
+            channel: "PHONE".into(),
+            audience: "USAGER".into(),
+            satisfaction: "POSITIVE".into(),
+            nps: Some(9),
+            effort: None,
+            title: String::new(),
+            story: "Merci".into(),
+            proposal: String::new(),
+            redacted_title: String::new(),
+            redacted_story: "Merci".into(),
+            redacted_proposal: String::new(),
+            personal_data: "EMAIL,PHONE".into(),
+            procedure: String::new(),
+            occurred_on: None,
+            pseudonym: String::new(),
+            contact_email: None,
+            contact_erased_at: None,
+            status: "REJECTED".into(),
+            reject_reason: Some("SPAM".into()),
+            api_key_id: Uuid::nil(),
+            request_id: None,
+            payload_hash: String::new(),
+            submitted_at: 1,
+            updated_at: 1,
+            first_answered_at: None,
+        }
+    }
+
+    #[test]
+    fn stored_codes_read_as_domain_values() {
+        let e = Experience::try_from(stored()).expect("readable");
+        assert_eq!(e.channel, Channel::Phone);
+        assert_eq!(e.status, ModerationStatus::Rejected);
+        assert_eq!(e.reject_reason, Some(RejectReason::Spam));
+        assert_eq!(
+            e.personal_data,
+            [PersonalDataKind::Email, PersonalDataKind::Phone]
+        );
+        assert_eq!(e.nps, Some(9));
+        let none = Experience::try_from(feedback::Model {
+            personal_data: String::new(),
+            ..stored()
+        })
+        .expect("readable");
+        assert!(none.personal_data.is_empty());
+    }
+
+    /// A code this version does not know is an error naming the row, never UNSPECIFIED.
+    #[test]
+    fn an_unknown_stored_code_is_an_error_not_unspecified() {
+        for broken in [
+            feedback::Model {
+                channel: "TELEPATHY".into(),
+                ..stored()
+            },
+            feedback::Model {
+                status: "LIMBO".into(),
+                ..stored()
+            },
+            feedback::Model {
+                reject_reason: Some("BORED".into()),
+                ..stored()
+            },
+            feedback::Model {
+                personal_data: "EMAIL,DNA".into(),
+                ..stored()
+            },
+            feedback::Model {
+                nps: Some(-3),
+                ..stored()
+            },
+        ] {
+            let read = Experience::try_from(broken);
+            assert!(
+                matches!(&read, Err(Error::Internal(m)) if m.contains("unknown")),
+                "{read:?}"
+            );
+        }
+    }
 }

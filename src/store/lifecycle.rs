@@ -13,7 +13,7 @@ use super::entities::{
     comment, feedback, feedback_reassignment, location, location_closure, moderation_decision,
     response,
 };
-use super::feedback::FeedbackView;
+use super::feedback::{Answer, Comment, FeedbackView};
 use super::locations::subtree_ids;
 use super::{Order, Store, audit, is_unique_violation, keyset, now_ms, sql};
 use crate::Error;
@@ -205,7 +205,7 @@ impl Store {
         caller: &Caller,
         feedback_id: Uuid,
         body: &str,
-    ) -> Result<comment::Model, Error> {
+    ) -> Result<Comment, Error> {
         let txn = self.write_txn().await?;
         feedback_in_scope(&txn, caller.scope, feedback_id).await?;
         let model = comment::ActiveModel {
@@ -219,7 +219,7 @@ impl Store {
         .insert(&txn)
         .await?;
         txn.commit().await?;
-        Ok(model)
+        Ok(model.into())
     }
 
     /// Internal notes of an experience of the caller's scope, oldest first.
@@ -229,7 +229,7 @@ impl Store {
         feedback_id: Uuid,
         limit: u64,
         after: Option<CommentCursor>,
-    ) -> Result<Vec<comment::Model>, Error> {
+    ) -> Result<Vec<Comment>, Error> {
         self.get_feedback(caller.scope, feedback_id).await?;
         let mut cond = Condition::all().add(comment::Column::FeedbackId.eq(feedback_id));
         if let Some((at, id)) = after {
@@ -247,7 +247,10 @@ impl Store {
             .order_by_asc(comment::Column::Id)
             .limit(limit)
             .all(&self.db)
-            .await?)
+            .await?
+            .into_iter()
+            .map(Comment::from)
+            .collect())
     }
 
     /// Creates the draft answer of `location` (default: the experience's own) or edits it
@@ -260,7 +263,7 @@ impl Store {
         location: Option<Uuid>,
         author: &str,
         body: &str,
-    ) -> Result<response::Model, Error> {
+    ) -> Result<Answer, Error> {
         let txn = self.write_txn().await?;
         let f = feedback_in_scope(&txn, caller.scope, feedback_id).await?;
         let answering = location.unwrap_or(f.location_id);
@@ -321,7 +324,7 @@ impl Store {
             }
         };
         txn.commit().await?;
-        Ok(model)
+        Answer::try_from(model)
     }
 
     /// Publishes a draft answer. Its experience must be published; the published body is
@@ -330,7 +333,7 @@ impl Store {
         &self,
         caller: &Caller,
         response_id: Uuid,
-    ) -> Result<response::Model, Error> {
+    ) -> Result<Answer, Error> {
         let txn = self.write_txn().await?;
         let r = response::Entity::find_by_id(response_id)
             .one(&txn)
@@ -380,7 +383,7 @@ impl Store {
         )
         .await?;
         txn.commit().await?;
-        Ok(published)
+        Answer::try_from(published)
     }
 
     /// Removes the contact e-mail of an experience (idempotent).

@@ -53,7 +53,7 @@ impl Store {
         let mut views = feedback_views(&self.db, models).await?;
         for view in &mut views {
             view.responses
-                .retain(|r| r.status == ResponseStatus::Published.code());
+                .retain(|r| r.status == ResponseStatus::Published);
         }
         Ok(views)
     }

@@ -1067,8 +1067,8 @@ async fn a_refused_row_fails_alone_and_its_batch_keeps_every_other_row_with_its_
     for (i, result) in results.into_iter().enumerate() {
         match (i == refused, result) {
             (true, result) => assert!(result.is_err(), "the refused row was acknowledged"),
-            (false, Ok((view, true))) => replayed.push(view.model.id),
-            (false, Ok((view, false))) => stored.push(view.model.id),
+            (false, Ok((view, true))) => replayed.push(view.feedback.id),
+            (false, Ok((view, false))) => stored.push(view.feedback.id),
             (false, Err(e)) => panic!("submission {i} failed with its refused neighbour: {e}"),
         }
     }

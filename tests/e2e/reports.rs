@@ -746,9 +746,9 @@ async fn batched_report_inputs_equal_the_per_location_listings() {
             .await
             .expect("published");
         for feeling in ["NEGATIVE", "NEUTRAL", "POSITIVE"] {
-            let oracle = published
-                .iter()
-                .find(|v| v.model.satisfaction == feeling && !v.model.redacted_story.is_empty());
+            let oracle = published.iter().find(|v| {
+                v.feedback.satisfaction.code() == feeling && !v.feedback.redacted_story.is_empty()
+            });
             let batched = inputs
                 .verbatims
                 .get(&id)
@@ -758,8 +758,8 @@ async fn batched_report_inputs_equal_the_per_location_listings() {
             match (oracle, batched) {
                 (None, None) => {}
                 (Some(o), Some(b)) => {
-                    assert_eq!(b.id, o.model.id, "{feeling} of {id}");
-                    assert_eq!(b.redacted_story, o.model.redacted_story);
+                    assert_eq!(b.id, o.feedback.id, "{feeling} of {id}");
+                    assert_eq!(b.redacted_story, o.feedback.redacted_story);
                     let answers: Vec<(String, String)> = o
                         .responses
                         .iter()
@@ -770,7 +770,7 @@ async fn batched_report_inputs_equal_the_per_location_listings() {
                 }
                 (o, b) => panic!(
                     "{feeling} of {id}: {:?} vs {:?}",
-                    o.map(|o| o.model.id),
+                    o.map(|o| o.feedback.id),
                     b.map(|b| b.id)
                 ),
             }

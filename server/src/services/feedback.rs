@@ -82,7 +82,7 @@ impl FeedbackApi {
                 index,
                 request_id,
                 result: if replayed { R::Replayed } else { R::Created } as i32,
-                feedback_id: view.model.id.to_string(),
+                feedback_id: view.feedback.id.to_string(),
                 ..Default::default()
             },
             Err(e) => {
@@ -120,7 +120,7 @@ impl FeedbackService for FeedbackApi {
         let (view, replayed) = self
             .capture(&caller, feedback, &request_id, SubmitTime::ServerClock)
             .await?;
-        tracing::info!(feedback = %view.model.id, location = %view.model.location_id, replayed, "feedback submitted");
+        tracing::info!(feedback = %view.feedback.id, location = %view.feedback.location_id, replayed, "feedback submitted");
         Ok(Response::new(pb::SubmitFeedbackResponse {
             feedback: Some(feedback_to_pb(&view)),
             replayed,
@@ -244,7 +244,7 @@ impl FeedbackService for FeedbackApi {
             .list_feedback(caller.scope, &filter, page.fetch_limit(), page.after)
             .await?;
         let next_page_token = page.finish(&mut rows, |v| -> FeedbackCursor {
-            (v.model.submitted_at, v.model.id)
+            (v.feedback.submitted_at, v.feedback.id)
         });
         Ok(Response::new(pb::ListFeedbackResponse {
             feedback: rows.iter().map(feedback_to_pb).collect(),
@@ -263,7 +263,7 @@ impl FeedbackService for FeedbackApi {
             .store
             .moderate_feedback(&caller, m.id, m.decision, &m.edit, &m.note)
             .await?;
-        tracing::info!(feedback = %m.id, status = %view.model.status, "feedback moderated");
+        tracing::info!(feedback = %m.id, status = %view.feedback.status, "feedback moderated");
         Ok(Response::new(pb::ModerateFeedbackResponse {
             feedback: Some(feedback_to_pb(&view)),
         }))

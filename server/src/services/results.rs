@@ -159,7 +159,7 @@ impl ResultsService for ResultsApi {
             .store
             .list_published_feedback(root, submitted, page.fetch_limit(), page.after)
             .await?;
-        let next_page_token = page.finish(&mut rows, |v| (v.model.submitted_at, v.model.id));
+        let next_page_token = page.finish(&mut rows, |v| (v.feedback.submitted_at, v.feedback.id));
         Ok(Response::new(pb::ListPublishedFeedbackResponse {
             feedback: rows.iter().map(published_feedback_to_pb).collect(),
             next_page_token,

@@ -3,14 +3,11 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 
 use crate::Error;
-use crate::domain::codes::ResponseStatus;
 use crate::domain::feedback::{self as rules, LocationRef, NewFeedback};
 use crate::domain::location as location_rules;
 use crate::domain::validation::{Violations, text, uuid};
-use crate::domain::{ModerationStatus, PersonalDataKind, RejectReason, Tag};
 use crate::pb;
-use crate::store::entities::{comment, response};
-use crate::store::feedback::FeedbackView;
+use crate::store::feedback::{Answer, Comment, FeedbackView};
 
 use super::enums::*;
 use super::time::{from_timestamp, timestamp};
@@ -157,15 +154,14 @@ pub fn new_feedback(
 }
 
 /// An answer in the internal view (drafts included). `votes` are (useful, not useful).
-pub fn response_to_pb(r: &response::Model, votes: (u64, u64)) -> pb::Response {
+pub fn response_to_pb(r: &Answer, votes: (u64, u64)) -> pb::Response {
     pb::Response {
         id: r.id.to_string(),
         feedback_id: r.feedback_id.to_string(),
         location_id: r.location_id.to_string(),
         author: r.author.clone(),
         body: r.body.clone(),
-        status: ResponseStatus::from_code(&r.status)
-            .map_or(pb::ResponseStatus::Unspecified, response_status_to_pb) as i32,
+        status: response_status_to_pb(r.status) as i32,
         create_time: Some(timestamp(r.created_at)),
         update_time: Some(timestamp(r.updated_at)),
         publish_time: r.published_at.map(timestamp),
@@ -174,7 +170,7 @@ pub fn response_to_pb(r: &response::Model, votes: (u64, u64)) -> pb::Response {
     }
 }
 
-pub fn comment_to_pb(c: &comment::Model) -> pb::Comment {
+pub fn comment_to_pb(c: &Comment) -> pb::Comment {
     pb::Comment {
         id: c.id.to_string(),
         feedback_id: c.feedback_id.to_string(),
@@ -187,44 +183,28 @@ pub fn comment_to_pb(c: &comment::Model) -> pb::Comment {
 /// The internal view of an experience (raw texts and contact e-mail included): for
 /// authenticated readers of its scope only, never for ResultsService.
 pub fn feedback_to_pb(view: &FeedbackView) -> pb::Feedback {
-    let m = &view.model;
-    let code = |c: Option<&str>| c.map(str::to_owned);
+    let m = &view.feedback;
     pb::Feedback {
         id: m.id.to_string(),
         location_id: m.location_id.to_string(),
         location_code: view.location_code.clone(),
-        channel: crate::domain::Channel::from_code(&m.channel)
-            .map_or(pb::Channel::Unspecified, channel_to_pb) as i32,
-        audience: crate::domain::Audience::from_code(&m.audience)
-            .map_or(pb::Audience::Unspecified, audience_to_pb) as i32,
-        satisfaction: crate::domain::Satisfaction::from_code(&m.satisfaction)
-            .map_or(pb::Satisfaction::Unspecified, satisfaction_to_pb) as i32,
-        nps: m.nps.and_then(|n| u32::try_from(n).ok()),
-        effort: m.effort.and_then(|n| u32::try_from(n).ok()),
+        channel: channel_to_pb(m.channel) as i32,
+        audience: audience_to_pb(m.audience) as i32,
+        satisfaction: satisfaction_to_pb(m.satisfaction) as i32,
+        nps: m.nps.map(u32::from),
+        effort: m.effort.map(u32::from),
         title: m.title.clone(),
         story: m.story.clone(),
         proposal: m.proposal.clone(),
         procedure: m.procedure.clone(),
-        tags: view
-            .tags
-            .iter()
-            .filter_map(|t| Tag::from_code(t))
-            .map(|t| tag_to_pb(t) as i32)
-            .collect(),
-        labels: view
-            .tags
-            .iter()
-            .filter(|t| Tag::from_code(t).is_none())
-            .cloned()
-            .collect(),
+        tags: view.tags.iter().map(|t| tag_to_pb(*t) as i32).collect(),
+        labels: view.labels.clone(),
         occurred_on: m.occurred_on.clone().unwrap_or_default(),
         pseudonym: m.pseudonym.clone(),
         contact_email: m.contact_email.clone().unwrap_or_default(),
-        status: ModerationStatus::from_code(&m.status)
-            .map_or(pb::ModerationStatus::Unspecified, moderation_status_to_pb)
-            as i32,
-        reject_reason: code(m.reject_reason.as_deref())
-            .and_then(|r| RejectReason::from_code(&r))
+        status: moderation_status_to_pb(m.status) as i32,
+        reject_reason: m
+            .reject_reason
             .map_or(pb::RejectReason::Unspecified, reject_reason_to_pb)
             as i32,
         redacted_title: m.redacted_title.clone(),
@@ -232,9 +212,8 @@ pub fn feedback_to_pb(view: &FeedbackView) -> pb::Feedback {
         redacted_proposal: m.redacted_proposal.clone(),
         personal_data: m
             .personal_data
-            .split(',')
-            .filter_map(PersonalDataKind::from_code)
-            .map(|k| personal_data_to_pb(k) as i32)
+            .iter()
+            .map(|k| personal_data_to_pb(*k) as i32)
             .collect(),
         submit_time: Some(timestamp(m.submitted_at)),
         update_time: Some(timestamp(m.updated_at)),

@@ -4,7 +4,6 @@
 
 use crate::domain::codes::ResponseStatus;
 use crate::domain::redaction::public_text;
-use crate::domain::{Channel, Satisfaction, Tag};
 use crate::pb;
 use crate::store::feedback::FeedbackView;
 
@@ -12,31 +11,24 @@ use super::enums::{channel_to_pb, satisfaction_to_pb, tag_to_pb};
 use super::time::timestamp;
 
 pub fn published_feedback_to_pb(view: &FeedbackView) -> pb::PublishedFeedback {
-    let m = &view.model;
+    let m = &view.feedback;
     let code = |id: &uuid::Uuid| view.location_codes.get(id).cloned().unwrap_or_default();
     pb::PublishedFeedback {
         id: m.id.to_string(),
         location_code: code(&m.location_id),
-        channel: Channel::from_code(&m.channel).map_or(pb::Channel::Unspecified, channel_to_pb)
-            as i32,
-        satisfaction: Satisfaction::from_code(&m.satisfaction)
-            .map_or(pb::Satisfaction::Unspecified, satisfaction_to_pb) as i32,
+        channel: channel_to_pb(m.channel) as i32,
+        satisfaction: satisfaction_to_pb(m.satisfaction) as i32,
         title: public_text(&m.redacted_title),
         story: public_text(&m.redacted_story),
         proposal: public_text(&m.redacted_proposal),
         pseudonym: public_text(&m.pseudonym),
-        tags: view
-            .tags
-            .iter()
-            .filter_map(|t| Tag::from_code(t))
-            .map(|t| tag_to_pb(t) as i32)
-            .collect(),
+        tags: view.tags.iter().map(|t| tag_to_pb(*t) as i32).collect(),
         occurred_on: m.occurred_on.clone().unwrap_or_default(),
         submit_time: Some(timestamp(m.submitted_at)),
         responses: view
             .responses
             .iter()
-            .filter(|r| r.status == ResponseStatus::Published.code())
+            .filter(|r| r.status == ResponseStatus::Published)
             .map(|r| {
                 let (useful, not_useful) = view.votes.get(&r.id).copied().unwrap_or_default();
                 pb::PublicResponse {
