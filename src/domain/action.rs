@@ -69,6 +69,60 @@ pub fn progress_at_creation(value: u32) -> Result<(), String> {
     }
 }
 
+/// What a parent says of progress set by hand: it is computed from its sub-actions.
+const PARENT_PROGRESS: &str = "the progress of a parent action is computed from its sub-actions";
+
+/// Whether progress may be set by hand (UpdateAction) on an action in `status` that has
+/// sub-actions or not: only while IN_PROGRESS, and never on a parent.
+pub fn check_progress_edit(status: ActionStatus, has_children: bool) -> crate::Result<()> {
+    if status != ActionStatus::InProgress {
+        return Err(crate::Error::FailedPrecondition(format!(
+            "progress can only be set while IN_PROGRESS (the action is {status})"
+        )));
+    }
+    if has_children {
+        return Err(crate::Error::FailedPrecondition(PARENT_PROGRESS.into()));
+    }
+    Ok(())
+}
+
+/// (status, progress, weight) of a sub-action, for the roll-up.
+pub type Child = (ActionStatus, u32, u32);
+
+/// The progress of an action moving from `from` to `to` (`current` progress, `requested`
+/// by the caller, its sub-actions `children`): FAILED_PRECONDITION for a move the status
+/// machine refuses or a progress given to a parent, INVALID_ARGUMENT for a progress the move
+/// does not take. A parent takes the roll-up of its sub-actions, except when DONE (100).
+pub fn progress_of_transition(
+    from: ActionStatus,
+    to: ActionStatus,
+    current: u32,
+    requested: Option<u32>,
+    children: &[Child],
+) -> crate::Result<u32> {
+    if !can_transition(from, to) {
+        return Err(crate::Error::FailedPrecondition(format!(
+            "an action cannot go from {from} to {to}"
+        )));
+    }
+    if requested.is_some() && !children.is_empty() {
+        return Err(crate::Error::FailedPrecondition(PARENT_PROGRESS.into()));
+    }
+    let own =
+        progress_after(to, current, requested).map_err(|d| crate::Error::invalid("progress", d))?;
+    Ok(if to == ActionStatus::Done || children.is_empty() {
+        own
+    } else {
+        rollup(children.iter().copied())
+    })
+}
+
+/// A parent's progress after a change below it: the roll-up of its sub-actions, or `None`
+/// when it is DONE (a finished parent stays at 100 whatever happens below).
+pub fn parent_progress(status: ActionStatus, children: &[Child]) -> Option<u32> {
+    (status != ActionStatus::Done).then(|| rollup(children.iter().copied()))
+}
+
 pub fn weight(value: u32) -> Result<u32, String> {
     match value {
         0 => Ok(DEFAULT_WEIGHT),
@@ -146,6 +200,59 @@ pub struct ActionPatch {
 mod tests {
     use super::*;
     use ActionStatus as S;
+
+    #[test]
+    fn progress_is_edited_by_hand_only_while_in_progress_and_never_on_a_parent() {
+        assert!(check_progress_edit(S::InProgress, false).is_ok());
+        for status in [S::Planned, S::Done, S::Abandoned] {
+            assert!(matches!(
+                check_progress_edit(status, false),
+                Err(crate::Error::FailedPrecondition(m)) if m.contains("only be set while IN_PROGRESS")
+            ));
+        }
+        assert!(matches!(
+            check_progress_edit(S::InProgress, true),
+            Err(crate::Error::FailedPrecondition(m)) if m.contains("parent")
+        ));
+    }
+
+    #[test]
+    fn a_transition_gives_its_progress_and_a_parent_its_roll_up() {
+        let kids = [(S::InProgress, 40, 1), (S::Planned, 0, 1)];
+        // Starting a parent: the roll-up of its sub-actions, not the default 10.
+        assert_eq!(
+            progress_of_transition(S::Planned, S::InProgress, 0, None, &kids).ok(),
+            Some(20)
+        );
+        // Finishing it: 100 whatever is below.
+        assert_eq!(
+            progress_of_transition(S::InProgress, S::Done, 20, None, &kids).ok(),
+            Some(100)
+        );
+        assert!(matches!(
+            progress_of_transition(S::Planned, S::InProgress, 0, Some(50), &kids),
+            Err(crate::Error::FailedPrecondition(_))
+        ));
+        assert!(matches!(
+            progress_of_transition(S::Done, S::Planned, 100, None, &[]),
+            Err(crate::Error::FailedPrecondition(m)) if m.contains("cannot go from DONE")
+        ));
+        assert!(matches!(
+            progress_of_transition(S::InProgress, S::Done, 50, Some(80), &[]),
+            Err(crate::Error::InvalidArgument(_))
+        ));
+        assert_eq!(
+            progress_of_transition(S::Planned, S::InProgress, 0, Some(35), &[]).ok(),
+            Some(35)
+        );
+    }
+
+    #[test]
+    fn a_done_parent_stays_at_100() {
+        let kids = [(S::Abandoned, 10, 1), (S::InProgress, 30, 1)];
+        assert_eq!(parent_progress(S::Done, &kids), None);
+        assert_eq!(parent_progress(S::InProgress, &kids), Some(30));
+    }
 
     #[test]
     fn a_new_action_takes_no_progress() {

@@ -95,6 +95,18 @@ pub fn min_sample(value: Option<u32>) -> Result<Option<u32>, String> {
 
 /// The value that applies to a location: its own setting, else the nearest ancestor's, else
 /// the default. `chain` goes from the location up to its root.
+/// An inactive location takes no new work (experiences, reassignments): its history stays
+/// readable, nothing is added to it.
+pub fn check_active(active: bool, code: &str) -> crate::Result<()> {
+    if active {
+        Ok(())
+    } else {
+        Err(crate::Error::FailedPrecondition(format!(
+            "location {code} is inactive"
+        )))
+    }
+}
+
 pub fn inherited(chain: impl IntoIterator<Item = Option<u32>>, default: u32) -> u32 {
     chain.into_iter().flatten().next().unwrap_or(default)
 }

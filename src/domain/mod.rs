@@ -2,6 +2,7 @@
 //! detection, periods, authorization rules. Imports neither tonic nor sea_orm.
 
 pub mod action;
+pub mod answer;
 pub mod answer_delays;
 pub mod api_key;
 pub mod auth;

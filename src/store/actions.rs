@@ -121,6 +121,15 @@ async fn children(db: &impl ConnectionTrait, id: Uuid) -> Result<Vec<action::Mod
         .await?)
 }
 
+/// A sub-action as the roll-up sees it.
+fn child_of(child: &action::Model) -> Result<rules::Child, Error> {
+    Ok((
+        status_of(child)?,
+        child.progress.max(0) as u32,
+        child.weight.max(1) as u32,
+    ))
+}
+
 /// Recomputes the progress of `start` and of every action above it.
 async fn recompute_upwards(
     txn: &DatabaseTransaction,
@@ -137,19 +146,14 @@ async fn recompute_upwards(
             return Ok(());
         };
         next = parent.parent_id;
-        let status = status_of(&parent)?;
-        if status == ActionStatus::Done {
-            continue; // a finished parent stays at 100
-        }
         let mut roll = Vec::new();
         for child in children(txn, id).await? {
-            roll.push((
-                status_of(&child)?,
-                child.progress.max(0) as u32,
-                child.weight.max(1) as u32,
-            ));
+            roll.push(child_of(&child)?);
         }
-        let progress = rules::rollup(roll) as i32;
+        let Some(progress) = rules::parent_progress(status_of(&parent)?, &roll) else {
+            continue;
+        };
+        let progress = progress as i32;
         if progress != parent.progress {
             let from = parent.progress;
             let mut row: action::ActiveModel = parent.into();
@@ -395,16 +399,7 @@ impl Store {
             next.parent_id = parent;
         }
         if let Some(p) = patch.progress {
-            if status != ActionStatus::InProgress {
-                return Err(Error::FailedPrecondition(format!(
-                    "progress can only be set while IN_PROGRESS (the action is {status})"
-                )));
-            }
-            if !children(&txn, id).await?.is_empty() {
-                return Err(Error::FailedPrecondition(
-                    "the progress of a parent action is computed from its sub-actions".into(),
-                ));
-            }
+            rules::check_progress_edit(status, !children(&txn, id).await?.is_empty())?;
             change("progress", next.progress.to_string(), p.to_string());
             next.progress = p as i32;
         }
@@ -444,32 +439,17 @@ impl Store {
         let txn = self.write_txn().await?;
         let current = action_in_scope(&txn, caller.scope, id).await?;
         let from = status_of(&current)?;
-        if !rules::can_transition(from, to) {
-            return Err(Error::FailedPrecondition(format!(
-                "an action cannot go from {from} to {to}"
-            )));
+        let mut kids = Vec::new();
+        for child in children(&txn, id).await? {
+            kids.push(child_of(&child)?);
         }
-        let kids = children(&txn, id).await?;
-        if requested_progress.is_some() && !kids.is_empty() {
-            return Err(Error::FailedPrecondition(
-                "the progress of a parent action is computed from its sub-actions".into(),
-            ));
-        }
-        let own = rules::progress_after(to, current.progress.max(0) as u32, requested_progress)
-            .map_err(|d| Error::invalid("progress", d))?;
-        let progress = if to == ActionStatus::Done || kids.is_empty() {
-            own
-        } else {
-            let mut roll = Vec::new();
-            for child in &kids {
-                roll.push((
-                    status_of(child)?,
-                    child.progress.max(0) as u32,
-                    child.weight.max(1) as u32,
-                ));
-            }
-            rules::rollup(roll)
-        } as i32;
+        let progress = rules::progress_of_transition(
+            from,
+            to,
+            current.progress.max(0) as u32,
+            requested_progress,
+            &kids,
+        )? as i32;
         let mut row: action::ActiveModel = current.clone().into();
         row.status = Set(to.code().to_owned());
         row.progress = Set(progress);

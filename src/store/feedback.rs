@@ -329,12 +329,7 @@ impl Store {
             LocationRef::Code(code) => LocationKey::Code(code.clone()),
         };
         let location = self.capture_location(caller.scope, &key).await?;
-        if !location.active {
-            return Err(Error::FailedPrecondition(format!(
-                "location {} is inactive",
-                location.code
-            )));
-        }
+        crate::domain::location::check_active(location.active, &location.code)?;
         let (redacted, pseudonym) = feedback.redact();
         self.record_feedback(
             caller,

@@ -17,6 +17,7 @@ use super::feedback::{Answer, Comment, FeedbackView};
 use super::locations::subtree_ids;
 use super::{Order, Store, audit, is_unique_violation, keyset, now_ms, sql};
 use crate::Error;
+use crate::domain::answer;
 use crate::domain::codes::ResponseStatus;
 use crate::domain::moderation::{self, Decision};
 use crate::domain::redaction::redact;
@@ -135,12 +136,7 @@ impl Store {
             Some(t) if self.in_scope(caller.scope, t.id).await? => t,
             _ => return Err(Error::not_found("location")),
         };
-        if !target.active {
-            return Err(Error::FailedPrecondition(format!(
-                "location {} is inactive",
-                target.code
-            )));
-        }
+        crate::domain::location::check_active(target.active, &target.code)?;
         if current.location_id == to {
             return Err(Error::FailedPrecondition(
                 "the experience is already at this location".into(),
@@ -283,12 +279,8 @@ impl Store {
             .one(&txn)
             .await?;
         let model = match existing {
-            Some(r) if r.status == ResponseStatus::Published.code() => {
-                return Err(Error::FailedPrecondition(
-                    "this location's answer is already published".into(),
-                ));
-            }
             Some(r) => {
+                answer::check_draft(response_status(&r)?)?;
                 let mut row: response::ActiveModel = r.into();
                 row.author = Set(author.to_owned());
                 row.body = Set(body.to_owned());
@@ -345,16 +337,10 @@ impl Store {
         let f = feedback_in_scope(&txn, caller.scope, r.feedback_id)
             .await
             .map_err(|_| Error::not_found("response"))?;
-        if r.status == ResponseStatus::Published.code() {
-            return Err(Error::FailedPrecondition(
-                "the answer is already published".into(),
-            ));
-        }
-        if f.status != ModerationStatus::Published.code() {
-            return Err(Error::FailedPrecondition(
-                "the experience must be published before its answer".into(),
-            ));
-        }
+        let experience = ModerationStatus::from_code(&f.status).ok_or_else(|| {
+            Error::Internal(format!("feedback {} has status {:?}", f.id, f.status))
+        })?;
+        answer::check_publish(response_status(&r)?, experience)?;
         let now = now_ms();
         let redacted = redact(&r.body).text;
         let mut row: response::ActiveModel = r.into();
@@ -443,4 +429,9 @@ impl Store {
         txn.commit().await?;
         Ok(result.rows_affected)
     }
+}
+
+fn response_status(r: &response::Model) -> Result<ResponseStatus, Error> {
+    ResponseStatus::from_code(&r.status)
+        .ok_or_else(|| Error::Internal(format!("response {} has status {:?}", r.id, r.status)))
 }
