@@ -4,4 +4,7 @@
 //! every rule, and reads and writes through the store's repositories (typed read models in,
 //! typed read models out). Handlers call exactly one use case.
 
+pub mod actions;
+pub mod feedback;
 pub mod indicators;
+pub mod locations;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::entities::{action, action_event, action_feedback, engagement, feedback};
 use super::locations::subtree_ids;
-use super::{Order, Store, audit, is_unique_violation, keyset, now_ms};
+use super::{Order, Reach, Store, audit, is_unique_violation, keyset, now_ms};
 use crate::Error;
 use crate::domain::action::{self as rules, ActionPatch, NewAction};
 use crate::domain::{ActionStatus, Caller};
@@ -287,16 +287,17 @@ impl Store {
             .ok_or_else(|| Error::not_found("action"))
     }
 
-    /// Actions of the caller's scope matching `filter`, newest first, after id `after`.
+    /// Actions within `reach` matching `filter`, newest first, after id `after`
+    /// (`filter.location` is already in `reach`).
     pub async fn list_actions(
         &self,
-        scope: Option<Uuid>,
+        reach: &Reach,
         filter: &ActionFilter,
         limit: u64,
         after: Option<Uuid>,
     ) -> Result<Vec<ActionView>, Error> {
         let mut cond = Condition::all();
-        for root in [scope, filter.location].into_iter().flatten() {
+        for root in reach.roots() {
             cond = cond.add(action::Column::LocationId.in_subquery(subtree_ids(root)));
         }
         if let Some(status) = filter.status {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::entities::{action_feedback, comment, feedback, feedback_tag, response, response_vote};
 use super::locations::{LocationKey, subtree_ids};
-use super::{Order, Store, keyset, sql};
+use super::{Order, Reach, Store, keyset, sql};
 use crate::Error;
 use crate::domain::codes::ResponseStatus;
 use crate::domain::feedback::{LocationRef, NewFeedback, RedactedTexts};
@@ -431,19 +431,17 @@ impl Store {
             .ok_or_else(|| Error::not_found("feedback"))
     }
 
-    /// Experiences of `scope` matching `filter`, newest submission first, after `after`.
+    /// Experiences within `reach` matching `filter`, newest submission first, after `after`
+    /// (`filter.location` is already in `reach`).
     pub async fn list_feedback(
         &self,
-        scope: Option<Uuid>,
+        reach: &Reach,
         filter: &FeedbackFilter,
         limit: u64,
         after: Option<FeedbackCursor>,
     ) -> Result<Vec<FeedbackView>, Error> {
         let mut cond = Condition::all();
-        if let Some(root) = scope {
-            cond = cond.add(feedback::Column::LocationId.in_subquery(subtree_ids(root)));
-        }
-        if let Some(root) = filter.location {
+        for root in reach.roots() {
             cond = cond.add(feedback::Column::LocationId.in_subquery(subtree_ids(root)));
         }
         if let Some((start, end)) = filter.submitted {

@@ -12,7 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entities::{location, location_closure};
-use super::{Store, audit, is_unique_violation, now_ms, sql};
+use super::{Reach, Store, audit, is_unique_violation, now_ms, sql};
 use crate::Error;
 use crate::domain::Caller;
 use crate::domain::location::{
@@ -79,20 +79,6 @@ impl Store {
     /// Whether `location_id` lies in the subtree `scope` (everything when `None`).
     pub async fn in_scope(&self, scope: Option<Uuid>, location_id: Uuid) -> Result<bool, Error> {
         in_scope(&self.db, scope, location_id).await
-    }
-
-    /// NOT_FOUND unless `location_id` lies in the subtree `scope` (for filters naming a
-    /// location: outside its scope a location does not exist for the caller).
-    pub async fn ensure_in_scope(
-        &self,
-        scope: Option<Uuid>,
-        location_id: Uuid,
-    ) -> Result<(), Error> {
-        if in_scope(&self.db, scope, location_id).await? {
-            Ok(())
-        } else {
-            Err(Error::not_found("location"))
-        }
     }
 
     /// The location named by `key`, or NOT_FOUND when absent or outside `scope`.
@@ -269,19 +255,17 @@ impl Store {
             .ok_or_else(|| Error::Internal("upserted location vanished".into()))
     }
 
-    /// Locations of `scope` matching `filter`, ordered by code, after the code `after`.
+    /// Locations within `reach` matching `filter`, ordered by code, after the code `after`
+    /// (`filter.subtree_of` is already in `reach`).
     pub async fn list_locations(
         &self,
-        scope: Option<Uuid>,
+        reach: &Reach,
         filter: &LocationFilter,
         limit: u64,
         after: Option<&str>,
     ) -> Result<Vec<LocationView>, Error> {
         let mut cond = Condition::all();
-        if let Some(root) = scope {
-            cond = cond.add(location::Column::Id.in_subquery(subtree_ids(root)));
-        }
-        if let Some(root) = filter.subtree_of {
+        for root in reach.roots() {
             cond = cond.add(location::Column::Id.in_subquery(subtree_ids(root)));
         }
         if let Some(parent) = filter.parent_id {
@@ -289,7 +273,7 @@ impl Store {
         }
         if filter.roots_only {
             // Roots of what the caller sees: true roots, or its scope root.
-            cond = match scope {
+            cond = match reach.scope() {
                 None => cond.add(location::Column::ParentId.is_null()),
                 Some(root) => cond.add(location::Column::Id.eq(root)),
             };

@@ -178,6 +178,11 @@ impl Reach {
         }
     }
 
+    /// The caller's own scope (the root it sees), if any.
+    pub fn scope(&self) -> Option<uuid::Uuid> {
+        self.scope
+    }
+
     /// The subtrees a row must lie in (all of them), none for everything.
     pub fn roots(&self) -> impl Iterator<Item = uuid::Uuid> {
         [self.scope, self.within].into_iter().flatten()

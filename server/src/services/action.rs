@@ -80,15 +80,15 @@ impl ActionService for ActionApi {
                 feedback: feedback?,
             })
         })?;
-        if let Some(root) = filter.location {
-            self.state.store.ensure_in_scope(caller.scope, root).await?;
-        }
         let page: Page<Uuid> = Page::parse(page_size, &page_token, &filter)?;
-        let mut rows = self
-            .state
-            .store
-            .list_actions(caller.scope, &filter, page.fetch_limit(), page.after)
-            .await?;
+        let mut rows = boucle::app::actions::list(
+            &self.state.store,
+            &caller,
+            &filter,
+            page.fetch_limit(),
+            page.after,
+        )
+        .await?;
         let next_page_token = page.finish(&mut rows, |a| a.model.id);
         Ok(Response::new(pb::ListActionsResponse {
             actions: rows.iter().map(action_to_pb).collect(),

@@ -216,9 +216,6 @@ impl FeedbackService for FeedbackApi {
         } = request.into_inner();
         let bad = |field: &'static str| move |d: String| Error::invalid(field, d);
         let location = optional_id("location_id", &location_id)?;
-        if let Some(root) = location {
-            self.state.store.ensure_in_scope(caller.scope, root).await?;
-        }
         let submitted = parse_optional(&period)
             .map_err(bad("period"))?
             .map(|p| p.bounds_ms(self.state.timezone));
@@ -238,11 +235,14 @@ impl FeedbackService for FeedbackApi {
             answered,
         };
         let page: Page<(i64, Uuid)> = Page::parse(page_size, &page_token, &filter)?;
-        let mut rows = self
-            .state
-            .store
-            .list_feedback(caller.scope, &filter, page.fetch_limit(), page.after)
-            .await?;
+        let mut rows = boucle::app::feedback::list(
+            &self.state.store,
+            &caller,
+            &filter,
+            page.fetch_limit(),
+            page.after,
+        )
+        .await?;
         let next_page_token = page.finish(&mut rows, |v| -> FeedbackCursor {
             (v.feedback.submitted_at, v.feedback.id)
         });

@@ -65,20 +65,15 @@ impl LocationService for LocationApi {
             roots_only,
             show_inactive,
         };
-        for root in [filter.subtree_of, filter.parent_id].into_iter().flatten() {
-            self.state.store.ensure_in_scope(caller.scope, root).await?;
-        }
         let page: Page<String> = Page::parse(page_size, &page_token, &filter)?;
-        let mut rows = self
-            .state
-            .store
-            .list_locations(
-                caller.scope,
-                &filter,
-                page.fetch_limit(),
-                page.after.as_deref(),
-            )
-            .await?;
+        let mut rows = boucle::app::locations::list(
+            &self.state.store,
+            &caller,
+            &filter,
+            page.fetch_limit(),
+            page.after.as_deref(),
+        )
+        .await?;
         let next_page_token = page.finish(&mut rows, |v| v.model.code.clone());
         Ok(Response::new(pb::ListLocationsResponse {
             locations: rows.iter().map(location_to_pb).collect(),
