@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 
 use boucle::domain::Period;
+use boucle::domain::codes::DeliveryStatus;
 use boucle::store::Store;
+use boucle::store::reports::Delivery;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
@@ -162,11 +164,11 @@ fn message_id(recipient: Uuid, period: Period, versions: &[(Uuid, String)]) -> S
 async fn settle_pending(
     store: &Store,
     transport: &Transport,
-    pending: &[boucle::store::entities::delivery::Model],
+    pending: &[Delivery],
 ) -> Result<usize, JobError> {
     let mut messages: Vec<&str> = pending
         .iter()
-        .filter(|d| d.status == "PENDING")
+        .filter(|d| d.status == DeliveryStatus::Pending)
         .filter_map(|d| d.message_id.as_deref())
         .collect();
     messages.sort_unstable();
@@ -212,7 +214,7 @@ pub async fn deliver_period(
             .await?;
         let ids: Vec<Uuid> = reports.iter().map(|r| r.model.id).collect();
         let mut recorded = store.deliveries_to(recipient.id, &ids).await?;
-        if recorded.iter().any(|d| d.status == "PENDING") {
+        if recorded.iter().any(|d| d.status == DeliveryStatus::Pending) {
             summary.uncertain += settle_pending(store, transport, &recorded).await?;
             recorded = store.deliveries_to(recipient.id, &ids).await?;
         }

@@ -161,6 +161,15 @@ coded_enum!(
 );
 
 coded_enum!(
+    /// Where a report version stands for a recipient: PENDING is committed before the
+    /// message leaves, SENT once the relay or the outbox has it.
+    DeliveryStatus {
+        Pending => "PENDING",
+        Sent => "SENT",
+    }
+);
+
+coded_enum!(
     /// Status of an improvement action.
     ActionStatus {
         Planned => "PLANNED",

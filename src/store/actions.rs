@@ -19,10 +19,91 @@ use crate::Error;
 use crate::domain::action::{self as rules, ActionPatch, NewAction};
 use crate::domain::{ActionStatus, Caller};
 
+/// An improvement action as stored, its status typed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Action {
+    pub id: Uuid,
+    pub location_id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub engagement_code: String,
+    pub status: ActionStatus,
+    pub progress: u32,
+    pub parent_id: Option<Uuid>,
+    pub weight: u32,
+    pub owner: String,
+    /// `YYYY-MM-DD`.
+    pub due_on: Option<String>,
+    pub public: bool,
+    /// `YYYY-MM-DD`.
+    pub done_on: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl TryFrom<action::Model> for Action {
+    type Error = Error;
+
+    fn try_from(m: action::Model) -> Result<Self, Error> {
+        Ok(Self {
+            status: status_of(&m)?,
+            id: m.id,
+            location_id: m.location_id,
+            title: m.title,
+            description: m.description,
+            engagement_code: m.engagement_code,
+            progress: u32::try_from(m.progress).unwrap_or(0),
+            parent_id: m.parent_id,
+            weight: u32::try_from(m.weight).unwrap_or(rules::DEFAULT_WEIGHT),
+            owner: m.owner,
+            due_on: m.due_on,
+            public: m.public,
+            done_on: m.done_on,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+/// An entry of an action's timeline: one field's change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionEvent {
+    pub id: Uuid,
+    pub action_id: Uuid,
+    pub actor: String,
+    pub created_at: i64,
+    pub field: String,
+    pub from_value: String,
+    pub to_value: String,
+    pub note: String,
+}
+
+/// A Services Publics + engagement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Engagement {
+    pub code: String,
+    pub pillar: String,
+    pub title: String,
+    pub position: u32,
+    pub updated_at: i64,
+}
+
+impl From<engagement::Model> for Engagement {
+    fn from(e: engagement::Model) -> Self {
+        Self {
+            code: e.code,
+            pillar: e.pillar,
+            title: e.title,
+            position: u32::try_from(e.position).unwrap_or(0),
+            updated_at: e.updated_at,
+        }
+    }
+}
+
 /// An action with the experiences linked to it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActionView {
-    pub model: action::Model,
+    pub action: Action,
     pub feedback_ids: Vec<Uuid>,
 }
 
@@ -39,7 +120,7 @@ pub struct ActionFilter {
 /// A public action with what portals show beside it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublicActionView {
-    pub model: action::Model,
+    pub action: Action,
     pub location_code: String,
     pub engagement_title: String,
     /// Published experiences linked to the action.
@@ -218,13 +299,15 @@ async fn views(
     {
         links.entry(l.action_id).or_default().push(l.feedback_id);
     }
-    Ok(models
+    models
         .into_iter()
-        .map(|model| ActionView {
-            feedback_ids: links.remove(&model.id).unwrap_or_default(),
-            model,
+        .map(|model| {
+            Ok(ActionView {
+                feedback_ids: links.remove(&model.id).unwrap_or_default(),
+                action: Action::try_from(model)?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 impl Store {
@@ -556,7 +639,7 @@ impl Store {
         action_id: Uuid,
         limit: u64,
         after: Option<EventCursor>,
-    ) -> Result<Vec<action_event::Model>, Error> {
+    ) -> Result<Vec<ActionEvent>, Error> {
         action_in_scope(&self.db, scope, action_id).await?;
         let mut cond = Condition::all().add(action_event::Column::ActionId.eq(action_id));
         if let Some((at, id)) = after {
@@ -574,14 +657,29 @@ impl Store {
             .order_by_asc(action_event::Column::Id)
             .limit(limit)
             .all(&self.db)
-            .await?)
+            .await?
+            .into_iter()
+            .map(|e| ActionEvent {
+                id: e.id,
+                action_id: e.action_id,
+                actor: e.actor,
+                created_at: e.created_at,
+                field: e.field,
+                from_value: e.from_value,
+                to_value: e.to_value,
+                note: e.note,
+            })
+            .collect())
     }
 
-    pub async fn list_engagements(&self) -> Result<Vec<engagement::Model>, Error> {
+    pub async fn list_engagements(&self) -> Result<Vec<Engagement>, Error> {
         Ok(engagement::Entity::find()
             .order_by_asc(engagement::Column::Position)
             .all(&self.db)
-            .await?)
+            .await?
+            .into_iter()
+            .map(Engagement::from)
+            .collect())
     }
 
     pub async fn update_engagement(
@@ -589,7 +687,7 @@ impl Store {
         caller: &Caller,
         code: &str,
         title: &str,
-    ) -> Result<engagement::Model, Error> {
+    ) -> Result<Engagement, Error> {
         let txn = self.write_txn().await?;
         let current = engagement::Entity::find_by_id(code.to_owned())
             .one(&txn)
@@ -610,7 +708,7 @@ impl Store {
         )
         .await?;
         txn.commit().await?;
-        Ok(updated)
+        Ok(updated.into())
     }
 
     /// Public actions of the subtree of `root`, most recently changed first.
@@ -670,18 +768,19 @@ impl Store {
                 linked.insert(row.try_get("", "action_id")?, u64::try_from(n).unwrap_or(0));
             }
         }
-        let out = models
+        models
             .into_iter()
-            .map(|model| PublicActionView {
-                location_code: codes.get(&model.location_id).cloned().unwrap_or_default(),
-                engagement_title: titles
-                    .get(&model.engagement_code)
-                    .cloned()
-                    .unwrap_or_default(),
-                linked_published: linked.get(&model.id).copied().unwrap_or(0),
-                model,
+            .map(|model| {
+                Ok(PublicActionView {
+                    location_code: codes.get(&model.location_id).cloned().unwrap_or_default(),
+                    engagement_title: titles
+                        .get(&model.engagement_code)
+                        .cloned()
+                        .unwrap_or_default(),
+                    linked_published: linked.get(&model.id).copied().unwrap_or(0),
+                    action: Action::try_from(model)?,
+                })
             })
-            .collect();
-        Ok(out)
+            .collect()
     }
 }

@@ -17,6 +17,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::actions::Action;
 use super::aggregates::{COUNTED, Scope, StoredFigure, params, restriction};
 use super::entities::{action, location_figures, measurement};
 use super::indicators::Measurement;
@@ -49,7 +50,7 @@ pub struct ReportInputs {
     pub channels: HashMap<Uuid, Vec<(String, u64)>>,
     /// Public actions of the subtree that are in progress or were done in the month, by
     /// title then id.
-    pub actions: HashMap<Uuid, Vec<action::Model>>,
+    pub actions: HashMap<Uuid, Vec<Action>>,
     /// The location's own measurements of the month, by indicator code.
     pub measurements: HashMap<Uuid, Vec<Measurement>>,
     /// For each feeling, the newest published experiences of the month in the subtree that
@@ -304,7 +305,7 @@ impl Store {
         for row in rows {
             by_root.push((row.try_get("", "root")?, row.try_get("", "id")?));
         }
-        let mut models: HashMap<Uuid, action::Model> = HashMap::new();
+        let mut models: HashMap<Uuid, Action> = HashMap::new();
         let mut wanted: Vec<Uuid> = by_root.iter().map(|(_, id)| *id).collect();
         wanted.sort_unstable();
         wanted.dedup();
@@ -314,7 +315,7 @@ impl Store {
                 .all(&self.db)
                 .await?
             {
-                models.insert(a.id, a);
+                models.insert(a.id, Action::try_from(a)?);
             }
         }
         for (root, id) in by_root {

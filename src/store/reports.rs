@@ -10,6 +10,7 @@ use super::entities::{delivery, recipient, report};
 use super::locations::subtree_ids;
 use super::{Store, audit, is_unique_violation, now_ms, sql};
 use crate::Error;
+use crate::domain::codes::DeliveryStatus;
 use crate::domain::{Caller, Period};
 
 /// A report with its location's code.
@@ -17,6 +18,37 @@ use crate::domain::{Caller, Period};
 pub struct ReportView {
     pub model: report::Model,
     pub location_code: String,
+}
+
+/// Someone who receives the reports of a location subtree by e-mail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recipient {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub location_id: Uuid,
+    pub location_code: String,
+    pub created_at: i64,
+}
+
+fn recipient_of(m: recipient::Model, location_code: String) -> Recipient {
+    Recipient {
+        id: m.id,
+        email: m.email,
+        name: m.name,
+        location_id: m.location_id,
+        location_code,
+        created_at: m.created_at,
+    }
+}
+
+/// A report version recorded as sent, or being sent, to a recipient.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    pub report_id: Uuid,
+    pub sha256: String,
+    pub status: DeliveryStatus,
+    pub message_id: Option<String>,
 }
 
 /// A report written to disk, to be recorded.
@@ -173,7 +205,7 @@ impl Store {
         email: &str,
         name: &str,
         location_id: Uuid,
-    ) -> Result<(recipient::Model, String), Error> {
+    ) -> Result<Recipient, Error> {
         let location = self
             .location_in_scope(
                 caller.scope,
@@ -209,7 +241,7 @@ impl Store {
         )
         .await?;
         txn.commit().await?;
-        Ok((model, location.code))
+        Ok(recipient_of(model, location.code))
     }
 
     /// Recipients whose location lies in the caller's scope, oldest first.
@@ -218,7 +250,7 @@ impl Store {
         scope: Option<Uuid>,
         limit: u64,
         after: Option<Uuid>,
-    ) -> Result<Vec<(recipient::Model, String)>, Error> {
+    ) -> Result<Vec<Recipient>, Error> {
         let mut cond = Condition::all();
         if let Some(root) = scope {
             cond = cond.add(recipient::Column::LocationId.in_subquery(subtree_ids(root)));
@@ -232,13 +264,17 @@ impl Store {
             .limit(limit)
             .all(&self.db)
             .await?;
+        self.with_codes(models).await
+    }
+
+    async fn with_codes(&self, models: Vec<recipient::Model>) -> Result<Vec<Recipient>, Error> {
         let ids: Vec<Uuid> = models.iter().map(|m| m.location_id).collect();
         let codes = super::locations::codes(&self.db, ids).await?;
         Ok(models
             .into_iter()
             .map(|m| {
                 let code = codes.get(&m.location_id).cloned().unwrap_or_default();
-                (m, code)
+                recipient_of(m, code)
             })
             .collect())
     }
@@ -270,11 +306,12 @@ impl Store {
     }
 
     /// Every recipient (for delivery).
-    pub async fn all_recipients(&self) -> Result<Vec<recipient::Model>, Error> {
-        Ok(recipient::Entity::find()
+    pub async fn all_recipients(&self) -> Result<Vec<Recipient>, Error> {
+        let models = recipient::Entity::find()
             .order_by_asc(recipient::Column::Id)
             .all(&self.db)
-            .await?)
+            .await?;
+        self.with_codes(models).await
     }
 
     /// Deliveries recorded (PENDING or SENT) to a recipient for any version of these reports.
@@ -282,15 +319,27 @@ impl Store {
         &self,
         recipient_id: Uuid,
         report_ids: &[Uuid],
-    ) -> Result<Vec<delivery::Model>, Error> {
+    ) -> Result<Vec<Delivery>, Error> {
         if report_ids.is_empty() {
             return Ok(Vec::new());
         }
-        Ok(delivery::Entity::find()
+        delivery::Entity::find()
             .filter(delivery::Column::RecipientId.eq(recipient_id))
             .filter(delivery::Column::ReportId.is_in(report_ids.iter().copied()))
             .all(&self.db)
-            .await?)
+            .await?
+            .into_iter()
+            .map(|d| {
+                Ok(Delivery {
+                    status: DeliveryStatus::from_code(&d.status).ok_or_else(|| {
+                        Error::Internal(format!("delivery {} has status {:?}", d.id, d.status))
+                    })?,
+                    report_id: d.report_id,
+                    sha256: d.sha256,
+                    message_id: d.message_id,
+                })
+            })
+            .collect()
     }
 
     /// Records, before it is sent, that message `message_id` carries these report versions

@@ -702,10 +702,10 @@ async fn batched_report_inputs_equal_the_per_location_listings() {
             .await
             .expect("actions")
             .into_iter()
-            .map(|a| a.model)
+            .map(|a| a.action)
             .filter(|a| {
-                a.status == "IN_PROGRESS"
-                    || (a.status == "DONE"
+                a.status.code() == "IN_PROGRESS"
+                    || (a.status.code() == "DONE"
                         && a.done_on
                             .as_deref()
                             .is_some_and(|d| d >= first_text.as_str() && d < next_text.as_str()))

@@ -157,7 +157,7 @@ async fn new_postgres_database(
 
 /// The demo's two report recipients, created through the store by a new admin key:
 /// `direction@caf69.test` for CAF69 (a network) and `agence@fs.test` for FS12-MILLAU (a site).
-pub async fn demo_recipients(store: &Store) -> Vec<boucle::store::entities::recipient::Model> {
+pub async fn demo_recipients(store: &Store) -> Vec<boucle::store::reports::Recipient> {
     let (key, _) = store
         .create_api_key(None, "recipients", Role::Admin, None)
         .await
@@ -177,7 +177,7 @@ pub async fn demo_recipients(store: &Store) -> Vec<boucle::store::entities::reci
             .find_location(None, &LocationKey::Code(code.into()))
             .await
             .expect("location");
-        let (recipient, _) = store
+        let recipient = store
             .create_recipient(&admin, email, "Direction", location.model.id)
             .await
             .expect("recipient");

@@ -211,15 +211,13 @@ fn fill_location(ctx: &Context, inputs: &ReportInputs, model: &mut ReportModel, 
         let line = |date: Option<String>| ActionLine {
             title: public_text(&a.title),
             engagement: a.engagement_code.clone(),
-            progress: u32::try_from(a.progress).unwrap_or(0),
+            progress: a.progress,
             date: date.unwrap_or_default(),
         };
-        match ActionStatus::from_code(&a.status) {
-            Some(ActionStatus::Done) => model.actions_done.push(line(a.done_on.clone())),
-            Some(ActionStatus::InProgress) => {
-                model.actions_in_progress.push(line(a.due_on.clone()))
-            }
-            _ => {}
+        match a.status {
+            ActionStatus::Done => model.actions_done.push(line(a.done_on.clone())),
+            ActionStatus::InProgress => model.actions_in_progress.push(line(a.due_on.clone())),
+            ActionStatus::Planned | ActionStatus::Abandoned => {}
         }
     }
 

@@ -29,7 +29,7 @@ impl ActionService for ActionApi {
         let caller = caller(&request)?;
         let new = convert::new_action(required(request.into_inner().action, "action")?)?;
         let view = self.state.store.create_action(&caller, &new).await?;
-        tracing::info!(action = %view.model.id, location = %view.model.location_id, "action created");
+        tracing::info!(action = %view.action.id, location = %view.action.location_id, "action created");
         Ok(Response::new(pb::CreateActionResponse {
             action: Some(action_to_pb(&view)),
         }))
@@ -89,7 +89,7 @@ impl ActionService for ActionApi {
             page.after,
         )
         .await?;
-        let next_page_token = page.finish(&mut rows, |a| a.model.id);
+        let next_page_token = page.finish(&mut rows, |a| a.action.id);
         Ok(Response::new(pb::ListActionsResponse {
             actions: rows.iter().map(action_to_pb).collect(),
             next_page_token,

@@ -110,13 +110,13 @@ impl AdminService for AdminApi {
             boucle::domain::validation::uuid(&location_id),
         );
         let (email, name, location) = v.finish(|| Some((email?, name?, location?)))?;
-        let (model, code) = self
+        let recipient = self
             .state
             .store
             .create_recipient(&caller, &email, &name, location)
             .await?;
         Ok(Response::new(pb::CreateRecipientResponse {
-            recipient: Some(recipient_to_pb(&model, code)),
+            recipient: Some(convert::recipient_to_pb(&recipient)),
         }))
     }
 
@@ -135,12 +135,9 @@ impl AdminService for AdminApi {
             .store
             .list_recipients(caller.scope, page.fetch_limit(), page.after)
             .await?;
-        let next_page_token = page.finish(&mut rows, |r| r.0.id);
+        let next_page_token = page.finish(&mut rows, |r| r.id);
         Ok(Response::new(pb::ListRecipientsResponse {
-            recipients: rows
-                .into_iter()
-                .map(|(m, code)| recipient_to_pb(&m, code))
-                .collect(),
+            recipients: rows.iter().map(convert::recipient_to_pb).collect(),
             next_page_token,
         }))
     }
@@ -153,19 +150,5 @@ impl AdminService for AdminApi {
         let id = convert::id("id", &request.into_inner().id)?;
         self.state.store.delete_recipient(&caller, id).await?;
         Ok(Response::new(pb::DeleteRecipientResponse {}))
-    }
-}
-
-fn recipient_to_pb(
-    m: &boucle::store::entities::recipient::Model,
-    location_code: String,
-) -> pb::Recipient {
-    pb::Recipient {
-        id: m.id.to_string(),
-        email: m.email.clone(),
-        name: m.name.clone(),
-        location_id: m.location_id.to_string(),
-        location_code,
-        create_time: Some(convert::timestamp(m.created_at)),
     }
 }

@@ -217,7 +217,7 @@ impl ResultsService for ResultsApi {
             .store
             .list_public_actions(root, page.fetch_limit(), page.after)
             .await?;
-        let next_page_token = page.finish(&mut rows, |a| (a.model.updated_at, a.model.id));
+        let next_page_token = page.finish(&mut rows, |a| (a.action.updated_at, a.action.id));
         Ok(Response::new(pb::ListPublicActionsResponse {
             actions: rows.iter().map(public_action_to_pb).collect(),
             next_page_token,

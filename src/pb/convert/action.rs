@@ -2,12 +2,10 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::Error;
-use crate::domain::ActionStatus;
 use crate::domain::action::{self as rules, ActionPatch, NewAction};
 use crate::domain::validation::{Violations, date, optional_uuid, text, uuid};
 use crate::pb;
-use crate::store::actions::{ActionView, PublicActionView};
-use crate::store::entities::{action_event, engagement};
+use crate::store::actions::{ActionEvent, ActionView, Engagement, PublicActionView};
 
 use super::enums::action_status_to_pb;
 use super::mask_paths;
@@ -128,22 +126,18 @@ pub fn action_patch(action: pb::Action, paths: &[String]) -> Result<(Uuid, Actio
     Ok((id, patch))
 }
 
-fn status_to_pb(code: &str) -> i32 {
-    ActionStatus::from_code(code).map_or(pb::ActionStatus::Unspecified, action_status_to_pb) as i32
-}
-
 pub fn action_to_pb(view: &ActionView) -> pb::Action {
-    let m = &view.model;
+    let m = &view.action;
     pb::Action {
         id: m.id.to_string(),
         location_id: m.location_id.to_string(),
         title: m.title.clone(),
         description: m.description.clone(),
         engagement_code: m.engagement_code.clone(),
-        status: status_to_pb(&m.status),
-        progress: u32::try_from(m.progress).unwrap_or(0),
+        status: action_status_to_pb(m.status) as i32,
+        progress: m.progress,
         parent_id: m.parent_id.map(|p| p.to_string()).unwrap_or_default(),
-        weight: u32::try_from(m.weight).unwrap_or(1),
+        weight: m.weight,
         owner: m.owner.clone(),
         due_on: m.due_on.clone().unwrap_or_default(),
         public: m.public,
@@ -154,7 +148,7 @@ pub fn action_to_pb(view: &ActionView) -> pb::Action {
     }
 }
 
-pub fn action_event_to_pb(e: &action_event::Model) -> pb::ActionEvent {
+pub fn action_event_to_pb(e: &ActionEvent) -> pb::ActionEvent {
     pb::ActionEvent {
         id: e.id.to_string(),
         action_id: e.action_id.to_string(),
@@ -167,12 +161,12 @@ pub fn action_event_to_pb(e: &action_event::Model) -> pb::ActionEvent {
     }
 }
 
-pub fn engagement_to_pb(e: &engagement::Model) -> pb::Engagement {
+pub fn engagement_to_pb(e: &Engagement) -> pb::Engagement {
     pb::Engagement {
         code: e.code.clone(),
         pillar: e.pillar.clone(),
         title: e.title.clone(),
-        position: u32::try_from(e.position).unwrap_or(0),
+        position: e.position,
         update_time: Some(timestamp(e.updated_at)),
     }
 }
@@ -181,7 +175,7 @@ pub fn engagement_to_pb(e: &engagement::Model) -> pb::Engagement {
 /// written by agents who may quote an usager, redacted as they are shown.
 pub fn public_action_to_pb(view: &PublicActionView) -> pb::PublicAction {
     use crate::domain::redaction::public_text;
-    let m = &view.model;
+    let m = &view.action;
     pb::PublicAction {
         id: m.id.to_string(),
         location_code: view.location_code.clone(),
@@ -189,8 +183,8 @@ pub fn public_action_to_pb(view: &PublicActionView) -> pb::PublicAction {
         description: public_text(&m.description),
         engagement_code: m.engagement_code.clone(),
         engagement_title: public_text(&view.engagement_title),
-        status: status_to_pb(&m.status),
-        progress: u32::try_from(m.progress).unwrap_or(0),
+        status: action_status_to_pb(m.status) as i32,
+        progress: m.progress,
         due_on: m.due_on.clone().unwrap_or_default(),
         done_on: m.done_on.clone().unwrap_or_default(),
         linked_feedback: view.linked_published,

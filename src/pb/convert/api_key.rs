@@ -1,6 +1,7 @@
 use crate::domain::Role;
 use crate::pb;
 use crate::store::api_keys::KeyView;
+use crate::store::reports::Recipient;
 
 use super::enums::role_to_pb;
 use super::time::timestamp;
@@ -19,5 +20,16 @@ pub fn api_key_to_pb(view: &KeyView) -> pb::ApiKey {
         prefix: m.prefix.clone(),
         create_time: Some(timestamp(m.created_at)),
         revoke_time: m.revoked_at.map(timestamp),
+    }
+}
+
+pub fn recipient_to_pb(r: &Recipient) -> pb::Recipient {
+    pb::Recipient {
+        id: r.id.to_string(),
+        email: r.email.clone(),
+        name: r.name.clone(),
+        location_id: r.location_id.to_string(),
+        location_code: r.location_code.clone(),
+        create_time: Some(timestamp(r.created_at)),
     }
 }

@@ -14,7 +14,7 @@ pub use action::{
     action_event_to_pb, action_patch, action_to_pb, engagement_to_pb, new_action,
     public_action_to_pb,
 };
-pub use api_key::api_key_to_pb;
+pub use api_key::{api_key_to_pb, recipient_to_pb};
 pub use enums::*;
 pub use feedback::{SubmitTime, comment_to_pb, feedback_to_pb, new_feedback, response_to_pb};
 pub use location::{location_patch, location_spec, location_to_pb};
