@@ -45,21 +45,40 @@ impl Counts {
     /// sum over experiences or actions, so sums of disjoint parts are exact. The median is
     /// not additive and is left alone.
     pub fn add(&mut self, other: &Counts) {
-        self.volume += other.volume;
-        self.positive += other.positive;
-        self.negative += other.negative;
-        self.nps_answers += other.nps_answers;
-        self.promoters += other.promoters;
-        self.detractors += other.detractors;
-        self.effort_answers += other.effort_answers;
-        self.effort_easy += other.effort_easy;
-        self.effort_sum += other.effort_sum;
-        self.effort_sum_squares += other.effort_sum_squares;
-        self.published += other.published;
-        self.answered += other.answered;
-        self.answered_on_time += other.answered_on_time;
-        self.actions_done += other.actions_done;
-        self.actions_open += other.actions_open;
+        // Destructured, so that a new count does not compile until it is summed here.
+        let Counts {
+            volume,
+            positive,
+            negative,
+            nps_answers,
+            promoters,
+            detractors,
+            effort_answers,
+            effort_easy,
+            effort_sum,
+            effort_sum_squares,
+            published,
+            answered,
+            answered_on_time,
+            median_delay_days: _,
+            actions_done,
+            actions_open,
+        } = other;
+        self.volume += volume;
+        self.positive += positive;
+        self.negative += negative;
+        self.nps_answers += nps_answers;
+        self.promoters += promoters;
+        self.detractors += detractors;
+        self.effort_answers += effort_answers;
+        self.effort_easy += effort_easy;
+        self.effort_sum += effort_sum;
+        self.effort_sum_squares += effort_sum_squares;
+        self.published += published;
+        self.answered += answered;
+        self.answered_on_time += answered_on_time;
+        self.actions_done += actions_done;
+        self.actions_open += actions_open;
     }
 }
 

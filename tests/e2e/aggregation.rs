@@ -304,6 +304,28 @@ async fn every_formula_matches_the_hand_computed_fixture() {
         "2 answers: below min_sample"
     );
     assert_eq!(value(&a1, "ACTIONS_DONE"), (Some(0.0), 0, false));
+    assert_eq!(value(&a1, "ACTIONS_OPEN"), (Some(0.0), 0, false));
+    // Every computed indicator is checked above: a new one fails here until its
+    // hand-computed value is added (and with it, the counts it needs).
+    let checked = [
+        "VOLUME",
+        "SATISFACTION_RATE",
+        "NET_SATISFACTION",
+        "NPS",
+        "EFFORT_EASY_RATE",
+        "EFFORT_MEAN",
+        "RESPONSE_RATE",
+        "RESPONSE_ON_TIME_RATE",
+        "RESPONSE_DELAY_MEDIAN",
+        "ACTIONS_DONE",
+        "ACTIONS_OPEN",
+    ];
+    for code in boucle::domain::indicators::IndicatorCode::ALL {
+        assert!(
+            checked.contains(&code.code()),
+            "{code} has no hand-computed value"
+        );
+    }
     let sat = by_code(&a1)["SATISFACTION_RATE"];
     assert_eq!(sat.figure.ci, Some((30.0, 90.3)));
 
