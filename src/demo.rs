@@ -556,8 +556,8 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
         .create_api_key(None, "Démo — collecte multicanale", Role::Collector, None)
         .await?;
     let caller = Caller {
-        key_id: collector.model.id,
-        name: collector.model.name.clone(),
+        key_id: collector.key.id,
+        name: collector.key.name.clone(),
         role: Role::Admin,
         scope: None,
     };

@@ -84,7 +84,7 @@ async fn generate(store: &Store, rows: u64, locations: usize, seed: u64) -> anyh
         hierarchy: &hierarchy,
         month: period().bounds_ms(TZ),
         tz: TZ,
-        api_key_id: key.model.id,
+        api_key_id: key.key.id,
         seed,
     };
     const STATEMENT: u64 = 1_000;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use boucle::Error;
 use boucle::domain::api_key::{hash, looks_like_secret};
-use boucle::domain::{Caller, Permission, Role};
+use boucle::domain::{Caller, Permission};
 use boucle::store::Store;
 use uuid::Uuid;
 
@@ -67,19 +67,16 @@ impl Authenticator {
         if let Some(caller) = self.cached(&digest) {
             return Ok(caller);
         }
-        let model = self
+        let key = self
             .store
             .find_active_key(&digest)
             .await?
             .ok_or(Error::Unauthenticated("invalid or revoked API key"))?;
-        let role = Role::from_code(&model.role).ok_or_else(|| {
-            Error::Internal(format!("key {} has unknown role {}", model.id, model.role))
-        })?;
         let caller = Caller {
-            key_id: model.id,
-            name: model.name,
-            role,
-            scope: model.scope_location_id,
+            key_id: key.id,
+            name: key.name,
+            role: key.role,
+            scope: key.scope_location_id,
         };
         if let Ok(mut cache) = self.cache.write() {
             cache.insert(digest, (caller.clone(), Instant::now()));

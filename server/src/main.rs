@@ -131,7 +131,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", secret.secret.expose_secret());
             eprintln!(
                 "API key {} ({}) created; the secret above is shown only once.",
-                key.model.id, key.model.role
+                key.key.id, key.key.role
             );
             Ok(())
         }

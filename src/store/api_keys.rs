@@ -12,18 +12,41 @@ use crate::Error;
 use crate::domain::api_key::{NewSecret, generate};
 use crate::domain::{Caller, Role};
 
+/// An API key as stored, its role typed (its secret's hash stays in the store).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+    pub scope_location_id: Option<Uuid>,
+    /// The first characters of the secret, to recognise it.
+    pub prefix: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl TryFrom<api_key::Model> for ApiKey {
+    type Error = Error;
+
+    fn try_from(m: api_key::Model) -> Result<Self, Error> {
+        Ok(Self {
+            role: Role::from_code(&m.role)
+                .ok_or_else(|| Error::Internal(format!("key {} has role {:?}", m.id, m.role)))?,
+            id: m.id,
+            name: m.name,
+            scope_location_id: m.scope_location_id,
+            prefix: m.prefix,
+            created_at: m.created_at,
+            revoked_at: m.revoked_at,
+        })
+    }
+}
+
 /// A key with its scope's code, for display.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyView {
-    pub model: api_key::Model,
+    pub key: ApiKey,
     pub scope_code: Option<String>,
-}
-
-impl KeyView {
-    pub fn role(&self) -> Result<Role, Error> {
-        Role::from_code(&self.model.role)
-            .ok_or_else(|| Error::Internal(format!("unknown role code {}", self.model.role)))
-    }
 }
 
 impl Store {
@@ -78,12 +101,14 @@ impl Store {
     }
 
     /// The live (not revoked) key whose secret hashes to `hash`.
-    pub async fn find_active_key(&self, hash: &str) -> Result<Option<api_key::Model>, Error> {
-        Ok(api_key::Entity::find()
+    pub async fn find_active_key(&self, hash: &str) -> Result<Option<ApiKey>, Error> {
+        api_key::Entity::find()
             .filter(api_key::Column::SecretHash.eq(hash))
             .filter(api_key::Column::RevokedAt.is_null())
             .one(&self.db)
-            .await?)
+            .await?
+            .map(ApiKey::try_from)
+            .transpose()
     }
 
     /// Keys whose scope lies within the caller's scope, oldest first, after id `after`.
@@ -114,13 +139,15 @@ impl Store {
             .await?;
         let scopes = models.iter().filter_map(|m| m.scope_location_id).collect();
         let codes = super::locations::codes(&self.db, scopes).await?;
-        Ok(models
+        models
             .into_iter()
-            .map(|model| KeyView {
-                scope_code: model.scope_location_id.and_then(|s| codes.get(&s).cloned()),
-                model,
+            .map(|model| {
+                Ok(KeyView {
+                    scope_code: model.scope_location_id.and_then(|s| codes.get(&s).cloned()),
+                    key: ApiKey::try_from(model)?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Revokes a key of the caller's scope (idempotent: revoking twice keeps the first time).
@@ -166,6 +193,9 @@ impl Store {
                 .map(|l| l.code),
             None => None,
         };
-        Ok(KeyView { model, scope_code })
+        Ok(KeyView {
+            key: ApiKey::try_from(model)?,
+            scope_code,
+        })
     }
 }

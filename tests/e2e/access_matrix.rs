@@ -146,7 +146,7 @@ async fn network(app: &TestApp, name: &str) -> Net {
         response_id,
         action_id,
         recipient_id,
-        victim_key_id: victim.model.id.to_string(),
+        victim_key_id: victim.key.id.to_string(),
     }
 }
 

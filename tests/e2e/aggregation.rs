@@ -1020,7 +1020,7 @@ async fn insert_published(store: &boucle::store::Store, experiences: &[(Uuid, Uu
         })
         .collect();
     store
-        .bulk_insert_feedback(key.model.id, &captures)
+        .bulk_insert_feedback(key.key.id, &captures)
         .await
         .expect("experiences");
 }

@@ -85,7 +85,7 @@ async fn bad_input_gets_the_right_status_and_changes_nothing() {
         .expect("key");
     app.admin(Some(&app.admin_key))
         .revoke_api_key(pb::RevokeApiKeyRequest {
-            id: revoked.model.id.to_string(),
+            id: revoked.key.id.to_string(),
         })
         .await
         .expect("revoke");

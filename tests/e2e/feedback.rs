@@ -1024,7 +1024,7 @@ async fn a_refused_row_fails_alone_and_its_batch_keeps_every_other_row_with_its_
         .await
         .expect("key");
     let caller = Caller {
-        key_id: key.model.id,
+        key_id: key.key.id,
         name: "batch".into(),
         role: Role::Collector,
         scope: None,

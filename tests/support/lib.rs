@@ -163,8 +163,8 @@ pub async fn demo_recipients(store: &Store) -> Vec<boucle::store::reports::Recip
         .await
         .expect("admin key");
     let admin = boucle::domain::Caller {
-        key_id: key.model.id,
-        name: key.model.name,
+        key_id: key.key.id,
+        name: key.key.name,
         role: Role::Admin,
         scope: None,
     };

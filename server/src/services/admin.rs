@@ -41,7 +41,7 @@ impl AdminService for AdminApi {
             .store
             .create_api_key(Some(&caller), &name, role, scope)
             .await?;
-        tracing::info!(key = %view.model.id, role = %role, "API key created");
+        tracing::info!(key = %view.key.id, role = %role, "API key created");
         Ok(Response::new(pb::CreateApiKeyResponse {
             api_key: Some(api_key_to_pb(&view)),
             secret: secret.secret.expose_secret().to_owned(),
@@ -64,7 +64,7 @@ impl AdminService for AdminApi {
             .store
             .list_api_keys(&caller, show_revoked, page.fetch_limit(), page.after)
             .await?;
-        let next_page_token = page.finish(&mut rows, |k| k.model.id);
+        let next_page_token = page.finish(&mut rows, |k| k.key.id);
         Ok(Response::new(pb::ListApiKeysResponse {
             api_keys: rows.iter().map(api_key_to_pb).collect(),
             next_page_token,

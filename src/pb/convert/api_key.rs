@@ -1,4 +1,3 @@
-use crate::domain::Role;
 use crate::pb;
 use crate::store::api_keys::KeyView;
 use crate::store::reports::Recipient;
@@ -7,11 +6,11 @@ use super::enums::role_to_pb;
 use super::time::timestamp;
 
 pub fn api_key_to_pb(view: &KeyView) -> pb::ApiKey {
-    let m = &view.model;
+    let m = &view.key;
     pb::ApiKey {
         id: m.id.to_string(),
         name: m.name.clone(),
-        role: Role::from_code(&m.role).map_or(pb::Role::Unspecified, role_to_pb) as i32,
+        role: role_to_pb(m.role) as i32,
         scope_location_id: m
             .scope_location_id
             .map(|s| s.to_string())
