@@ -212,7 +212,7 @@ pub async fn deliver_period(
         let reports = store
             .reports_in_subtree(recipient.location_id, period)
             .await?;
-        let ids: Vec<Uuid> = reports.iter().map(|r| r.model.id).collect();
+        let ids: Vec<Uuid> = reports.iter().map(|r| r.report.id).collect();
         let mut recorded = store.deliveries_to(recipient.id, &ids).await?;
         if recorded.iter().any(|d| d.status == DeliveryStatus::Pending) {
             summary.uncertain += settle_pending(store, transport, &recorded).await?;
@@ -224,7 +224,7 @@ pub async fn deliver_period(
             .collect();
         let pending: Vec<_> = reports
             .iter()
-            .filter(|r| !known.contains(&(r.model.id, r.model.sha256.as_str())))
+            .filter(|r| !known.contains(&(r.report.id, r.report.sha256.as_str())))
             .collect();
         if pending.is_empty() {
             summary.up_to_date += 1;
@@ -250,12 +250,12 @@ pub async fn deliver_period(
         );
         let mut parts = Vec::new();
         for (i, r) in pending.iter().enumerate() {
-            let name = Path::new(&r.model.path)
+            let name = Path::new(&r.report.path)
                 .file_name()
                 .map(|f| f.to_string_lossy().into_owned())
                 .unwrap_or_else(|| format!("{}.pdf", r.location_code));
             if i < MAX_ATTACHMENTS {
-                let bytes = std::fs::read(&r.model.path)?;
+                let bytes = std::fs::read(&r.report.path)?;
                 parts.push(Attachment::new(name).body(
                     bytes,
                     ContentType::parse("application/pdf").map_err(mail_error)?,
@@ -274,7 +274,7 @@ pub async fn deliver_period(
         }
         let versions: Vec<(Uuid, String)> = pending
             .iter()
-            .map(|r| (r.model.id, r.model.sha256.clone()))
+            .map(|r| (r.report.id, r.report.sha256.clone()))
             .collect();
         let message_id = message_id(recipient.id, period, &versions);
         let message = Message::builder()

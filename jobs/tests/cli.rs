@@ -158,7 +158,7 @@ async fn uncertain_messages_are_listed_and_settled_by_the_operator() {
             .await
             .expect("reports")
             .into_iter()
-            .map(|r| (r.model.id, r.model.sha256))
+            .map(|r| (r.report.id, r.report.sha256))
             .collect();
         assert!(!versions.is_empty());
         store

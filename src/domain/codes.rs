@@ -170,6 +170,16 @@ coded_enum!(
 );
 
 coded_enum!(
+    /// What a PDF report covers.
+    ReportKind {
+        /// One location: its figures on its whole subtree.
+        Location => "LOCATION",
+        /// A network or subtree summary ranking its children.
+        Summary => "SUMMARY",
+    }
+);
+
+coded_enum!(
     /// Status of an improvement action.
     ActionStatus {
         Planned => "PLANNED",

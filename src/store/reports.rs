@@ -10,13 +10,45 @@ use super::entities::{delivery, recipient, report};
 use super::locations::subtree_ids;
 use super::{Store, audit, is_unique_violation, now_ms, sql};
 use crate::Error;
-use crate::domain::codes::DeliveryStatus;
+use crate::domain::codes::{DeliveryStatus, ReportKind};
 use crate::domain::{Caller, Period};
+
+/// A published report: a file and the digest recorded with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    pub id: Uuid,
+    pub location_id: Uuid,
+    /// `YYYY-MM`.
+    pub period: String,
+    pub kind: ReportKind,
+    pub path: String,
+    pub sha256: String,
+    pub size_bytes: u64,
+    pub created_at: i64,
+}
+
+impl TryFrom<report::Model> for Report {
+    type Error = Error;
+
+    fn try_from(m: report::Model) -> Result<Self, Error> {
+        Ok(Self {
+            kind: ReportKind::from_code(&m.kind)
+                .ok_or_else(|| Error::Internal(format!("report {} has kind {:?}", m.id, m.kind)))?,
+            id: m.id,
+            location_id: m.location_id,
+            period: m.period,
+            path: m.path,
+            sha256: m.sha256,
+            size_bytes: u64::try_from(m.size_bytes).unwrap_or(0),
+            created_at: m.created_at,
+        })
+    }
+}
 
 /// A report with its location's code.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReportView {
-    pub model: report::Model,
+    pub report: Report,
     pub location_code: String,
 }
 
@@ -55,7 +87,7 @@ pub struct Delivery {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RenderedReport {
     pub location_id: Uuid,
-    pub kind: &'static str,
+    pub kind: ReportKind,
     pub path: String,
     pub sha256: String,
     pub size: u64,
@@ -87,7 +119,7 @@ impl Store {
             let mut fresh = Vec::new();
             for r in chunk {
                 let size = i64::try_from(r.size).unwrap_or(i64::MAX);
-                match existing.get(&(r.location_id, r.kind.to_owned())) {
+                match existing.get(&(r.location_id, r.kind.code().to_owned())) {
                     Some(old) if old.sha256 == r.sha256 && old.path == r.path => {}
                     Some(old) => {
                         let mut row: report::ActiveModel = old.clone().into();
@@ -101,7 +133,7 @@ impl Store {
                         id: Set(Uuid::now_v7()),
                         location_id: Set(r.location_id),
                         period: Set(period_text.clone()),
-                        kind: Set(r.kind.to_owned()),
+                        kind: Set(r.kind.code().to_owned()),
                         path: Set(r.path.clone()),
                         sha256: Set(r.sha256.clone()),
                         size_bytes: Set(size),
@@ -179,8 +211,7 @@ impl Store {
         let mut views = self.report_views(models).await?;
         // Summaries first, then by location code: what a reader of the subtree wants first.
         views.sort_by(|a, b| {
-            (b.model.kind.as_str(), &a.location_code)
-                .cmp(&(a.model.kind.as_str(), &b.location_code))
+            (b.report.kind.code(), &a.location_code).cmp(&(a.report.kind.code(), &b.location_code))
         });
         Ok(views)
     }
@@ -188,13 +219,15 @@ impl Store {
     async fn report_views(&self, models: Vec<report::Model>) -> Result<Vec<ReportView>, Error> {
         let ids: Vec<Uuid> = models.iter().map(|m| m.location_id).collect();
         let codes = super::locations::codes(&self.db, ids).await?;
-        Ok(models
+        models
             .into_iter()
-            .map(|model| ReportView {
-                location_code: codes.get(&model.location_id).cloned().unwrap_or_default(),
-                model,
+            .map(|model| {
+                Ok(ReportView {
+                    location_code: codes.get(&model.location_id).cloned().unwrap_or_default(),
+                    report: Report::try_from(model)?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Subscribes `email` to the reports of the subtree of `location_id` (in the caller's

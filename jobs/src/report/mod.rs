@@ -132,7 +132,7 @@ pub async fn report_period(
     // The manifest covers the whole period, whatever subtree this run rendered.
     let mut entries = Vec::new();
     for r in store.reports_of_period(period).await? {
-        let path = std::path::Path::new(&r.model.path);
+        let path = std::path::Path::new(&r.report.path);
         if path.parent() != Some(dir.as_path()) {
             continue;
         }
@@ -141,11 +141,11 @@ pub async fn report_period(
                 .file_name()
                 .map(|f| f.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            sha256: r.model.sha256.clone(),
-            size: u64::try_from(r.model.size_bytes).unwrap_or(0),
+            sha256: r.report.sha256.clone(),
+            size: r.report.size_bytes,
             location_code: r.location_code.clone(),
             period: period.to_string(),
-            kind: r.model.kind.clone(),
+            kind: r.report.kind.code().to_owned(),
         });
     }
     summary.manifest = write_manifest(&dir, entries)?;
@@ -179,7 +179,7 @@ fn render_and_write(
             Written {
                 report: RenderedReport {
                     location_id: *id,
-                    kind: kind.code(),
+                    kind: *kind,
                     path: path.to_string_lossy().into_owned(),
                     sha256: sha,
                     size: bytes.len() as u64,

@@ -2,22 +2,7 @@
 //! `render.rs`. Everything here is already decided (ordering, selection), so that the same
 //! model always gives the same bytes.
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// One location: its figures on its whole subtree.
-    Location,
-    /// A network or subtree summary ranking its children.
-    Summary,
-}
-
-impl Kind {
-    pub fn code(self) -> &'static str {
-        match self {
-            Kind::Location => "LOCATION",
-            Kind::Summary => "SUMMARY",
-        }
-    }
-}
+pub use boucle::domain::codes::ReportKind as Kind;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Header {

@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use boucle::Error;
+use boucle::domain::codes::ReportKind;
 use boucle::domain::period::parse_optional;
 use boucle::pb;
 use boucle::pb::results_service_server::ResultsService;
@@ -242,7 +243,7 @@ impl ResultsService for ResultsApi {
             .store
             .list_reports(root, period, page.fetch_limit(), page.after)
             .await?;
-        let next_page_token = page.finish(&mut rows, |r| r.model.id);
+        let next_page_token = page.finish(&mut rows, |r| r.report.id);
         Ok(Response::new(pb::ListReportsResponse {
             reports: rows.iter().map(report_to_pb).collect(),
             next_page_token,
@@ -287,21 +288,21 @@ impl ResultsApi {
         let mut attempt = 0;
         loop {
             let report = self.state.store.get_report(id).await?;
-            let bytes = match tokio::fs::read(&report.model.path).await {
+            let bytes = match tokio::fs::read(&report.report.path).await {
                 Ok(bytes) => bytes,
                 Err(e) => {
                     tracing::error!(report = %id, error = %e, "report file unreadable");
                     return Err(Error::not_found("report file"));
                 }
             };
-            if hex_sha256(&bytes) == report.model.sha256 {
+            if hex_sha256(&bytes) == report.report.sha256 {
                 return Ok((report, bytes));
             }
             attempt += 1;
             if attempt == 2 {
                 return Err(Error::DataLoss(format!(
                     "report {id} ({}): the file does not match its recorded SHA-256",
-                    report.model.path
+                    report.report.path
                 )));
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -318,16 +319,15 @@ fn hex_sha256(bytes: &[u8]) -> String {
 
 fn report_to_pb(r: &boucle::store::reports::ReportView) -> pb::Report {
     pb::Report {
-        id: r.model.id.to_string(),
+        id: r.report.id.to_string(),
         location_code: r.location_code.clone(),
-        period: r.model.period.clone(),
-        kind: match r.model.kind.as_str() {
-            "LOCATION" => pb::report::Kind::Location,
-            "SUMMARY" => pb::report::Kind::Summary,
-            _ => pb::report::Kind::Unspecified,
+        period: r.report.period.clone(),
+        kind: match r.report.kind {
+            ReportKind::Location => pb::report::Kind::Location,
+            ReportKind::Summary => pb::report::Kind::Summary,
         } as i32,
-        size_bytes: u64::try_from(r.model.size_bytes).unwrap_or(0),
-        sha256: r.model.sha256.clone(),
-        create_time: Some(boucle::pb::convert::timestamp(r.model.created_at)),
+        size_bytes: r.report.size_bytes,
+        sha256: r.report.sha256.clone(),
+        create_time: Some(boucle::pb::convert::timestamp(r.report.created_at)),
     }
 }
