@@ -2,6 +2,7 @@
 
 use uuid::Uuid;
 
+use super::page::{Listed, Page};
 use crate::Error;
 use crate::domain::Caller;
 use crate::store::actions::{ActionFilter, ActionView};
@@ -12,9 +13,11 @@ pub async fn list(
     store: &Store,
     caller: &Caller,
     filter: &ActionFilter,
-    limit: u64,
-    after: Option<Uuid>,
-) -> Result<Vec<ActionView>, Error> {
+    page: &Page<Uuid>,
+) -> Result<Listed<ActionView>, Error> {
     let reach = Reach::of(store.connection(), caller, filter.location).await?;
-    store.list_actions(&reach, filter, limit, after).await
+    let rows = store
+        .list_actions(&reach, filter, page.fetch_limit(), page.after)
+        .await?;
+    Ok(page.listed(rows, |a| a.action.id))
 }

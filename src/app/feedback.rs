@@ -1,5 +1,6 @@
 //! Use cases of experiences: reading them within the caller's scope.
 
+use super::page::{Listed, Page};
 use crate::Error;
 use crate::domain::Caller;
 use crate::store::feedback::{FeedbackCursor, FeedbackFilter, FeedbackView};
@@ -10,9 +11,11 @@ pub async fn list(
     store: &Store,
     caller: &Caller,
     filter: &FeedbackFilter,
-    limit: u64,
-    after: Option<FeedbackCursor>,
-) -> Result<Vec<FeedbackView>, Error> {
+    page: &Page<FeedbackCursor>,
+) -> Result<Listed<FeedbackView>, Error> {
     let reach = Reach::of(store.connection(), caller, filter.location).await?;
-    store.list_feedback(&reach, filter, limit, after).await
+    let rows = store
+        .list_feedback(&reach, filter, page.fetch_limit(), page.after)
+        .await?;
+    Ok(page.listed(rows, |v| (v.feedback.submitted_at, v.feedback.id)))
 }

@@ -2,6 +2,7 @@
 
 use uuid::Uuid;
 
+use super::page::{Listed, Page};
 use crate::Error;
 use crate::domain::Caller;
 use crate::domain::codes::IndicatorKind;
@@ -11,9 +12,15 @@ use crate::store::indicators::{
 };
 use crate::store::{Reach, Store, audit, locations, now_ms};
 
-/// The catalogue, ordered by code, after `after` (public to every role that reads it).
-pub async fn list(store: &Store, limit: u64, after: Option<&str>) -> Result<Vec<Indicator>, Error> {
-    repo::list(store.connection(), limit, after).await
+/// The catalogue, ordered by code (every role reads it).
+pub async fn list(store: &Store, page: &Page<String>) -> Result<Listed<Indicator>, Error> {
+    let rows = repo::list(
+        store.connection(),
+        page.fetch_limit(),
+        page.after.as_deref(),
+    )
+    .await?;
+    Ok(page.listed(rows, |i| i.code().to_owned()))
 }
 
 /// The whole catalogue, for what publishes figures.
@@ -87,10 +94,10 @@ pub async fn list_measurements(
     store: &Store,
     caller: &Caller,
     filter: &MeasurementFilter,
-    limit: u64,
-    after: Option<Uuid>,
-) -> Result<Vec<Measurement>, Error> {
+    page: &Page<Uuid>,
+) -> Result<Listed<Measurement>, Error> {
     let db = store.connection();
     let reach = Reach::of(db, caller, filter.location).await?;
-    repo::list_measurements(db, &reach, filter, limit, after).await
+    let rows = repo::list_measurements(db, &reach, filter, page.fetch_limit(), page.after).await?;
+    Ok(page.listed(rows, |m| m.id))
 }

@@ -1,5 +1,6 @@
 //! Use cases of locations: reading them within the caller's scope.
 
+use super::page::{Listed, Page};
 use crate::Error;
 use crate::domain::Caller;
 use crate::store::locations::{LocationFilter, LocationView};
@@ -11,13 +12,15 @@ pub async fn list(
     store: &Store,
     caller: &Caller,
     filter: &LocationFilter,
-    limit: u64,
-    after: Option<&str>,
-) -> Result<Vec<LocationView>, Error> {
+    page: &Page<String>,
+) -> Result<Listed<LocationView>, Error> {
     let db = store.connection();
     let reach = Reach::of(db, caller, filter.subtree_of).await?;
     if filter.parent_id.is_some() {
         Reach::of(db, caller, filter.parent_id).await?;
     }
-    store.list_locations(&reach, filter, limit, after).await
+    let rows = store
+        .list_locations(&reach, filter, page.fetch_limit(), page.after.as_deref())
+        .await?;
+    Ok(page.listed(rows, |v| v.model.code.clone()))
 }

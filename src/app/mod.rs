@@ -8,3 +8,4 @@ pub mod actions;
 pub mod feedback;
 pub mod indicators;
 pub mod locations;
+pub mod page;

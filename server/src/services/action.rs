@@ -81,18 +81,10 @@ impl ActionService for ActionApi {
             })
         })?;
         let page: Page<Uuid> = Page::parse(page_size, &page_token, &filter)?;
-        let mut rows = boucle::app::actions::list(
-            &self.state.store,
-            &caller,
-            &filter,
-            page.fetch_limit(),
-            page.after,
-        )
-        .await?;
-        let next_page_token = page.finish(&mut rows, |a| a.action.id);
+        let listed = boucle::app::actions::list(&self.state.store, &caller, &filter, &page).await?;
         Ok(Response::new(pb::ListActionsResponse {
-            actions: rows.iter().map(action_to_pb).collect(),
-            next_page_token,
+            actions: listed.rows.iter().map(action_to_pb).collect(),
+            next_page_token: listed.next_page_token,
         }))
     }
 

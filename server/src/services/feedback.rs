@@ -235,20 +235,11 @@ impl FeedbackService for FeedbackApi {
             answered,
         };
         let page: Page<(i64, Uuid)> = Page::parse(page_size, &page_token, &filter)?;
-        let mut rows = boucle::app::feedback::list(
-            &self.state.store,
-            &caller,
-            &filter,
-            page.fetch_limit(),
-            page.after,
-        )
-        .await?;
-        let next_page_token = page.finish(&mut rows, |v| -> FeedbackCursor {
-            (v.feedback.submitted_at, v.feedback.id)
-        });
+        let listed =
+            boucle::app::feedback::list(&self.state.store, &caller, &filter, &page).await?;
         Ok(Response::new(pb::ListFeedbackResponse {
-            feedback: rows.iter().map(feedback_to_pb).collect(),
-            next_page_token,
+            feedback: listed.rows.iter().map(feedback_to_pb).collect(),
+            next_page_token: listed.next_page_token,
         }))
     }
 

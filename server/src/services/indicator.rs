@@ -27,12 +27,10 @@ impl IndicatorService for IndicatorApi {
             page_token,
         } = request.into_inner();
         let page: Page<String> = Page::parse(page_size, &page_token, &())?;
-        let mut rows =
-            indicators::list(&self.state.store, page.fetch_limit(), page.after.as_deref()).await?;
-        let next_page_token = page.finish(&mut rows, |i| i.code().to_owned());
+        let listed = indicators::list(&self.state.store, &page).await?;
         Ok(Response::new(pb::ListIndicatorsResponse {
-            indicators: rows.iter().map(convert::indicator_to_pb).collect(),
-            next_page_token,
+            indicators: listed.rows.iter().map(convert::indicator_to_pb).collect(),
+            next_page_token: listed.next_page_token,
         }))
     }
 
@@ -93,18 +91,11 @@ impl IndicatorService for IndicatorApi {
             })
         })?;
         let page: Page<Uuid> = Page::parse(page_size, &page_token, &filter)?;
-        let mut rows = indicators::list_measurements(
-            &self.state.store,
-            &caller,
-            &filter,
-            page.fetch_limit(),
-            page.after,
-        )
-        .await?;
-        let next_page_token = page.finish(&mut rows, |m| m.id);
+        let listed =
+            indicators::list_measurements(&self.state.store, &caller, &filter, &page).await?;
         Ok(Response::new(pb::ListMeasurementsResponse {
-            measurements: rows.iter().map(convert::measurement_to_pb).collect(),
-            next_page_token,
+            measurements: listed.rows.iter().map(convert::measurement_to_pb).collect(),
+            next_page_token: listed.next_page_token,
         }))
     }
 }

@@ -66,18 +66,11 @@ impl LocationService for LocationApi {
             show_inactive,
         };
         let page: Page<String> = Page::parse(page_size, &page_token, &filter)?;
-        let mut rows = boucle::app::locations::list(
-            &self.state.store,
-            &caller,
-            &filter,
-            page.fetch_limit(),
-            page.after.as_deref(),
-        )
-        .await?;
-        let next_page_token = page.finish(&mut rows, |v| v.model.code.clone());
+        let listed =
+            boucle::app::locations::list(&self.state.store, &caller, &filter, &page).await?;
         Ok(Response::new(pb::ListLocationsResponse {
-            locations: rows.iter().map(location_to_pb).collect(),
-            next_page_token,
+            locations: listed.rows.iter().map(location_to_pb).collect(),
+            next_page_token: listed.next_page_token,
         }))
     }
 

@@ -12,13 +12,10 @@ pub mod results;
 use std::sync::Arc;
 
 use boucle::Error;
-use boucle::domain::page;
 use boucle::domain::vote::VotePolicy;
 use boucle::store::Store;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::auth::Authenticator;
 use crate::public_cache::PublicCache;
@@ -61,49 +58,7 @@ impl AppState {
     }
 }
 
-/// A page request: the size to fetch and where to resume.
-pub struct Page<C> {
-    pub size: u64,
-    pub after: Option<C>,
-    fingerprint: String,
-}
-
-impl<C: Serialize + DeserializeOwned> Page<C> {
-    /// Parses `page_size` and `page_token`; `filters` describes everything else in the
-    /// request, so that a token cannot be replayed on another query.
-    pub fn parse(
-        page_size: i32,
-        page_token: &str,
-        filters: &impl std::fmt::Debug,
-    ) -> Result<Self, Error> {
-        let size = page::page_size(page_size).map_err(|d| Error::invalid("page_size", d))?;
-        let fingerprint = page::fingerprint(&format!("{filters:?}"));
-        let after = page::decode_token(page_token, &fingerprint)
-            .map_err(|d| Error::invalid("page_token", d))?;
-        Ok(Self {
-            size,
-            after,
-            fingerprint,
-        })
-    }
-
-    /// One more row than the page is fetched to know whether another page follows.
-    pub fn fetch_limit(&self) -> u64 {
-        self.size + 1
-    }
-
-    /// Trims the extra row and returns the token of the next page (empty on the last).
-    pub fn finish<T>(&self, rows: &mut Vec<T>, cursor: impl Fn(&T) -> C) -> String {
-        if rows.len() as u64 > self.size {
-            rows.truncate(self.size as usize);
-            rows.last()
-                .map(|last| page::encode_token(&cursor(last), &self.fingerprint))
-                .unwrap_or_default()
-        } else {
-            String::new()
-        }
-    }
-}
+pub use boucle::app::page::Page;
 
 /// The required sub-message of a request.
 pub fn required<T>(value: Option<T>, field: &str) -> Result<T, Error> {
