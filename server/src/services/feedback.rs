@@ -7,7 +7,7 @@ use boucle::domain::period::parse_optional;
 use boucle::pb::convert::{self, SubmitTime, feedback_to_pb, lifecycle, new_feedback, optional_id};
 use boucle::pb::feedback_service_server::FeedbackService;
 use boucle::pb::{self, import_feedback_outcome};
-use boucle::store::feedback::{FeedbackCursor, FeedbackFilter, FeedbackView};
+use boucle::store::feedback::{FeedbackFilter, FeedbackView};
 use boucle::store::lifecycle::CommentCursor;
 use futures::{StreamExt, TryStreamExt};
 use tokio::sync::oneshot;
