@@ -10,7 +10,8 @@ use crate::domain::indicators::check_redefinition;
 use crate::store::indicators::{
     self as repo, Catalogue, Definition, Indicator, Measurement, MeasurementFilter, NewMeasurement,
 };
-use crate::store::{Reach, Store, audit, locations, now_ms};
+use crate::store::locations::LocationKey;
+use crate::store::{Reach, Store, audit, now_ms};
 
 /// The catalogue, ordered by code (every role reads it).
 pub async fn list(store: &Store, page: &Page<String>) -> Result<Listed<Indicator>, Error> {
@@ -73,10 +74,10 @@ pub async fn record_measurement(
     caller: &Caller,
     m: &NewMeasurement,
 ) -> Result<Measurement, Error> {
+    store
+        .location_in_scope(caller.scope, &LocationKey::Id(m.location_id))
+        .await?;
     let db = store.connection();
-    if !locations::exists_in_scope(db, caller.scope, m.location_id).await? {
-        return Err(Error::not_found("location"));
-    }
     let Some(indicator) = repo::find(db, &m.indicator_code).await? else {
         return Err(Error::not_found("indicator"));
     };

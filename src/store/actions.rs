@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::entities::{action, action_event, action_feedback, engagement, feedback};
 use super::locations::subtree_ids;
-use super::{Order, Reach, Store, audit, is_unique_violation, keyset, now_ms};
+use super::{Order, Reach, Store, audit, is_unique_violation, keyset, now_ms, stored_code};
 use crate::Error;
 use crate::domain::action::{self as rules, ActionPatch, NewAction};
 use crate::domain::{ActionStatus, Caller};
@@ -131,8 +131,12 @@ pub struct PublicActionView {
 pub type EventCursor = (i64, Uuid);
 
 fn status_of(model: &action::Model) -> Result<ActionStatus, Error> {
-    ActionStatus::from_code(&model.status)
-        .ok_or_else(|| Error::Internal(format!("unknown action status {}", model.status)))
+    stored_code(
+        ActionStatus::from_code,
+        format_args!("action {}", model.id),
+        "status",
+        &model.status,
+    )
 }
 
 fn date_text(date: Option<NaiveDate>) -> Option<String> {

@@ -7,7 +7,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entities::{api_key, location};
-use super::{Store, audit, now_ms};
+use super::{Store, audit, now_ms, stored_code};
 use crate::Error;
 use crate::domain::api_key::{NewSecret, generate};
 use crate::domain::{Caller, Role};
@@ -30,8 +30,12 @@ impl TryFrom<api_key::Model> for ApiKey {
 
     fn try_from(m: api_key::Model) -> Result<Self, Error> {
         Ok(Self {
-            role: Role::from_code(&m.role)
-                .ok_or_else(|| Error::Internal(format!("key {} has role {:?}", m.id, m.role)))?,
+            role: stored_code(
+                Role::from_code,
+                format_args!("key {}", m.id),
+                "role",
+                &m.role,
+            )?,
             id: m.id,
             name: m.name,
             scope_location_id: m.scope_location_id,

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::entities::{action_feedback, comment, feedback, feedback_tag, response, response_vote};
 use super::locations::{LocationKey, subtree_ids};
-use super::{Order, Reach, Store, keyset, sql};
+use super::{Order, Reach, Store, keyset, sql, stored_code};
 use crate::Error;
 use crate::domain::codes::ResponseStatus;
 use crate::domain::feedback::{LocationRef, NewFeedback, RedactedTexts};
@@ -51,42 +51,27 @@ pub struct Experience {
     pub updated_at: i64,
 }
 
-/// A code of a stored row this version does not know: an error, never a value silently
-/// shown as UNSPECIFIED.
-fn unknown_code(table: &str, id: Uuid, column: &str, code: &str) -> Error {
-    Error::Internal(format!("{table} {id} has unknown {column} {code:?}"))
-}
-
-fn coded<T>(
-    parse: fn(&str) -> Option<T>,
-    table: &str,
-    id: Uuid,
-    column: &str,
-    code: &str,
-) -> Result<T, Error> {
-    parse(code).ok_or_else(|| unknown_code(table, id, column, code))
-}
-
 impl TryFrom<feedback::Model> for Experience {
     type Error = Error;
 
     fn try_from(m: feedback::Model) -> Result<Self, Error> {
         let id = m.id;
+        let row = format!("feedback {id}");
         let score = |column: &str, v: Option<i16>| {
             v.map(|n| {
-                u8::try_from(n).map_err(|_| unknown_code("feedback", id, column, &n.to_string()))
+                u8::try_from(n)
+                    .map_err(|_| Error::Internal(format!("{row} has unknown {column} {n}")))
             })
             .transpose()
         };
         Ok(Self {
             id,
             location_id: m.location_id,
-            channel: coded(Channel::from_code, "feedback", id, "channel", &m.channel)?,
-            audience: coded(Audience::from_code, "feedback", id, "audience", &m.audience)?,
-            satisfaction: coded(
+            channel: stored_code(Channel::from_code, &row, "channel", &m.channel)?,
+            audience: stored_code(Audience::from_code, &row, "audience", &m.audience)?,
+            satisfaction: stored_code(
                 Satisfaction::from_code,
-                "feedback",
-                id,
+                &row,
                 "satisfaction",
                 &m.satisfaction,
             )?,
@@ -102,32 +87,18 @@ impl TryFrom<feedback::Model> for Experience {
                 .personal_data
                 .split(',')
                 .filter(|k| !k.is_empty())
-                .map(|k| {
-                    coded(
-                        PersonalDataKind::from_code,
-                        "feedback",
-                        id,
-                        "personal_data",
-                        k,
-                    )
-                })
+                .map(|k| stored_code(PersonalDataKind::from_code, &row, "personal_data", k))
                 .collect::<Result<_, _>>()?,
             procedure: m.procedure,
             occurred_on: m.occurred_on,
             pseudonym: m.pseudonym,
             contact_email: m.contact_email,
             contact_erased_at: m.contact_erased_at,
-            status: coded(
-                ModerationStatus::from_code,
-                "feedback",
-                id,
-                "status",
-                &m.status,
-            )?,
+            status: stored_code(ModerationStatus::from_code, &row, "status", &m.status)?,
             reject_reason: m
                 .reject_reason
                 .as_deref()
-                .map(|r| coded(RejectReason::from_code, "feedback", id, "reject_reason", r))
+                .map(|r| stored_code(RejectReason::from_code, &row, "reject_reason", r))
                 .transpose()?,
             request_id: m.request_id,
             submitted_at: m.submitted_at,
@@ -155,10 +126,9 @@ impl TryFrom<response::Model> for Answer {
 
     fn try_from(r: response::Model) -> Result<Self, Error> {
         Ok(Self {
-            status: coded(
+            status: stored_code(
                 ResponseStatus::from_code,
-                "response",
-                r.id,
+                format_args!("response {}", r.id),
                 "status",
                 &r.status,
             )?,

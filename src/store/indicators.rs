@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::entities::{indicator, indicator_version, measurement};
 use super::locations::subtree_ids;
-use super::{Reach, now_ms};
+use super::{Reach, now_ms, stored_code};
 use crate::Error;
 use crate::domain::Period;
 use crate::domain::codes::{Direction, Frequency, IndicatorKind};
@@ -129,17 +129,11 @@ pub struct MeasurementFilter {
     pub to: Option<Period>,
 }
 
-fn unknown(what: &str, code: &str, value: &str) -> Error {
-    Error::Internal(format!("indicator {code} has {what} {value:?}"))
-}
-
 fn indicator_of(row: indicator::Model) -> Result<Indicator, Error> {
-    let kind =
-        IndicatorKind::from_code(&row.kind).ok_or_else(|| unknown("kind", &row.code, &row.kind))?;
-    let direction = Direction::from_code(&row.direction)
-        .ok_or_else(|| unknown("direction", &row.code, &row.direction))?;
-    let frequency = Frequency::from_code(&row.frequency)
-        .ok_or_else(|| unknown("frequency", &row.code, &row.frequency))?;
+    let name = format!("indicator {}", row.code);
+    let kind = stored_code(IndicatorKind::from_code, &name, "kind", &row.kind)?;
+    let direction = stored_code(Direction::from_code, &name, "direction", &row.direction)?;
+    let frequency = stored_code(Frequency::from_code, &name, "frequency", &row.frequency)?;
     Ok(Indicator {
         kind,
         definition: Definition {

@@ -15,7 +15,7 @@ use super::entities::{
 };
 use super::feedback::{Answer, Comment, FeedbackView};
 use super::locations::subtree_ids;
-use super::{Order, Store, audit, is_unique_violation, keyset, now_ms, sql};
+use super::{Order, Store, audit, is_unique_violation, keyset, now_ms, sql, stored_code};
 use crate::Error;
 use crate::domain::answer;
 use crate::domain::codes::ResponseStatus;
@@ -74,8 +74,12 @@ impl Store {
     ) -> Result<FeedbackView, Error> {
         let txn = self.write_txn().await?;
         let current = feedback_in_scope(&txn, caller.scope, id).await?;
-        let status = ModerationStatus::from_code(&current.status)
-            .ok_or_else(|| Error::Internal(format!("unknown status {}", current.status)))?;
+        let status = stored_code(
+            ModerationStatus::from_code,
+            format_args!("feedback {id}"),
+            "status",
+            &current.status,
+        )?;
         moderation::check(status, decision).map_err(Error::FailedPrecondition)?;
         let now = now_ms();
         let mut row: feedback::ActiveModel = current.into();
@@ -337,9 +341,12 @@ impl Store {
         let f = feedback_in_scope(&txn, caller.scope, r.feedback_id)
             .await
             .map_err(|_| Error::not_found("response"))?;
-        let experience = ModerationStatus::from_code(&f.status).ok_or_else(|| {
-            Error::Internal(format!("feedback {} has status {:?}", f.id, f.status))
-        })?;
+        let experience = stored_code(
+            ModerationStatus::from_code,
+            format_args!("feedback {}", f.id),
+            "status",
+            &f.status,
+        )?;
         answer::check_publish(response_status(&r)?, experience)?;
         let now = now_ms();
         let redacted = redact(&r.body).text;
@@ -432,6 +439,10 @@ impl Store {
 }
 
 fn response_status(r: &response::Model) -> Result<ResponseStatus, Error> {
-    ResponseStatus::from_code(&r.status)
-        .ok_or_else(|| Error::Internal(format!("response {} has status {:?}", r.id, r.status)))
+    stored_code(
+        ResponseStatus::from_code,
+        format_args!("response {}", r.id),
+        "status",
+        &r.status,
+    )
 }

@@ -337,19 +337,6 @@ pub(crate) async fn in_scope(
     Ok(row.is_some())
 }
 
-/// Whether `location_id` exists and lies in the subtree `scope`.
-pub(crate) async fn exists_in_scope(
-    db: &impl ConnectionTrait,
-    scope: Option<Uuid>,
-    location_id: Uuid,
-) -> Result<bool, Error> {
-    Ok(in_scope(db, scope, location_id).await?
-        && location::Entity::find_by_id(location_id)
-            .one(db)
-            .await?
-            .is_some())
-}
-
 async fn find_model(
     db: &impl ConnectionTrait,
     key: &LocationKey,

@@ -308,6 +308,19 @@ pub(crate) fn keyset<C: sea_orm::ColumnTrait>(
         .add(Condition::all().add(at_col.eq(at)).add(id_beyond))
 }
 
+/// The domain value of a code read from a stored row (`row` names it, e.g. `feedback <id>`).
+/// A code this version does not know is an INTERNAL error naming the row and column, never
+/// a value silently shown as UNSPECIFIED or skipped: the one rule of every typed read model.
+pub(crate) fn stored_code<T>(
+    parse: fn(&str) -> Option<T>,
+    row: impl std::fmt::Display,
+    column: &str,
+    code: &str,
+) -> Result<T, crate::Error> {
+    parse(code)
+        .ok_or_else(|| crate::Error::Internal(format!("{row} has unknown {column} {code:?}")))
+}
+
 /// UTC epoch milliseconds: the storage form of every instant.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()

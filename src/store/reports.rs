@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::entities::{delivery, recipient, report};
 use super::locations::subtree_ids;
-use super::{Store, audit, is_unique_violation, now_ms, sql};
+use super::{Store, audit, is_unique_violation, now_ms, sql, stored_code};
 use crate::Error;
 use crate::domain::codes::{DeliveryStatus, ReportKind};
 use crate::domain::{Caller, Period};
@@ -32,8 +32,12 @@ impl TryFrom<report::Model> for Report {
 
     fn try_from(m: report::Model) -> Result<Self, Error> {
         Ok(Self {
-            kind: ReportKind::from_code(&m.kind)
-                .ok_or_else(|| Error::Internal(format!("report {} has kind {:?}", m.id, m.kind)))?,
+            kind: stored_code(
+                ReportKind::from_code,
+                format_args!("report {}", m.id),
+                "kind",
+                &m.kind,
+            )?,
             id: m.id,
             location_id: m.location_id,
             period: m.period,
@@ -364,9 +368,12 @@ impl Store {
             .into_iter()
             .map(|d| {
                 Ok(Delivery {
-                    status: DeliveryStatus::from_code(&d.status).ok_or_else(|| {
-                        Error::Internal(format!("delivery {} has status {:?}", d.id, d.status))
-                    })?,
+                    status: stored_code(
+                        DeliveryStatus::from_code,
+                        format_args!("delivery {}", d.id),
+                        "status",
+                        &d.status,
+                    )?,
                     report_id: d.report_id,
                     sha256: d.sha256,
                     message_id: d.message_id,
