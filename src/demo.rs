@@ -537,8 +537,7 @@ const SEASON: [f64; 12] = [
 
 /// Seeds the demo if absent. Deterministic for a seed and the current month.
 pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
-    if store
-        .find_location(None, &LocationKey::Code("CAF".into()))
+    if crate::app::locations::find(store, &LocationKey::Code("CAF".into()))
         .await
         .is_ok()
     {
@@ -552,9 +551,14 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
     let mut rng =
         StdRng::seed_from_u64(seed ^ (u64::from(current.month()) << 32) ^ current.year() as u64);
 
-    let (collector, _) = store
-        .create_api_key(None, "Démo — collecte multicanale", Role::Collector, None)
-        .await?;
+    let (collector, _) = crate::app::keys::create(
+        store,
+        None,
+        "Démo — collecte multicanale",
+        Role::Collector,
+        None,
+    )
+    .await?;
     let caller = Caller {
         key_id: collector.key.id,
         name: collector.key.name.clone(),
@@ -579,7 +583,7 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
                 min_sample: s.min_sample,
                 active: true,
             };
-            let view = store.create_location(&caller, &spec).await?;
+            let view = crate::app::locations::create(store, &caller, &spec).await?;
             summary.locations += 1;
             let is_leaf = !network.sites.iter().any(|o| o.parent == Some(s.code));
             if is_leaf {
@@ -587,7 +591,7 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
                 let size = 6.0 + 50.0 * rng.random::<f64>().powi(2);
                 let quality = rng.random_range(0.40..0.85);
                 leaves.push((
-                    view.model.id,
+                    view.location.id,
                     s.code,
                     size,
                     quality,

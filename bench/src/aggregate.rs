@@ -74,9 +74,8 @@ pub async fn ensure_data(
 async fn generate(store: &Store, rows: u64, locations: usize, seed: u64) -> anyhow::Result<()> {
     let hierarchy = Hierarchy::new(locations, seed);
     store.bulk_insert_locations(&hierarchy.locations).await?;
-    let (key, _) = store
-        .create_api_key(None, "bench loader", Role::Collector, None)
-        .await?;
+    let (key, _) =
+        boucle::app::keys::create(store, None, "bench loader", Role::Collector, None).await?;
     let texts = Texts::new();
     let mut rng = StdRng::seed_from_u64(seed);
     let source = Rows {

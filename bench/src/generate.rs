@@ -10,7 +10,8 @@ use boucle::demo::{
 use boucle::domain::feedback::NewFeedback;
 use boucle::domain::{Audience, Channel, Satisfaction, Tag};
 use boucle::pb;
-use boucle::store::entities::{feedback, location, response};
+use boucle::store::entities::{feedback, response};
+use boucle::store::locations::Location;
 use chrono::{Datelike, TimeZone, Timelike};
 use chrono_tz::Tz;
 use rand::rngs::StdRng;
@@ -24,7 +25,7 @@ pub const PERSONAL_DATA_SHARE: f64 = 0.05;
 /// A generated hierarchy: every location, parents first, and the leaves (sites) with the
 /// cumulative weights that draw which site an experience is about.
 pub struct Hierarchy {
-    pub locations: Vec<location::Model>,
+    pub locations: Vec<Location>,
     pub sites: Vec<(Uuid, String)>,
     cumulative: Vec<f64>,
 }
@@ -46,7 +47,7 @@ impl Hierarchy {
             id_of_rank += 1;
             // Deterministic ids: the same seed gives the same rows.
             let id = Uuid::from_u128((u128::from(seed) << 64) | id_of_rank);
-            location::Model {
+            Location {
                 id,
                 name: format!("{typology} {code}"),
                 code,

@@ -84,9 +84,14 @@ pub async fn run(target: &Target, s: &Settings) -> anyhow::Result<Outcome> {
     store.bulk_insert_locations(&hierarchy.locations).await?;
     let mut keys = Vec::new();
     for i in 0..4 {
-        let (_, secret) = store
-            .create_api_key(None, &format!("bench collector {i}"), Role::Collector, None)
-            .await?;
+        let (_, secret) = boucle::app::keys::create(
+            &store,
+            None,
+            &format!("bench collector {i}"),
+            Role::Collector,
+            None,
+        )
+        .await?;
         keys.push(format!("Bearer {}", secret.secret.expose_secret()).parse()?);
     }
     let texts = Texts::new();

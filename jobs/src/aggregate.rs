@@ -40,7 +40,7 @@ pub async fn aggregate(
     progress(1, total)?;
     let targets: HashMap<Uuid, u32> = locations
         .iter()
-        .map(|l| (l.model.id, l.effective_response_target_days))
+        .map(|l| (l.location.id, l.effective_response_target_days))
         .collect();
     let (own, subtree) = store.monthly_counts(period, tz, root, &targets).await?;
     progress(2, total)?;
@@ -50,12 +50,12 @@ pub async fn aggregate(
     for (i, location) in locations.iter().enumerate() {
         let min_sample = u64::from(location.effective_min_sample);
         for (scope, counts) in [(Scope::SelfOnly, &own), (Scope::Subtree, &subtree)] {
-            let c = counts.get(&location.model.id).unwrap_or(&empty);
+            let c = counts.get(&location.location.id).unwrap_or(&empty);
             rows.extend(
                 compute(c, min_sample)
                     .into_iter()
                     .map(|figure| AggregateRow {
-                        location_id: location.model.id,
+                        location_id: location.location.id,
                         scope,
                         indicator_version: catalogue.version(figure.code),
                         figure,

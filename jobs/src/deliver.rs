@@ -205,7 +205,12 @@ pub async fn deliver_period(
     let mut sender: Option<Sender> = None;
     for recipient in store.all_recipients().await? {
         if let Some(root) = root
-            && !store.in_scope(Some(root), recipient.location_id).await?
+            && !boucle::store::locations::in_scope(
+                store.connection(),
+                Some(root),
+                recipient.location_id,
+            )
+            .await?
         {
             continue;
         }
@@ -237,16 +242,15 @@ pub async fn deliver_period(
                 continue;
             }
         };
-        let location = store
-            .find_location(
-                None,
-                &boucle::store::locations::LocationKey::Id(recipient.location_id),
-            )
-            .await?;
+        let location = boucle::app::locations::find(
+            store,
+            &boucle::store::locations::LocationKey::Id(recipient.location_id),
+        )
+        .await?;
         let mut body = format!(
             "Bonjour,\n\nVoici les résultats Services Publics + {} pour {} et les structures qui lui sont rattachées.\n\n",
             of_period(&period.to_string()),
-            location.model.name
+            location.location.name
         );
         let mut parts = Vec::new();
         for (i, r) in pending.iter().enumerate() {
@@ -283,7 +287,7 @@ pub async fn deliver_period(
             .to(to)
             .subject(format!(
                 "Résultats Services Publics + — {} — {}",
-                location.model.name,
+                location.location.name,
                 period_long(&period.to_string())
             ))
             .multipart(multipart)

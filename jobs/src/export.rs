@@ -47,7 +47,7 @@ pub async fn rows(store: &Store, period: Period, root: Option<Uuid>) -> Result<V
         .locations_for_aggregation(root)
         .await?
         .into_iter()
-        .map(|l| (l.model.id, l.model))
+        .map(|l| (l.location.id, l.location))
         .collect();
     let catalogue = boucle::app::indicators::catalogue(store).await?;
     // The results of a month are published on the 1st of the next one: a stable date, so

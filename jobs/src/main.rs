@@ -203,13 +203,12 @@ fn progress_bar(label: &str) -> ProgressBar {
 async fn options(store: &Store, cli: &Cli, location: Option<&str>) -> Result<Options, JobError> {
     let root = match location {
         Some(code) => {
-            let view = store
-                .find_location(None, &LocationKey::Code(code.to_owned()))
+            let view = boucle::app::locations::find(store, &LocationKey::Code(code.to_owned()))
                 .await
                 .map_err(|_| {
                     JobError::Interrupted(format!("--location {code}: no such location"))
                 })?;
-            Some((view.model.id, view.model.code))
+            Some((view.location.id, view.location.code))
         }
         None => None,
     };

@@ -67,9 +67,7 @@ impl Authenticator {
         if let Some(caller) = self.cached(&digest) {
             return Ok(caller);
         }
-        let key = self
-            .store
-            .find_active_key(&digest)
+        let key = boucle::app::keys::find_active(&self.store, &digest)
             .await?
             .ok_or(Error::Unauthenticated("invalid or revoked API key"))?;
         let caller = Caller {

@@ -116,18 +116,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open(&database).await?;
             let scope = match scope {
                 Some(code) => Some(
-                    store
-                        .find_location(None, &LocationKey::Code(code.clone()))
+                    boucle::app::locations::find(&store, &LocationKey::Code(code.clone()))
                         .await
                         .map_err(|_| anyhow::anyhow!("no location with code {code}"))?
-                        .model
+                        .location
                         .id,
                 ),
                 None => None,
             };
-            let (key, secret) = store
-                .create_api_key(None, &name, role.into(), scope)
-                .await?;
+            let (key, secret) =
+                boucle::app::keys::create(&store, None, &name, role.into(), scope).await?;
             println!("{}", secret.secret.expose_secret());
             eprintln!(
                 "API key {} ({}) created; the secret above is shown only once.",
@@ -154,9 +152,8 @@ async fn serve_api(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<(
 
 async fn demo(store: &Store, seed: u64, addr: &str) -> anyhow::Result<()> {
     let summary = boucle::demo::seed(store, seed, chrono_tz::Europe::Paris).await?;
-    let (_, secret) = store
-        .create_api_key(None, "Démo — administrateur", Role::Admin, None)
-        .await?;
+    let (_, secret) =
+        boucle::app::keys::create(store, None, "Démo — administrateur", Role::Admin, None).await?;
     let key = secret.secret.expose_secret();
     println!("{summary}");
     println!();

@@ -1,10 +1,17 @@
 //! Use cases of experiences: reading them within the caller's scope.
 
+use uuid::Uuid;
+
 use super::page::{Listed, Page};
 use crate::Error;
 use crate::domain::Caller;
 use crate::store::feedback::{FeedbackCursor, FeedbackFilter, FeedbackView};
 use crate::store::{Reach, Store};
+
+/// One experience of the caller's scope, or NOT_FOUND.
+pub async fn get(store: &Store, caller: &Caller, id: Uuid) -> Result<FeedbackView, Error> {
+    store.get_feedback(caller.scope, id).await
+}
 
 /// Experiences of the caller's scope (narrowed to the filter's location), newest first.
 pub async fn list(

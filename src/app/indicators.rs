@@ -10,7 +10,7 @@ use crate::domain::indicators::check_redefinition;
 use crate::store::indicators::{
     self as repo, Catalogue, Definition, Indicator, Measurement, MeasurementFilter, NewMeasurement,
 };
-use crate::store::locations::LocationKey;
+use crate::store::locations::{LocationKey, location_in_scope};
 use crate::store::{Reach, Store, audit, now_ms};
 
 /// The catalogue, ordered by code (every role reads it).
@@ -74,10 +74,8 @@ pub async fn record_measurement(
     caller: &Caller,
     m: &NewMeasurement,
 ) -> Result<Measurement, Error> {
-    store
-        .location_in_scope(caller.scope, &LocationKey::Id(m.location_id))
-        .await?;
     let db = store.connection();
+    location_in_scope(db, caller.scope, &LocationKey::Id(m.location_id)).await?;
     let Some(indicator) = repo::find(db, &m.indicator_code).await? else {
         return Err(Error::not_found("indicator"));
     };

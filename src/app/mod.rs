@@ -7,5 +7,9 @@
 pub mod actions;
 pub mod feedback;
 pub mod indicators;
+pub mod keys;
 pub mod locations;
+pub mod moderation;
 pub mod page;
+pub mod reports;
+pub mod results;

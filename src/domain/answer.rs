@@ -7,6 +7,16 @@
 use super::codes::{ModerationStatus, ResponseStatus};
 use crate::Error;
 
+/// A draft answer: by `location_id` (default: the experience's own location), which must
+/// be the experience's location or one of its ancestors.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Draft {
+    pub feedback_id: uuid::Uuid,
+    pub location_id: Option<uuid::Uuid>,
+    pub author: String,
+    pub body: String,
+}
+
 /// Whether a location's existing answer may still be edited as a draft.
 pub fn check_draft(existing: ResponseStatus) -> Result<(), Error> {
     match existing {

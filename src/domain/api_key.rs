@@ -5,7 +5,6 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 const SECRET_PREFIX: &str = "bcl_";
 const VISIBLE_PREFIX_LEN: usize = 12;
@@ -32,7 +31,7 @@ pub fn generate() -> NewSecret {
 
 /// Lower-case hex SHA-256 of the secret as sent by clients.
 pub fn hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+    super::digest::sha256_hex(secret.as_bytes())
 }
 
 /// Cheap shape check before any database lookup.
@@ -40,9 +39,35 @@ pub fn looks_like_secret(candidate: &str) -> bool {
     candidate.starts_with(SECRET_PREFIX) && candidate.len() == SECRET_PREFIX.len() + 43
 }
 
+/// A key hands out no more than its own reach: a scoped key cannot create an unscoped one
+/// (a key for a scope inside the creator's is checked against the hierarchy).
+pub fn check_grant(
+    creator_scope: Option<uuid::Uuid>,
+    new_scope: Option<uuid::Uuid>,
+) -> crate::Result<()> {
+    match (creator_scope, new_scope) {
+        (Some(_), None) => Err(crate::Error::PermissionDenied(
+            "a scoped key cannot create an unscoped key".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scoped_key_cannot_grant_the_whole_platform() {
+        let scope = Some(uuid::Uuid::nil());
+        assert!(check_grant(None, None).is_ok());
+        assert!(check_grant(None, scope).is_ok());
+        assert!(check_grant(scope, scope).is_ok());
+        assert!(matches!(
+            check_grant(scope, None),
+            Err(crate::Error::PermissionDenied(_))
+        ));
+    }
     use secrecy::ExposeSecret;
 
     #[test]

@@ -93,8 +93,6 @@ pub fn min_sample(value: Option<u32>) -> Result<Option<u32>, String> {
     }
 }
 
-/// The value that applies to a location: its own setting, else the nearest ancestor's, else
-/// the default. `chain` goes from the location up to its root.
 /// An inactive location takes no new work (experiences, reassignments): its history stays
 /// readable, nothing is added to it.
 pub fn check_active(active: bool, code: &str) -> crate::Result<()> {
@@ -107,6 +105,19 @@ pub fn check_active(active: bool, code: &str) -> crate::Result<()> {
     }
 }
 
+/// A network (a location without a parent) belongs to no scope: only an unscoped key may
+/// create one or make a location one.
+pub fn check_may_be_root(caller_scope: Option<Uuid>) -> crate::Result<()> {
+    match caller_scope {
+        None => Ok(()),
+        Some(_) => Err(crate::Error::PermissionDenied(
+            "only an unscoped ADMIN key may create or move a network (root)".into(),
+        )),
+    }
+}
+
+/// The value that applies to a location: its own setting, else the nearest ancestor's, else
+/// the default. `chain` goes from the location up to its root.
 pub fn inherited(chain: impl IntoIterator<Item = Option<u32>>, default: u32) -> u32 {
     chain.into_iter().flatten().next().unwrap_or(default)
 }
@@ -120,6 +131,15 @@ mod tests {
         assert_eq!(inherited([None, Some(7), Some(30)], 15), 7);
         assert_eq!(inherited([Some(3), Some(7)], 15), 3);
         assert_eq!(inherited([None, None], 15), 15);
+    }
+
+    #[test]
+    fn only_an_unscoped_key_may_make_a_network() {
+        assert!(check_may_be_root(None).is_ok());
+        assert!(matches!(
+            check_may_be_root(Some(Uuid::nil())),
+            Err(crate::Error::PermissionDenied(_))
+        ));
     }
 
     #[test]

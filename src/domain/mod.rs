@@ -7,6 +7,7 @@ pub mod answer_delays;
 pub mod api_key;
 pub mod auth;
 pub mod codes;
+pub mod digest;
 pub mod feedback;
 pub mod indicators;
 pub mod location;

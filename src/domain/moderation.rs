@@ -6,6 +6,7 @@
 //! PUBLISHED). Rejecting twice is refused: there is nothing to decide.
 
 use super::codes::{ModerationStatus, RejectReason};
+use super::redaction::redact;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
@@ -29,6 +30,40 @@ impl Decision {
     }
 }
 
+/// What a moderator decided about an experience.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Moderation {
+    pub id: uuid::Uuid,
+    pub decision: Decision,
+    pub edit: RedactionEdit,
+    pub note: String,
+}
+
+/// Replacement redacted texts chosen by a moderator (`None` keeps the current one).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RedactionEdit {
+    pub title: Option<String>,
+    pub story: Option<String>,
+    pub proposal: Option<String>,
+}
+
+impl RedactionEdit {
+    /// The texts to store: a moderator's replacement is redacted again, so a moderator may
+    /// add masks, never remove them.
+    pub fn redacted(&self) -> Self {
+        let again = |t: &Option<String>| t.as_deref().map(|t| redact(t).text);
+        Self {
+            title: again(&self.title),
+            story: again(&self.story),
+            proposal: again(&self.proposal),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none() && self.story.is_none() && self.proposal.is_none()
+    }
+}
+
 /// Whether `decision` may be taken on an experience in state `current`.
 pub fn check(current: ModerationStatus, decision: Decision) -> Result<(), String> {
     use ModerationStatus as S;
@@ -41,6 +76,27 @@ pub fn check(current: ModerationStatus, decision: Decision) -> Result<(), String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_replacement_text_is_redacted_again_and_an_absent_one_stays_absent() {
+        let edit = RedactionEdit {
+            title: Some("Appelez le 06 12 34 56 78".into()),
+            story: None,
+            proposal: Some("rien à masquer".into()),
+        };
+        let stored = edit.redacted();
+        assert!(
+            !stored
+                .title
+                .as_deref()
+                .unwrap_or_default()
+                .contains("06 12")
+        );
+        assert_eq!(stored.story, None);
+        assert_eq!(stored.proposal.as_deref(), Some("rien à masquer"));
+        assert!(!stored.is_empty());
+        assert!(RedactionEdit::default().is_empty());
+    }
 
     #[test]
     fn every_transition_is_decided() {

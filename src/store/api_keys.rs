@@ -1,16 +1,15 @@
-//! API keys: creation (secret shown once), lookup by hash, listing, revocation.
+//! The repository of API keys: lookup by hash, listing, creation and revocation.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
-use super::entities::{api_key, location};
-use super::{Store, audit, now_ms, stored_code};
+use super::entities::api_key;
+use super::stored_code;
 use crate::Error;
-use crate::domain::api_key::{NewSecret, generate};
-use crate::domain::{Caller, Role};
+use crate::domain::Role;
 
 /// An API key as stored, its role typed (its secret's hash stays in the store).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,153 +52,101 @@ pub struct KeyView {
     pub scope_code: Option<String>,
 }
 
-impl Store {
-    /// Creates a key. `caller` is `None` for keys made from the command line (the first
-    /// ADMIN key). The scope must lie within the caller's own scope.
-    pub async fn create_api_key(
-        &self,
-        caller: Option<&Caller>,
-        name: &str,
-        role: Role,
-        scope: Option<Uuid>,
-    ) -> Result<(KeyView, NewSecret), Error> {
-        let caller_scope = caller.and_then(|c| c.scope);
-        match (caller_scope, scope) {
-            (Some(_), None) => {
-                return Err(Error::PermissionDenied(
-                    "a scoped key cannot create an unscoped key".into(),
-                ));
-            }
-            (_, Some(target)) if !self.in_scope(caller_scope, target).await? => {
-                return Err(Error::not_found("scope location"));
-            }
-            _ => {}
-        }
-        let secret = generate();
-        let txn = self.write_txn().await?;
-        let model = api_key::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            name: Set(name.to_owned()),
-            role: Set(role.code().to_owned()),
-            scope_location_id: Set(scope),
-            secret_hash: Set(secret.hash.clone()),
-            prefix: Set(secret.prefix.clone()),
-            created_by: Set(caller.map(|c| c.key_id)),
-            created_at: Set(now_ms()),
-            revoked_at: Set(None),
-        }
-        .insert(&txn)
-        .await?;
-        audit::record(
-            &txn,
-            caller,
-            "api_key.create",
-            "api_key",
-            &model.id.to_string(),
-            serde_json::json!({ "name": name, "role": role.code(), "scope": scope }),
-        )
-        .await?;
-        txn.commit().await?;
-        let view = self.key_view(model).await?;
-        Ok((view, secret))
-    }
+/// The key `id`, if any.
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<ApiKey>, Error> {
+    api_key::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(ApiKey::try_from)
+        .transpose()
+}
 
-    /// The live (not revoked) key whose secret hashes to `hash`.
-    pub async fn find_active_key(&self, hash: &str) -> Result<Option<ApiKey>, Error> {
-        api_key::Entity::find()
-            .filter(api_key::Column::SecretHash.eq(hash))
-            .filter(api_key::Column::RevokedAt.is_null())
-            .one(&self.db)
-            .await?
-            .map(ApiKey::try_from)
-            .transpose()
+/// Stores a new key with its secret's hash.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    key: &ApiKey,
+    secret_hash: &str,
+    created_by: Option<Uuid>,
+) -> Result<(), Error> {
+    api_key::ActiveModel {
+        id: Set(key.id),
+        name: Set(key.name.clone()),
+        role: Set(key.role.code().to_owned()),
+        scope_location_id: Set(key.scope_location_id),
+        secret_hash: Set(secret_hash.to_owned()),
+        prefix: Set(key.prefix.clone()),
+        created_by: Set(created_by),
+        created_at: Set(key.created_at),
+        revoked_at: Set(key.revoked_at),
     }
+    .insert(db)
+    .await?;
+    Ok(())
+}
 
-    /// Keys whose scope lies within the caller's scope, oldest first, after id `after`.
-    pub async fn list_api_keys(
-        &self,
-        caller: &Caller,
-        show_revoked: bool,
-        limit: u64,
-        after: Option<Uuid>,
-    ) -> Result<Vec<KeyView>, Error> {
-        let mut cond = Condition::all();
-        if let Some(root) = caller.scope {
-            cond = cond.add(
-                api_key::Column::ScopeLocationId.in_subquery(super::locations::subtree_ids(root)),
-            );
-        }
-        if !show_revoked {
-            cond = cond.add(api_key::Column::RevokedAt.is_null());
-        }
-        if let Some(after) = after {
-            cond = cond.add(api_key::Column::Id.gt(after));
-        }
-        let models = api_key::Entity::find()
-            .filter(cond)
-            .order_by_asc(api_key::Column::Id)
-            .limit(limit)
-            .all(&self.db)
-            .await?;
-        let scopes = models.iter().filter_map(|m| m.scope_location_id).collect();
-        let codes = super::locations::codes(&self.db, scopes).await?;
-        models
-            .into_iter()
-            .map(|model| {
-                Ok(KeyView {
-                    scope_code: model.scope_location_id.and_then(|s| codes.get(&s).cloned()),
-                    key: ApiKey::try_from(model)?,
-                })
-            })
-            .collect()
+/// Marks a key revoked at `at`.
+pub async fn revoke(db: &impl ConnectionTrait, id: Uuid, at: i64) -> Result<(), Error> {
+    api_key::Entity::update(api_key::ActiveModel {
+        id: Set(id),
+        revoked_at: Set(Some(at)),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+/// The live (not revoked) key whose secret hashes to `hash`.
+pub async fn find_active(db: &impl ConnectionTrait, hash: &str) -> Result<Option<ApiKey>, Error> {
+    api_key::Entity::find()
+        .filter(api_key::Column::SecretHash.eq(hash))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+        .map(ApiKey::try_from)
+        .transpose()
+}
+
+/// Keys whose scope lies within `scope`, oldest first, after id `after`.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: Option<Uuid>,
+    show_revoked: bool,
+    limit: u64,
+    after: Option<Uuid>,
+) -> Result<Vec<KeyView>, Error> {
+    let mut cond = Condition::all();
+    if let Some(root) = scope {
+        cond = cond
+            .add(api_key::Column::ScopeLocationId.in_subquery(super::locations::subtree_ids(root)));
     }
-
-    /// Revokes a key of the caller's scope (idempotent: revoking twice keeps the first time).
-    pub async fn revoke_api_key(&self, caller: &Caller, id: Uuid) -> Result<KeyView, Error> {
-        let txn = self.write_txn().await?;
-        let Some(model) = api_key::Entity::find_by_id(id).one(&txn).await? else {
-            return Err(Error::not_found("API key"));
-        };
-        let visible = match (caller.scope, model.scope_location_id) {
-            (None, _) => true,
-            (Some(_), None) => false,
-            (Some(_), Some(target)) => self.in_scope(caller.scope, target).await?,
-        };
-        if !visible {
-            return Err(Error::not_found("API key"));
-        }
-        let model = if model.revoked_at.is_none() {
-            let mut active: api_key::ActiveModel = model.into();
-            active.revoked_at = Set(Some(now_ms()));
-            let updated = active.update(&txn).await?;
-            audit::record(
-                &txn,
-                Some(caller),
-                "api_key.revoke",
-                "api_key",
-                &id.to_string(),
-                serde_json::json!({ "name": updated.name }),
-            )
-            .await?;
-            updated
-        } else {
-            model
-        };
-        txn.commit().await?;
-        self.key_view(model).await
+    if !show_revoked {
+        cond = cond.add(api_key::Column::RevokedAt.is_null());
     }
+    if let Some(after) = after {
+        cond = cond.add(api_key::Column::Id.gt(after));
+    }
+    let keys = api_key::Entity::find()
+        .filter(cond)
+        .order_by_asc(api_key::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(ApiKey::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    views(db, keys).await
+}
 
-    async fn key_view(&self, model: api_key::Model) -> Result<KeyView, Error> {
-        let scope_code = match model.scope_location_id {
-            Some(id) => location::Entity::find_by_id(id)
-                .one(&self.db)
-                .await?
-                .map(|l| l.code),
-            None => None,
-        };
-        Ok(KeyView {
-            key: ApiKey::try_from(model)?,
-            scope_code,
+/// The keys with their scopes' codes.
+pub async fn views(db: &impl ConnectionTrait, keys: Vec<ApiKey>) -> Result<Vec<KeyView>, Error> {
+    let scopes = keys.iter().filter_map(|k| k.scope_location_id).collect();
+    let codes = super::locations::codes(db, scopes).await?;
+    Ok(keys
+        .into_iter()
+        .map(|key| KeyView {
+            scope_code: key.scope_location_id.and_then(|s| codes.get(&s).cloned()),
+            key,
         })
-    }
+        .collect())
 }

@@ -19,7 +19,7 @@ use super::{Reach, now_ms, stored_code};
 use crate::Error;
 use crate::domain::Period;
 use crate::domain::codes::{Direction, Frequency, IndicatorKind};
-use crate::domain::indicators::{IndicatorCode, Meaning};
+use crate::domain::indicators::{Figure, IndicatorCode, Meaning};
 
 /// A validated definition.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,6 +57,14 @@ impl Indicator {
     }
 }
 
+/// A figure with the catalogue's wording of its indicator, as published (API, reports).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabelledFigure {
+    pub figure: Figure,
+    pub title: String,
+    pub unit: String,
+}
+
 /// The catalogue's wording of every indicator, for what publishes figures (results, reports,
 /// open data): one rule for an indicator whose row is missing, the definition's own text.
 #[derive(Clone, Debug, Default)]
@@ -80,6 +88,16 @@ impl Catalogue {
                 let d = code.definition();
                 (d.title, d.unit)
             }
+        }
+    }
+
+    /// A figure with the wording of its indicator (see [`Catalogue::label`]).
+    pub fn labelled(&self, figure: Figure) -> LabelledFigure {
+        let (title, unit) = self.label(figure.code);
+        LabelledFigure {
+            figure,
+            title: title.to_owned(),
+            unit: unit.to_owned(),
         }
     }
 

@@ -12,18 +12,90 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entities::{location, location_closure};
-use super::{Reach, Store, audit, is_unique_violation, now_ms, sql};
+use super::{Reach, Store, is_unique_violation, sql};
 use crate::Error;
-use crate::domain::Caller;
-use crate::domain::location::{
-    DEFAULT_MIN_SAMPLE, DEFAULT_RESPONSE_TARGET_DAYS, LocationPatch, LocationSpec, ParentRef,
-    inherited,
-};
+use crate::domain::location::{DEFAULT_MIN_SAMPLE, DEFAULT_RESPONSE_TARGET_DAYS, inherited};
+
+/// A location as stored (its own settings; `None` inherits the parent's).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Location {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub typology: String,
+    pub parent_id: Option<Uuid>,
+    pub postal_code: String,
+    pub city: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub response_target_days: Option<u32>,
+    pub min_sample: Option<u32>,
+    pub active: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl From<location::Model> for Location {
+    fn from(m: location::Model) -> Self {
+        // The columns are written from u32 values; a negative one cannot be stored by boucle.
+        let setting = |v: Option<i32>| v.and_then(|v| u32::try_from(v).ok());
+        Self {
+            id: m.id,
+            code: m.code,
+            name: m.name,
+            typology: m.typology,
+            parent_id: m.parent_id,
+            postal_code: m.postal_code,
+            city: m.city,
+            latitude: m.latitude,
+            longitude: m.longitude,
+            response_target_days: setting(m.response_target_days),
+            min_sample: setting(m.min_sample),
+            active: m.active,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+impl From<&Location> for location::ActiveModel {
+    fn from(l: &Location) -> Self {
+        location::ActiveModel {
+            id: Set(l.id),
+            code: Set(l.code.clone()),
+            name: Set(l.name.clone()),
+            typology: Set(l.typology.clone()),
+            parent_id: Set(l.parent_id),
+            postal_code: Set(l.postal_code.clone()),
+            city: Set(l.city.clone()),
+            latitude: Set(l.latitude),
+            longitude: Set(l.longitude),
+            response_target_days: Set(l.response_target_days.map(to_i32)),
+            min_sample: Set(l.min_sample.map(to_i32)),
+            active: Set(l.active),
+            created_at: Set(l.created_at),
+            updated_at: Set(l.updated_at),
+        }
+    }
+}
+
+impl Location {
+    /// Whether two versions hold the same settings (the update instant aside).
+    pub fn same_content(&self, other: &Location) -> bool {
+        Location {
+            updated_at: 0,
+            ..self.clone()
+        } == Location {
+            updated_at: 0,
+            ..other.clone()
+        }
+    }
+}
 
 /// A location with what is derived from its ancestors.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LocationView {
-    pub model: location::Model,
+    pub location: Location,
     pub parent_code: Option<String>,
     pub depth: u32,
     pub effective_response_target_days: u32,
@@ -75,45 +147,58 @@ pub fn subtree_ids(root: Uuid) -> sea_orm::sea_query::SelectStatement {
         .to_owned()
 }
 
-impl Store {
-    /// Whether `location_id` lies in the subtree `scope` (everything when `None`).
-    pub async fn in_scope(&self, scope: Option<Uuid>, location_id: Uuid) -> Result<bool, Error> {
-        in_scope(&self.db, scope, location_id).await
-    }
+/// The location named by `key`, or NOT_FOUND when absent or outside `scope`.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    scope: Option<Uuid>,
+    key: &LocationKey,
+) -> Result<LocationView, Error> {
+    let location = location_in_scope(db, scope, key).await?;
+    let mut views = views(db, vec![location]).await?;
+    views.pop().ok_or_else(|| Error::not_found("location"))
+}
 
-    /// The location named by `key`, or NOT_FOUND when absent or outside `scope`.
-    pub async fn find_location(
-        &self,
-        scope: Option<Uuid>,
-        key: &LocationKey,
-    ) -> Result<LocationView, Error> {
-        let model = self.location_in_scope(scope, key).await?;
-        let mut views = views(&self.db, vec![model]).await?;
-        views.pop().ok_or_else(|| Error::not_found("location"))
-    }
-
-    /// The location row named by `key`, or NOT_FOUND when absent or outside `scope`: one
-    /// query, without the inherited settings (for hot paths such as capture).
-    pub async fn location_in_scope(
-        &self,
-        scope: Option<Uuid>,
-        key: &LocationKey,
-    ) -> Result<location::Model, Error> {
-        let mut query = match key {
-            LocationKey::Id(id) => location::Entity::find_by_id(*id),
-            LocationKey::Code(code) => {
-                location::Entity::find().filter(location::Column::Code.eq(code.as_str()))
-            }
-        };
-        if let Some(root) = scope {
-            query = query.filter(location::Column::Id.in_subquery(subtree_ids(root)));
+/// The location named by `key`, or NOT_FOUND when absent or outside `scope`: one query,
+/// without the inherited settings (for hot paths such as capture).
+pub async fn location_in_scope(
+    db: &impl ConnectionTrait,
+    scope: Option<Uuid>,
+    key: &LocationKey,
+) -> Result<Location, Error> {
+    let mut query = match key {
+        LocationKey::Id(id) => location::Entity::find_by_id(*id),
+        LocationKey::Code(code) => {
+            location::Entity::find().filter(location::Column::Code.eq(code.as_str()))
         }
-        query
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| Error::not_found("location"))
+    };
+    if let Some(root) = scope {
+        query = query.filter(location::Column::Id.in_subquery(subtree_ids(root)));
     }
+    Ok(query
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("location"))?
+        .into())
+}
 
+/// The location named by `key`, wherever it lies.
+pub async fn find_any(
+    db: &impl ConnectionTrait,
+    key: &LocationKey,
+) -> Result<Option<Location>, Error> {
+    let found = match key {
+        LocationKey::Id(id) => location::Entity::find_by_id(*id).one(db).await?,
+        LocationKey::Code(code) => {
+            location::Entity::find()
+                .filter(location::Column::Code.eq(code.as_str()))
+                .one(db)
+                .await?
+        }
+    };
+    Ok(found.map(Location::from))
+}
+
+impl Store {
     /// The location an experience is captured for, from a cache kept for
     /// [`CAPTURE_CACHE_TTL`]: capture is the hot path and locations change rarely. Writes
     /// through this store empty the cache at once; another replica's change (deactivation,
@@ -126,18 +211,18 @@ impl Store {
         let cached = match self.capture_cache.get(key) {
             Some(hit) => hit,
             None => {
-                let model = self.location_in_scope(None, key).await?;
+                let location = location_in_scope(&self.db, None, key).await?;
                 let ancestors = location_closure::Entity::find()
-                    .filter(location_closure::Column::DescendantId.eq(model.id))
+                    .filter(location_closure::Column::DescendantId.eq(location.id))
                     .all(&self.db)
                     .await?
                     .into_iter()
                     .map(|c| c.ancestor_id)
                     .collect();
                 let entry = std::sync::Arc::new(CaptureLocation {
-                    id: model.id,
-                    code: model.code,
-                    active: model.active,
+                    id: location.id,
+                    code: location.code,
+                    active: location.active,
                     ancestors,
                 });
                 self.capture_cache.insert(key.clone(), entry.clone());
@@ -149,163 +234,80 @@ impl Store {
             _ => Ok(cached),
         }
     }
+}
 
-    pub async fn create_location(
-        &self,
-        caller: &Caller,
-        spec: &LocationSpec,
-    ) -> Result<LocationView, Error> {
-        let txn = self.write_txn().await?;
-        let parent_id = resolve_parent(&txn, caller, spec.parent.as_ref()).await?;
-        let id = Uuid::now_v7();
-        let now = now_ms();
-        let model = location::ActiveModel {
-            id: Set(id),
-            code: Set(spec.code.clone()),
-            name: Set(spec.name.clone()),
-            typology: Set(spec.typology.clone()),
-            parent_id: Set(parent_id),
-            postal_code: Set(spec.postal_code.clone()),
-            city: Set(spec.city.clone()),
-            latitude: Set(spec.coordinates.map(|c| c.0)),
-            longitude: Set(spec.coordinates.map(|c| c.1)),
-            response_target_days: Set(spec.response_target_days.map(to_i32)),
-            min_sample: Set(spec.min_sample.map(to_i32)),
-            active: Set(spec.active),
-            created_at: Set(now),
-            updated_at: Set(now),
-        };
-        let inserted = match model.insert(&txn).await {
-            Ok(m) => m,
-            Err(e) if is_unique_violation(&e) => {
-                return Err(Error::AlreadyExists(format!(
-                    "location code {} is already taken",
-                    spec.code
-                )));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        attach_to_parent(&txn, id, parent_id).await?;
-        audit::record(
-            &txn,
-            Some(caller),
-            "location.create",
-            "location",
-            &id.to_string(),
-            serde_json::json!({ "code": spec.code }),
-        )
-        .await?;
-        let view = views(&txn, vec![inserted]).await?.pop();
-        txn.commit().await?;
-        self.locations_changed();
-        view.ok_or_else(|| Error::Internal("created location vanished".into()))
-    }
-
-    pub async fn update_location(
-        &self,
-        caller: &Caller,
-        key: &LocationKey,
-        patch: &LocationPatch,
-    ) -> Result<LocationView, Error> {
-        let txn = self.write_txn().await?;
-        let current = match find_model(&txn, key).await? {
-            Some(m) if in_scope(&txn, caller.scope, m.id).await? => m,
-            _ => return Err(Error::not_found("location")),
-        };
-        let updated = apply_patch(&txn, caller, current, patch).await?;
-        let view = views(&txn, vec![updated]).await?.pop();
-        txn.commit().await?;
-        self.locations_changed();
-        view.ok_or_else(|| Error::Internal("updated location vanished".into()))
-    }
-
-    /// Creates the location of `spec.code`, or brings the existing one to `spec`.
-    pub async fn upsert_location(
-        &self,
-        caller: &Caller,
-        spec: &LocationSpec,
-    ) -> Result<(LocationView, Upserted), Error> {
-        let existing = find_model(&self.db, &LocationKey::Code(spec.code.clone())).await?;
-        let Some(current) = existing else {
-            return match self.create_location(caller, spec).await {
-                Ok(view) => Ok((view, Upserted::Created)),
-                // Lost a race with a concurrent import of the same code: update instead.
-                Err(Error::AlreadyExists(_)) => Box::pin(self.upsert_location(caller, spec)).await,
-                Err(e) => Err(e),
-            };
-        };
-        if !self.in_scope(caller.scope, current.id).await? {
+/// Inserts a new location with its closure rows; ALREADY_EXISTS when its code is taken.
+pub async fn insert(db: &impl ConnectionTrait, location: &Location) -> Result<(), Error> {
+    match location::ActiveModel::from(location).insert(db).await {
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => {
             return Err(Error::AlreadyExists(format!(
                 "location code {} is already taken",
-                spec.code
+                location.code
             )));
         }
-        let txn = self.write_txn().await?;
-        let before = current.clone();
-        let updated = apply_patch(&txn, caller, current, &LocationPatch::from_spec(spec)).await?;
-        let outcome = if same_content(&before, &updated) {
-            Upserted::Unchanged
-        } else {
-            Upserted::Updated
-        };
-        let view = views(&txn, vec![updated]).await?.pop();
-        txn.commit().await?;
-        self.locations_changed();
-        view.map(|v| (v, outcome))
-            .ok_or_else(|| Error::Internal("upserted location vanished".into()))
+        Err(e) => return Err(e.into()),
     }
+    attach_to_parent(db, location.id, location.parent_id).await
+}
 
-    /// Locations within `reach` matching `filter`, ordered by code, after the code `after`
-    /// (`filter.subtree_of` is already in `reach`).
-    pub async fn list_locations(
-        &self,
-        reach: &Reach,
-        filter: &LocationFilter,
-        limit: u64,
-        after: Option<&str>,
-    ) -> Result<Vec<LocationView>, Error> {
-        let mut cond = Condition::all();
-        for root in reach.roots() {
-            cond = cond.add(location::Column::Id.in_subquery(subtree_ids(root)));
-        }
-        if let Some(parent) = filter.parent_id {
-            cond = cond.add(location::Column::ParentId.eq(parent));
-        }
-        if filter.roots_only {
-            // Roots of what the caller sees: true roots, or its scope root.
-            cond = match reach.scope() {
-                None => cond.add(location::Column::ParentId.is_null()),
-                Some(root) => cond.add(location::Column::Id.eq(root)),
-            };
-        }
-        if !filter.show_inactive {
-            cond = cond.add(location::Column::Active.eq(true));
-        }
-        if let Some(code) = after {
-            cond = cond.add(location::Column::Code.gt(code));
-        }
-        let models = location::Entity::find()
-            .filter(cond)
-            .order_by_asc(location::Column::Code)
-            .limit(limit)
-            .all(&self.db)
-            .await?;
-        views(&self.db, models).await
+/// Writes `next` over the stored version of the location, moving its subtree first when
+/// its parent changed (`current` is the version read in the same transaction).
+pub async fn save(
+    db: &impl ConnectionTrait,
+    current: &Location,
+    next: &Location,
+) -> Result<(), Error> {
+    if next.parent_id != current.parent_id {
+        move_subtree(db, next.id, next.parent_id).await?;
     }
+    // Mark every column as changed; the row is small and this keeps the update obvious.
+    let mut active = location::ActiveModel::from(next).reset_all();
+    active.id = sea_orm::ActiveValue::Unchanged(next.id);
+    active.update(db).await?;
+    Ok(())
+}
+
+/// Locations within `reach` matching `filter`, ordered by code, after the code `after`
+/// (`filter.subtree_of` is already in `reach`).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    reach: &Reach,
+    filter: &LocationFilter,
+    limit: u64,
+    after: Option<&str>,
+) -> Result<Vec<LocationView>, Error> {
+    let mut cond = Condition::all();
+    for root in reach.roots() {
+        cond = cond.add(location::Column::Id.in_subquery(subtree_ids(root)));
+    }
+    if let Some(parent) = filter.parent_id {
+        cond = cond.add(location::Column::ParentId.eq(parent));
+    }
+    if filter.roots_only {
+        // Roots of what the caller sees: true roots, or its scope root.
+        cond = match reach.scope() {
+            None => cond.add(location::Column::ParentId.is_null()),
+            Some(root) => cond.add(location::Column::Id.eq(root)),
+        };
+    }
+    if !filter.show_inactive {
+        cond = cond.add(location::Column::Active.eq(true));
+    }
+    if let Some(code) = after {
+        cond = cond.add(location::Column::Code.gt(code));
+    }
+    let models = location::Entity::find()
+        .filter(cond)
+        .order_by_asc(location::Column::Code)
+        .limit(limit)
+        .all(db)
+        .await?;
+    views(db, models.into_iter().map(Location::from).collect()).await
 }
 
 fn to_i32(v: u32) -> i32 {
     i32::try_from(v).unwrap_or(i32::MAX)
-}
-
-fn same_content(a: &location::Model, b: &location::Model) -> bool {
-    location::Model {
-        updated_at: 0,
-        ..a.clone()
-    } == location::Model {
-        updated_at: 0,
-        ..b.clone()
-    }
 }
 
 /// The codes of the given locations (for display beside ids).
@@ -323,7 +325,7 @@ pub(crate) async fn codes(
 }
 
 /// Whether `location_id` lies in the subtree `scope`, on any connection or transaction.
-pub(crate) async fn in_scope(
+pub async fn in_scope(
     db: &impl ConnectionTrait,
     scope: Option<Uuid>,
     location_id: Uuid,
@@ -335,47 +337,6 @@ pub(crate) async fn in_scope(
         .one(db)
         .await?;
     Ok(row.is_some())
-}
-
-async fn find_model(
-    db: &impl ConnectionTrait,
-    key: &LocationKey,
-) -> Result<Option<location::Model>, Error> {
-    let found = match key {
-        LocationKey::Id(id) => location::Entity::find_by_id(*id).one(db).await?,
-        LocationKey::Code(code) => {
-            location::Entity::find()
-                .filter(location::Column::Code.eq(code.as_str()))
-                .one(db)
-                .await?
-        }
-    };
-    Ok(found)
-}
-
-/// The parent id for a new or moved location: it must exist in the caller's scope; no parent
-/// (a network) is reserved to unscoped keys.
-async fn resolve_parent(
-    db: &impl ConnectionTrait,
-    caller: &Caller,
-    parent: Option<&ParentRef>,
-) -> Result<Option<Uuid>, Error> {
-    let Some(parent) = parent else {
-        if caller.scope.is_some() {
-            return Err(Error::PermissionDenied(
-                "only an unscoped ADMIN key may create or move a network (root)".into(),
-            ));
-        }
-        return Ok(None);
-    };
-    let key = match parent {
-        ParentRef::Id(id) => LocationKey::Id(*id),
-        ParentRef::Code(code) => LocationKey::Code(code.clone()),
-    };
-    match find_model(db, &key).await? {
-        Some(m) if in_scope(db, caller.scope, m.id).await? => Ok(Some(m.id)),
-        _ => Err(Error::not_found("parent location")),
-    }
 }
 
 /// Adds the closure rows of a new leaf `id` under `parent`.
@@ -441,70 +402,10 @@ async fn move_subtree(
     Ok(())
 }
 
-async fn apply_patch(
-    db: &impl ConnectionTrait,
-    caller: &Caller,
-    current: location::Model,
-    patch: &LocationPatch,
-) -> Result<location::Model, Error> {
-    let id = current.id;
-    let mut next = current.clone();
-    if let Some(parent) = &patch.parent {
-        let parent_id = resolve_parent(db, caller, parent.as_ref()).await?;
-        if parent_id != current.parent_id {
-            move_subtree(db, id, parent_id).await?;
-            next.parent_id = parent_id;
-        }
-    }
-    if let Some(v) = &patch.name {
-        next.name = v.clone();
-    }
-    if let Some(v) = &patch.typology {
-        next.typology = v.clone();
-    }
-    if let Some(v) = &patch.postal_code {
-        next.postal_code = v.clone();
-    }
-    if let Some(v) = &patch.city {
-        next.city = v.clone();
-    }
-    if let Some(v) = patch.coordinates {
-        next.latitude = v.map(|c| c.0);
-        next.longitude = v.map(|c| c.1);
-    }
-    if let Some(v) = patch.response_target_days {
-        next.response_target_days = v.map(to_i32);
-    }
-    if let Some(v) = patch.min_sample {
-        next.min_sample = v.map(to_i32);
-    }
-    if let Some(v) = patch.active {
-        next.active = v;
-    }
-    if same_content(&current, &next) {
-        return Ok(current);
-    }
-    next.updated_at = now_ms();
-    // Mark every column as changed; the row is small and this keeps the update obvious.
-    let mut active = location::ActiveModel::from(next.clone()).reset_all();
-    active.id = sea_orm::ActiveValue::Unchanged(id);
-    let updated = active.update(db).await?;
-    audit::record(
-        db,
-        Some(caller),
-        "location.update",
-        "location",
-        &id.to_string(),
-        serde_json::json!({ "code": updated.code }),
-    )
-    .await?;
-    Ok(updated)
-}
-
 /// Adds the derived fields: parent code, depth, and the inherited settings.
-pub(crate) async fn views(
+pub async fn views(
     db: &impl ConnectionTrait,
-    models: Vec<location::Model>,
+    models: Vec<Location>,
 ) -> Result<Vec<LocationView>, Error> {
     if models.is_empty() {
         return Ok(Vec::new());
@@ -530,7 +431,12 @@ pub(crate) async fn subtree_views(
     if let Some(root) = root {
         query = query.filter(location::Column::Id.in_subquery(subtree_ids(root)));
     }
-    let models = query.all(db).await?;
+    let models = query
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Location::from)
+        .collect();
     let chains = match root {
         None => chains(db, "1 = 1", Vec::new()).await?,
         Some(root) => {
@@ -575,12 +481,12 @@ async fn chains(
     Ok(chains)
 }
 
-fn assemble(models: Vec<location::Model>, mut chains: HashMap<Uuid, Chain>) -> Vec<LocationView> {
+fn assemble(models: Vec<Location>, mut chains: HashMap<Uuid, Chain>) -> Vec<LocationView> {
     let to_u32 = |v: Option<i32>| v.and_then(|v| u32::try_from(v).ok());
     models
         .into_iter()
-        .map(|model| {
-            let chain = chains.remove(&model.id).unwrap_or_default();
+        .map(|location| {
+            let chain = chains.remove(&location.id).unwrap_or_default();
             let depth = chain.iter().map(|c| c.0).max().unwrap_or(0);
             let parent_code = chain.iter().find(|c| c.0 == 1).map(|c| c.1.clone());
             LocationView {
@@ -594,7 +500,7 @@ fn assemble(models: Vec<location::Model>, mut chains: HashMap<Uuid, Chain>) -> V
                 ),
                 depth: u32::try_from(depth).unwrap_or(0),
                 parent_code,
-                model,
+                location,
             }
         })
         .collect()
@@ -604,7 +510,7 @@ impl Store {
     /// Inserts many locations with their closure rows in one transaction, in chunks under
     /// the bind-parameter limits. For trusted bulk loads (benchmarks): `rows` must list every
     /// parent before its children; codes are not checked beyond the unique index.
-    pub async fn bulk_insert_locations(&self, rows: &[location::Model]) -> Result<(), Error> {
+    pub async fn bulk_insert_locations(&self, rows: &[Location]) -> Result<(), Error> {
         const CHUNK: usize = 1_000;
         let mut ancestors: HashMap<Uuid, Vec<Uuid>> = HashMap::with_capacity(rows.len());
         let mut closure = Vec::new();
@@ -627,8 +533,7 @@ impl Store {
         }
         let txn = self.write_txn().await?;
         for chunk in rows.chunks(CHUNK) {
-            let models: Vec<location::ActiveModel> =
-                chunk.iter().cloned().map(Into::into).collect();
+            let models: Vec<location::ActiveModel> = chunk.iter().map(Into::into).collect();
             location::Entity::insert_many(models).exec(&txn).await?;
         }
         for chunk in closure.chunks(CHUNK * 4) {

@@ -112,7 +112,7 @@ impl Store {
     }
 
     /// Call after committing a change to locations: capture and public answers both see them.
-    fn locations_changed(&self) {
+    pub(crate) fn locations_changed(&self) {
         self.capture_cache.invalidate_all();
         self.published_changed();
     }

@@ -8,10 +8,10 @@ use uuid::Uuid;
 
 use super::entities::{delivery, recipient, report};
 use super::locations::subtree_ids;
-use super::{Store, audit, is_unique_violation, now_ms, sql, stored_code};
+use super::{Store, is_unique_violation, now_ms, sql, stored_code};
 use crate::Error;
+use crate::domain::Period;
 use crate::domain::codes::{DeliveryStatus, ReportKind};
-use crate::domain::{Caller, Period};
 
 /// A published report: a file and the digest recorded with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -234,121 +234,13 @@ impl Store {
             .collect()
     }
 
-    /// Subscribes `email` to the reports of the subtree of `location_id` (in the caller's
-    /// scope). ALREADY_EXISTS when already subscribed.
-    pub async fn create_recipient(
-        &self,
-        caller: &Caller,
-        email: &str,
-        name: &str,
-        location_id: Uuid,
-    ) -> Result<Recipient, Error> {
-        let location = self
-            .location_in_scope(
-                caller.scope,
-                &super::locations::LocationKey::Id(location_id),
-            )
-            .await?;
-        let txn = self.write_txn().await?;
-        let inserted = recipient::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            email: Set(email.to_owned()),
-            name: Set(name.to_owned()),
-            location_id: Set(location_id),
-            created_at: Set(now_ms()),
-        }
-        .insert(&txn)
-        .await;
-        let model = match inserted {
-            Ok(m) => m,
-            Err(e) if is_unique_violation(&e) => {
-                return Err(Error::AlreadyExists(
-                    "this address already receives this location's reports".into(),
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        audit::record(
-            &txn,
-            Some(caller),
-            "recipient.create",
-            "recipient",
-            &model.id.to_string(),
-            serde_json::json!({ "location": location.code }),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(recipient_of(model, location.code))
-    }
-
-    /// Recipients whose location lies in the caller's scope, oldest first.
-    pub async fn list_recipients(
-        &self,
-        scope: Option<Uuid>,
-        limit: u64,
-        after: Option<Uuid>,
-    ) -> Result<Vec<Recipient>, Error> {
-        let mut cond = Condition::all();
-        if let Some(root) = scope {
-            cond = cond.add(recipient::Column::LocationId.in_subquery(subtree_ids(root)));
-        }
-        if let Some(after) = after {
-            cond = cond.add(recipient::Column::Id.gt(after));
-        }
-        let models = recipient::Entity::find()
-            .filter(cond)
-            .order_by_asc(recipient::Column::Id)
-            .limit(limit)
-            .all(&self.db)
-            .await?;
-        self.with_codes(models).await
-    }
-
-    async fn with_codes(&self, models: Vec<recipient::Model>) -> Result<Vec<Recipient>, Error> {
-        let ids: Vec<Uuid> = models.iter().map(|m| m.location_id).collect();
-        let codes = super::locations::codes(&self.db, ids).await?;
-        Ok(models
-            .into_iter()
-            .map(|m| {
-                let code = codes.get(&m.location_id).cloned().unwrap_or_default();
-                recipient_of(m, code)
-            })
-            .collect())
-    }
-
-    pub async fn delete_recipient(&self, caller: &Caller, id: Uuid) -> Result<(), Error> {
-        let txn = self.write_txn().await?;
-        let Some(model) = recipient::Entity::find_by_id(id).one(&txn).await? else {
-            return Err(Error::not_found("recipient"));
-        };
-        if !super::locations::in_scope(&txn, caller.scope, model.location_id).await? {
-            return Err(Error::not_found("recipient"));
-        }
-        delivery::Entity::delete_many()
-            .filter(delivery::Column::RecipientId.eq(id))
-            .exec(&txn)
-            .await?;
-        recipient::Entity::delete_by_id(id).exec(&txn).await?;
-        audit::record(
-            &txn,
-            Some(caller),
-            "recipient.delete",
-            "recipient",
-            &id.to_string(),
-            serde_json::json!({}),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(())
-    }
-
     /// Every recipient (for delivery).
     pub async fn all_recipients(&self) -> Result<Vec<Recipient>, Error> {
         let models = recipient::Entity::find()
             .order_by_asc(recipient::Column::Id)
             .all(&self.db)
             .await?;
-        self.with_codes(models).await
+        with_codes(&self.db, models).await
     }
 
     /// Deliveries recorded (PENDING or SENT) to a recipient for any version of these reports.
@@ -483,4 +375,84 @@ pub struct PendingMessage {
     pub reports: i64,
     /// When it was recorded (epoch ms).
     pub since_ms: i64,
+}
+
+async fn with_codes(
+    db: &impl ConnectionTrait,
+    models: Vec<recipient::Model>,
+) -> Result<Vec<Recipient>, Error> {
+    let ids: Vec<Uuid> = models.iter().map(|m| m.location_id).collect();
+    let codes = super::locations::codes(db, ids).await?;
+    Ok(models
+        .into_iter()
+        .map(|m| {
+            let code = codes.get(&m.location_id).cloned().unwrap_or_default();
+            recipient_of(m, code)
+        })
+        .collect())
+}
+
+/// Stores a subscription; ALREADY_EXISTS when the address already receives the reports
+/// of this location.
+pub async fn insert_recipient(db: &impl ConnectionTrait, r: &Recipient) -> Result<(), Error> {
+    let inserted = recipient::ActiveModel {
+        id: Set(r.id),
+        email: Set(r.email.clone()),
+        name: Set(r.name.clone()),
+        location_id: Set(r.location_id),
+        created_at: Set(r.created_at),
+    }
+    .insert(db)
+    .await;
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(Error::AlreadyExists(
+            "this address already receives this location's reports".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The recipient `id`, if any.
+pub async fn find_recipient(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<Recipient>, Error> {
+    let Some(model) = recipient::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    Ok(with_codes(db, vec![model]).await?.pop())
+}
+
+/// Recipients whose location lies in `scope`, oldest first, after id `after`.
+pub async fn recipients(
+    db: &impl ConnectionTrait,
+    scope: Option<Uuid>,
+    limit: u64,
+    after: Option<Uuid>,
+) -> Result<Vec<Recipient>, Error> {
+    let mut cond = Condition::all();
+    if let Some(root) = scope {
+        cond = cond.add(recipient::Column::LocationId.in_subquery(subtree_ids(root)));
+    }
+    if let Some(after) = after {
+        cond = cond.add(recipient::Column::Id.gt(after));
+    }
+    let models = recipient::Entity::find()
+        .filter(cond)
+        .order_by_asc(recipient::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    with_codes(db, models).await
+}
+
+/// Removes a recipient and its delivery records.
+pub async fn delete_recipient(db: &impl ConnectionTrait, id: Uuid) -> Result<(), Error> {
+    delivery::Entity::delete_many()
+        .filter(delivery::Column::RecipientId.eq(id))
+        .exec(db)
+        .await?;
+    recipient::Entity::delete_by_id(id).exec(db).await?;
+    Ok(())
 }

@@ -612,16 +612,14 @@ async fn a_scoped_admin_manages_only_its_subtree() {
         .await
         .expect_err("wider than itself");
     assert_eq!(unscoped.code(), Code::PermissionDenied);
-    let b_reg = app
-        .store
-        .find_location(
-            None,
-            &boucle::store::locations::LocationKey::Code("B-REG".into()),
-        )
-        .await
-        .expect("B-REG")
-        .model
-        .id;
+    let b_reg = boucle::app::locations::find(
+        &app.store,
+        &boucle::store::locations::LocationKey::Code("B-REG".into()),
+    )
+    .await
+    .expect("B-REG")
+    .location
+    .id;
     let other_scope = admin
         .create_api_key(pb::CreateApiKeyRequest {
             api_key: Some(pb::ApiKey {
@@ -634,16 +632,14 @@ async fn a_scoped_admin_manages_only_its_subtree() {
         .await
         .expect_err("other network");
     assert_eq!(other_scope.code(), Code::NotFound);
-    let a_reg = app
-        .store
-        .find_location(
-            None,
-            &boucle::store::locations::LocationKey::Code("A-REG".into()),
-        )
-        .await
-        .expect("A-REG")
-        .model
-        .id;
+    let a_reg = boucle::app::locations::find(
+        &app.store,
+        &boucle::store::locations::LocationKey::Code("A-REG".into()),
+    )
+    .await
+    .expect("A-REG")
+    .location
+    .id;
     let made = admin
         .create_api_key(pb::CreateApiKeyRequest {
             api_key: Some(pb::ApiKey {

@@ -56,11 +56,10 @@ impl Net {
 const INDICATOR: &str = "TAUX_DECROCHE";
 
 async fn id_of(app: &TestApp, code: &str) -> String {
-    app.store
-        .find_location(None, &LocationKey::Code(code.into()))
+    boucle::app::locations::find(&app.store, &LocationKey::Code(code.into()))
         .await
         .expect("location")
-        .model
+        .location
         .id
         .to_string()
 }
@@ -126,16 +125,15 @@ async fn network(app: &TestApp, name: &str) -> Net {
         .recipient
         .expect("recipient")
         .id;
-    let (victim, _) = app
-        .store
-        .create_api_key(
-            None,
-            "victime",
-            Role::Agent,
-            Some(uuid::Uuid::parse_str(&site_id).expect("uuid")),
-        )
-        .await
-        .expect("key");
+    let (victim, _) = boucle::app::keys::create(
+        &app.store,
+        None,
+        "victime",
+        Role::Agent,
+        Some(uuid::Uuid::parse_str(&site_id).expect("uuid")),
+    )
+    .await
+    .expect("key");
     Net {
         other_site_id: id_of(app, &format!("{name}-2")).await,
         reg_code,

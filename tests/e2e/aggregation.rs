@@ -244,12 +244,10 @@ impl Fixture {
     }
 
     async fn id(&self, code: &str) -> Uuid {
-        self.app
-            .store
-            .find_location(None, &LocationKey::Code(code.into()))
+        boucle::app::locations::find(&self.app.store, &LocationKey::Code(code.into()))
             .await
             .expect("location")
-            .model
+            .location
             .id
     }
 
@@ -842,14 +840,13 @@ async fn indicators_are_versioned_and_reported_ones_take_measurements() {
 async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exactly() {
     use boucle::domain::indicators::{Figure, IndicatorCode};
     use boucle::store::aggregates::AggregateRow;
-    use boucle::store::entities::location;
     let f = fixture().await;
     let app = &f.app;
     let period: Period = "2026-10".parse().expect("period");
     // 2,601 more locations (a network and its counters): 5,202 more rows. The bulk load
     // takes every parent before its children, so the network comes first.
     let network = Uuid::new_v4();
-    let extra: Vec<location::Model> = (0..=2_600)
+    let extra: Vec<boucle::store::locations::Location> = (0..=2_600)
         .map(|n| {
             let id = if n == 0 { network } else { Uuid::new_v4() };
             bulk_location(
@@ -967,9 +964,9 @@ pub(crate) fn bulk_location(
     id: Uuid,
     parent: Option<Uuid>,
     code: &str,
-    response_target_days: Option<i32>,
-) -> boucle::store::entities::location::Model {
-    boucle::store::entities::location::Model {
+    response_target_days: Option<u32>,
+) -> boucle::store::locations::Location {
+    boucle::store::locations::Location {
         id,
         name: code.to_owned(),
         code: code.to_owned(),
@@ -994,8 +991,7 @@ async fn insert_published(store: &boucle::store::Store, experiences: &[(Uuid, Uu
     use boucle::domain::feedback::NewFeedback;
     use boucle::store::feedback::Capture;
 
-    let (key, _) = store
-        .create_api_key(None, "bulk", Role::Collector, None)
+    let (key, _) = boucle::app::keys::create(store, None, "bulk", Role::Collector, None)
         .await
         .expect("key");
     let news: Vec<NewFeedback> = experiences
@@ -1038,7 +1034,7 @@ async fn medians_and_answers_on_time_equal_a_sort_of_every_delay() {
     let period: Period = "2026-10".parse().expect("period");
     // Root → two regions → two sites each; one site announces 10 days instead of 15.
     let id = |n: u128| Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0000 + n);
-    let site = |n: u128, parent: u128, target: Option<i32>| {
+    let site = |n: u128, parent: u128, target: Option<u32>| {
         bulk_location(
             id(n),
             (parent > 0).then(|| id(parent)),
@@ -1104,7 +1100,7 @@ async fn medians_and_answers_on_time_equal_a_sort_of_every_delay() {
         .expect("locations");
     let targets: HashMap<Uuid, u32> = locations
         .iter()
-        .map(|l| (l.model.id, l.effective_response_target_days))
+        .map(|l| (l.location.id, l.effective_response_target_days))
         .collect();
     assert_eq!(targets[&id(5)], 10);
     assert_eq!(targets[&id(4)], 15);

@@ -78,11 +78,10 @@ async fn bad_input_gets_the_right_status_and_changes_nothing() {
             .await
             .expect("action");
     }
-    let (revoked, revoked_secret) = app
-        .store
-        .create_api_key(None, "to revoke", Role::Collector, None)
-        .await
-        .expect("key");
+    let (revoked, revoked_secret) =
+        boucle::app::keys::create(&app.store, None, "to revoke", Role::Collector, None)
+            .await
+            .expect("key");
     app.admin(Some(&app.admin_key))
         .revoke_api_key(pb::RevokeApiKeyRequest {
             id: revoked.key.id.to_string(),

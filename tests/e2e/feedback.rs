@@ -588,16 +588,14 @@ async fn filters_select_by_subtree_period_channel_satisfaction_tag_label_status_
 
     let agent = app.key(Role::Agent, None).await;
     let mut client = app.feedback(Some(&agent));
-    let a_reg = app
-        .store
-        .find_location(
-            None,
-            &boucle::store::locations::LocationKey::Code("A-REG".into()),
-        )
-        .await
-        .expect("A-REG")
-        .model
-        .id;
+    let a_reg = boucle::app::locations::find(
+        &app.store,
+        &boucle::store::locations::LocationKey::Code("A-REG".into()),
+    )
+    .await
+    .expect("A-REG")
+    .location
+    .id;
     let list = |req: pb::ListFeedbackRequest| {
         let mut client = client.clone();
         async move {
@@ -1019,8 +1017,7 @@ async fn a_refused_row_fails_alone_and_its_batch_keeps_every_other_row_with_its_
         )])
         .await
         .expect("location");
-    let (key, _) = store
-        .create_api_key(None, "batch", Role::Collector, None)
+    let (key, _) = boucle::app::keys::create(store, None, "batch", Role::Collector, None)
         .await
         .expect("key");
     let caller = Caller {

@@ -104,12 +104,10 @@ impl Cast {
     }
 
     async fn location_id(&self, code: &str) -> String {
-        self.app
-            .store
-            .find_location(None, &LocationKey::Code(code.into()))
+        boucle::app::locations::find(&self.app.store, &LocationKey::Code(code.into()))
             .await
             .expect("location")
-            .model
+            .location
             .id
             .to_string()
     }
@@ -288,14 +286,14 @@ async fn an_experience_goes_from_submission_to_public_listing_with_its_answer() 
         .feedback;
     assert_eq!(answered.len(), 1);
     let id = uuid::Uuid::parse_str(&f.id).expect("uuid");
-    let decisions = c
-        .app
-        .store
-        .moderation_decisions(id)
+    let decisions = boucle::store::lifecycle::moderation_decisions(c.app.store.connection(), id)
         .await
         .expect("decisions");
     assert_eq!(decisions.len(), 1);
-    assert_eq!(decisions[0].decision, "PUBLISHED");
+    assert_eq!(
+        decisions[0].decision,
+        boucle::domain::ModerationStatus::Published
+    );
     assert_eq!(decisions[0].note, "nom de l'agent masqué");
     let audit = audit_actions(&c.app).await;
     assert!(audit.contains(&"feedback.moderate".to_owned()), "{audit:?}");
@@ -581,12 +579,12 @@ async fn reassignment_moves_the_experience_and_keeps_its_history() {
         .await
         .expect_err("already there");
     assert_eq!(same.code(), Code::FailedPrecondition);
-    let history = c
-        .app
-        .store
-        .reassignments(uuid::Uuid::parse_str(&f.id).expect("uuid"))
-        .await
-        .expect("history");
+    let history = boucle::store::lifecycle::reassignments(
+        c.app.store.connection(),
+        uuid::Uuid::parse_str(&f.id).expect("uuid"),
+    )
+    .await
+    .expect("history");
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].note, "mauvais guichet");
     assert_eq!(history[0].from_location_id.to_string(), f.location_id);
@@ -648,10 +646,7 @@ async fn contact_emails_can_be_erased_and_expire_with_retention() {
     assert!(erased.contact_erased);
 
     // Retention: everything submitted before 2026-01-01 loses its contact e-mail.
-    let purged = c
-        .app
-        .store
-        .purge_contact_emails(1_767_225_600_000)
+    let purged = boucle::app::moderation::purge_contact_emails(&c.app.store, 1_767_225_600_000)
         .await
         .expect("purge");
     assert_eq!(purged, 1);

@@ -41,9 +41,7 @@ fn options(out: &Path, transport: Transport) -> Options {
 }
 
 async fn subscribe(app: &TestApp, email: &str, code: &str) {
-    let location = app
-        .store
-        .find_location(None, &LocationKey::Code(code.into()))
+    let location = boucle::app::locations::find(&app.store, &LocationKey::Code(code.into()))
         .await
         .expect("location");
     app.admin(Some(&app.admin_key))
@@ -51,7 +49,7 @@ async fn subscribe(app: &TestApp, email: &str, code: &str) {
             recipient: Some(pb::Recipient {
                 email: email.into(),
                 name: "Direction".into(),
-                location_id: location.model.id.to_string(),
+                location_id: location.location.id.to_string(),
                 ..Default::default()
             }),
         })
@@ -567,12 +565,10 @@ async fn batched_report_inputs_equal_the_per_location_listings() {
     let period = previous();
     let bounds = period.bounds_ms(PARIS);
     let first = boucle_jobs::report::build::first_of_trend(period);
-    let millau = app
-        .store
-        .find_location(None, &LocationKey::Code("FS12-MILLAU".into()))
+    let millau = boucle::app::locations::find(&app.store, &LocationKey::Code("FS12-MILLAU".into()))
         .await
         .expect("site");
-    let parent = millau.model.parent_id.expect("a site has a parent");
+    let parent = millau.location.parent_id.expect("a site has a parent");
 
     // Measurements of the site and of its parent.
     let mut indicators = app.indicators(Some(&app.admin_key));
@@ -589,7 +585,7 @@ async fn batched_report_inputs_equal_the_per_location_listings() {
         })
         .await
         .expect("define");
-    for (location, value) in [(millau.model.id, 81.5), (parent, 70.0)] {
+    for (location, value) in [(millau.location.id, 81.5), (parent, 70.0)] {
         indicators
             .record_measurement(pb::RecordMeasurementRequest {
                 measurement: Some(pb::Measurement {
@@ -623,7 +619,7 @@ async fn batched_report_inputs_equal_the_per_location_listings() {
         let created = actions
             .create_action(pb::CreateActionRequest {
                 action: Some(pb::Action {
-                    location_id: millau.model.id.to_string(),
+                    location_id: millau.location.id.to_string(),
                     title: title.into(),
                     description: "Suite aux avis".into(),
                     engagement_code: "E4".into(),
@@ -802,12 +798,12 @@ async fn batched_report_inputs_equal_the_per_location_listings() {
             .collect()
     };
     assert_eq!(
-        titles(millau.model.id),
+        titles(millau.location.id),
         ["Créneau du samedi", "Rappel par SMS"]
     );
     assert_eq!(
         titles(parent),
-        titles(millau.model.id),
+        titles(millau.location.id),
         "a parent shows its subtree's actions"
     );
     let values = |id: uuid::Uuid| -> Vec<f64> {
@@ -820,7 +816,7 @@ async fn batched_report_inputs_equal_the_per_location_listings() {
             .collect()
     };
     assert_eq!(
-        (values(millau.model.id), values(parent)),
+        (values(millau.location.id), values(parent)),
         (vec![81.5], vec![70.0])
     );
 }
@@ -906,16 +902,14 @@ async fn personal_data_in_ordinary_spellings_reaches_no_public_output() {
         &text,
     )
     .await;
-    let site = app
-        .store
-        .find_location(None, &LocationKey::Code("FS12-MILLAU".into()))
+    let site = boucle::app::locations::find(&app.store, &LocationKey::Code("FS12-MILLAU".into()))
         .await
         .expect("site");
     let mut actions = app.actions(Some(&app.admin_key));
     let action = actions
         .create_action(pb::CreateActionRequest {
             action: Some(pb::Action {
-                location_id: site.model.id.to_string(),
+                location_id: site.location.id.to_string(),
                 title: "Rappeler Tel0675223345 et camille.petit at example.fr".into(),
                 description: text.clone(),
                 engagement_code: "E4".into(),

@@ -158,8 +158,7 @@ async fn new_postgres_database(
 /// The demo's two report recipients, created through the store by a new admin key:
 /// `direction@caf69.test` for CAF69 (a network) and `agence@fs.test` for FS12-MILLAU (a site).
 pub async fn demo_recipients(store: &Store) -> Vec<boucle::store::reports::Recipient> {
-    let (key, _) = store
-        .create_api_key(None, "recipients", Role::Admin, None)
+    let (key, _) = boucle::app::keys::create(store, None, "recipients", Role::Admin, None)
         .await
         .expect("admin key");
     let admin = boucle::domain::Caller {
@@ -173,14 +172,18 @@ pub async fn demo_recipients(store: &Store) -> Vec<boucle::store::reports::Recip
         ("direction@caf69.test", "CAF69"),
         ("agence@fs.test", "FS12-MILLAU"),
     ] {
-        let location = store
-            .find_location(None, &LocationKey::Code(code.into()))
+        let location = boucle::app::locations::find(store, &LocationKey::Code(code.into()))
             .await
             .expect("location");
-        let recipient = store
-            .create_recipient(&admin, email, "Direction", location.model.id)
-            .await
-            .expect("recipient");
+        let recipient = boucle::app::reports::subscribe(
+            store,
+            &admin,
+            email,
+            "Direction",
+            location.location.id,
+        )
+        .await
+        .expect("recipient");
         recipients.push(recipient);
     }
     recipients
@@ -283,8 +286,7 @@ pub async fn spawn_app_with(args: ServeArgs) -> TestApp {
         .connect()
         .await
         .expect("connect to test server");
-    let (_, secret) = store
-        .create_api_key(None, "test admin", Role::Admin, None)
+    let (_, secret) = boucle::app::keys::create(&store, None, "test admin", Role::Admin, None)
         .await
         .expect("admin key");
     TestApp {
@@ -336,20 +338,18 @@ impl TestApp {
     pub async fn key(&self, role: Role, scope_code: Option<&str>) -> String {
         let scope = match scope_code {
             Some(code) => Some(
-                self.store
-                    .find_location(None, &LocationKey::Code(code.to_owned()))
+                boucle::app::locations::find(&self.store, &LocationKey::Code(code.to_owned()))
                     .await
                     .expect("scope location")
-                    .model
+                    .location
                     .id,
             ),
             None => None,
         };
-        let (_, secret) = self
-            .store
-            .create_api_key(None, &format!("test {role}"), role, scope)
-            .await
-            .expect("key");
+        let (_, secret) =
+            boucle::app::keys::create(&self.store, None, &format!("test {role}"), role, scope)
+                .await
+                .expect("key");
         secret.secret.expose_secret().to_owned()
     }
 
@@ -473,7 +473,7 @@ pub async fn location_ids(store: &Store) -> Vec<uuid::Uuid> {
         .await
         .expect("locations")
         .into_iter()
-        .map(|l| l.model.id)
+        .map(|l| l.location.id)
         .collect()
 }
 

@@ -33,13 +33,13 @@ impl Context {
         let all = store.locations_for_aggregation(None).await?;
         let mut children: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
         for l in &all {
-            if let Some(parent) = l.model.parent_id {
-                children.entry(parent).or_default().push(l.model.id);
+            if let Some(parent) = l.location.parent_id {
+                children.entry(parent).or_default().push(l.location.id);
             }
         }
         let catalogue = boucle::app::indicators::catalogue(store).await?;
         Ok(Self {
-            locations: all.into_iter().map(|l| (l.model.id, l)).collect(),
+            locations: all.into_iter().map(|l| (l.location.id, l)).collect(),
             children,
             catalogue,
             tz,
@@ -50,8 +50,8 @@ impl Context {
         let mut names = Vec::new();
         let mut cursor = Some(id);
         while let Some(current) = cursor.and_then(|c| self.locations.get(&c)) {
-            names.push(current.model.name.clone());
-            cursor = current.model.parent_id;
+            names.push(current.location.name.clone());
+            cursor = current.location.parent_id;
             if names.len() > 32 {
                 break;
             }
@@ -116,7 +116,7 @@ pub fn build(
     let Some(location) = ctx.locations.get(&location_id) else {
         return Err(JobError::Store(boucle::Error::not_found("location")));
     };
-    let m = &location.model;
+    let m = &location.location;
     let first = first_of_trend(period);
     let first_text = first.to_string();
     let period_text = period.to_string();
@@ -132,16 +132,11 @@ pub fn build(
         .filter(|a| a.period == period_text)
         .map(|a| {
             let f = a.figure;
-            let (title, unit) = ctx.catalogue.label(f.code);
-            KeyFigure {
-                figure: Figure {
-                    value: f.value.filter(|_| !f.suppressed),
-                    ci: f.ci.filter(|_| !f.suppressed),
-                    ..f
-                },
-                title: title.to_owned(),
-                unit: unit.to_owned(),
-            }
+            ctx.catalogue.labelled(Figure {
+                value: f.value.filter(|_| !f.suppressed),
+                ci: f.ci.filter(|_| !f.suppressed),
+                ..f
+            })
         })
         .collect();
     let mut trend = Vec::with_capacity(12);
@@ -293,8 +288,8 @@ fn fill_summary(
         );
         let shown = |code| shown(by_code.get(&code));
         model.children.push(ChildRow {
-            code: c.model.code.clone(),
-            name: c.model.name.clone(),
+            code: c.location.code.clone(),
+            name: c.location.name.clone(),
             volume: whole(by_code.get(&IndicatorCode::Volume)),
             satisfaction: shown(IndicatorCode::SatisfactionRate),
             net_satisfaction: shown(IndicatorCode::NetSatisfaction),

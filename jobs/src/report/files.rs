@@ -4,14 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::JobError;
 use crate::export::{write_atomically, write_renamed};
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
+pub use boucle::domain::digest::sha256_hex;
 
 /// Writes `bytes` as `dir/name` unless the file already holds exactly these bytes.
 /// Returns the path, the SHA-256 and whether the file changed. The caller syncs `dir`

@@ -73,9 +73,9 @@ pub async fn report_period(
         .await?
         .into_iter()
         .flat_map(|l| {
-            let mut kinds = vec![(l.model.id, l.model.code.clone(), Kind::Location)];
-            if ctx.children.contains_key(&l.model.id) {
-                kinds.push((l.model.id, l.model.code.clone(), Kind::Summary));
+            let mut kinds = vec![(l.location.id, l.location.code.clone(), Kind::Location)];
+            if ctx.children.contains_key(&l.location.id) {
+                kinds.push((l.location.id, l.location.code.clone(), Kind::Summary));
             }
             kinds
         })

@@ -20,12 +20,7 @@ pub struct Header {
 pub use boucle::domain::indicators::{Figure, IndicatorCode};
 
 /// A figure with the catalogue's wording of its indicator when the report is built.
-#[derive(Clone, Debug, PartialEq)]
-pub struct KeyFigure {
-    pub figure: Figure,
-    pub title: String,
-    pub unit: String,
-}
+pub use boucle::store::indicators::LabelledFigure as KeyFigure;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrendPoint {

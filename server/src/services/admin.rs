@@ -1,3 +1,4 @@
+use boucle::app::{keys, reports};
 use boucle::domain::validation::optional_uuid;
 use boucle::domain::validation::text;
 use boucle::pb;
@@ -36,11 +37,8 @@ impl AdminService for AdminApi {
         let role = v.check("role", convert::role(role));
         let scope = v.check("scope_location_id", optional_uuid(&scope_location_id));
         let (name, role, scope) = v.finish(|| Some((name?, role?, scope?)))?;
-        let (view, secret) = self
-            .state
-            .store
-            .create_api_key(Some(&caller), &name, role, scope)
-            .await?;
+        let (view, secret) =
+            keys::create(&self.state.store, Some(&caller), &name, role, scope).await?;
         tracing::info!(key = %view.key.id, role = %role, "API key created");
         Ok(Response::new(pb::CreateApiKeyResponse {
             api_key: Some(api_key_to_pb(&view)),
@@ -59,15 +57,10 @@ impl AdminService for AdminApi {
             show_revoked,
         } = request.into_inner();
         let page: Page<Uuid> = Page::parse(page_size, &page_token, &show_revoked)?;
-        let mut rows = self
-            .state
-            .store
-            .list_api_keys(&caller, show_revoked, page.fetch_limit(), page.after)
-            .await?;
-        let next_page_token = page.finish(&mut rows, |k| k.key.id);
+        let listed = keys::list(&self.state.store, &caller, show_revoked, &page).await?;
         Ok(Response::new(pb::ListApiKeysResponse {
-            api_keys: rows.iter().map(api_key_to_pb).collect(),
-            next_page_token,
+            api_keys: listed.rows.iter().map(api_key_to_pb).collect(),
+            next_page_token: listed.next_page_token,
         }))
     }
 
@@ -77,7 +70,7 @@ impl AdminService for AdminApi {
     ) -> Result<Response<pb::RevokeApiKeyResponse>, Status> {
         let caller = caller(&request)?;
         let id = convert::id("id", &request.into_inner().id)?;
-        let view = self.state.store.revoke_api_key(&caller, id).await?;
+        let view = keys::revoke(&self.state.store, &caller, id).await?;
         self.state.auth.evict(id);
         tracing::info!(key = %id, "API key revoked");
         Ok(Response::new(pb::RevokeApiKeyResponse {
@@ -110,11 +103,8 @@ impl AdminService for AdminApi {
             boucle::domain::validation::uuid(&location_id),
         );
         let (email, name, location) = v.finish(|| Some((email?, name?, location?)))?;
-        let recipient = self
-            .state
-            .store
-            .create_recipient(&caller, &email, &name, location)
-            .await?;
+        let recipient =
+            reports::subscribe(&self.state.store, &caller, &email, &name, location).await?;
         Ok(Response::new(pb::CreateRecipientResponse {
             recipient: Some(convert::recipient_to_pb(&recipient)),
         }))
@@ -130,15 +120,10 @@ impl AdminService for AdminApi {
             page_token,
         } = request.into_inner();
         let page: Page<Uuid> = Page::parse(page_size, &page_token, &caller.scope)?;
-        let mut rows = self
-            .state
-            .store
-            .list_recipients(caller.scope, page.fetch_limit(), page.after)
-            .await?;
-        let next_page_token = page.finish(&mut rows, |r| r.id);
+        let listed = reports::list(&self.state.store, &caller, &page).await?;
         Ok(Response::new(pb::ListRecipientsResponse {
-            recipients: rows.iter().map(convert::recipient_to_pb).collect(),
-            next_page_token,
+            recipients: listed.rows.iter().map(convert::recipient_to_pb).collect(),
+            next_page_token: listed.next_page_token,
         }))
     }
 
@@ -148,7 +133,7 @@ impl AdminService for AdminApi {
     ) -> Result<Response<pb::DeleteRecipientResponse>, Status> {
         let caller = caller(&request)?;
         let id = convert::id("id", &request.into_inner().id)?;
-        self.state.store.delete_recipient(&caller, id).await?;
+        reports::unsubscribe(&self.state.store, &caller, id).await?;
         Ok(Response::new(pb::DeleteRecipientResponse {}))
     }
 }

@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 
 use boucle::Error;
+use boucle::app::moderation;
 use boucle::domain::Caller;
 use boucle::domain::feedback::request_id as parse_request_id;
 use boucle::domain::period::parse_optional;
@@ -191,7 +192,7 @@ impl FeedbackService for FeedbackApi {
     ) -> Result<Response<pb::GetFeedbackResponse>, Status> {
         let caller = caller(&request)?;
         let id = convert::id("id", &request.into_inner().id)?;
-        let view = self.state.store.get_feedback(caller.scope, id).await?;
+        let view = boucle::app::feedback::get(&self.state.store, &caller, id).await?;
         Ok(Response::new(pb::GetFeedbackResponse {
             feedback: Some(feedback_to_pb(&view)),
         }))
@@ -249,11 +250,7 @@ impl FeedbackService for FeedbackApi {
     ) -> Result<Response<pb::ModerateFeedbackResponse>, Status> {
         let caller = caller(&request)?;
         let m = lifecycle::moderation(request.into_inner())?;
-        let view = self
-            .state
-            .store
-            .moderate_feedback(&caller, m.id, m.decision, &m.edit, &m.note)
-            .await?;
+        let view = moderation::moderate(&self.state.store, &caller, &m).await?;
         tracing::info!(feedback = %m.id, status = %view.feedback.status, "feedback moderated");
         Ok(Response::new(pb::ModerateFeedbackResponse {
             feedback: Some(feedback_to_pb(&view)),
@@ -266,11 +263,7 @@ impl FeedbackService for FeedbackApi {
     ) -> Result<Response<pb::ReassignFeedbackResponse>, Status> {
         let caller = caller(&request)?;
         let (id, to, note) = lifecycle::reassignment(request.into_inner())?;
-        let view = self
-            .state
-            .store
-            .reassign_feedback(&caller, id, to, &note)
-            .await?;
+        let view = moderation::reassign(&self.state.store, &caller, id, to, &note).await?;
         tracing::info!(feedback = %id, location = %to, "feedback reassigned");
         Ok(Response::new(pb::ReassignFeedbackResponse {
             feedback: Some(feedback_to_pb(&view)),
@@ -283,7 +276,7 @@ impl FeedbackService for FeedbackApi {
     ) -> Result<Response<pb::AddCommentResponse>, Status> {
         let caller = caller(&request)?;
         let (id, body) = lifecycle::comment(request.into_inner())?;
-        let comment = self.state.store.add_comment(&caller, id, &body).await?;
+        let comment = moderation::add_comment(&self.state.store, &caller, id, &body).await?;
         Ok(Response::new(pb::AddCommentResponse {
             comment: Some(convert::comment_to_pb(&comment)),
         }))
@@ -301,15 +294,10 @@ impl FeedbackService for FeedbackApi {
         } = request.into_inner();
         let id = convert::id("feedback_id", &feedback_id)?;
         let page: Page<CommentCursor> = Page::parse(page_size, &page_token, &id)?;
-        let mut rows = self
-            .state
-            .store
-            .list_comments(&caller, id, page.fetch_limit(), page.after)
-            .await?;
-        let next_page_token = page.finish(&mut rows, |c| (c.created_at, c.id));
+        let listed = moderation::list_comments(&self.state.store, &caller, id, &page).await?;
         Ok(Response::new(pb::ListCommentsResponse {
-            comments: rows.iter().map(convert::comment_to_pb).collect(),
-            next_page_token,
+            comments: listed.rows.iter().map(convert::comment_to_pb).collect(),
+            next_page_token: listed.next_page_token,
         }))
     }
 
@@ -319,11 +307,7 @@ impl FeedbackService for FeedbackApi {
     ) -> Result<Response<pb::DraftResponseResponse>, Status> {
         let caller = caller(&request)?;
         let d = lifecycle::draft(request.into_inner())?;
-        let response = self
-            .state
-            .store
-            .draft_response(&caller, d.feedback_id, d.location_id, &d.author, &d.body)
-            .await?;
+        let response = moderation::draft_answer(&self.state.store, &caller, &d).await?;
         Ok(Response::new(pb::DraftResponseResponse {
             response: Some(convert::response_to_pb(&response, (0, 0))),
         }))
@@ -335,7 +319,7 @@ impl FeedbackService for FeedbackApi {
     ) -> Result<Response<pb::PublishResponseResponse>, Status> {
         let caller = caller(&request)?;
         let id = convert::id("response_id", &request.into_inner().response_id)?;
-        let response = self.state.store.publish_response(&caller, id).await?;
+        let response = moderation::publish_answer(&self.state.store, &caller, id).await?;
         tracing::info!(response = %id, feedback = %response.feedback_id, "response published");
         Ok(Response::new(pb::PublishResponseResponse {
             response: Some(convert::response_to_pb(&response, (0, 0))),
@@ -348,7 +332,7 @@ impl FeedbackService for FeedbackApi {
     ) -> Result<Response<pb::EraseContactResponse>, Status> {
         let caller = caller(&request)?;
         let id = convert::id("feedback_id", &request.into_inner().feedback_id)?;
-        let view = self.state.store.erase_contact(&caller, id).await?;
+        let view = moderation::erase_contact(&self.state.store, &caller, id).await?;
         tracing::info!(feedback = %id, "contact erased");
         Ok(Response::new(pb::EraseContactResponse {
             feedback: Some(feedback_to_pb(&view)),

@@ -1,4 +1,5 @@
 use boucle::Error;
+use boucle::app::locations;
 use boucle::pb::convert::{location_patch, location_spec, location_to_pb, optional_id};
 use boucle::pb::location_service_server::LocationService;
 use boucle::pb::{self, get_location_request, import_location_outcome};
@@ -21,8 +22,8 @@ impl LocationService for LocationApi {
         let caller = caller(&request)?;
         let pb::CreateLocationRequest { location, inactive } = request.into_inner();
         let spec = location_spec(required(location, "location")?, !inactive, "location")?;
-        let view = self.state.store.create_location(&caller, &spec).await?;
-        tracing::info!(location = %view.model.id, code = %view.model.code, "location created");
+        let view = locations::create(&self.state.store, &caller, &spec).await?;
+        tracing::info!(location = %view.location.id, code = %view.location.code, "location created");
         Ok(Response::new(pb::CreateLocationResponse {
             location: Some(location_to_pb(&view)),
         }))
@@ -40,7 +41,7 @@ impl LocationService for LocationApi {
             Some(get_location_request::Key::Code(code)) => LocationKey::Code(code),
             None => return Err(Error::invalid("id", "id or code is required").into()),
         };
-        let view = self.state.store.find_location(caller.scope, &key).await?;
+        let view = locations::get(&self.state.store, &caller, &key).await?;
         Ok(Response::new(pb::GetLocationResponse {
             location: Some(location_to_pb(&view)),
         }))
@@ -66,8 +67,7 @@ impl LocationService for LocationApi {
             show_inactive,
         };
         let page: Page<String> = Page::parse(page_size, &page_token, &filter)?;
-        let listed =
-            boucle::app::locations::list(&self.state.store, &caller, &filter, &page).await?;
+        let listed = locations::list(&self.state.store, &caller, &filter, &page).await?;
         Ok(Response::new(pb::ListLocationsResponse {
             locations: listed.rows.iter().map(location_to_pb).collect(),
             next_page_token: listed.next_page_token,
@@ -85,11 +85,7 @@ impl LocationService for LocationApi {
         } = request.into_inner();
         let paths = update_mask.map(|m| m.paths).unwrap_or_default();
         let (key, patch) = location_patch(required(location, "location")?, &paths)?;
-        let view = self
-            .state
-            .store
-            .update_location(&caller, &key, &patch)
-            .await?;
+        let view = locations::update(&self.state.store, &caller, &key, &patch).await?;
         Ok(Response::new(pb::UpdateLocationResponse {
             location: Some(location_to_pb(&view)),
         }))
@@ -116,7 +112,7 @@ impl LocationService for LocationApi {
                 .and_then(|()| required(item.location, "location"))
                 .and_then(|l| location_spec(l, true, "location"));
             let result = match parsed {
-                Ok(spec) => self.state.store.upsert_location(&caller, &spec).await,
+                Ok(spec) => locations::upsert(&self.state.store, &caller, &spec).await,
                 Err(e) => Err(e),
             };
             use import_location_outcome::Result as R;
@@ -140,7 +136,7 @@ impl LocationService for LocationApi {
                         index,
                         code,
                         result: r as i32,
-                        location_id: view.model.id.to_string(),
+                        location_id: view.location.id.to_string(),
                         ..Default::default()
                     }
                 }

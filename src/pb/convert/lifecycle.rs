@@ -3,25 +3,19 @@
 use uuid::Uuid;
 
 use crate::Error;
+use crate::domain::answer::Draft;
 use crate::domain::feedback::{PROPOSAL_MAX, STORY_MAX, TITLE_MAX};
-use crate::domain::moderation::Decision;
+use crate::domain::moderation::RedactionEdit;
+use crate::domain::moderation::{Decision, Moderation};
 use crate::domain::validation::{Violations, text, uuid};
 use crate::pb;
 use crate::pb::moderate_feedback_request::Decision as PbDecision;
-use crate::store::lifecycle::RedactionEdit;
 
 use super::enums::reject_reason;
 
 pub const NOTE_MAX: usize = 1_000;
 pub const BODY_MAX: usize = 5_000;
 pub const AUTHOR_MAX: usize = 120;
-
-pub struct Moderation {
-    pub id: Uuid,
-    pub decision: Decision,
-    pub edit: RedactionEdit,
-    pub note: String,
-}
 
 pub fn moderation(request: pb::ModerateFeedbackRequest) -> Result<Moderation, Error> {
     let pb::ModerateFeedbackRequest {
@@ -74,13 +68,6 @@ pub fn moderation(request: pb::ModerateFeedbackRequest) -> Result<Moderation, Er
             note: note?,
         })
     })
-}
-
-pub struct Draft {
-    pub feedback_id: Uuid,
-    pub location_id: Option<Uuid>,
-    pub author: String,
-    pub body: String,
 }
 
 pub fn draft(request: pb::DraftResponseRequest) -> Result<Draft, Error> {

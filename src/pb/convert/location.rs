@@ -150,7 +150,7 @@ pub fn location_patch(
 }
 
 pub fn location_to_pb(view: &LocationView) -> pb::Location {
-    let m = &view.model;
+    let m = &view.location;
     pb::Location {
         id: m.id.to_string(),
         code: m.code.clone(),
@@ -162,8 +162,8 @@ pub fn location_to_pb(view: &LocationView) -> pb::Location {
         city: m.city.clone(),
         latitude: m.latitude,
         longitude: m.longitude,
-        response_target_days: m.response_target_days.and_then(|v| u32::try_from(v).ok()),
-        min_sample: m.min_sample.and_then(|v| u32::try_from(v).ok()),
+        response_target_days: m.response_target_days,
+        min_sample: m.min_sample,
         active: m.active,
         effective_response_target_days: view.effective_response_target_days,
         effective_min_sample: view.effective_min_sample,

@@ -1,0 +1,169 @@
+//! Use cases of the public: what anyone may read without a key, published data only, by a
+//! location's public code. An inactive location is not public (NOT_FOUND).
+
+use uuid::Uuid;
+
+use super::page::{Listed, Page};
+use crate::Error;
+use crate::domain::Period;
+use crate::domain::indicators::Scope;
+use crate::domain::vote::VotePolicy;
+use crate::store::Store;
+use crate::store::actions::PublicActionView;
+use crate::store::feedback::{FeedbackCursor, FeedbackView};
+use crate::store::indicators::LabelledFigure;
+use crate::store::locations::{self, LocationKey, LocationView};
+use crate::store::reports::ReportView;
+
+/// How many months the results of a location show, the current one included.
+pub const HISTORY_MONTHS: usize = 12;
+
+/// The published results of a location: its figures for each month of the history.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocationResults {
+    pub location: LocationView,
+    /// Oldest first, [`HISTORY_MONTHS`] of them; the last one is the period asked.
+    pub history: Vec<(Period, Vec<LabelledFigure>)>,
+}
+
+/// The public location of `code`; NOT_FOUND when absent or inactive.
+pub async fn public_location(store: &Store, code: &str) -> Result<LocationView, Error> {
+    let code = code.trim();
+    if code.is_empty() {
+        return Err(Error::invalid("location_code", "is required"));
+    }
+    let view = locations::find(
+        store.connection(),
+        None,
+        &LocationKey::Code(code.to_owned()),
+    )
+    .await?;
+    if !view.location.active {
+        return Err(Error::not_found("location"));
+    }
+    Ok(view)
+}
+
+/// The results of a location for `period` (default: the latest aggregated one) and the
+/// months before it. NOT_FOUND when the period has no published figure.
+pub async fn location_results(
+    store: &Store,
+    code: &str,
+    period: Option<Period>,
+) -> Result<LocationResults, Error> {
+    let location = public_location(store, code).await?;
+    let root = location.location.id;
+    let period = match period {
+        Some(p) => p,
+        None => store
+            .latest_aggregated_period(root)
+            .await?
+            .ok_or_else(|| Error::not_found("published results"))?,
+    };
+    let mut first = period;
+    for _ in 1..HISTORY_MONTHS {
+        first = first.previous();
+    }
+    let stored = store
+        .aggregates_of(root, Scope::Subtree, first, period)
+        .await?;
+    let catalogue = super::indicators::catalogue(store).await?;
+    let mut history = Vec::with_capacity(HISTORY_MONTHS);
+    let mut month = first;
+    for _ in 0..HISTORY_MONTHS {
+        let text = month.to_string();
+        let figures: Vec<LabelledFigure> = stored
+            .iter()
+            .filter(|a| a.period == text)
+            .map(|a| catalogue.labelled(a.figure))
+            .collect();
+        history.push((month, figures));
+        month = month.next();
+    }
+    if history.last().is_some_and(|(_, f)| f.is_empty()) {
+        return Err(Error::not_found("published results for this period"));
+    }
+    Ok(LocationResults { location, history })
+}
+
+/// Published experiences of a public location's subtree (submitted within `submitted`,
+/// `[start, end)` in epoch ms), newest first, with their published answers only.
+pub async fn published_feedback(
+    store: &Store,
+    root: Uuid,
+    submitted: Option<(i64, i64)>,
+    page: &Page<FeedbackCursor>,
+) -> Result<Listed<FeedbackView>, Error> {
+    let rows = store
+        .list_published_feedback(root, submitted, page.fetch_limit(), page.after)
+        .await?;
+    Ok(page.listed(rows, |v| (v.feedback.submitted_at, v.feedback.id)))
+}
+
+/// A vote on a published answer (see `domain::vote`); the answer's (useful, not useful)
+/// counts.
+pub async fn vote(
+    store: &Store,
+    response_id: Uuid,
+    voter_hash: &str,
+    useful: bool,
+    address_hash: &str,
+    policy: VotePolicy,
+) -> Result<(u64, u64), Error> {
+    store
+        .vote_response(response_id, voter_hash, useful, address_hash, policy)
+        .await
+}
+
+/// Public actions of a public location's subtree, most recently changed first.
+pub async fn public_actions(
+    store: &Store,
+    root: Uuid,
+    page: &Page<(i64, Uuid)>,
+) -> Result<Listed<PublicActionView>, Error> {
+    let rows = store
+        .list_public_actions(root, page.fetch_limit(), page.after)
+        .await?;
+    Ok(page.listed(rows, |a| (a.action.updated_at, a.action.id)))
+}
+
+/// Published reports of a public location's subtree (of `period` when given).
+pub async fn reports(
+    store: &Store,
+    root: Uuid,
+    period: Option<Period>,
+    page: &Page<Uuid>,
+) -> Result<Listed<ReportView>, Error> {
+    let rows = store
+        .list_reports(root, period, page.fetch_limit(), page.after)
+        .await?;
+    Ok(page.listed(rows, |r| r.report.id))
+}
+
+/// A published report and the bytes of its file, checked against the SHA-256 recorded
+/// with it. A rewrite renames the new file in before it records the new digest: a mismatch
+/// is read again once, and only a file that still does not match is DATA_LOSS.
+pub async fn report_file(store: &Store, id: Uuid) -> Result<(ReportView, Vec<u8>), Error> {
+    let mut attempt = 0;
+    loop {
+        let report = store.get_report(id).await?;
+        let bytes = match tokio::fs::read(&report.report.path).await {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                tracing::error!(report = %id, error = %e, "report file unreadable");
+                return Err(Error::not_found("report file"));
+            }
+        };
+        if crate::domain::digest::sha256_hex(&bytes) == report.report.sha256 {
+            return Ok((report, bytes));
+        }
+        attempt += 1;
+        if attempt == 2 {
+            return Err(Error::DataLoss(format!(
+                "report {id} ({}): the file does not match its recorded SHA-256",
+                report.report.path
+            )));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
