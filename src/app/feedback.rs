@@ -5,12 +5,12 @@ use uuid::Uuid;
 use super::page::{Listed, Page};
 use crate::Error;
 use crate::domain::Caller;
-use crate::store::feedback::{FeedbackCursor, FeedbackFilter, FeedbackView};
+use crate::store::feedback::{self as repo, FeedbackCursor, FeedbackFilter, FeedbackView};
 use crate::store::{Reach, Store};
 
 /// One experience of the caller's scope, or NOT_FOUND.
 pub async fn get(store: &Store, caller: &Caller, id: Uuid) -> Result<FeedbackView, Error> {
-    store.get_feedback(caller.scope, id).await
+    repo::get(store.connection(), caller.scope, id).await
 }
 
 /// Experiences of the caller's scope (narrowed to the filter's location), newest first.
@@ -21,8 +21,7 @@ pub async fn list(
     page: &Page<FeedbackCursor>,
 ) -> Result<Listed<FeedbackView>, Error> {
     let reach = Reach::of(store.connection(), caller, filter.location).await?;
-    let rows = store
-        .list_feedback(&reach, filter, page.fetch_limit(), page.after)
-        .await?;
+    let db = store.connection();
+    let rows = repo::list(db, &reach, filter, page.fetch_limit(), page.after).await?;
     Ok(page.listed(rows, |v| (v.feedback.submitted_at, v.feedback.id)))
 }

@@ -5,6 +5,7 @@
 //! typed read models out). Handlers call exactly one use case.
 
 pub mod actions;
+pub mod capture;
 pub mod feedback;
 pub mod indicators;
 pub mod keys;

@@ -121,9 +121,9 @@ pub async fn public_actions(
     root: Uuid,
     page: &Page<(i64, Uuid)>,
 ) -> Result<Listed<PublicActionView>, Error> {
-    let rows = store
-        .list_public_actions(root, page.fetch_limit(), page.after)
-        .await?;
+    let rows =
+        crate::store::actions::public(store.connection(), root, page.fetch_limit(), page.after)
+            .await?;
     Ok(page.listed(rows, |a| (a.action.updated_at, a.action.id)))
 }
 

@@ -1,22 +1,22 @@
-//! Improvement actions, their links to experiences, their timeline, and the engagements they
-//! name. Every change writes its timeline events in the same transaction, and recomputes the
-//! progress of the parents above it.
+//! The repository of improvement actions, their links to experiences, their timeline, and
+//! the engagements they name. Plain reads and writes; `app::actions` decides, records the
+//! timeline and rolls progress up in one transaction.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
-use super::entities::{action, action_event, action_feedback, engagement, feedback};
+use super::entities::{action, action_event, action_feedback, engagement};
 use super::locations::subtree_ids;
-use super::{Order, Reach, Store, audit, is_unique_violation, keyset, now_ms, stored_code};
+use super::{Order, Reach, is_unique_violation, keyset, now_ms, sql, stored_code};
 use crate::Error;
-use crate::domain::action::{self as rules, ActionPatch, NewAction};
+use crate::domain::action as rules;
 use crate::domain::{ActionStatus, Caller};
 
 /// An improvement action as stored, its status typed.
@@ -139,16 +139,47 @@ fn status_of(model: &action::Model) -> Result<ActionStatus, Error> {
     )
 }
 
-fn date_text(date: Option<NaiveDate>) -> Option<String> {
+/// `YYYY-MM-DD`, as dates are stored.
+pub fn date_text(date: Option<NaiveDate>) -> Option<String> {
     date.map(|d| d.format("%Y-%m-%d").to_string())
 }
 
-/// The action `id` if its location lies in `scope`.
-async fn action_in_scope(
+impl Action {
+    /// The action as the roll-up of its parent sees it.
+    pub fn as_child(&self) -> rules::Child {
+        (self.status, self.progress, self.weight.max(1))
+    }
+}
+
+impl From<&Action> for action::ActiveModel {
+    fn from(a: &Action) -> Self {
+        let int = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
+        action::ActiveModel {
+            id: Set(a.id),
+            location_id: Set(a.location_id),
+            title: Set(a.title.clone()),
+            description: Set(a.description.clone()),
+            engagement_code: Set(a.engagement_code.clone()),
+            status: Set(a.status.code().to_owned()),
+            progress: Set(int(a.progress)),
+            parent_id: Set(a.parent_id),
+            weight: Set(int(a.weight)),
+            owner: Set(a.owner.clone()),
+            due_on: Set(a.due_on.clone()),
+            public: Set(a.public),
+            done_on: Set(a.done_on.clone()),
+            created_at: Set(a.created_at),
+            updated_at: Set(a.updated_at),
+        }
+    }
+}
+
+/// The action `id` if its location lies in `scope`, or NOT_FOUND.
+pub async fn find(
     db: &impl ConnectionTrait,
     scope: Option<Uuid>,
     id: Uuid,
-) -> Result<action::Model, Error> {
+) -> Result<Action, Error> {
     let mut query = action::Entity::find_by_id(id);
     if let Some(root) = scope {
         query = query.filter(action::Column::LocationId.in_subquery(subtree_ids(root)));
@@ -156,11 +187,44 @@ async fn action_in_scope(
     query
         .one(db)
         .await?
-        .ok_or_else(|| Error::not_found("action"))
+        .ok_or_else(|| Error::not_found("action"))?
+        .try_into()
 }
 
-/// Records one change in the timeline.
-async fn event(
+/// The parent of the action `id`: `None` when there is no such action.
+pub async fn parent_of(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Option<Uuid>>, Error> {
+    Ok(action::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|a| a.parent_id))
+}
+
+pub async fn insert(db: &impl ConnectionTrait, a: &Action) -> Result<(), Error> {
+    action::ActiveModel::from(a).insert(db).await?;
+    Ok(())
+}
+
+/// Writes every column of `a` over the stored action.
+pub async fn save(db: &impl ConnectionTrait, a: &Action) -> Result<(), Error> {
+    let mut row = action::ActiveModel::from(a).reset_all();
+    row.id = sea_orm::ActiveValue::Unchanged(a.id);
+    row.update(db).await?;
+    Ok(())
+}
+
+/// The direct sub-actions of `id`.
+pub async fn children(db: &impl ConnectionTrait, id: Uuid) -> Result<Vec<Action>, Error> {
+    action::Entity::find()
+        .filter(action::Column::ParentId.eq(id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Action::try_from)
+        .collect()
+}
+
+/// Records one change in the timeline, signed by the caller.
+pub async fn record_event(
     db: &impl ConnectionTrait,
     caller: &Caller,
     action_id: Uuid,
@@ -185,115 +249,138 @@ async fn event(
     Ok(())
 }
 
-async fn check_engagement(db: &impl ConnectionTrait, code: &str) -> Result<(), Error> {
-    if engagement::Entity::find_by_id(code.to_owned())
-        .one(db)
-        .await?
-        .is_none()
-    {
-        return Err(Error::invalid(
-            "action.engagement_code",
-            format!("unknown engagement {code}"),
+/// The timeline of an action, oldest first, after `after`.
+pub async fn events(
+    db: &impl ConnectionTrait,
+    action_id: Uuid,
+    limit: u64,
+    after: Option<EventCursor>,
+) -> Result<Vec<ActionEvent>, Error> {
+    let mut cond = Condition::all().add(action_event::Column::ActionId.eq(action_id));
+    if let Some((at, id)) = after {
+        cond = cond.add(keyset(
+            Order::Ascending,
+            action_event::Column::CreatedAt,
+            action_event::Column::Id,
+            at,
+            id,
         ));
     }
+    Ok(action_event::Entity::find()
+        .filter(cond)
+        .order_by_asc(action_event::Column::CreatedAt)
+        .order_by_asc(action_event::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| ActionEvent {
+            id: e.id,
+            action_id: e.action_id,
+            actor: e.actor,
+            created_at: e.created_at,
+            field: e.field,
+            from_value: e.from_value,
+            to_value: e.to_value,
+            note: e.note,
+        })
+        .collect())
+}
+
+/// Whether `action_id` and `feedback_id` are linked.
+pub async fn is_linked(
+    db: &impl ConnectionTrait,
+    action_id: Uuid,
+    feedback_id: Uuid,
+) -> Result<bool, Error> {
+    Ok(
+        action_feedback::Entity::find_by_id((action_id, feedback_id))
+            .one(db)
+            .await?
+            .is_some(),
+    )
+}
+
+/// Links an experience to an action; `false` when a concurrent call linked it first.
+pub async fn link(
+    db: &impl ConnectionTrait,
+    action_id: Uuid,
+    feedback_id: Uuid,
+) -> Result<bool, Error> {
+    let inserted = action_feedback::ActiveModel {
+        action_id: Set(action_id),
+        feedback_id: Set(feedback_id),
+        created_at: Set(now_ms()),
+    }
+    .insert(db)
+    .await;
+    match inserted {
+        Ok(_) => Ok(true),
+        Err(e) if is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn unlink(
+    db: &impl ConnectionTrait,
+    action_id: Uuid,
+    feedback_id: Uuid,
+) -> Result<(), Error> {
+    action_feedback::Entity::delete_by_id((action_id, feedback_id))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
-async fn children(db: &impl ConnectionTrait, id: Uuid) -> Result<Vec<action::Model>, Error> {
-    Ok(action::Entity::find()
-        .filter(action::Column::ParentId.eq(id))
-        .all(db)
-        .await?)
-}
-
-/// A sub-action as the roll-up sees it.
-fn child_of(child: &action::Model) -> Result<rules::Child, Error> {
-    Ok((
-        status_of(child)?,
-        child.progress.max(0) as u32,
-        child.weight.max(1) as u32,
-    ))
-}
-
-/// Recomputes the progress of `start` and of every action above it.
-async fn recompute_upwards(
-    txn: &DatabaseTransaction,
-    caller: &Caller,
-    start: Option<Uuid>,
-) -> Result<(), Error> {
-    let mut next = start;
-    // The hierarchy is acyclic (checked on every parent change); the bound is a safety net.
-    for _ in 0..64 {
-        let Some(id) = next else {
-            return Ok(());
-        };
-        let Some(parent) = action::Entity::find_by_id(id).one(txn).await? else {
-            return Ok(());
-        };
-        next = parent.parent_id;
-        let mut roll = Vec::new();
-        for child in children(txn, id).await? {
-            roll.push(child_of(&child)?);
-        }
-        let Some(progress) = rules::parent_progress(status_of(&parent)?, &roll) else {
-            continue;
-        };
-        let progress = progress as i32;
-        if progress != parent.progress {
-            let from = parent.progress;
-            let mut row: action::ActiveModel = parent.into();
-            row.progress = Set(progress);
-            row.updated_at = Set(now_ms());
-            row.update(txn).await?;
-            event(
-                txn,
-                caller,
-                id,
-                "progress",
-                &from.to_string(),
-                &progress.to_string(),
-                "recalculé depuis les sous-actions",
-            )
-            .await?;
-        }
-    }
-    Err(Error::Internal(
-        "action hierarchy deeper than 64 levels".into(),
-    ))
-}
-
-/// Refuses a parent that is the action itself or one of its descendants.
-async fn check_no_cycle(db: &impl ConnectionTrait, id: Uuid, parent: Uuid) -> Result<(), Error> {
-    let mut cursor = Some(parent);
-    for _ in 0..64 {
-        match cursor {
-            None => return Ok(()),
-            Some(current) if current == id => {
-                return Err(Error::FailedPrecondition(
-                    "an action cannot be the parent of itself or of an action above it".into(),
-                ));
-            }
-            Some(current) => {
-                cursor = action::Entity::find_by_id(current)
-                    .one(db)
-                    .await?
-                    .and_then(|a| a.parent_id);
-            }
-        }
-    }
-    Err(Error::FailedPrecondition(
-        "action hierarchy too deep".into(),
-    ))
-}
-
-async fn views(
+/// The engagement `code`, if any.
+pub async fn engagement(
     db: &impl ConnectionTrait,
-    models: Vec<action::Model>,
+    code: &str,
+) -> Result<Option<Engagement>, Error> {
+    Ok(engagement::Entity::find_by_id(code.to_owned())
+        .one(db)
+        .await?
+        .map(Engagement::from))
+}
+
+/// Every engagement, in the programme's order.
+pub async fn engagements(db: &impl ConnectionTrait) -> Result<Vec<Engagement>, Error> {
+    Ok(engagement::Entity::find()
+        .order_by_asc(engagement::Column::Position)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Engagement::from)
+        .collect())
+}
+
+/// Rewords an engagement.
+pub async fn save_engagement_title(
+    db: &impl ConnectionTrait,
+    code: &str,
+    title: &str,
+    now: i64,
+) -> Result<Engagement, Error> {
+    Ok(engagement::ActiveModel {
+        code: Set(code.to_owned()),
+        title: Set(title.to_owned()),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(db)
+    .await?
+    .into())
+}
+
+/// The actions with the experiences linked to them.
+pub async fn views(
+    db: &impl ConnectionTrait,
+    actions: Vec<Action>,
 ) -> Result<Vec<ActionView>, Error> {
-    if models.is_empty() {
+    if actions.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
+    let ids: Vec<Uuid> = actions.iter().map(|a| a.id).collect();
     let mut links: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     for l in action_feedback::Entity::find()
         .filter(action_feedback::Column::ActionId.is_in(ids))
@@ -303,488 +390,135 @@ async fn views(
     {
         links.entry(l.action_id).or_default().push(l.feedback_id);
     }
+    Ok(actions
+        .into_iter()
+        .map(|action| ActionView {
+            feedback_ids: links.remove(&action.id).unwrap_or_default(),
+            action,
+        })
+        .collect())
+}
+
+/// Actions within `reach` matching `filter`, newest first, after id `after`
+/// (`filter.location` is already in `reach`).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    reach: &Reach,
+    filter: &ActionFilter,
+    limit: u64,
+    after: Option<Uuid>,
+) -> Result<Vec<ActionView>, Error> {
+    let mut cond = Condition::all();
+    for root in reach.roots() {
+        cond = cond.add(action::Column::LocationId.in_subquery(subtree_ids(root)));
+    }
+    if let Some(status) = filter.status {
+        cond = cond.add(action::Column::Status.eq(status.code()));
+    }
+    if let Some(code) = &filter.engagement {
+        cond = cond.add(action::Column::EngagementCode.eq(code.as_str()));
+    }
+    if let Some(today) = filter.overdue_on {
+        cond = cond
+            .add(action::Column::DueOn.lt(today.format("%Y-%m-%d").to_string()))
+            .add(action::Column::Status.is_in([
+                ActionStatus::Planned.code(),
+                ActionStatus::InProgress.code(),
+            ]));
+    }
+    if let Some(feedback_id) = filter.feedback {
+        cond = cond.add(
+            action::Column::Id.in_subquery(
+                Query::select()
+                    .column(action_feedback::Column::ActionId)
+                    .from(action_feedback::Entity)
+                    .and_where(action_feedback::Column::FeedbackId.eq(feedback_id))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(after) = after {
+        cond = cond.add(action::Column::Id.lt(after));
+    }
+    let actions = action::Entity::find()
+        .filter(cond)
+        .order_by_desc(action::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Action::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    views(db, actions).await
+}
+
+/// Public actions of the subtree of `root`, most recently changed first.
+pub async fn public(
+    db: &impl ConnectionTrait,
+    root: Uuid,
+    limit: u64,
+    after: Option<(i64, Uuid)>,
+) -> Result<Vec<PublicActionView>, Error> {
+    let mut cond = Condition::all()
+        .add(action::Column::Public.eq(true))
+        .add(action::Column::LocationId.in_subquery(subtree_ids(root)));
+    if let Some((at, id)) = after {
+        cond = cond.add(keyset(
+            Order::Descending,
+            action::Column::UpdatedAt,
+            action::Column::Id,
+            at,
+            id,
+        ));
+    }
+    let models = action::Entity::find()
+        .filter(cond)
+        .order_by_desc(action::Column::UpdatedAt)
+        .order_by_desc(action::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let titles: HashMap<String, String> = engagements(db)
+        .await?
+        .into_iter()
+        .map(|e| (e.code, e.title))
+        .collect();
+    let location_ids: Vec<Uuid> = models.iter().map(|m| m.location_id).collect();
+    let codes = super::locations::codes(db, location_ids).await?;
+    // Published experiences linked to each action of the page, in one grouped query.
+    let ids: Vec<sea_orm::Value> = models.iter().map(|m| m.id.into()).collect();
+    let mut linked: HashMap<Uuid, u64> = HashMap::new();
+    if !ids.is_empty() {
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let rows = db
+            .query_all_raw(sql(
+                db.get_database_backend(),
+                &format!(
+                    "SELECT af.action_id AS action_id, COUNT(*) AS n FROM action_feedback af \
+                     JOIN feedback f ON f.id = af.feedback_id \
+                     WHERE f.status = 'PUBLISHED' AND af.action_id IN ({}) GROUP BY af.action_id",
+                    placeholders.join(", ")
+                ),
+                ids,
+            ))
+            .await?;
+        for row in rows {
+            let n: i64 = row.try_get("", "n")?;
+            linked.insert(row.try_get("", "action_id")?, u64::try_from(n).unwrap_or(0));
+        }
+    }
     models
         .into_iter()
         .map(|model| {
-            Ok(ActionView {
-                feedback_ids: links.remove(&model.id).unwrap_or_default(),
+            Ok(PublicActionView {
+                location_code: codes.get(&model.location_id).cloned().unwrap_or_default(),
+                engagement_title: titles
+                    .get(&model.engagement_code)
+                    .cloned()
+                    .unwrap_or_default(),
+                linked_published: linked.get(&model.id).copied().unwrap_or(0),
                 action: Action::try_from(model)?,
             })
         })
         .collect()
-}
-
-impl Store {
-    pub async fn create_action(
-        &self,
-        caller: &Caller,
-        new: &NewAction,
-    ) -> Result<ActionView, Error> {
-        let txn = self.write_txn().await?;
-        if !super::locations::in_scope(&txn, caller.scope, new.location_id).await? {
-            return Err(Error::not_found("location"));
-        }
-        check_engagement(&txn, &new.engagement_code).await?;
-        if let Some(parent) = new.parent_id {
-            action_in_scope(&txn, caller.scope, parent)
-                .await
-                .map_err(|_| Error::not_found("parent action"))?;
-        }
-        let now = now_ms();
-        let model = action::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            location_id: Set(new.location_id),
-            title: Set(new.title.clone()),
-            description: Set(new.description.clone()),
-            engagement_code: Set(new.engagement_code.clone()),
-            status: Set(ActionStatus::Planned.code().to_owned()),
-            progress: Set(0),
-            parent_id: Set(new.parent_id),
-            weight: Set(new.weight as i32),
-            owner: Set(new.owner.clone()),
-            due_on: Set(date_text(new.due_on)),
-            public: Set(new.public),
-            done_on: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-        event(
-            &txn,
-            caller,
-            model.id,
-            "created",
-            "",
-            ActionStatus::Planned.code(),
-            &new.title,
-        )
-        .await?;
-        recompute_upwards(&txn, caller, new.parent_id).await?;
-        let view = views(&txn, vec![model]).await?.pop();
-        txn.commit().await?;
-        view.ok_or_else(|| Error::Internal("created action vanished".into()))
-    }
-
-    pub async fn get_action(&self, scope: Option<Uuid>, id: Uuid) -> Result<ActionView, Error> {
-        let model = action_in_scope(&self.db, scope, id).await?;
-        views(&self.db, vec![model])
-            .await?
-            .pop()
-            .ok_or_else(|| Error::not_found("action"))
-    }
-
-    /// Actions within `reach` matching `filter`, newest first, after id `after`
-    /// (`filter.location` is already in `reach`).
-    pub async fn list_actions(
-        &self,
-        reach: &Reach,
-        filter: &ActionFilter,
-        limit: u64,
-        after: Option<Uuid>,
-    ) -> Result<Vec<ActionView>, Error> {
-        let mut cond = Condition::all();
-        for root in reach.roots() {
-            cond = cond.add(action::Column::LocationId.in_subquery(subtree_ids(root)));
-        }
-        if let Some(status) = filter.status {
-            cond = cond.add(action::Column::Status.eq(status.code()));
-        }
-        if let Some(code) = &filter.engagement {
-            cond = cond.add(action::Column::EngagementCode.eq(code.as_str()));
-        }
-        if let Some(today) = filter.overdue_on {
-            cond = cond
-                .add(action::Column::DueOn.lt(today.format("%Y-%m-%d").to_string()))
-                .add(action::Column::Status.is_in([
-                    ActionStatus::Planned.code(),
-                    ActionStatus::InProgress.code(),
-                ]));
-        }
-        if let Some(feedback_id) = filter.feedback {
-            cond = cond.add(
-                action::Column::Id.in_subquery(
-                    Query::select()
-                        .column(action_feedback::Column::ActionId)
-                        .from(action_feedback::Entity)
-                        .and_where(action_feedback::Column::FeedbackId.eq(feedback_id))
-                        .to_owned(),
-                ),
-            );
-        }
-        if let Some(after) = after {
-            cond = cond.add(action::Column::Id.lt(after));
-        }
-        let models = action::Entity::find()
-            .filter(cond)
-            .order_by_desc(action::Column::Id)
-            .limit(limit)
-            .all(&self.db)
-            .await?;
-        views(&self.db, models).await
-    }
-
-    pub async fn update_action(
-        &self,
-        caller: &Caller,
-        id: Uuid,
-        patch: &ActionPatch,
-        note: &str,
-    ) -> Result<ActionView, Error> {
-        let txn = self.write_txn().await?;
-        let current = action_in_scope(&txn, caller.scope, id).await?;
-        let status = status_of(&current)?;
-        let mut next = current.clone();
-        let mut changes: Vec<(&str, String, String)> = Vec::new();
-        let mut change = |field: &'static str, from: String, to: String| {
-            if from != to {
-                changes.push((field, from, to));
-            }
-        };
-        if let Some(v) = &patch.title {
-            change("title", next.title.clone(), v.clone());
-            next.title = v.clone();
-        }
-        if let Some(v) = &patch.description {
-            change("description", next.description.clone(), v.clone());
-            next.description = v.clone();
-        }
-        if let Some(v) = &patch.engagement_code {
-            check_engagement(&txn, v).await?;
-            change("engagement_code", next.engagement_code.clone(), v.clone());
-            next.engagement_code = v.clone();
-        }
-        if let Some(v) = patch.weight {
-            change("weight", next.weight.to_string(), v.to_string());
-            next.weight = v as i32;
-        }
-        if let Some(v) = &patch.owner {
-            change("owner", next.owner.clone(), v.clone());
-            next.owner = v.clone();
-        }
-        if let Some(v) = patch.due_on {
-            let text = date_text(v);
-            change(
-                "due_on",
-                next.due_on.clone().unwrap_or_default(),
-                text.clone().unwrap_or_default(),
-            );
-            next.due_on = text;
-        }
-        if let Some(v) = patch.public {
-            change("public", next.public.to_string(), v.to_string());
-            next.public = v;
-        }
-        if let Some(parent) = patch.parent_id {
-            if let Some(p) = parent {
-                action_in_scope(&txn, caller.scope, p)
-                    .await
-                    .map_err(|_| Error::not_found("parent action"))?;
-                check_no_cycle(&txn, id, p).await?;
-            }
-            let show = |p: Option<Uuid>| p.map(|p| p.to_string()).unwrap_or_default();
-            change("parent_id", show(next.parent_id), show(parent));
-            next.parent_id = parent;
-        }
-        if let Some(p) = patch.progress {
-            rules::check_progress_edit(status, !children(&txn, id).await?.is_empty())?;
-            change("progress", next.progress.to_string(), p.to_string());
-            next.progress = p as i32;
-        }
-        if changes.is_empty() {
-            txn.commit().await?;
-            return self.get_action(caller.scope, id).await;
-        }
-        next.updated_at = now_ms();
-        let old_parent = current.parent_id;
-        let new_parent = next.parent_id;
-        let updated = action::ActiveModel::from(next)
-            .reset_all()
-            .update(&txn)
-            .await?;
-        for (field, from, to) in &changes {
-            event(&txn, caller, id, field, from, to, note).await?;
-        }
-        recompute_upwards(&txn, caller, old_parent).await?;
-        if new_parent != old_parent {
-            recompute_upwards(&txn, caller, new_parent).await?;
-        }
-        let view = views(&txn, vec![updated]).await?.pop();
-        txn.commit().await?;
-        view.ok_or_else(|| Error::Internal("updated action vanished".into()))
-    }
-
-    /// Moves an action along its status machine; FAILED_PRECONDITION for any other move.
-    pub async fn transition_action(
-        &self,
-        caller: &Caller,
-        id: Uuid,
-        to: ActionStatus,
-        requested_progress: Option<u32>,
-        note: &str,
-        today: NaiveDate,
-    ) -> Result<ActionView, Error> {
-        let txn = self.write_txn().await?;
-        let current = action_in_scope(&txn, caller.scope, id).await?;
-        let from = status_of(&current)?;
-        let mut kids = Vec::new();
-        for child in children(&txn, id).await? {
-            kids.push(child_of(&child)?);
-        }
-        let progress = rules::progress_of_transition(
-            from,
-            to,
-            current.progress.max(0) as u32,
-            requested_progress,
-            &kids,
-        )? as i32;
-        let mut row: action::ActiveModel = current.clone().into();
-        row.status = Set(to.code().to_owned());
-        row.progress = Set(progress);
-        row.done_on = Set(if to == ActionStatus::Done {
-            date_text(Some(today))
-        } else {
-            None
-        });
-        row.updated_at = Set(now_ms());
-        let updated = row.update(&txn).await?;
-        event(&txn, caller, id, "status", from.code(), to.code(), note).await?;
-        if progress != current.progress {
-            event(
-                &txn,
-                caller,
-                id,
-                "progress",
-                &current.progress.to_string(),
-                &progress.to_string(),
-                note,
-            )
-            .await?;
-        }
-        recompute_upwards(&txn, caller, updated.parent_id).await?;
-        let view = views(&txn, vec![updated]).await?.pop();
-        txn.commit().await?;
-        view.ok_or_else(|| Error::Internal("transitioned action vanished".into()))
-    }
-
-    /// Links (or unlinks) an experience of the caller's scope to an action. Idempotent.
-    pub async fn link_feedback(
-        &self,
-        caller: &Caller,
-        action_id: Uuid,
-        feedback_id: Uuid,
-        unlink: bool,
-    ) -> Result<ActionView, Error> {
-        let txn = self.write_txn().await?;
-        let action = action_in_scope(&txn, caller.scope, action_id).await?;
-        let mut find = feedback::Entity::find_by_id(feedback_id);
-        if let Some(root) = caller.scope {
-            find = find.filter(feedback::Column::LocationId.in_subquery(subtree_ids(root)));
-        }
-        if find.one(&txn).await?.is_none() {
-            return Err(Error::not_found("feedback"));
-        }
-        let existing = action_feedback::Entity::find_by_id((action_id, feedback_id))
-            .one(&txn)
-            .await?;
-        match (unlink, existing) {
-            (false, None) => {
-                let inserted = action_feedback::ActiveModel {
-                    action_id: Set(action_id),
-                    feedback_id: Set(feedback_id),
-                    created_at: Set(now_ms()),
-                }
-                .insert(&txn)
-                .await;
-                match inserted {
-                    Ok(_) => {
-                        event(
-                            &txn,
-                            caller,
-                            action_id,
-                            "linked_feedback",
-                            "",
-                            &feedback_id.to_string(),
-                            "",
-                        )
-                        .await?
-                    }
-                    // A concurrent call linked it first: the link exists, as asked.
-                    Err(e) if is_unique_violation(&e) => {}
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            (true, Some(link)) => {
-                action_feedback::Entity::delete_by_id((link.action_id, link.feedback_id))
-                    .exec(&txn)
-                    .await?;
-                event(
-                    &txn,
-                    caller,
-                    action_id,
-                    "unlinked_feedback",
-                    &feedback_id.to_string(),
-                    "",
-                    "",
-                )
-                .await?;
-            }
-            (false, Some(_)) | (true, None) => {}
-        }
-        let view = views(&txn, vec![action]).await?.pop();
-        txn.commit().await?;
-        view.ok_or_else(|| Error::Internal("linked action vanished".into()))
-    }
-
-    /// The timeline of an action of the caller's scope, oldest first.
-    pub async fn list_action_events(
-        &self,
-        scope: Option<Uuid>,
-        action_id: Uuid,
-        limit: u64,
-        after: Option<EventCursor>,
-    ) -> Result<Vec<ActionEvent>, Error> {
-        action_in_scope(&self.db, scope, action_id).await?;
-        let mut cond = Condition::all().add(action_event::Column::ActionId.eq(action_id));
-        if let Some((at, id)) = after {
-            cond = cond.add(keyset(
-                Order::Ascending,
-                action_event::Column::CreatedAt,
-                action_event::Column::Id,
-                at,
-                id,
-            ));
-        }
-        Ok(action_event::Entity::find()
-            .filter(cond)
-            .order_by_asc(action_event::Column::CreatedAt)
-            .order_by_asc(action_event::Column::Id)
-            .limit(limit)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|e| ActionEvent {
-                id: e.id,
-                action_id: e.action_id,
-                actor: e.actor,
-                created_at: e.created_at,
-                field: e.field,
-                from_value: e.from_value,
-                to_value: e.to_value,
-                note: e.note,
-            })
-            .collect())
-    }
-
-    pub async fn list_engagements(&self) -> Result<Vec<Engagement>, Error> {
-        Ok(engagement::Entity::find()
-            .order_by_asc(engagement::Column::Position)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(Engagement::from)
-            .collect())
-    }
-
-    pub async fn update_engagement(
-        &self,
-        caller: &Caller,
-        code: &str,
-        title: &str,
-    ) -> Result<Engagement, Error> {
-        let txn = self.write_txn().await?;
-        let current = engagement::Entity::find_by_id(code.to_owned())
-            .one(&txn)
-            .await?
-            .ok_or_else(|| Error::not_found("engagement"))?;
-        let before = current.title.clone();
-        let mut row: engagement::ActiveModel = current.into();
-        row.title = Set(title.to_owned());
-        row.updated_at = Set(now_ms());
-        let updated = row.update(&txn).await?;
-        audit::record(
-            &txn,
-            Some(caller),
-            "engagement.update",
-            "engagement",
-            code,
-            serde_json::json!({ "from": before, "to": title }),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(updated.into())
-    }
-
-    /// Public actions of the subtree of `root`, most recently changed first.
-    pub async fn list_public_actions(
-        &self,
-        root: Uuid,
-        limit: u64,
-        after: Option<(i64, Uuid)>,
-    ) -> Result<Vec<PublicActionView>, Error> {
-        let mut cond = Condition::all()
-            .add(action::Column::Public.eq(true))
-            .add(action::Column::LocationId.in_subquery(subtree_ids(root)));
-        if let Some((at, id)) = after {
-            cond = cond.add(keyset(
-                Order::Descending,
-                action::Column::UpdatedAt,
-                action::Column::Id,
-                at,
-                id,
-            ));
-        }
-        let models = action::Entity::find()
-            .filter(cond)
-            .order_by_desc(action::Column::UpdatedAt)
-            .order_by_desc(action::Column::Id)
-            .limit(limit)
-            .all(&self.db)
-            .await?;
-        let titles: HashMap<String, String> = self
-            .list_engagements()
-            .await?
-            .into_iter()
-            .map(|e| (e.code, e.title))
-            .collect();
-        let location_ids: Vec<Uuid> = models.iter().map(|m| m.location_id).collect();
-        let codes = super::locations::codes(&self.db, location_ids).await?;
-        // Published experiences linked to each action of the page, in one grouped query.
-        let ids: Vec<sea_orm::Value> = models.iter().map(|m| m.id.into()).collect();
-        let mut linked: HashMap<Uuid, u64> = HashMap::new();
-        if !ids.is_empty() {
-            let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-            let rows = self
-                .db
-                .query_all_raw(super::sql(
-                    self.backend(),
-                    &format!(
-                        "SELECT af.action_id AS action_id, COUNT(*) AS n FROM action_feedback af \
-                         JOIN feedback f ON f.id = af.feedback_id \
-                         WHERE f.status = 'PUBLISHED' AND af.action_id IN ({}) GROUP BY af.action_id",
-                        placeholders.join(", ")
-                    ),
-                    ids,
-                ))
-                .await?;
-            for row in rows {
-                let n: i64 = row.try_get("", "n")?;
-                linked.insert(row.try_get("", "action_id")?, u64::try_from(n).unwrap_or(0));
-            }
-        }
-        models
-            .into_iter()
-            .map(|model| {
-                Ok(PublicActionView {
-                    location_code: codes.get(&model.location_id).cloned().unwrap_or_default(),
-                    engagement_title: titles
-                        .get(&model.engagement_code)
-                        .cloned()
-                        .unwrap_or_default(),
-                    linked_published: linked.get(&model.id).copied().unwrap_or(0),
-                    action: Action::try_from(model)?,
-                })
-            })
-            .collect()
-    }
 }

@@ -10,11 +10,11 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entities::{action_feedback, comment, feedback, feedback_tag, response, response_vote};
-use super::locations::{LocationKey, subtree_ids};
+use super::locations::subtree_ids;
 use super::{Order, Reach, Store, keyset, sql, stored_code};
 use crate::Error;
 use crate::domain::codes::ResponseStatus;
-use crate::domain::feedback::{LocationRef, NewFeedback, RedactedTexts};
+use crate::domain::feedback::{NewFeedback, RedactedTexts};
 use crate::domain::{
     Audience, Caller, Channel, ModerationStatus, PersonalDataKind, RejectReason, Satisfaction, Tag,
 };
@@ -286,39 +286,6 @@ impl Store {
         }
     }
 
-    /// Resolves the location within the caller's scope, detects personal data and records
-    /// the experience (see [`Store::record_feedback`]).
-    pub async fn capture_feedback(
-        &self,
-        caller: &Caller,
-        feedback: &NewFeedback,
-        request_id: Option<&str>,
-    ) -> Result<(FeedbackView, bool), Error> {
-        let key = match &feedback.location {
-            LocationRef::Id(id) => LocationKey::Id(*id),
-            LocationRef::Code(code) => LocationKey::Code(code.clone()),
-        };
-        let location = self.capture_location(caller.scope, &key).await?;
-        crate::domain::location::check_active(location.active, &location.code)?;
-        let (redacted, pseudonym) = feedback.redact();
-        self.record_feedback(
-            caller,
-            Capture {
-                feedback,
-                redacted: &redacted,
-                redacted_pseudonym: &pseudonym,
-                location_id: location.id,
-                request_id,
-                submitted_at: feedback.submitted_at.unwrap_or_else(super::now_ms),
-                id: None,
-                status: ModerationStatus::Pending,
-                reject_reason: None,
-            },
-            &location.code,
-        )
-        .await
-    }
-
     /// Inserts many captured experiences in one transaction, in chunks that stay under the
     /// bind-parameter limits of both databases. For trusted bulk loads (demo, benchmarks):
     /// no idempotency check.
@@ -384,99 +351,102 @@ impl Store {
         txn.commit().await?;
         Ok(())
     }
+}
 
-    /// One experience of the caller's scope, or NOT_FOUND.
-    pub async fn get_feedback(&self, scope: Option<Uuid>, id: Uuid) -> Result<FeedbackView, Error> {
-        let mut query = feedback::Entity::find_by_id(id);
-        if let Some(root) = scope {
-            query = query.filter(feedback::Column::LocationId.in_subquery(subtree_ids(root)));
-        }
-        let model = query
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| Error::not_found("feedback"))?;
-        feedback_views(&self.db, vec![model])
-            .await?
-            .pop()
-            .ok_or_else(|| Error::not_found("feedback"))
+/// One experience of the caller's scope, or NOT_FOUND.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    scope: Option<Uuid>,
+    id: Uuid,
+) -> Result<FeedbackView, Error> {
+    let mut query = feedback::Entity::find_by_id(id);
+    if let Some(root) = scope {
+        query = query.filter(feedback::Column::LocationId.in_subquery(subtree_ids(root)));
     }
+    let model = query
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("feedback"))?;
+    feedback_views(db, vec![model])
+        .await?
+        .pop()
+        .ok_or_else(|| Error::not_found("feedback"))
+}
 
-    /// Experiences within `reach` matching `filter`, newest submission first, after `after`
-    /// (`filter.location` is already in `reach`).
-    pub async fn list_feedback(
-        &self,
-        reach: &Reach,
-        filter: &FeedbackFilter,
-        limit: u64,
-        after: Option<FeedbackCursor>,
-    ) -> Result<Vec<FeedbackView>, Error> {
-        let mut cond = Condition::all();
-        for root in reach.roots() {
-            cond = cond.add(feedback::Column::LocationId.in_subquery(subtree_ids(root)));
-        }
-        if let Some((start, end)) = filter.submitted {
-            cond = cond
-                .add(feedback::Column::SubmittedAt.gte(start))
-                .add(feedback::Column::SubmittedAt.lt(end));
-        }
-        if let Some(status) = filter.status {
-            cond = cond.add(feedback::Column::Status.eq(status.code()));
-        }
-        if let Some(channel) = filter.channel {
-            cond = cond.add(feedback::Column::Channel.eq(channel.code()));
-        }
-        if let Some(satisfaction) = filter.satisfaction {
-            cond = cond.add(feedback::Column::Satisfaction.eq(satisfaction.code()));
-        }
-        for tag in filter
-            .tag
-            .map(|t| t.code().to_owned())
-            .into_iter()
-            .chain(filter.label.clone())
-        {
-            cond = cond.add(
-                feedback::Column::Id.in_subquery(
-                    Query::select()
-                        .column(feedback_tag::Column::FeedbackId)
-                        .from(feedback_tag::Entity)
-                        .and_where(feedback_tag::Column::Tag.eq(tag))
-                        .to_owned(),
-                ),
-            );
-        }
-        if let Some(answered) = filter.answered {
-            let published = Query::select()
-                .column(response::Column::FeedbackId)
-                .from(response::Entity)
-                .and_where(
-                    response::Column::Status
-                        .eq(crate::domain::codes::ResponseStatus::Published.code()),
-                )
-                .to_owned();
-            cond = cond.add(if answered {
-                feedback::Column::Id.in_subquery(published)
-            } else {
-                feedback::Column::Id.not_in_subquery(published)
-            });
-        }
-        if let Some((at, id)) = after {
-            cond = cond.add(keyset(
-                Order::Descending,
-                feedback::Column::SubmittedAt,
-                feedback::Column::Id,
-                at,
-                id,
-            ));
-        }
-        let models = feedback::Entity::find()
-            .filter(cond)
-            .order_by_desc(feedback::Column::SubmittedAt)
-            .order_by_desc(feedback::Column::Id)
-            .limit(limit)
-            .all(&self.db)
-            .await?;
-        feedback_views(&self.db, models).await
+/// Experiences within `reach` matching `filter`, newest submission first, after `after`
+/// (`filter.location` is already in `reach`).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    reach: &Reach,
+    filter: &FeedbackFilter,
+    limit: u64,
+    after: Option<FeedbackCursor>,
+) -> Result<Vec<FeedbackView>, Error> {
+    let mut cond = Condition::all();
+    for root in reach.roots() {
+        cond = cond.add(feedback::Column::LocationId.in_subquery(subtree_ids(root)));
     }
+    if let Some((start, end)) = filter.submitted {
+        cond = cond
+            .add(feedback::Column::SubmittedAt.gte(start))
+            .add(feedback::Column::SubmittedAt.lt(end));
+    }
+    if let Some(status) = filter.status {
+        cond = cond.add(feedback::Column::Status.eq(status.code()));
+    }
+    if let Some(channel) = filter.channel {
+        cond = cond.add(feedback::Column::Channel.eq(channel.code()));
+    }
+    if let Some(satisfaction) = filter.satisfaction {
+        cond = cond.add(feedback::Column::Satisfaction.eq(satisfaction.code()));
+    }
+    for tag in filter
+        .tag
+        .map(|t| t.code().to_owned())
+        .into_iter()
+        .chain(filter.label.clone())
+    {
+        cond = cond.add(
+            feedback::Column::Id.in_subquery(
+                Query::select()
+                    .column(feedback_tag::Column::FeedbackId)
+                    .from(feedback_tag::Entity)
+                    .and_where(feedback_tag::Column::Tag.eq(tag))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(answered) = filter.answered {
+        let published = Query::select()
+            .column(response::Column::FeedbackId)
+            .from(response::Entity)
+            .and_where(
+                response::Column::Status.eq(crate::domain::codes::ResponseStatus::Published.code()),
+            )
+            .to_owned();
+        cond = cond.add(if answered {
+            feedback::Column::Id.in_subquery(published)
+        } else {
+            feedback::Column::Id.not_in_subquery(published)
+        });
+    }
+    if let Some((at, id)) = after {
+        cond = cond.add(keyset(
+            Order::Descending,
+            feedback::Column::SubmittedAt,
+            feedback::Column::Id,
+            at,
+            id,
+        ));
+    }
+    let models = feedback::Entity::find()
+        .filter(cond)
+        .order_by_desc(feedback::Column::SubmittedAt)
+        .order_by_desc(feedback::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    feedback_views(db, models).await
 }
 
 /// The rows of one captured experience: the feedback and its tags.

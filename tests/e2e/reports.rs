@@ -692,21 +692,20 @@ async fn batched_report_inputs_equal_the_per_location_listings() {
         );
         seen[1] += channels.len();
 
-        let mut expected: Vec<_> = app
-            .store
-            .list_public_actions(id, 10_000, None)
-            .await
-            .expect("actions")
-            .into_iter()
-            .map(|a| a.action)
-            .filter(|a| {
-                a.status.code() == "IN_PROGRESS"
-                    || (a.status.code() == "DONE"
-                        && a.done_on
-                            .as_deref()
-                            .is_some_and(|d| d >= first_text.as_str() && d < next_text.as_str()))
-            })
-            .collect();
+        let mut expected: Vec<_> =
+            boucle::store::actions::public(app.store.connection(), id, 10_000, None)
+                .await
+                .expect("actions")
+                .into_iter()
+                .map(|a| a.action)
+                .filter(|a| {
+                    a.status.code() == "IN_PROGRESS"
+                        || (a.status.code() == "DONE"
+                            && a.done_on.as_deref().is_some_and(|d| {
+                                d >= first_text.as_str() && d < next_text.as_str()
+                            }))
+                })
+                .collect();
         expected.sort_by(|a, b| (&a.title, a.id).cmp(&(&b.title, b.id)));
         assert_eq!(
             inputs.actions.get(&id).cloned().unwrap_or_default(),

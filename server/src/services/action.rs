@@ -1,4 +1,5 @@
 use boucle::Error;
+use boucle::app::actions;
 use boucle::domain::action as rules;
 use boucle::domain::validation::optional_uuid;
 use boucle::domain::validation::{Violations, text};
@@ -28,7 +29,7 @@ impl ActionService for ActionApi {
     ) -> Result<Response<pb::CreateActionResponse>, Status> {
         let caller = caller(&request)?;
         let new = convert::new_action(required(request.into_inner().action, "action")?)?;
-        let view = self.state.store.create_action(&caller, &new).await?;
+        let view = actions::create(&self.state.store, &caller, &new).await?;
         tracing::info!(action = %view.action.id, location = %view.action.location_id, "action created");
         Ok(Response::new(pb::CreateActionResponse {
             action: Some(action_to_pb(&view)),
@@ -41,7 +42,7 @@ impl ActionService for ActionApi {
     ) -> Result<Response<pb::GetActionResponse>, Status> {
         let caller = caller(&request)?;
         let id = convert::id("id", &request.into_inner().id)?;
-        let view = self.state.store.get_action(caller.scope, id).await?;
+        let view = actions::get(&self.state.store, &caller, id).await?;
         Ok(Response::new(pb::GetActionResponse {
             action: Some(action_to_pb(&view)),
         }))
@@ -81,7 +82,7 @@ impl ActionService for ActionApi {
             })
         })?;
         let page: Page<Uuid> = Page::parse(page_size, &page_token, &filter)?;
-        let listed = boucle::app::actions::list(&self.state.store, &caller, &filter, &page).await?;
+        let listed = actions::list(&self.state.store, &caller, &filter, &page).await?;
         Ok(Response::new(pb::ListActionsResponse {
             actions: listed.rows.iter().map(action_to_pb).collect(),
             next_page_token: listed.next_page_token,
@@ -100,11 +101,7 @@ impl ActionService for ActionApi {
         } = request.into_inner();
         let paths = update_mask.map(|m| m.paths).unwrap_or_default();
         let (id, patch) = convert::action_patch(required(action, "action")?, &paths)?;
-        let view = self
-            .state
-            .store
-            .update_action(&caller, id, &patch, &note(&why)?)
-            .await?;
+        let view = actions::update(&self.state.store, &caller, id, &patch, &note(&why)?).await?;
         Ok(Response::new(pb::UpdateActionResponse {
             action: Some(action_to_pb(&view)),
         }))
@@ -126,11 +123,16 @@ impl ActionService for ActionApi {
         let to = v.check("to", convert::action_status(to));
         let why = v.check("note", text(&why, rules::NOTE_MAX, false));
         let (id, to, why) = v.finish(|| Some((id?, to?, why?)))?;
-        let view = self
-            .state
-            .store
-            .transition_action(&caller, id, to, progress, &why, self.state.today())
-            .await?;
+        let view = actions::transition(
+            &self.state.store,
+            &caller,
+            id,
+            to,
+            progress,
+            &why,
+            self.state.today(),
+        )
+        .await?;
         tracing::info!(action = %id, status = %to, "action transitioned");
         Ok(Response::new(pb::TransitionActionResponse {
             action: Some(action_to_pb(&view)),
@@ -154,11 +156,9 @@ impl ActionService for ActionApi {
             boucle::domain::validation::uuid(&feedback_id),
         );
         let (action_id, feedback_id) = v.finish(|| Some((action_id?, feedback_id?)))?;
-        let view = self
-            .state
-            .store
-            .link_feedback(&caller, action_id, feedback_id, unlink)
-            .await?;
+        let view =
+            actions::link_feedback(&self.state.store, &caller, action_id, feedback_id, unlink)
+                .await?;
         Ok(Response::new(pb::LinkFeedbackResponse {
             action: Some(action_to_pb(&view)),
         }))
@@ -176,15 +176,14 @@ impl ActionService for ActionApi {
         } = request.into_inner();
         let id = convert::id("action_id", &action_id)?;
         let page: Page<EventCursor> = Page::parse(page_size, &page_token, &id)?;
-        let mut rows = self
-            .state
-            .store
-            .list_action_events(caller.scope, id, page.fetch_limit(), page.after)
-            .await?;
-        let next_page_token = page.finish(&mut rows, |e| (e.created_at, e.id));
+        let listed = actions::events(&self.state.store, &caller, id, &page).await?;
         Ok(Response::new(pb::ListActionEventsResponse {
-            events: rows.iter().map(convert::action_event_to_pb).collect(),
-            next_page_token,
+            events: listed
+                .rows
+                .iter()
+                .map(convert::action_event_to_pb)
+                .collect(),
+            next_page_token: listed.next_page_token,
         }))
     }
 
@@ -192,7 +191,7 @@ impl ActionService for ActionApi {
         &self,
         _: Request<pb::ListEngagementsRequest>,
     ) -> Result<Response<pb::ListEngagementsResponse>, Status> {
-        let engagements = self.state.store.list_engagements().await?;
+        let engagements = actions::engagements(&self.state.store).await?;
         Ok(Response::new(pb::ListEngagementsResponse {
             engagements: engagements.iter().map(convert::engagement_to_pb).collect(),
         }))
@@ -208,11 +207,7 @@ impl ActionService for ActionApi {
         let code = v.check("code", rules::engagement_code(&code));
         let title = v.check("title", text(&title, 300, true));
         let (code, title) = v.finish(|| Some((code?, title?)))?;
-        let updated = self
-            .state
-            .store
-            .update_engagement(&caller, &code, &title)
-            .await?;
+        let updated = actions::reword_engagement(&self.state.store, &caller, &code, &title).await?;
         Ok(Response::new(pb::UpdateEngagementResponse {
             engagement: Some(convert::engagement_to_pb(&updated)),
         }))

@@ -47,9 +47,7 @@ impl FeedbackApi {
             }
             (Err(e), _) | (_, Err(e)) => return Err(e),
         };
-        self.state
-            .store
-            .capture_feedback(caller, &feedback, request_id.as_deref())
+        boucle::app::capture::submit(&self.state.store, caller, &feedback, request_id.as_deref())
             .await
     }
 
