@@ -12,7 +12,6 @@ use chrono::TimeZone;
 use chrono_tz::Tz;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sea_orm::Set;
 use uuid::Uuid;
 
 use crate::domain::answer_delays::DAY_MS;
@@ -23,8 +22,7 @@ use crate::domain::{
     Audience, Caller, Channel, ModerationStatus, Period, RejectReason, Role, Satisfaction, Tag,
 };
 use crate::store::Store;
-use crate::store::entities::response;
-use crate::store::feedback::Capture;
+use crate::store::feedback::{Answer, Capture};
 use crate::store::locations::LocationKey;
 
 pub const DEFAULT_SEED: u64 = 2026;
@@ -615,7 +613,7 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
         ModerationStatus,
         Option<RejectReason>,
     )> = Vec::new();
-    let mut answers: Vec<response::ActiveModel> = Vec::new();
+    let mut answers: Vec<Answer> = Vec::new();
     for _ in 0..12 {
         let (start, end) = period.bounds_ms(tz);
         let end = end.min(now);
@@ -744,21 +742,20 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
                             };
                             let mut r = [0u8; 10];
                             rng.fill(&mut r);
-                            answers.push(response::ActiveModel {
-                                id: Set(uuid::Builder::from_unix_timestamp_millis(
+                            answers.push(Answer {
+                                id: uuid::Builder::from_unix_timestamp_millis(
                                     published_at as u64,
                                     &r,
                                 )
-                                .into_uuid()),
-                                feedback_id: Set(id),
-                                location_id: Set(*location_id),
-                                author: Set("L'équipe d'accueil".into()),
-                                body: Set((*body).to_owned()),
-                                status: Set(ResponseStatus::Published.code().into()),
-                                api_key_id: Set(caller.key_id),
-                                created_at: Set(published_at - 3_600_000),
-                                updated_at: Set(published_at),
-                                published_at: Set(Some(published_at)),
+                                .into_uuid(),
+                                feedback_id: id,
+                                location_id: *location_id,
+                                author: "L'équipe d'accueil".into(),
+                                body: (*body).to_owned(),
+                                status: ResponseStatus::Published,
+                                created_at: published_at - 3_600_000,
+                                updated_at: published_at,
+                                published_at: Some(published_at),
                             });
                         }
                     }
@@ -788,7 +785,7 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
         )
         .collect();
     store.bulk_insert_feedback(caller.key_id, &captures).await?;
-    store.bulk_insert_answers(&answers).await?;
+    store.bulk_insert_answers(caller.key_id, &answers).await?;
     summary.feedback = feedback.len();
     summary.responses = answers.len();
     Ok(summary)

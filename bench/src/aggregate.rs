@@ -6,11 +6,10 @@ use std::time::{Duration, Instant};
 
 use boucle::domain::{Period, Role};
 use boucle::store::Store;
-use boucle::store::entities::{feedback, response};
 use chrono_tz::Tz;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, TransactionTrait};
+use sea_orm::{ConnectionTrait, TransactionTrait};
 
 use crate::db::{Target, open};
 use crate::generate::{Hierarchy, Rows, Texts};
@@ -56,7 +55,7 @@ pub async fn ensure_data(
     let settings = target.database(&name, false).await?;
     {
         let store = open(&settings).await?;
-        let present = feedback::Entity::find().count(store.connection()).await?;
+        let present = boucle::store::feedback::count(store.connection()).await?;
         store.close().await?;
         if present == rows {
             return Ok((settings, None));
@@ -102,14 +101,8 @@ async fn generate(store: &Store, rows: u64, locations: usize, seed: u64) -> anyh
                 answers.extend(answer);
                 serial += 1;
             }
-            feedback::Entity::insert_many(feedback_rows)
-                .exec_without_returning(&txn)
+            boucle::store::feedback::insert_stored(&txn, &feedback_rows, key.key.id, &answers)
                 .await?;
-            if !answers.is_empty() {
-                response::Entity::insert_many(answers)
-                    .exec_without_returning(&txn)
-                    .await?;
-            }
         }
         txn.commit().await?;
         if serial.is_multiple_of(1_000_000) || serial == rows {

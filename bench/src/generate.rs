@@ -7,16 +7,18 @@
 use boucle::demo::{
     NEGATIVE, NEUTRAL, POSITIVE, PROCEDURES, PROPOSALS, PSEUDONYMS, WITH_PERSONAL_DATA,
 };
+use boucle::domain::codes::ResponseStatus;
 use boucle::domain::feedback::NewFeedback;
-use boucle::domain::{Audience, Channel, Satisfaction, Tag};
+use boucle::domain::{
+    Audience, Channel, ModerationStatus, PersonalDataKind, RejectReason, Satisfaction, Tag,
+};
 use boucle::pb;
-use boucle::store::entities::{feedback, response};
+use boucle::store::feedback::{Answer, Experience, StoredExperience};
 use boucle::store::locations::Location;
 use chrono::{Datelike, TimeZone, Timelike};
 use chrono_tz::Tz;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sea_orm::Set;
 use uuid::Uuid;
 
 /// Share of experiences whose story carries personal data.
@@ -132,7 +134,7 @@ struct Template {
     story: String,
     tags: Vec<Tag>,
     redacted_story: String,
-    personal_data: String,
+    personal_data: Vec<PersonalDataKind>,
 }
 
 /// The texts experiences are drawn from.
@@ -202,12 +204,7 @@ fn template(
         satisfaction,
         title,
         redacted_story: redacted.text,
-        personal_data: redacted
-            .kinds
-            .iter()
-            .map(|k| k.code())
-            .collect::<Vec<_>>()
-            .join(","),
+        personal_data: redacted.kinds.iter().copied().collect(),
         story,
         tags: tags.to_vec(),
     }
@@ -290,20 +287,12 @@ pub struct Rows<'a> {
 impl Rows<'_> {
     /// One stored experience (and its published answer, for some), as the capture path
     /// would have written it: generated straight into rows for bulk loads.
-    pub fn stored(
-        &self,
-        rng: &mut StdRng,
-        serial: u64,
-    ) -> (feedback::ActiveModel, Option<response::ActiveModel>) {
+    pub fn stored(&self, rng: &mut StdRng, serial: u64) -> (StoredExperience, Option<Answer>) {
         stored(rng, self, serial)
     }
 }
 
-fn stored(
-    rng: &mut StdRng,
-    rows: &Rows<'_>,
-    serial: u64,
-) -> (feedback::ActiveModel, Option<response::ActiveModel>) {
+fn stored(rng: &mut StdRng, rows: &Rows<'_>, serial: u64) -> (StoredExperience, Option<Answer>) {
     let Rows {
         texts,
         hierarchy,
@@ -316,63 +305,66 @@ fn stored(
     let t = texts.pick(rng);
     let at = instant(rng, month, tz);
     let (status, reject_reason) = match rng.random::<f64>() {
-        x if x < 0.82 => ("PUBLISHED", None),
-        x if x < 0.90 => ("PENDING", None),
-        x if x < 0.94 => ("REJECTED", Some("PERSONAL_DATA")),
-        x if x < 0.97 => ("REJECTED", Some("OUT_OF_SCOPE")),
-        _ => ("REJECTED", Some("SPAM")),
+        x if x < 0.82 => (ModerationStatus::Published, None),
+        x if x < 0.90 => (ModerationStatus::Pending, None),
+        x if x < 0.94 => (ModerationStatus::Rejected, Some(RejectReason::PersonalData)),
+        x if x < 0.97 => (ModerationStatus::Rejected, Some(RejectReason::OutOfScope)),
+        _ => (ModerationStatus::Rejected, Some(RejectReason::Spam)),
     };
     let id = Uuid::from_u64_pair(seed ^ 0x0b0c1e, serial);
     let proposal = PROPOSALS[rng.random_range(0..PROPOSALS.len())];
-    let mut row = feedback::ActiveModel {
-        id: Set(id),
-        location_id: Set(hierarchy.sites[site].0),
-        channel: Set(channel(rng).code().to_owned()),
-        audience: Set(Audience::Usager.code().to_owned()),
-        satisfaction: Set(t.satisfaction.code().to_owned()),
-        nps: Set(nps(rng, t.satisfaction).map(i16::from)),
-        effort: Set(effort(rng, t.satisfaction).map(i16::from)),
-        title: Set(t.title.to_owned()),
-        story: Set(t.story.clone()),
-        proposal: Set(proposal.to_owned()),
-        redacted_title: Set(t.title.to_owned()),
-        redacted_story: Set(t.redacted_story.clone()),
-        redacted_proposal: Set(proposal.to_owned()),
-        personal_data: Set(t.personal_data.clone()),
-        procedure: Set(PROCEDURES[rng.random_range(0..PROCEDURES.len())].to_owned()),
-        occurred_on: Set(None),
-        pseudonym: Set(PSEUDONYMS[rng.random_range(0..PSEUDONYMS.len())].to_owned()),
-        contact_email: Set(None),
-        contact_erased_at: Set(None),
-        status: Set(status.to_owned()),
-        reject_reason: Set(reject_reason.map(str::to_owned)),
-        api_key_id: Set(api_key_id),
-        request_id: Set(None),
-        payload_hash: Set(format!("{:064x}", serial)),
-        submitted_at: Set(at),
-        updated_at: Set(at),
-        first_answered_at: Set(None),
+    // Fields in the order the generator has always drawn them: a seed gives the same rows.
+    let mut experience = Experience {
+        id,
+        location_id: hierarchy.sites[site].0,
+        channel: channel(rng),
+        audience: Audience::Usager,
+        satisfaction: t.satisfaction,
+        nps: nps(rng, t.satisfaction),
+        effort: effort(rng, t.satisfaction),
+        title: t.title.to_owned(),
+        story: t.story.clone(),
+        proposal: proposal.to_owned(),
+        redacted_title: t.title.to_owned(),
+        redacted_story: t.redacted_story.clone(),
+        redacted_proposal: proposal.to_owned(),
+        personal_data: t.personal_data.clone(),
+        procedure: PROCEDURES[rng.random_range(0..PROCEDURES.len())].to_owned(),
+        occurred_on: None,
+        pseudonym: PSEUDONYMS[rng.random_range(0..PSEUDONYMS.len())].to_owned(),
+        contact_email: None,
+        contact_erased_at: None,
+        status,
+        reject_reason,
+        request_id: None,
+        submitted_at: at,
+        updated_at: at,
+        first_answered_at: None,
     };
     // 45 % of published experiences get a published answer from their site.
-    let answer = (status == "PUBLISHED" && rng.random::<f64>() < 0.45).then(|| {
+    let answer = (status == ModerationStatus::Published && rng.random::<f64>() < 0.45).then(|| {
         let published = at + answer_delay_ms(rng);
-        response::ActiveModel {
-            id: Set(Uuid::from_u64_pair(seed ^ 0xa45e, serial)),
-            feedback_id: Set(id),
-            location_id: Set(hierarchy.sites[site].0),
-            author: Set("Équipe d'accueil".to_owned()),
-            body: Set("Merci pour votre retour, nous en tenons compte.".to_owned()),
-            status: Set("PUBLISHED".to_owned()),
-            api_key_id: Set(api_key_id),
-            created_at: Set(published),
-            updated_at: Set(published),
-            published_at: Set(Some(published)),
+        Answer {
+            id: Uuid::from_u64_pair(seed ^ 0xa45e, serial),
+            feedback_id: id,
+            location_id: hierarchy.sites[site].0,
+            author: "Équipe d'accueil".to_owned(),
+            body: "Merci pour votre retour, nous en tenons compte.".to_owned(),
+            status: ResponseStatus::Published,
+            created_at: published,
+            updated_at: published,
+            published_at: Some(published),
         }
     });
-    // What `publish_response` records on the experience.
+    // What `publish_answer` records on the experience.
     if let Some(answer) = &answer {
-        row.first_answered_at = answer.published_at.clone();
+        experience.first_answered_at = answer.published_at;
     }
+    let row = StoredExperience {
+        experience,
+        api_key_id,
+        payload_hash: format!("{:064x}", serial),
+    };
     (row, answer)
 }
 

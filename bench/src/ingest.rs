@@ -9,7 +9,6 @@ use boucle::pb;
 use boucle::pb::feedback_service_client::FeedbackServiceClient;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use sea_orm::{EntityTrait, PaginatorTrait};
 use secrecy::ExposeSecret;
 use tonic::metadata::AsciiMetadataValue;
 
@@ -119,9 +118,7 @@ pub async fn run(target: &Target, s: &Settings) -> anyhow::Result<Outcome> {
     drop(bare);
 
     // Honesty check: every acknowledged submission is in the database.
-    let stored = boucle::store::entities::feedback::Entity::find()
-        .count(store.connection())
-        .await?;
+    let stored = boucle::store::feedback::count(store.connection()).await?;
     let acknowledged = levels.iter().map(|(m, _)| m.acknowledged).sum();
     store.close().await?;
     Ok(Outcome {

@@ -7,7 +7,6 @@ use std::time::Duration;
 use boucle::domain::Period;
 use boucle::pb;
 use boucle::pb::results_service_client::ResultsServiceClient;
-use sea_orm::{EntityTrait, QuerySelect};
 
 use crate::db::{Target, open};
 use crate::load::{self, Measured};
@@ -56,12 +55,7 @@ pub async fn run(
             .await?;
         store.finish_job_run(run, None).await?;
     }
-    let codes: Vec<String> = boucle::store::entities::location::Entity::find()
-        .select_only()
-        .column(boucle::store::entities::location::Column::Code)
-        .into_tuple()
-        .all(store.connection())
-        .await?;
+    let codes = boucle::store::locations::all_codes(store.connection()).await?;
     store.close().await?;
     let codes = Arc::new(codes);
 

@@ -49,6 +49,8 @@ pub struct Experience {
     pub request_id: Option<String>,
     pub submitted_at: i64,
     pub updated_at: i64,
+    /// When its first answer was published (the earliest, if several locations answered).
+    pub first_answered_at: Option<i64>,
 }
 
 impl TryFrom<feedback::Model> for Experience {
@@ -103,8 +105,98 @@ impl TryFrom<feedback::Model> for Experience {
             request_id: m.request_id,
             submitted_at: m.submitted_at,
             updated_at: m.updated_at,
+            first_answered_at: m.first_answered_at,
         })
     }
+}
+
+/// An experience as a trusted bulk load writes it (benchmarks): every column given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredExperience {
+    pub experience: Experience,
+    pub api_key_id: Uuid,
+    pub payload_hash: String,
+}
+
+impl From<&StoredExperience> for feedback::ActiveModel {
+    fn from(s: &StoredExperience) -> Self {
+        let e = &s.experience;
+        feedback::ActiveModel {
+            id: Set(e.id),
+            location_id: Set(e.location_id),
+            channel: Set(e.channel.code().to_owned()),
+            audience: Set(e.audience.code().to_owned()),
+            satisfaction: Set(e.satisfaction.code().to_owned()),
+            nps: Set(e.nps.map(i16::from)),
+            effort: Set(e.effort.map(i16::from)),
+            title: Set(e.title.clone()),
+            story: Set(e.story.clone()),
+            proposal: Set(e.proposal.clone()),
+            redacted_title: Set(e.redacted_title.clone()),
+            redacted_story: Set(e.redacted_story.clone()),
+            redacted_proposal: Set(e.redacted_proposal.clone()),
+            personal_data: Set(e
+                .personal_data
+                .iter()
+                .map(|k| k.code())
+                .collect::<Vec<_>>()
+                .join(",")),
+            procedure: Set(e.procedure.clone()),
+            occurred_on: Set(e.occurred_on.clone()),
+            pseudonym: Set(e.pseudonym.clone()),
+            contact_email: Set(e.contact_email.clone()),
+            contact_erased_at: Set(e.contact_erased_at),
+            status: Set(e.status.code().to_owned()),
+            reject_reason: Set(e.reject_reason.map(|r| r.code().to_owned())),
+            api_key_id: Set(s.api_key_id),
+            request_id: Set(e.request_id.clone()),
+            payload_hash: Set(s.payload_hash.clone()),
+            submitted_at: Set(e.submitted_at),
+            updated_at: Set(e.updated_at),
+            first_answered_at: Set(e.first_answered_at),
+        }
+    }
+}
+
+fn answer_row(api_key_id: Uuid, a: &Answer) -> response::ActiveModel {
+    response::ActiveModel {
+        id: Set(a.id),
+        feedback_id: Set(a.feedback_id),
+        location_id: Set(a.location_id),
+        author: Set(a.author.clone()),
+        body: Set(a.body.clone()),
+        status: Set(a.status.code().to_owned()),
+        api_key_id: Set(api_key_id),
+        created_at: Set(a.created_at),
+        updated_at: Set(a.updated_at),
+        published_at: Set(a.published_at),
+    }
+}
+
+/// Writes experiences and answers as given, in one statement each (trusted bulk loads: the
+/// caller keeps each under the bind-parameter limits, 27 and 10 columns a row).
+pub async fn insert_stored(
+    db: &impl ConnectionTrait,
+    experiences: &[StoredExperience],
+    answers_by: Uuid,
+    answers: &[Answer],
+) -> Result<(), Error> {
+    if !experiences.is_empty() {
+        feedback::Entity::insert_many(experiences.iter().map(feedback::ActiveModel::from))
+            .exec_without_returning(db)
+            .await?;
+    }
+    if !answers.is_empty() {
+        response::Entity::insert_many(answers.iter().map(|a| answer_row(answers_by, a)))
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// How many experiences are stored.
+pub async fn count(db: &impl ConnectionTrait) -> Result<u64, Error> {
+    Ok(sea_orm::PaginatorTrait::count(feedback::Entity::find(), db).await?)
 }
 
 /// An answer of a location to an experience.
@@ -321,19 +413,15 @@ impl Store {
     /// trusted bulk loads (demo): the experiences must exist and be published.
     pub async fn bulk_insert_answers(
         &self,
-        answers: &[response::ActiveModel],
+        api_key_id: Uuid,
+        answers: &[Answer],
     ) -> Result<(), Error> {
         // 10 columns per row.
         const CHUNK: usize = 500;
         let txn = self.write_txn().await?;
         for chunk in answers.chunks(CHUNK) {
-            response::Entity::insert_many(chunk.to_vec())
-                .exec(&txn)
-                .await?;
-            let ids: Vec<Uuid> = chunk
-                .iter()
-                .filter_map(|a| a.feedback_id.try_as_ref().copied())
-                .collect();
+            insert_stored(&txn, &[], api_key_id, chunk).await?;
+            let ids: Vec<Uuid> = chunk.iter().map(|a| a.feedback_id).collect();
             let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
             txn.execute_raw(sql(
                 self.backend(),

@@ -310,6 +310,16 @@ fn to_i32(v: u32) -> i32 {
     i32::try_from(v).unwrap_or(i32::MAX)
 }
 
+/// Every location's code, in no particular order (load generators).
+pub async fn all_codes(db: &impl ConnectionTrait) -> Result<Vec<String>, Error> {
+    Ok(location::Entity::find()
+        .select_only()
+        .column(location::Column::Code)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
 /// The codes of the given locations (for display beside ids).
 pub(crate) async fn codes(
     db: &impl ConnectionTrait,

@@ -6,7 +6,7 @@ pub mod actions;
 pub mod aggregates;
 pub mod api_keys;
 pub mod audit;
-pub mod entities;
+pub(crate) mod entities;
 mod error;
 pub mod feedback;
 mod group_commit;

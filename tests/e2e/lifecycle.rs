@@ -739,8 +739,7 @@ async fn no_personal_data_of_the_corpus_reaches_public_output() {
 
 #[tokio::test]
 async fn the_experience_keeps_the_instant_of_its_first_published_answer() {
-    use boucle::store::entities::feedback;
-    use sea_orm::{ConnectionTrait, EntityTrait};
+    use sea_orm::ConnectionTrait;
 
     let c = cast().await;
     let f = c.submit(feedback_for("A-1")).await;
@@ -749,10 +748,8 @@ async fn the_experience_keeps_the_instant_of_its_first_published_answer() {
         .expect("publish the experience");
     let id = uuid::Uuid::parse_str(&f.id).expect("uuid");
     let first_answered_at = || async {
-        feedback::Entity::find_by_id(id)
-            .one(c.app.store.connection())
+        boucle::store::lifecycle::experience(c.app.store.connection(), None, id)
             .await
-            .expect("read")
             .expect("experience")
             .first_answered_at
     };

@@ -114,26 +114,29 @@ async fn migrations_build_the_schema_from_empty_and_seed_reference_data() {
     // published, or published and never computed.
     {
         use boucle::domain::indicators::IndicatorCode;
-        use boucle::store::entities::indicator;
-        use sea_orm::EntityTrait;
-        let mut seeded: Vec<(String, String, String, String, String, String)> =
-            indicator::Entity::find()
-                .all(db)
-                .await
-                .expect("catalogue")
-                .into_iter()
-                .filter(|i| i.kind == boucle::domain::codes::IndicatorKind::Computed.code())
-                .map(|i| {
-                    (
-                        i.code,
-                        i.title,
-                        i.unit,
-                        i.direction,
-                        i.frequency,
-                        i.methodology,
-                    )
-                })
-                .collect();
+        use sea_orm::ConnectionTrait;
+        let rows = db
+            .query_all_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT code, title, unit, direction, frequency, methodology FROM indicator \
+                 WHERE kind = 'COMPUTED'",
+            ))
+            .await
+            .expect("catalogue");
+        let mut seeded: Vec<(String, String, String, String, String, String)> = rows
+            .iter()
+            .map(|r| {
+                let col = |c: &str| r.try_get::<String>("", c).expect("text column");
+                (
+                    col("code"),
+                    col("title"),
+                    col("unit"),
+                    col("direction"),
+                    col("frequency"),
+                    col("methodology"),
+                )
+            })
+            .collect();
         let mut defined: Vec<_> = IndicatorCode::ALL
             .iter()
             .map(|c| {
