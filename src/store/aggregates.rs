@@ -581,7 +581,7 @@ impl Store {
         root: Uuid,
         period: Period,
         tz: chrono_tz::Tz,
-    ) -> Result<Vec<(String, u64)>, Error> {
+    ) -> Result<Vec<(crate::domain::Channel, u64)>, Error> {
         let bounds = period.bounds_ms(tz);
         let rows = self
             .db
@@ -597,10 +597,17 @@ impl Store {
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            out.push((row.try_get::<String>("", "channel")?, count(&row, "n")?));
+            let code: String = row.try_get("", "channel")?;
+            let channel = super::stored_code(
+                crate::domain::Channel::from_code,
+                format_args!("feedback of {root}"),
+                "channel",
+                &code,
+            )?;
+            out.push((channel, count(&row, "n")?));
         }
         // Largest first; ties by code, so the order never depends on the database.
-        out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.code().cmp(b.0.code())));
         Ok(out)
     }
 

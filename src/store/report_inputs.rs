@@ -21,9 +21,9 @@ use super::actions::Action;
 use super::aggregates::{COUNTED, Scope, StoredFigure, params, restriction};
 use super::entities::{action, location_figures, measurement};
 use super::indicators::Measurement;
-use super::{Store, sql};
+use super::{Store, sql, stored_code};
 use crate::Error;
-use crate::domain::Period;
+use crate::domain::{Channel, Period, Satisfaction};
 
 /// Locations per query: far below both databases' limits on bound parameters.
 const BATCH: usize = 500;
@@ -32,7 +32,7 @@ const BATCH: usize = 500;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerbatimInput {
     pub id: Uuid,
-    pub satisfaction: String,
+    pub satisfaction: Satisfaction,
     pub redacted_title: String,
     pub redacted_story: String,
     pub pseudonym: String,
@@ -47,7 +47,7 @@ pub struct ReportInputs {
     pub figures: HashMap<Uuid, Vec<StoredFigure>>,
     /// Counted experiences of the month in the location's subtree, by channel code, largest
     /// first (ties by code).
-    pub channels: HashMap<Uuid, Vec<(String, u64)>>,
+    pub channels: HashMap<Uuid, Vec<(Channel, u64)>>,
     /// Public actions of the subtree that are in progress or were done in the month, by
     /// title then id.
     pub actions: HashMap<Uuid, Vec<Action>>,
@@ -65,6 +65,18 @@ fn placeholders(from: usize, n: usize) -> String {
         .join(", ")
 }
 
+/// The `satisfaction` column of a row that also has `id`, typed.
+fn satisfaction_of(row: &sea_orm::QueryResult) -> Result<Satisfaction, Error> {
+    let id: Uuid = row.try_get("", "id")?;
+    let code: String = row.try_get("", "satisfaction")?;
+    stored_code(
+        Satisfaction::from_code,
+        format_args!("feedback {id}"),
+        "satisfaction",
+        &code,
+    )
+}
+
 fn count(row: &sea_orm::QueryResult, column: &str) -> Result<u64, Error> {
     let v: Option<i64> = row.try_get("", column)?;
     Ok(v.unwrap_or(0).max(0) as u64)
@@ -74,7 +86,7 @@ fn count(row: &sea_orm::QueryResult, column: &str) -> Result<u64, Error> {
 /// newest first, ties by id, as the published listing orders them).
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Candidate {
-    satisfaction: String,
+    satisfaction: Satisfaction,
     submitted_at: i64,
     id: Uuid,
 }
@@ -87,7 +99,7 @@ const VERBATIMS_PER_FEELING: usize = 3;
 #[derive(Clone, Debug, Default)]
 pub struct MonthDigest {
     /// Counted experiences by channel code, largest first (ties by code).
-    channels: HashMap<Uuid, Vec<(String, u64)>>,
+    channels: HashMap<Uuid, Vec<(Channel, u64)>>,
     /// Chosen verbatims by feeling (ascending), newest first within a feeling.
     verbatims: HashMap<Uuid, Vec<Candidate>>,
 }
@@ -98,7 +110,8 @@ impl MonthDigest {
         target.extend_from_slice(more);
         target.sort_by(|a, b| {
             a.satisfaction
-                .cmp(&b.satisfaction)
+                .code()
+                .cmp(b.satisfaction.code())
                 .then(b.submitted_at.cmp(&a.submitted_at))
                 .then(b.id.cmp(&a.id))
         });
@@ -158,12 +171,20 @@ impl Store {
                 values.clone(),
             ))
             .await?;
-        let mut own_channels: HashMap<Uuid, Vec<(String, u64)>> = HashMap::new();
+        let mut own_channels: HashMap<Uuid, Vec<(Channel, u64)>> = HashMap::new();
         for row in rows {
+            let location: Uuid = row.try_get("", "loc")?;
+            let code: String = row.try_get("", "channel")?;
+            let channel = stored_code(
+                Channel::from_code,
+                format_args!("feedback of {location}"),
+                "channel",
+                &code,
+            )?;
             own_channels
-                .entry(row.try_get("", "loc")?)
+                .entry(location)
                 .or_default()
-                .push((row.try_get("", "channel")?, count(&row, "n")?));
+                .push((channel, count(&row, "n")?));
         }
         let rows = self
             .db
@@ -189,18 +210,18 @@ impl Store {
                 .entry(row.try_get("", "loc")?)
                 .or_default()
                 .push(Candidate {
-                    satisfaction: row.try_get("", "satisfaction")?,
+                    satisfaction: satisfaction_of(&row)?,
                     submitted_at: row.try_get("", "submitted_at")?,
                     id: row.try_get("", "id")?,
                 });
         }
-        let mut channel_sums: HashMap<Uuid, HashMap<String, u64>> = HashMap::new();
+        let mut channel_sums: HashMap<Uuid, HashMap<Channel, u64>> = HashMap::new();
         let mut digest = MonthDigest::default();
         for (ancestor, descendant) in self.closure_pairs(&self.db, root).await? {
             if let Some(own) = own_channels.get(&descendant) {
                 let sums = channel_sums.entry(ancestor).or_default();
                 for (channel, n) in own {
-                    *sums.entry(channel.clone()).or_default() += n;
+                    *sums.entry(*channel).or_default() += n;
                 }
             }
             if let Some(own) = own_verbatims.get(&descendant) {
@@ -208,9 +229,9 @@ impl Store {
             }
         }
         for (location, sums) in channel_sums {
-            let mut list: Vec<(String, u64)> = sums.into_iter().collect();
+            let mut list: Vec<(Channel, u64)> = sums.into_iter().collect();
             // Largest first; ties by code, so the order never depends on the database.
-            list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.code().cmp(b.0.code())));
             digest.channels.insert(location, list);
         }
         Ok(digest)
@@ -383,7 +404,7 @@ impl Store {
                     id,
                     VerbatimInput {
                         id,
-                        satisfaction: row.try_get("", "satisfaction")?,
+                        satisfaction: satisfaction_of(&row)?,
                         redacted_title: row.try_get("", "redacted_title")?,
                         redacted_story: row.try_get("", "redacted_story")?,
                         pseudonym: row.try_get("", "pseudonym")?,
@@ -436,7 +457,7 @@ mod tests {
 
     fn c(satisfaction: &str, submitted_at: i64, id: u128) -> Candidate {
         Candidate {
-            satisfaction: satisfaction.into(),
+            satisfaction: Satisfaction::from_code(satisfaction).expect("a feeling"),
             submitted_at,
             id: Uuid::from_u128(id),
         }

@@ -749,7 +749,7 @@ async fn batched_report_inputs_equal_the_per_location_listings() {
                 .get(&id)
                 .into_iter()
                 .flatten()
-                .find(|v| v.satisfaction == feeling);
+                .find(|v| v.satisfaction.code() == feeling);
             match (oracle, batched) {
                 (None, None) => {}
                 (Some(o), Some(b)) => {

@@ -61,24 +61,24 @@ impl Context {
     }
 }
 
-fn channel_label(code: &str) -> String {
-    match Channel::from_code(code) {
-        Some(Channel::InPerson) => "Au guichet",
-        Some(Channel::Phone) => "Téléphone",
-        Some(Channel::Online) => "En ligne",
-        Some(Channel::Email) => "Courriel",
-        Some(Channel::Mail) => "Courrier",
-        Some(Channel::Video) => "Visio",
-        Some(Channel::Other) | None => "Autre",
+fn channel_label(channel: Channel) -> String {
+    match channel {
+        Channel::InPerson => "Au guichet",
+        Channel::Phone => "Téléphone",
+        Channel::Online => "En ligne",
+        Channel::Email => "Courriel",
+        Channel::Mail => "Courrier",
+        Channel::Video => "Visio",
+        Channel::Other => "Autre",
     }
     .to_owned()
 }
 
-fn satisfaction_label(code: &str) -> String {
-    match Satisfaction::from_code(code) {
-        Some(Satisfaction::Positive) => "positif",
-        Some(Satisfaction::Neutral) => "neutre",
-        Some(Satisfaction::Negative) | None => "négatif",
+fn satisfaction_label(satisfaction: Satisfaction) -> String {
+    match satisfaction {
+        Satisfaction::Positive => "positif",
+        Satisfaction::Neutral => "neutre",
+        Satisfaction::Negative => "négatif",
     }
     .to_owned()
 }
@@ -197,7 +197,7 @@ fn fill_location(ctx: &Context, inputs: &ReportInputs, model: &mut ReportModel, 
         .get(&id)
         .into_iter()
         .flatten()
-        .map(|(code, n)| (channel_label(code), *n))
+        .map(|(channel, n)| (channel_label(*channel), *n))
         .collect();
 
     // Public actions only (the report is published), already limited by the query to those
@@ -239,7 +239,7 @@ fn fill_location(ctx: &Context, inputs: &ReportInputs, model: &mut ReportModel, 
     ] {
         let Some(v) = published
             .iter()
-            .find(|v| v.satisfaction == wanted.code() && !v.redacted_story.trim().is_empty())
+            .find(|v| v.satisfaction == wanted && !v.redacted_story.trim().is_empty())
         else {
             continue;
         };
@@ -252,7 +252,7 @@ fn fill_location(ctx: &Context, inputs: &ReportInputs, model: &mut ReportModel, 
             })
             .unwrap_or_default();
         model.verbatims.push(Verbatim {
-            satisfaction: satisfaction_label(&v.satisfaction),
+            satisfaction: satisfaction_label(v.satisfaction),
             title: if v.redacted_title.is_empty() {
                 "Avis".into()
             } else {
