@@ -8,12 +8,12 @@ use crate::Error;
 use crate::domain::Period;
 use crate::domain::indicators::Scope;
 use crate::domain::vote::VotePolicy;
-use crate::store::Store;
 use crate::store::actions::PublicActionView;
 use crate::store::feedback::{FeedbackCursor, FeedbackView};
 use crate::store::indicators::LabelledFigure;
 use crate::store::locations::{self, LocationKey, LocationView};
 use crate::store::reports::ReportView;
+use crate::store::{Store, now_ms, public};
 
 /// How many months the results of a location show, the current one included.
 pub const HISTORY_MONTHS: usize = 12;
@@ -94,14 +94,21 @@ pub async fn published_feedback(
     submitted: Option<(i64, i64)>,
     page: &Page<FeedbackCursor>,
 ) -> Result<Listed<FeedbackView>, Error> {
-    let rows = store
-        .list_published_feedback(root, submitted, page.fetch_limit(), page.after)
-        .await?;
+    let rows = public::published_feedback(
+        store.connection(),
+        root,
+        submitted,
+        page.fetch_limit(),
+        page.after,
+    )
+    .await?;
     Ok(page.listed(rows, |v| (v.feedback.submitted_at, v.feedback.id)))
 }
 
-/// A vote on a published answer (see `domain::vote`); the answer's (useful, not useful)
-/// counts.
+/// Records (or replaces) a vote on a published answer of a published experience, from an
+/// address (`address_hash`, see `domain::vote`) that may cast at most `policy` new votes on
+/// that answer in its window; replacing one's own vote is always allowed. The answer's
+/// (useful, not useful) counts.
 pub async fn vote(
     store: &Store,
     response_id: Uuid,
@@ -110,9 +117,19 @@ pub async fn vote(
     address_hash: &str,
     policy: VotePolicy,
 ) -> Result<(u64, u64), Error> {
-    store
-        .vote_response(response_id, voter_hash, useful, address_hash, policy)
-        .await
+    if !public::is_published_answer(store.connection(), response_id).await? {
+        return Err(Error::not_found("response"));
+    }
+    let now = now_ms();
+    let txn = store.write_txn().await?;
+    if !public::has_voted(&txn, response_id, voter_hash).await? {
+        let already =
+            public::votes_from(&txn, response_id, address_hash, now - policy.window_ms).await?;
+        policy.allows(already)?;
+    }
+    public::save_vote(&txn, response_id, voter_hash, useful, address_hash, now).await?;
+    txn.commit().await?;
+    public::vote_counts(store.connection(), response_id).await
 }
 
 /// Public actions of a public location's subtree, most recently changed first.

@@ -735,11 +735,15 @@ async fn batched_report_inputs_equal_the_per_location_listings() {
         );
         seen[3] += own.len();
 
-        let published = app
-            .store
-            .list_published_feedback(id, Some(bounds), 100_000, None)
-            .await
-            .expect("published");
+        let published = boucle::store::public::published_feedback(
+            app.store.connection(),
+            id,
+            Some(bounds),
+            100_000,
+            None,
+        )
+        .await
+        .expect("published");
         for feeling in ["NEGATIVE", "NEUTRAL", "POSITIVE"] {
             let oracle = published.iter().find(|v| {
                 v.feedback.satisfaction.code() == feeling && !v.feedback.redacted_story.is_empty()
