@@ -518,6 +518,17 @@ pub async fn list(
             feedback::Column::Id.not_in_subquery(published)
         });
     }
+    newest_first(db, cond, limit, after).await
+}
+
+/// The experiences matching `cond`, newest submission first, after `after`, with what is
+/// stored beside them.
+pub(crate) async fn newest_first(
+    db: &impl ConnectionTrait,
+    mut cond: Condition,
+    limit: u64,
+    after: Option<FeedbackCursor>,
+) -> Result<Vec<FeedbackView>, Error> {
     if let Some((at, id)) = after {
         cond = cond.add(keyset(
             Order::Descending,

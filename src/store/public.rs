@@ -3,15 +3,13 @@
 
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
 };
 use uuid::Uuid;
 
 use super::entities::{feedback, response, response_vote};
-use super::feedback::{FeedbackCursor, FeedbackView, feedback_views};
+use super::feedback::{FeedbackCursor, FeedbackView, newest_first};
 use super::locations::subtree_ids;
-use super::{Order, keyset};
 use crate::Error;
 use crate::domain::ModerationStatus;
 use crate::domain::codes::ResponseStatus;
@@ -33,23 +31,7 @@ pub async fn published_feedback(
             .add(feedback::Column::SubmittedAt.gte(start))
             .add(feedback::Column::SubmittedAt.lt(end));
     }
-    if let Some((at, id)) = after {
-        cond = cond.add(keyset(
-            Order::Descending,
-            feedback::Column::SubmittedAt,
-            feedback::Column::Id,
-            at,
-            id,
-        ));
-    }
-    let models = feedback::Entity::find()
-        .filter(cond)
-        .order_by_desc(feedback::Column::SubmittedAt)
-        .order_by_desc(feedback::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?;
-    let mut views = feedback_views(db, models).await?;
+    let mut views = newest_first(db, cond, limit, after).await?;
     for view in &mut views {
         view.responses
             .retain(|r| r.status == ResponseStatus::Published);
