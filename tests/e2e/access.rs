@@ -612,14 +612,7 @@ async fn a_scoped_admin_manages_only_its_subtree() {
         .await
         .expect_err("wider than itself");
     assert_eq!(unscoped.code(), Code::PermissionDenied);
-    let b_reg = boucle::app::locations::find(
-        &app.store,
-        &boucle::store::locations::LocationKey::Code("B-REG".into()),
-    )
-    .await
-    .expect("B-REG")
-    .location
-    .id;
+    let b_reg = app.location_id("B-REG").await;
     let other_scope = admin
         .create_api_key(pb::CreateApiKeyRequest {
             api_key: Some(pb::ApiKey {
@@ -632,14 +625,7 @@ async fn a_scoped_admin_manages_only_its_subtree() {
         .await
         .expect_err("other network");
     assert_eq!(other_scope.code(), Code::NotFound);
-    let a_reg = boucle::app::locations::find(
-        &app.store,
-        &boucle::store::locations::LocationKey::Code("A-REG".into()),
-    )
-    .await
-    .expect("A-REG")
-    .location
-    .id;
+    let a_reg = app.location_id("A-REG").await;
     let made = admin
         .create_api_key(pb::CreateApiKeyRequest {
             api_key: Some(pb::ApiKey {

@@ -14,7 +14,6 @@
 
 use boucle::domain::Role;
 use boucle::pb;
-use boucle::store::locations::LocationKey;
 use boucle_tests::{TestApp, feedback_for, spawn_app};
 use tonic::{Code, Status};
 
@@ -56,12 +55,7 @@ impl Net {
 const INDICATOR: &str = "TAUX_DECROCHE";
 
 async fn id_of(app: &TestApp, code: &str) -> String {
-    boucle::app::locations::find(&app.store, &LocationKey::Code(code.into()))
-        .await
-        .expect("location")
-        .location
-        .id
-        .to_string()
+    app.location_id(code).await.to_string()
 }
 
 async fn network(app: &TestApp, name: &str) -> Net {

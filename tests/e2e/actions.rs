@@ -18,15 +18,7 @@ async fn ctx() -> Ctx {
     let app = spawn_app().await;
     app.two_networks().await;
     let agent = app.key(Role::Agent, None).await;
-    let a1 = boucle::app::locations::find(
-        &app.store,
-        &boucle::store::locations::LocationKey::Code("A-1".into()),
-    )
-    .await
-    .expect("A-1")
-    .location
-    .id
-    .to_string();
+    let a1 = app.location_id("A-1").await.to_string();
     Ctx { app, agent, a1 }
 }
 
@@ -727,15 +719,7 @@ async fn filters_validation_and_engagements() {
 async fn an_agent_scoped_to_one_network_cannot_touch_another_s_actions() {
     let c = ctx().await;
     let in_a = c.create("Action de A", "", 1, true).await;
-    let b1 = boucle::app::locations::find(
-        &c.app.store,
-        &boucle::store::locations::LocationKey::Code("B-1".into()),
-    )
-    .await
-    .expect("B-1")
-    .location
-    .id
-    .to_string();
+    let b1 = c.app.location_id("B-1").await.to_string();
     let in_b = c
         .client()
         .create_action(pb::CreateActionRequest {

@@ -5,7 +5,6 @@ use boucle::domain::{Period, Role};
 use boucle::pb;
 use boucle::pb::moderate_feedback_request::Decision;
 use boucle::store::aggregates::Scope;
-use boucle::store::locations::LocationKey;
 use boucle_jobs::JobError;
 use boucle_jobs::aggregate::by_code;
 use boucle_jobs::export::{self, Format};
@@ -244,11 +243,7 @@ impl Fixture {
     }
 
     async fn id(&self, code: &str) -> Uuid {
-        boucle::app::locations::find(&self.app.store, &LocationKey::Code(code.into()))
-            .await
-            .expect("location")
-            .location
-            .id
+        self.app.location_id(code).await
     }
 
     async fn figures(

@@ -588,14 +588,7 @@ async fn filters_select_by_subtree_period_channel_satisfaction_tag_label_status_
 
     let agent = app.key(Role::Agent, None).await;
     let mut client = app.feedback(Some(&agent));
-    let a_reg = boucle::app::locations::find(
-        &app.store,
-        &boucle::store::locations::LocationKey::Code("A-REG".into()),
-    )
-    .await
-    .expect("A-REG")
-    .location
-    .id;
+    let a_reg = app.location_id("A-REG").await;
     let list = |req: pb::ListFeedbackRequest| {
         let mut client = client.clone();
         async move {

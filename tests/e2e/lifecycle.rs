@@ -3,7 +3,6 @@
 use boucle::domain::Role;
 use boucle::pb;
 use boucle::pb::moderate_feedback_request::Decision;
-use boucle::store::locations::LocationKey;
 use boucle_tests::{TestApp, feedback_for, spawn_app, violations};
 use tonic::Code;
 
@@ -104,12 +103,7 @@ impl Cast {
     }
 
     async fn location_id(&self, code: &str) -> String {
-        boucle::app::locations::find(&self.app.store, &LocationKey::Code(code.into()))
-            .await
-            .expect("location")
-            .location
-            .id
-            .to_string()
+        self.app.location_id(code).await.to_string()
     }
 }
 

@@ -6,7 +6,6 @@ use std::path::Path;
 
 use boucle::domain::Period;
 use boucle::pb;
-use boucle::store::locations::LocationKey;
 use boucle_jobs::deliver::{TlsMode, Transport};
 use boucle_jobs::pipeline::{self, Options};
 use boucle_tests::smtp::SmtpSink;
@@ -41,9 +40,7 @@ fn options(out: &Path, transport: Transport) -> Options {
 }
 
 async fn subscribe(app: &TestApp, email: &str, code: &str) {
-    let location = boucle::app::locations::find(&app.store, &LocationKey::Code(code.into()))
-        .await
-        .expect("location");
+    let location = app.stored_location(code).await;
     app.admin(Some(&app.admin_key))
         .create_recipient(pb::CreateRecipientRequest {
             recipient: Some(pb::Recipient {
@@ -565,9 +562,7 @@ async fn batched_report_inputs_equal_the_per_location_listings() {
     let period = previous();
     let bounds = period.bounds_ms(PARIS);
     let first = boucle_jobs::report::build::first_of_trend(period);
-    let millau = boucle::app::locations::find(&app.store, &LocationKey::Code("FS12-MILLAU".into()))
-        .await
-        .expect("site");
+    let millau = app.stored_location("FS12-MILLAU").await;
     let parent = millau.location.parent_id.expect("a site has a parent");
 
     // Measurements of the site and of its parent.
@@ -905,9 +900,7 @@ async fn personal_data_in_ordinary_spellings_reaches_no_public_output() {
         &text,
     )
     .await;
-    let site = boucle::app::locations::find(&app.store, &LocationKey::Code("FS12-MILLAU".into()))
-        .await
-        .expect("site");
+    let site = app.stored_location("FS12-MILLAU").await;
     let mut actions = app.actions(Some(&app.admin_key));
     let action = actions
         .create_action(pb::CreateActionRequest {

@@ -334,16 +334,22 @@ impl TestApp {
         AdminServiceClient::with_interceptor(self.channel(), Self::bearer(key))
     }
 
+    /// The stored location of `code` (it must exist).
+    pub async fn stored_location(&self, code: &str) -> boucle::store::locations::LocationView {
+        boucle::app::locations::find(&self.store, &LocationKey::Code(code.to_owned()))
+            .await
+            .unwrap_or_else(|e| panic!("location {code}: {e}"))
+    }
+
+    /// The id of the stored location of `code`.
+    pub async fn location_id(&self, code: &str) -> uuid::Uuid {
+        self.stored_location(code).await.location.id
+    }
+
     /// A new key of `role`, scoped to the location of `scope_code` (or unscoped).
     pub async fn key(&self, role: Role, scope_code: Option<&str>) -> String {
         let scope = match scope_code {
-            Some(code) => Some(
-                boucle::app::locations::find(&self.store, &LocationKey::Code(code.to_owned()))
-                    .await
-                    .expect("scope location")
-                    .location
-                    .id,
-            ),
+            Some(code) => Some(self.location_id(code).await),
             None => None,
         };
         let (_, secret) =
