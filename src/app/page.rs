@@ -14,6 +14,23 @@ pub struct Listed<T> {
     pub next_page_token: String,
 }
 
+/// A page as a client asked for it, for the listings whose token is bound to something the
+/// use case resolves first (the public ones: the location behind a code).
+#[derive(Clone, Copy, Debug)]
+pub struct PageRequest<'a> {
+    pub size: i32,
+    pub token: &'a str,
+}
+
+impl PageRequest<'_> {
+    pub fn parse<C: Serialize + DeserializeOwned>(
+        self,
+        filters: &impl std::fmt::Debug,
+    ) -> Result<Page<C>, Error> {
+        Page::parse(self.size, self.token, filters)
+    }
+}
+
 /// A page request: the size to fetch and where to resume.
 pub struct Page<C> {
     pub size: u64,

@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::page::{Listed, Page};
+use super::page::{Listed, Page, PageRequest};
 use crate::Error;
 use crate::domain::Period;
 use crate::domain::indicators::Scope;
@@ -86,14 +86,18 @@ pub async fn location_results(
     Ok(LocationResults { location, history })
 }
 
-/// Published experiences of a public location's subtree (submitted within `submitted`,
-/// `[start, end)` in epoch ms), newest first, with their published answers only.
+/// Published experiences of a public location's subtree (submitted in `period`, in the
+/// reporting time zone `tz`), newest first, with their published answers only.
 pub async fn published_feedback(
     store: &Store,
-    root: Uuid,
-    submitted: Option<(i64, i64)>,
-    page: &Page<FeedbackCursor>,
+    code: &str,
+    period: Option<Period>,
+    tz: chrono_tz::Tz,
+    page: PageRequest<'_>,
 ) -> Result<Listed<FeedbackView>, Error> {
+    let root = public_location(store, code).await?.location.id;
+    let submitted = period.map(|p| p.bounds_ms(tz));
+    let page: Page<FeedbackCursor> = page.parse(&(root, submitted))?;
     let rows = public::published_feedback(
         store.connection(),
         root,
@@ -135,9 +139,11 @@ pub async fn vote(
 /// Public actions of a public location's subtree, most recently changed first.
 pub async fn public_actions(
     store: &Store,
-    root: Uuid,
-    page: &Page<(i64, Uuid)>,
+    code: &str,
+    page: PageRequest<'_>,
 ) -> Result<Listed<PublicActionView>, Error> {
+    let root = public_location(store, code).await?.location.id;
+    let page: Page<(i64, Uuid)> = page.parse(&root)?;
     let rows =
         crate::store::actions::public(store.connection(), root, page.fetch_limit(), page.after)
             .await?;
@@ -147,10 +153,12 @@ pub async fn public_actions(
 /// Published reports of a public location's subtree (of `period` when given).
 pub async fn reports(
     store: &Store,
-    root: Uuid,
+    code: &str,
     period: Option<Period>,
-    page: &Page<Uuid>,
+    page: PageRequest<'_>,
 ) -> Result<Listed<ReportView>, Error> {
+    let root = public_location(store, code).await?.location.id;
+    let page: Page<Uuid> = page.parse(&(root, period))?;
     let rows = store
         .list_reports(root, period, page.fetch_limit(), page.after)
         .await?;

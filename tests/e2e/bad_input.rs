@@ -226,6 +226,43 @@ async fn bad_input_gets_the_right_status_and_changes_nothing() {
     assert_eq!(footprint(&app).await, before, "refused calls write nothing");
 }
 
+/// A public listing validates its whole request before looking the location up: a
+/// malformed period is INVALID_ARGUMENT even for a code that names nothing, and a code that
+/// names nothing is NOT_FOUND once the request is well formed.
+#[tokio::test]
+async fn public_listings_validate_the_request_before_the_location() {
+    let app = spawn_app().await;
+    let mut results = app.results();
+    let bad_period = results
+        .list_published_feedback(pb::ListPublishedFeedbackRequest {
+            location_code: "NOWHERE".into(),
+            period: "2026-13".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("malformed period");
+    assert_eq!(bad_period.code(), Code::InvalidArgument);
+    assert_eq!(violations(&bad_period), ["period"]);
+    let bad_reports = results
+        .list_reports(pb::ListReportsRequest {
+            location_code: "NOWHERE".into(),
+            period: "juin".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("malformed period");
+    assert_eq!(bad_reports.code(), Code::InvalidArgument);
+    let unknown = results
+        .list_published_feedback(pb::ListPublishedFeedbackRequest {
+            location_code: "NOWHERE".into(),
+            period: "2026-06".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("unknown location");
+    assert_eq!(unknown.code(), Code::NotFound);
+}
+
 /// A client stream left open past its deadline is cut by the server at the deadline: the
 /// server does not wait for a client that went quiet. (tonic reports an expired deadline
 /// as CANCELLED on the server side; the client may see DEADLINE_EXCEEDED first.)

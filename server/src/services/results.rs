@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use boucle::Error;
+use boucle::app::page::PageRequest;
 use boucle::app::results;
 use boucle::domain::codes::ReportKind;
 use boucle::domain::period::parse_optional;
@@ -17,10 +18,8 @@ use boucle::domain::validation::Violations;
 use boucle::domain::vote::address_hash;
 use boucle::pb::convert::indicator::figure_to_pb;
 use boucle::pb::convert::{lifecycle, public_action_to_pb, published_feedback_to_pb};
-use boucle::store::feedback::FeedbackCursor;
-use uuid::Uuid;
 
-use super::{Page, State};
+use super::State;
 use crate::peer::client_address;
 
 /// GetLocationResults: the use case's results, converted.
@@ -105,15 +104,19 @@ impl ResultsService for ResultsApi {
             page_size,
             page_token,
         } = request.into_inner();
-        let root = results::public_location(&self.state.store, &location_code)
-            .await?
-            .location
-            .id;
-        let submitted = parse_optional(&period)
-            .map_err(|d| Error::invalid("period", d))?
-            .map(|p| p.bounds_ms(self.state.timezone));
-        let page: Page<FeedbackCursor> = Page::parse(page_size, &page_token, &(root, submitted))?;
-        let listed = results::published_feedback(&self.state.store, root, submitted, &page).await?;
+        let period = parse_optional(&period).map_err(|d| Error::invalid("period", d))?;
+        let page = PageRequest {
+            size: page_size,
+            token: &page_token,
+        };
+        let listed = results::published_feedback(
+            &self.state.store,
+            &location_code,
+            period,
+            self.state.timezone,
+            page,
+        )
+        .await?;
         Ok(Response::new(pb::ListPublishedFeedbackResponse {
             feedback: listed.rows.iter().map(published_feedback_to_pb).collect(),
             next_page_token: listed.next_page_token,
@@ -162,12 +165,11 @@ impl ResultsService for ResultsApi {
             page_size,
             page_token,
         } = request.into_inner();
-        let root = results::public_location(&self.state.store, &location_code)
-            .await?
-            .location
-            .id;
-        let page: Page<(i64, Uuid)> = Page::parse(page_size, &page_token, &root)?;
-        let listed = results::public_actions(&self.state.store, root, &page).await?;
+        let page = PageRequest {
+            size: page_size,
+            token: &page_token,
+        };
+        let listed = results::public_actions(&self.state.store, &location_code, page).await?;
         Ok(Response::new(pb::ListPublicActionsResponse {
             actions: listed.rows.iter().map(public_action_to_pb).collect(),
             next_page_token: listed.next_page_token,
@@ -184,13 +186,12 @@ impl ResultsService for ResultsApi {
             page_size,
             page_token,
         } = request.into_inner();
-        let root = results::public_location(&self.state.store, &location_code)
-            .await?
-            .location
-            .id;
         let period = parse_optional(&period).map_err(|d| Error::invalid("period", d))?;
-        let page: Page<Uuid> = Page::parse(page_size, &page_token, &(root, period))?;
-        let listed = results::reports(&self.state.store, root, period, &page).await?;
+        let page = PageRequest {
+            size: page_size,
+            token: &page_token,
+        };
+        let listed = results::reports(&self.state.store, &location_code, period, page).await?;
         Ok(Response::new(pb::ListReportsResponse {
             reports: listed.rows.iter().map(report_to_pb).collect(),
             next_page_token: listed.next_page_token,
