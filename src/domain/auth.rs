@@ -1,6 +1,6 @@
 //! Who may do what. Roles grant permissions; a key's scope (a location subtree, or
 //! everything) limits where. Scope membership needs the hierarchy, so it is checked by the
-//! store (`Store::locations().in_scope`); this module holds the role rules, in one place.
+//! store (`store::locations::in_scope`, `store::Reach`); this module holds the role rules.
 
 use uuid::Uuid;
 

@@ -409,7 +409,7 @@ impl Store {
     }
 
     /// Inserts answers in one transaction and records on each experience when its first
-    /// published answer appeared, as [`Store::publish_response`] does one at a time. For
+    /// published answer appeared, as `app::moderation::publish_answer` does one at a time. For
     /// trusted bulk loads (demo): the experiences must exist and be published.
     pub async fn bulk_insert_answers(
         &self,
