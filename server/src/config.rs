@@ -182,6 +182,7 @@ pub struct ServeArgs {
         long = "cors-allow-origin",
         env = "BOUCLE_CORS_ALLOW_ORIGINS",
         value_delimiter = ',',
+        value_parser = origin,
         global = true
     )]
     pub cors_allow_origins: Vec<String>,
@@ -221,6 +222,11 @@ impl Default for ServeArgs {
 }
 
 impl ServeArgs {
+    /// What clap cannot check value by value; before anything is opened or bound.
+    pub fn check(&self) -> Result<(), String> {
+        check_origins(&self.cors_allow_origins)
+    }
+
     pub fn key_cache_ttl(&self) -> Duration {
         Duration::from_secs(self.key_cache_seconds)
     }
@@ -233,5 +239,99 @@ impl ServeArgs {
     pub fn http2_keepalive(&self) -> Option<Duration> {
         (self.http2_keepalive_seconds > 0)
             .then(|| Duration::from_secs(self.http2_keepalive_seconds))
+    }
+}
+
+/// A browser origin as browsers send it in `Origin`: `http(s)://host[:port]` and nothing
+/// after, or `*`. A value that can never match (a trailing `/`, a path, another scheme) is
+/// refused at startup with the reason: silently ignored, it made the browser portal fail
+/// with a CORS error far from its cause. Scheme and host are compared lower-case, as
+/// browsers send them.
+pub fn origin(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value == "*" {
+        return Ok(value.to_owned());
+    }
+    let Some((scheme, rest)) = value.split_once("://") else {
+        return Err(format!(
+            "{value:?} is not an origin: expected http(s)://host[:port], or *"
+        ));
+    };
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "https" && scheme != "http" {
+        return Err(format!("{value:?}: the scheme must be https or http"));
+    }
+    if rest.is_empty() {
+        return Err(format!("{value:?}: the host is missing"));
+    }
+    if let Some(at) = rest.find(['/', '?', '#']) {
+        let what = if &rest[at..] == "/" {
+            "remove the trailing /".to_owned()
+        } else {
+            format!(
+                "an origin has no path, query or fragment ({:?})",
+                &rest[at..]
+            )
+        };
+        return Err(format!("{value:?}: {what}"));
+    }
+    if rest.contains('@') {
+        return Err(format!("{value:?}: an origin has no user name"));
+    }
+    let origin = format!("{scheme}://{}", rest.to_ascii_lowercase());
+    let parsed: http::Uri = origin
+        .parse()
+        .map_err(|e| format!("{value:?} is not an origin: {e}"))?;
+    if parsed.host().is_none_or(str::is_empty) {
+        return Err(format!("{value:?}: the host is missing"));
+    }
+    http::HeaderValue::from_str(&origin)
+        .map_err(|e| format!("{value:?} cannot be a header value: {e}"))?;
+    Ok(origin)
+}
+
+/// `*` allows every origin; listed with others it would silently widen them all.
+pub fn check_origins(origins: &[String]) -> Result<(), String> {
+    if origins.len() > 1 && origins.iter().any(|o| o == "*") {
+        return Err(
+            "--cors-allow-origin: * allows every origin; list origins or give * alone".into(),
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_what_browsers_send() {
+        assert_eq!(
+            origin("https://portail.example.fr"),
+            Ok("https://portail.example.fr".into())
+        );
+        assert_eq!(
+            origin(" HTTPS://Portail.Example.fr:8443 "),
+            Ok("https://portail.example.fr:8443".into())
+        );
+        assert_eq!(
+            origin("http://localhost:5173"),
+            Ok("http://localhost:5173".into())
+        );
+        assert_eq!(origin("*"), Ok("*".into()));
+    }
+
+    #[test]
+    fn an_origin_that_can_never_match_is_refused_with_its_reason() {
+        let reason = |v: &str| origin(v).expect_err(v);
+        assert!(reason("https://portail.example.fr/").contains("trailing /"));
+        assert!(reason("https://portail.example.fr/resultats").contains("no path"));
+        assert!(reason("portail.example.fr").contains("expected http(s)://host"));
+        assert!(reason("ftp://portail.example.fr").contains("scheme"));
+        assert!(reason("https://").contains("host is missing"));
+        assert!(reason("https://moi@portail.example.fr").contains("user name"));
+        assert!(reason("https://porta il.fr").contains("not an origin"));
+        assert!(check_origins(&["*".into(), "https://a.fr".into()]).is_err());
+        assert!(check_origins(&["*".into()]).is_ok());
     }
 }

@@ -65,6 +65,7 @@ pub struct Application {
 impl Application {
     /// Opens the database, applies migrations and binds the listener.
     pub async fn build(database: &DatabaseSettings, args: ServeArgs) -> anyhow::Result<Self> {
+        args.check().map_err(anyhow::Error::msg)?;
         let store = Store::connect(database).await?;
         store.migrate().await?;
         Self::with_store(store, args).await
@@ -72,6 +73,7 @@ impl Application {
 
     /// Binds the listener over an already migrated store.
     pub async fn with_store(store: Store, args: ServeArgs) -> anyhow::Result<Self> {
+        args.check().map_err(anyhow::Error::msg)?;
         let listener = TcpListener::bind(args.listen).await?;
         let state = Arc::new(AppState {
             auth: Arc::new(Authenticator::new(store.clone(), args.key_cache_ttl())),
@@ -247,6 +249,7 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
     let allow_origin = if origins.iter().any(|o| o == "*") {
         AllowOrigin::any()
     } else {
+        // Every value was checked when the arguments were read (`config::origin`).
         AllowOrigin::list(origins.iter().filter_map(|o| o.parse().ok()))
     };
     Some(

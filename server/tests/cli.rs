@@ -187,3 +187,36 @@ async fn demo_serves_real_data_and_sigterm_stops_cleanly() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("already present"));
 }
+
+/// A CORS origin that can never match what a browser sends is refused at startup with the
+/// reason (it used to be dropped silently, and the portal failed with a CORS error).
+#[test]
+fn an_unusable_cors_origin_is_refused_at_startup() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = db_url(&dir);
+    let out = Command::new(BIN)
+        .args([
+            "--database-url",
+            url.as_str(),
+            "--listen",
+            "127.0.0.1:0",
+            "--cors-allow-origin",
+            "https://portail.example.fr/",
+        ])
+        .output()
+        .expect("run serve");
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("remove the trailing /"), "{stderr}");
+    assert!(!dir.path().join("cli.db").exists(), "nothing opened");
+
+    let out = Command::new(BIN)
+        .args(["--database-url", url.as_str(), "--listen", "127.0.0.1:0"])
+        .env("BOUCLE_CORS_ALLOW_ORIGINS", "https://a.example.fr,*")
+        .output()
+        .expect("run serve");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("give * alone"), "{stderr}");
+    assert!(!dir.path().join("cli.db").exists(), "nothing opened");
+}

@@ -441,3 +441,49 @@ fn sockets_connected_to(port: u16) -> Vec<(i32, bool)> {
     }
     found
 }
+
+/// A browser's preflight from an allowed origin gets the CORS answer grpc-web needs; another
+/// origin gets none. The origin is configured as an operator might type it (upper-case
+/// scheme and host) and matches what the browser sends (lower-case).
+#[tokio::test]
+async fn grpc_web_preflights_are_answered_for_the_configured_origins_only() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let configured = boucle_server::config::origin("HTTPS://Portail.Example.fr").expect("origin");
+    let app = boucle_tests::spawn_app_with(boucle_server::ServeArgs {
+        cors_allow_origins: vec![configured],
+        ..boucle_tests::test_args()
+    })
+    .await;
+    let address = app.addr.trim_start_matches("http://").to_owned();
+    let preflight = |origin: &'static str| {
+        let address = address.clone();
+        async move {
+            let mut stream = tokio::net::TcpStream::connect(&address)
+                .await
+                .expect("connect");
+            let request = format!(
+                "OPTIONS /boucle.v1.ResultsService/GetLocationResults HTTP/1.1\r\n\
+                 Host: {address}\r\nOrigin: {origin}\r\n\
+                 Access-Control-Request-Method: POST\r\n\
+                 Access-Control-Request-Headers: content-type,x-grpc-web\r\n\
+                 Connection: close\r\n\r\n"
+            );
+            stream.write_all(request.as_bytes()).await.expect("send");
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).await.expect("read");
+            answer.to_ascii_lowercase()
+        }
+    };
+    let allowed = preflight("https://portail.example.fr").await;
+    assert!(
+        allowed.contains("access-control-allow-origin: https://portail.example.fr"),
+        "{allowed}"
+    );
+    assert!(
+        allowed.contains("access-control-allow-methods"),
+        "{allowed}"
+    );
+    let other = preflight("https://ailleurs.example.org").await;
+    assert!(!other.contains("access-control-allow-origin"), "{other}");
+}
