@@ -233,7 +233,19 @@ async fn options(store: &Store, cli: &Cli, location: Option<&str>) -> Result<Opt
 }
 
 async fn run(cli: Cli) -> Result<(), JobError> {
-    let store = Store::connect(&DatabaseSettings::new(cli.database_url.clone()))
+    let settings = DatabaseSettings::new(cli.database_url.clone());
+    // The jobs work on the server's database; on SQLite, connecting would create an empty
+    // file and report "0 locations aggregated" as if all were well.
+    if let Some(file) = settings.sqlite_file()
+        && !file.exists()
+    {
+        return Err(JobError::Store(boucle::Error::FailedPrecondition(format!(
+            "no database at {}: boucle-jobs works on the server's database; pass its \
+             --database-url (or start boucle-server, or run `boucle-server migrate`, first)",
+            file.display()
+        ))));
+    }
+    let store = Store::connect(&settings)
         .await
         .map_err(boucle::Error::from)?;
     store.migrate().await.map_err(boucle::Error::from)?;

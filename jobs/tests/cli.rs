@@ -214,3 +214,38 @@ async fn uncertain_messages_are_listed_and_settled_by_the_operator() {
     let (code, _, _) = jobs(&["settle", "m3.test@boucle", "--sent", "--not-sent"]);
     assert_eq!(code, Some(2));
 }
+
+/// Run where there is no database, the jobs refuse and create nothing (they used to create
+/// an empty database and report "0 locations aggregated").
+#[test]
+fn the_jobs_refuse_a_missing_database_and_create_none() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let named = dir.path().join("absent.db");
+    let url = format!("sqlite://{}?mode=rwc", named.display());
+    for args in [
+        vec![
+            "aggregate",
+            "--period",
+            "2026-10",
+            "--database-url",
+            url.as_str(),
+        ],
+        // The default URL, in a folder without `boucle.db`.
+        vec!["aggregate", "--period", "2026-10"],
+    ] {
+        let out = Command::new(BIN)
+            .args(&args)
+            .current_dir(dir.path())
+            .output()
+            .expect("run boucle-jobs");
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("no database at"), "{args:?}: {stderr}");
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("aggregated"));
+    }
+    assert!(!named.exists(), "no database created");
+    assert!(
+        !dir.path().join("boucle.db").exists(),
+        "no default database created"
+    );
+}

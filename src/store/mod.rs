@@ -58,6 +58,40 @@ impl DatabaseSettings {
             max_connections: 8,
         }
     }
+
+    /// The file of a SQLite database (`sqlite://path?…` or `sqlite:path`), `None` for
+    /// PostgreSQL and in-memory databases.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        let rest = self
+            .url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.url.strip_prefix("sqlite:"))?;
+        let (path, options) = rest.split_once('?').unwrap_or((rest, ""));
+        let in_memory = path.is_empty() || path == ":memory:" || options.contains("mode=memory");
+        (!in_memory).then(|| std::path::PathBuf::from(path))
+    }
+}
+
+#[cfg(test)]
+mod settings_tests {
+    use super::DatabaseSettings;
+
+    #[test]
+    fn the_file_of_a_sqlite_url() {
+        let file = |url: &str| DatabaseSettings::new(url).sqlite_file();
+        assert_eq!(
+            file("sqlite://boucle.db?mode=rwc"),
+            Some("boucle.db".into())
+        );
+        assert_eq!(
+            file("sqlite:///var/lib/boucle/b.db"),
+            Some("/var/lib/boucle/b.db".into())
+        );
+        assert_eq!(file("sqlite:data/b.db"), Some("data/b.db".into()));
+        assert_eq!(file("sqlite::memory:"), None);
+        assert_eq!(file("sqlite://shared?mode=memory&cache=shared"), None);
+        assert_eq!(file("postgres://postgres@127.0.0.1/boucle"), None);
+    }
 }
 
 impl Store {
