@@ -21,6 +21,9 @@ pub enum JobError {
     Busy(String),
     #[error("{0}")]
     Store(#[from] boucle::Error),
+    /// The database could not be opened: where and why.
+    #[error("{0}")]
+    Database(#[from] boucle::store::ConnectError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error("interrupted: {0}")]

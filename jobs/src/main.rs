@@ -245,9 +245,7 @@ async fn run(cli: Cli) -> Result<(), JobError> {
             file.display()
         ))));
     }
-    let store = Store::connect(&settings)
-        .await
-        .map_err(boucle::Error::from)?;
+    let store = Store::connect(&settings).await?;
     store.migrate().await.map_err(boucle::Error::from)?;
     match &cli.command {
         Command::Aggregate(target) | Command::Run(target) => {

@@ -220,3 +220,50 @@ fn an_unusable_cors_origin_is_refused_at_startup() {
     assert!(stderr.contains("give * alone"), "{stderr}");
     assert!(!dir.path().join("cli.db").exists(), "nothing opened");
 }
+
+/// An unreachable database is named with its host, port and cause, never sqlx's "pool timed
+/// out" nor the password; a missing one says so once, with its name.
+#[test]
+fn an_unreachable_or_missing_database_is_named_with_its_cause() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let error_line = |url: &str| {
+        let out = Command::new(BIN)
+            .args(["--database-url", url, "migrate"])
+            .output()
+            .expect("run migrate");
+        assert!(!out.status.success(), "{url}");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            !stderr.contains("s3cret"),
+            "the password is never shown: {stderr}"
+        );
+        assert!(!stderr.contains("pool timed out"), "{stderr}");
+        stderr
+            .lines()
+            .find(|l| l.starts_with("error:"))
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("an error line: {stderr}"))
+    };
+    let line = error_line(&format!("postgres://boucle:s3cret@127.0.0.1:{port}/boucle"));
+    assert!(
+        line.contains(&format!("database boucle at 127.0.0.1:{port}")),
+        "{line}"
+    );
+    assert!(line.to_lowercase().contains("refused"), "{line}");
+
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(base) if base.starts_with("postgres") => {
+            let (server, _) = base.rsplit_once('/').expect("a database in the URL");
+            let name = format!("boucle_absent_{}", std::process::id());
+            let line = error_line(&format!("{server}/{name}"));
+            assert_eq!(line.matches(&name).count(), 2, "named, said once: {line}");
+            assert!(line.contains("does not exist"), "{line}");
+            assert!(!line.contains("at line"), "{line}");
+        }
+        _ => eprintln!("the missing-database case needs TEST_DATABASE_URL (PostgreSQL); skipped"),
+    }
+}

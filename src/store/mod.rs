@@ -41,6 +41,74 @@ pub struct Store {
     published_epoch: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
+/// Why the database could not be opened, in an operator's words: which database, where,
+/// and the cause, once (not sqlx's "pool timed out" nor the same text twice), never the
+/// password.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectError {
+    pub message: String,
+}
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+impl From<ConnectError> for crate::Error {
+    fn from(e: ConnectError) -> Self {
+        crate::Error::Unavailable(e.message)
+    }
+}
+
+impl ConnectError {
+    async fn diagnose(url: &str, err: &sea_orm::DbErr) -> Self {
+        use sea_orm::sqlx::Error as Sqlx;
+        let sqlx = match err {
+            sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e)) => Some(e.as_ref()),
+            _ => None,
+        };
+        // What the database itself said (a missing database, a refused role) without the
+        // position in PostgreSQL's sources that sqlx appends.
+        let said = match sqlx {
+            Some(Sqlx::Database(db)) => Some(db.message().to_owned()),
+            Some(Sqlx::Io(e)) => Some(e.to_string()),
+            Some(Sqlx::Tls(e)) => Some(format!("TLS: {e}")),
+            _ => None,
+        };
+        let message = if let Some(file) = DatabaseSettings::new(url).sqlite_file() {
+            let cause = said.unwrap_or_else(|| err.to_string());
+            format!(
+                "cannot open the SQLite database {}: {cause}",
+                file.display()
+            )
+        } else if let Ok(pg) = url.parse::<sea_orm::sqlx::postgres::PgConnectOptions>() {
+            let (host, port) = (pg.get_host().to_owned(), pg.get_port());
+            let name = pg.get_database().unwrap_or("(default)").to_owned();
+            let cause = match said {
+                Some(cause) => cause,
+                // The pool only says it timed out: ask the network why.
+                None => match tokio::time::timeout(
+                    Duration::from_secs(3),
+                    tokio::net::TcpStream::connect((host.as_str(), port)),
+                )
+                .await
+                {
+                    Ok(Err(e)) => e.to_string(),
+                    Err(_) => "no answer within 3 s".to_owned(),
+                    Ok(Ok(_)) => format!("the server accepted the connection, then: {err}"),
+                },
+            };
+            format!("cannot open the PostgreSQL database {name} at {host}:{port}: {cause}")
+        } else {
+            format!("cannot open the database: {err}")
+        };
+        Self { message }
+    }
+}
+
 /// How to open the database.
 #[derive(Clone, Debug)]
 pub struct DatabaseSettings {
@@ -95,10 +163,15 @@ mod settings_tests {
 }
 
 impl Store {
-    /// Opens the pool (see [`connect_options`]).
-    pub async fn connect(settings: &DatabaseSettings) -> Result<Self, sea_orm::DbErr> {
-        let db =
-            Database::connect(connect_options(&settings.url, settings.max_connections)).await?;
+    /// Opens the pool (see [`connect_options`]). A failure says where and why, for an
+    /// operator ([`ConnectError`]).
+    pub async fn connect(settings: &DatabaseSettings) -> Result<Self, ConnectError> {
+        let db = match Database::connect(connect_options(&settings.url, settings.max_connections))
+            .await
+        {
+            Ok(db) => db,
+            Err(e) => return Err(ConnectError::diagnose(&settings.url, &e).await),
+        };
         // The capture writer's own connection (see `group_commit`): on a file, a second pool
         // of one; an in-memory database exists only in its own pool, which it then shares.
         let capture_writer = (db.get_database_backend() == DbBackend::Sqlite
