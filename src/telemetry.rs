@@ -37,7 +37,14 @@ pub fn init(format: LogFormat) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     let _ = if json {
-        builder.json().flatten_event(true).try_init()
+        // The spans of the line once, outermost first, with their fields (the call's method
+        // and key); the current span alone would repeat the list's last entry.
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(true)
+            .try_init()
     } else {
         builder.try_init()
     };

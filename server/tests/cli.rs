@@ -158,6 +158,34 @@ async fn demo_serves_real_data_and_sigterm_stops_cleanly() {
         .locations;
     let codes: Vec<_> = roots.iter().map(|l| l.code.as_str()).collect();
     assert_eq!(codes, ["CAF", "CPAM", "FS", "FT", "PREF"]);
+
+    // A line logged during a call carries the call's span once, as a list (the JSON lines
+    // used to repeat it as both `span` and `spans`).
+    LocationServiceClient::with_interceptor(channel.clone(), auth.clone())
+        .create_location(pb::CreateLocationRequest {
+            location: Some(pb::Location {
+                code: "CAF-LOG".into(),
+                name: "Accueil du test des journaux".into(),
+                parent_code: "CAF".into(),
+                ..Default::default()
+            }),
+            inactive: false,
+        })
+        .await
+        .expect("create a location");
+    let created = wait_for(&stderr, |l| l.contains("location created"));
+    let log: serde_json::Value = serde_json::from_str(&created).expect("JSON log line");
+    assert!(
+        log.get("span").is_none(),
+        "no duplicate span field: {created}"
+    );
+    let spans = log["spans"].as_array().expect("the span list");
+    assert_eq!(spans.len(), 1, "{created}");
+    assert_eq!(
+        spans[0]["method"], "/boucle.v1.LocationService/CreateLocation",
+        "{created}"
+    );
+
     let page = FeedbackServiceClient::with_interceptor(channel, auth)
         .list_feedback(pb::ListFeedbackRequest {
             page_size: 50,
