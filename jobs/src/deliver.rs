@@ -145,14 +145,54 @@ impl Sender {
 
 /// A Message-ID that depends only on the recipient, the period and the report versions the
 /// message carries: the same message rebuilt after a crash keeps its id.
-fn message_id(recipient: Uuid, period: Period, versions: &[(Uuid, String)]) -> String {
+/// It is under the sender's domain, as RFC 5322 asks of an id meant to be unique.
+fn message_id(
+    recipient: Uuid,
+    period: Period,
+    versions: &[(Uuid, String)],
+    domain: &str,
+) -> String {
     let mut hash = Sha256::new();
     for (report, sha) in versions {
         hash.update(report.as_bytes());
         hash.update(sha.as_bytes());
     }
     let digest = hex::encode(hash.finalize());
-    format!("{}.{period}.{}@boucle", recipient.simple(), &digest[..16])
+    format!("{}.{period}.{}@{domain}", recipient.simple(), &digest[..16])
+}
+
+/// `Auto-Submitted: auto-generated` (RFC 3834): the reports are sent by a program, so
+/// vacation responders and other automatic replies stay silent.
+#[derive(Clone, Debug)]
+struct AutoSubmitted;
+
+impl lettre::message::header::Header for AutoSubmitted {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), "auto-generated".to_owned())
+    }
+}
+
+/// Whether `from` can be the sender of real mail: a relay refuses, or recipients' servers
+/// reject, `localhost` and other names without a dot.
+pub fn check_sender(from: &str) -> Result<(), String> {
+    let mailbox: Mailbox = from
+        .parse()
+        .map_err(|e| format!("--mail-from {from:?} is not an address: {e}"))?;
+    let domain = mailbox.email.domain();
+    if domain.eq_ignore_ascii_case("localhost") || !domain.contains('.') {
+        return Err(format!(
+            "--mail-from {from:?}: a relay needs a real sender address (the default is only for the outbox)"
+        ));
+    }
+    Ok(())
 }
 
 /// Settles the PENDING deliveries a crashed run left for a recipient. The outbox can be
@@ -248,7 +288,7 @@ pub async fn deliver_period(
         )
         .await?;
         let mut body = format!(
-            "Bonjour,\n\nVoici les résultats Services Publics + {} pour {} et les structures qui lui sont rattachées.\n\n",
+            "Bonjour,\n\nVoici les résultats Services Publics + {} de la structure « {} » et des structures qui lui sont rattachées.\n\n",
             of_period(&period.to_string()),
             location.location.name
         );
@@ -280,9 +320,10 @@ pub async fn deliver_period(
             .iter()
             .map(|r| (r.report.id, r.report.sha256.clone()))
             .collect();
-        let message_id = message_id(recipient.id, period, &versions);
+        let message_id = message_id(recipient.id, period, &versions, from.email.domain());
         let message = Message::builder()
             .message_id(Some(format!("<{message_id}>")))
+            .header(AutoSubmitted)
             .from(from.clone())
             .to(to)
             .subject(format!(

@@ -213,12 +213,15 @@ async fn options(store: &Store, cli: &Cli, location: Option<&str>) -> Result<Opt
         None => None,
     };
     let transport = match &cli.smtp_host {
-        Some(host) => Transport::Smtp {
-            host: host.clone(),
-            port: cli.smtp_port,
-            tls: cli.smtp_tls,
-            credentials: cli.smtp_user.clone().zip(cli.smtp_password.clone()),
-        },
+        Some(host) => {
+            boucle_jobs::deliver::check_sender(&cli.mail_from).map_err(JobError::Interrupted)?;
+            Transport::Smtp {
+                host: host.clone(),
+                port: cli.smtp_port,
+                tls: cli.smtp_tls,
+                credentials: cli.smtp_user.clone().zip(cli.smtp_password.clone()),
+            }
+        }
         None => Transport::Outbox(cli.out.join("outbox")),
     };
     Ok(Options {

@@ -249,3 +249,32 @@ fn the_jobs_refuse_a_missing_database_and_create_none() {
         "no default database created"
     );
 }
+
+/// With a relay, the default sender (`noreply@localhost`) is refused before anything is
+/// sent: relays reject it, or recipients' servers do.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_relay_needs_a_real_sender_address() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_database, store, url) = demo_database().await;
+    store.close().await.expect("close");
+    let out = Command::new(BIN)
+        .args([
+            "deliver",
+            "--period",
+            "2026-10",
+            "--database-url",
+            &url,
+            "--smtp-host",
+            "127.0.0.1",
+            "--out",
+        ])
+        .arg(dir.path().join("out"))
+        .output()
+        .expect("run deliver");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("a relay needs a real sender address"),
+        "{stderr}"
+    );
+}

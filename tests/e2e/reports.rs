@@ -242,6 +242,13 @@ async fn without_a_relay_messages_land_in_the_outbox_and_changed_reports_are_sen
     assert_eq!(eml.len(), 1);
     let text = std::fs::read_to_string(eml[0].path()).expect("eml");
     assert!(text.contains("agence@fs.test"));
+    // Sent by a program, under the sender's own domain (issue #22, section 5).
+    assert!(text.contains("Auto-Submitted: auto-generated"), "{text}");
+    let id_line = text
+        .lines()
+        .find(|l| l.starts_with("Message-ID:"))
+        .expect("a Message-ID");
+    assert!(id_line.ends_with("@boucle.test>"), "{id_line}");
     assert_eq!(
         text.matches("Content-Type: application/pdf").count(),
         1,
