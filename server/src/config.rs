@@ -186,6 +186,16 @@ pub struct ServeArgs {
         global = true
     )]
     pub cors_allow_origins: Vec<String>,
+    /// On SIGTERM, how long health reports NOT_SERVING while calls are still served, before
+    /// the drain: a load balancer's health interval times its failure threshold. 0 drains
+    /// at once.
+    #[arg(
+        long,
+        env = "BOUCLE_DRAIN_DELAY_SECONDS",
+        default_value_t = 0,
+        global = true
+    )]
+    pub drain_delay_seconds: u64,
     /// Seed the demo data set (if absent) and print a demo ADMIN key.
     #[arg(long, global = true)]
     pub demo: bool,
@@ -215,6 +225,7 @@ impl Default for ServeArgs {
             votes_per_answer_per_address: 3,
             trusted_proxies: Vec::new(),
             cors_allow_origins: Vec::new(),
+            drain_delay_seconds: 0,
             demo: false,
             log_format: LogFormat::Auto,
         }
@@ -225,6 +236,10 @@ impl ServeArgs {
     /// What clap cannot check value by value; before anything is opened or bound.
     pub fn check(&self) -> Result<(), String> {
         check_origins(&self.cors_allow_origins)
+    }
+
+    pub fn drain_delay(&self) -> Duration {
+        Duration::from_secs(self.drain_delay_seconds)
     }
 
     pub fn key_cache_ttl(&self) -> Duration {

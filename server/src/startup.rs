@@ -205,12 +205,24 @@ impl Application {
 
         let addr = listener.local_addr()?;
         tracing::info!(%addr, timezone = %args.timezone, "boucle-server listening");
+        let drain_delay = args.drain_delay();
         let shutdown = async move {
             shutdown.await;
+            // Health first, for every service: load balancers stop sending new calls while
+            // the server still serves what they send during the delay; then the drain.
+            for service in SERVICES {
+                health
+                    .set_service_status(service, tonic_health::ServingStatus::NotServing)
+                    .await;
+            }
+            if !drain_delay.is_zero() {
+                tracing::info!(
+                    delay_seconds = drain_delay.as_secs(),
+                    "shutdown requested: reporting NOT_SERVING before draining"
+                );
+                tokio::time::sleep(drain_delay).await;
+            }
             tracing::info!("shutdown requested: draining in-flight calls");
-            health
-                .set_service_status("", tonic_health::ServingStatus::NotServing)
-                .await;
         };
         let served = router
             .serve_with_incoming_shutdown(incoming(listener), shutdown)
@@ -221,6 +233,17 @@ impl Application {
         Ok(())
     }
 }
+
+/// What health reports on: the server as a whole ("") and each service of the API.
+const SERVICES: [&str; 7] = [
+    "",
+    "boucle.v1.LocationService",
+    "boucle.v1.FeedbackService",
+    "boucle.v1.ActionService",
+    "boucle.v1.IndicatorService",
+    "boucle.v1.ResultsService",
+    "boucle.v1.AdminService",
+];
 
 /// Accepted connections with Nagle's algorithm off. `serve_with_incoming` does not apply
 /// `Server::tcp_nodelay` to streams it did not accept itself, and small gRPC frames held

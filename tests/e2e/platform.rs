@@ -487,3 +487,52 @@ async fn grpc_web_preflights_are_answered_for_the_configured_origins_only() {
     let other = preflight("https://ailleurs.example.org").await;
     assert!(!other.contains("access-control-allow-origin"), "{other}");
 }
+
+/// As soon as a shutdown begins, health reports NOT_SERVING for the server and every
+/// service, while calls are still served during the drain delay; then the server stops.
+#[tokio::test]
+async fn health_turns_not_serving_as_soon_as_the_drain_begins() {
+    let mut app = boucle_tests::spawn_app_with(boucle_server::ServeArgs {
+        drain_delay_seconds: 2,
+        ..boucle_tests::test_args()
+    })
+    .await;
+    let mut health = HealthClient::new(app.channel());
+    let status = |health: &mut HealthClient<tonic::transport::Channel>, service: &'static str| {
+        let mut health = health.clone();
+        async move {
+            health
+                .check(HealthCheckRequest {
+                    service: service.into(),
+                })
+                .await
+                .expect("health check")
+                .into_inner()
+                .status
+        }
+    };
+    assert_eq!(status(&mut health, "").await, ServingStatus::Serving as i32);
+    app.begin_shutdown();
+    // Reported within moments, well inside the 2 s delay.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    while status(&mut health, "").await != ServingStatus::NotServing as i32 {
+        assert!(std::time::Instant::now() < deadline, "still SERVING");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    for service in ["boucle.v1.FeedbackService", "boucle.v1.ResultsService"] {
+        assert_eq!(
+            status(&mut health, service).await,
+            ServingStatus::NotServing as i32,
+            "{service}"
+        );
+    }
+    // Still serving calls during the delay.
+    app.results()
+        .list_published_feedback(boucle::pb::ListPublishedFeedbackRequest {
+            location_code: "NOWHERE".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("an answer, not a refused connection");
+    app.stop().await.expect("drained and stopped");
+}
