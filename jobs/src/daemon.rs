@@ -25,7 +25,7 @@ pub async fn catch_up(store: &Store, opts: &Options, stop: &AtomicBool) -> Resul
         if stop.load(Ordering::SeqCst) {
             break;
         }
-        let mut quiet = |_: u64, _: u64| Ok(());
+        let mut quiet = |_, _: u64, _: u64| Ok(());
         match run_period_if_due(store, period, opts, &mut quiet).await {
             Ok(None) => tracing::info!(%period, "period completed by another worker"),
             Ok(Some(summary)) => {

@@ -13,6 +13,7 @@ use boucle::store::{DatabaseSettings, Store};
 use boucle::telemetry::{self, LogFormat};
 use boucle_jobs::deliver::{TlsMode, Transport};
 use boucle_jobs::export::Format;
+use boucle_jobs::pipeline::Step;
 use boucle_jobs::pipeline::{self, Options};
 use boucle_jobs::{EXIT_BUSY, JobError, daemon, lease, schedule};
 use chrono_tz::Tz;
@@ -254,15 +255,29 @@ async fn run(cli: Cli) -> Result<(), JobError> {
         Command::Aggregate(target) | Command::Run(target) => {
             let period = parse_period(&target.period, cli.timezone)?;
             let opts = options(&store, &cli, target.location.as_deref()).await?;
-            let bar = progress_bar(&format!("{period}"));
-            let mut progress = |done: u64, total: u64| {
-                bar.set_length(total);
-                bar.set_position(done);
-                Ok(())
-            };
             if matches!(cli.command, Command::Run(_)) {
+                // A bar per step, named by it (a new bar, so a frame never shows the next
+                // step's start under the last one's name); a finished step leaves a line.
+                let mut current: Option<(Step, ProgressBar)> = None;
+                let mut progress = |step: Step, done: u64, total: u64| {
+                    if current.as_ref().is_none_or(|(s, _)| *s != step) {
+                        if let Some((finished, bar)) = current.take() {
+                            bar.println(format!("{period} {}: done", finished.label()));
+                            bar.finish_and_clear();
+                        }
+                        current = Some((step, progress_bar(&format!("{period} {}", step.label()))));
+                    }
+                    if let Some((_, bar)) = &current {
+                        bar.set_length(total);
+                        bar.set_position(done.max(bar.position()));
+                    }
+                    Ok(())
+                };
                 let s = pipeline::run_period(&store, period, &opts, &mut progress).await?;
-                bar.finish_and_clear();
+                if let Some((finished, bar)) = current.take() {
+                    bar.println(format!("{period} {}: done", finished.label()));
+                    bar.finish_and_clear();
+                }
                 tracing::info!(%period, locations = s.aggregate.locations, reports = s.reports.written, messages = s.delivery.messages, "period run");
                 println!(
                     "{period}: {} locations aggregated, {} figures",
@@ -284,6 +299,12 @@ async fn run(cli: Cli) -> Result<(), JobError> {
                     s.delivery.uncertain
                 );
             } else {
+                let bar = progress_bar(&format!("{period} aggregate"));
+                let mut progress = |done: u64, total: u64| {
+                    bar.set_length(total);
+                    bar.set_position(done.max(bar.position()));
+                    Ok(())
+                };
                 let summary =
                     pipeline::aggregate_period(&store, period, &opts, &mut progress).await?;
                 bar.finish_and_clear();
@@ -311,10 +332,10 @@ async fn run(cli: Cli) -> Result<(), JobError> {
         Command::Report(target) => {
             let period = parse_period(&target.period, cli.timezone)?;
             let opts = options(&store, &cli, target.location.as_deref()).await?;
-            let bar = progress_bar(&format!("rapports {period}"));
+            let bar = progress_bar(&format!("{period} reports"));
             let mut progress = |done: u64, total: u64| {
                 bar.set_length(total);
-                bar.set_position(done);
+                bar.set_position(done.max(bar.position()));
                 Ok(())
             };
             let s = pipeline::report_period(&store, period, &opts, &mut progress).await?;

@@ -14,6 +14,29 @@ use crate::aggregate::{Progress, Summary, aggregate};
 use crate::export::{Format, export};
 use crate::lease::Lease;
 
+/// The steps of a monthly run, in order, as progress names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    Aggregate,
+    Reports,
+    OpenData,
+    Delivery,
+}
+
+impl Step {
+    pub fn label(self) -> &'static str {
+        match self {
+            Step::Aggregate => "aggregate",
+            Step::Reports => "reports",
+            Step::OpenData => "open data",
+            Step::Delivery => "delivery",
+        }
+    }
+}
+
+/// Progress of a whole run: the step, then `(done, total)` within it.
+pub type StepProgress<'a> = &'a mut (dyn FnMut(Step, u64, u64) -> Result<(), JobError> + Send);
+
 #[derive(Clone, Debug)]
 pub struct Options {
     pub tz: Tz,
@@ -227,7 +250,7 @@ pub async fn run_period(
     store: &Store,
     period: Period,
     opts: &Options,
-    progress: Progress<'_>,
+    progress: StepProgress<'_>,
 ) -> Result<RunSummary, JobError> {
     with_lease(store, period, opts, async || {
         run_steps(store, period, opts, progress).await
@@ -242,7 +265,7 @@ pub async fn run_period_if_due(
     store: &Store,
     period: Period,
     opts: &Options,
-    progress: Progress<'_>,
+    progress: StepProgress<'_>,
 ) -> Result<Option<RunSummary>, JobError> {
     with_lease(store, period, opts, async || {
         if store.step_succeeded(&period.to_string(), "run").await? {
@@ -258,42 +281,51 @@ async fn run_steps(
     store: &Store,
     period: Period,
     opts: &Options,
-    progress: Progress<'_>,
+    progress: StepProgress<'_>,
 ) -> Result<RunSummary, JobError> {
     step(store, period, "run", opts, async |_| {
         let aggregate = step(store, period, "aggregate", opts, async |run| {
-            aggregate(store, period, opts.tz, opts.root_id(), run, &mut *progress).await
+            let mut within = |done, total| progress(Step::Aggregate, done, total);
+            aggregate(store, period, opts.tz, opts.root_id(), run, &mut within).await
         })
         .await?;
         let reports = step(store, period, "report", opts, async |_| {
+            let mut within = |done, total| progress(Step::Reports, done, total);
             crate::report::report_period(
                 store,
                 period,
                 opts.tz,
                 opts.root_id(),
                 &opts.out_dir,
-                &mut *progress,
+                &mut within,
             )
             .await
         })
         .await?;
         let files = step(store, period, "export", opts, async |_| {
+            let formats = [Format::Csv, Format::Json];
+            let total = formats.len() as u64;
+            progress(Step::OpenData, 0, total)?;
             let mut files = Vec::new();
-            for format in [Format::Csv, Format::Json] {
+            for format in formats {
                 files.push(export(store, period, opts.root.clone(), format, &opts.out_dir).await?);
+                progress(Step::OpenData, files.len() as u64, total)?;
             }
             Ok(files)
         })
         .await?;
         let delivery = step(store, period, "deliver", opts, async |_| {
-            crate::deliver::deliver_period(
+            progress(Step::Delivery, 0, 1)?;
+            let delivered = crate::deliver::deliver_period(
                 store,
                 period,
                 opts.root_id(),
                 &opts.transport,
                 &opts.mail_from,
             )
-            .await
+            .await?;
+            progress(Step::Delivery, 1, 1)?;
+            Ok(delivered)
         })
         .await?;
         Ok(RunSummary {

@@ -278,3 +278,92 @@ async fn a_relay_needs_a_real_sender_address() {
         "{stderr}"
     );
 }
+
+/// On a terminal, `run` shows one bar named by its step, which restarts at each step and
+/// never moves back within one, and leaves a line per finished step, in order. (Run under
+/// `script`, which gives the binary a terminal.)
+#[tokio::test(flavor = "multi_thread")]
+async fn the_progress_of_a_run_names_each_step_and_never_goes_back() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("`script` (util-linux) is not installed: skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_database, store, url) = demo_database().await;
+    store.close().await.expect("close");
+    let period =
+        boucle::domain::Period::containing(boucle::store::now_ms(), chrono_tz::Europe::Paris)
+            .previous()
+            .to_string();
+    let command = format!(
+        "'{BIN}' --database-url '{url}' --out '{}' run --period {period}",
+        dir.path().join("out").display()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .expect("run under script");
+    let screen = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{screen}");
+    // What the terminal shows, frame by frame: escape sequences out, split where each frame
+    // starts with the period.
+    let mut text = String::new();
+    let mut chars = screen.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else if c != '\r' && c != '\n' {
+            text.push(c);
+        } else {
+            text.push(' ');
+        }
+    }
+    let prefix = format!("{period} ");
+    let frames: Vec<&str> = text.split(prefix.as_str()).skip(1).map(str::trim).collect();
+    let finished: Vec<&str> = frames
+        .iter()
+        .filter_map(|f| f.strip_suffix(": done"))
+        .collect();
+    assert_eq!(
+        finished,
+        ["aggregate", "reports", "open data", "delivery"],
+        "{text}"
+    );
+    // Within a step, the position never drops; a step never comes back once finished.
+    let mut last: Option<(&str, u64)> = None;
+    let mut seen: Vec<&str> = Vec::new();
+    for frame in &frames {
+        let Some((step, tail)) = frame.split_once(" [") else {
+            continue;
+        };
+        let Some(pos) = tail
+            .split_once("] ")
+            .and_then(|(_, t)| t.split('/').next())
+            .and_then(|p| p.trim().parse::<u64>().ok())
+        else {
+            continue;
+        };
+        match last {
+            Some((previous, at)) if previous == step => {
+                assert!(pos >= at, "{step} went back from {at} to {pos}: {text}");
+            }
+            _ => {
+                assert!(!seen.contains(&step), "{step} came back: {text}");
+                seen.push(step);
+            }
+        }
+        last = Some((step, pos));
+    }
+    // Frames are drawn at most so often: a quick step may show only its last one, but
+    // never out of order.
+    let order = ["aggregate", "reports", "open data", "delivery"];
+    let ranks: Vec<usize> = seen
+        .iter()
+        .map(|s| order.iter().position(|o| o == s).expect("a known step"))
+        .collect();
+    assert!(ranks.windows(2).all(|w| w[0] < w[1]), "{seen:?}: {text}");
+}

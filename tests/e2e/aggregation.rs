@@ -656,9 +656,8 @@ async fn public_results_give_twelve_months_and_hide_suppressed_values() {
 #[tokio::test]
 async fn open_data_lists_published_figures_only_and_is_byte_stable() {
     let f = fixture().await;
-    let mut quiet = |_: u64, _: u64| Ok(());
     let p: Period = "2026-10".parse().expect("p");
-    let files = pipeline::run_period(&f.app.store, p, &f.options(), &mut quiet)
+    let files = pipeline::run_period(&f.app.store, p, &f.options(), &mut |_, _, _| Ok(()))
         .await
         .expect("run")
         .files;
@@ -690,7 +689,7 @@ async fn open_data_lists_published_figures_only_and_is_byte_stable() {
     );
     // A rerun writes the same bytes.
     let before = std::fs::read(f.out.path().join("resultats-2026-10.csv")).expect("csv");
-    pipeline::run_period(&f.app.store, p, &f.options(), &mut quiet)
+    pipeline::run_period(&f.app.store, p, &f.options(), &mut |_, _, _| Ok(()))
         .await
         .expect("rerun");
     assert_eq!(

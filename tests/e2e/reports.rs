@@ -89,8 +89,7 @@ async fn a_monthly_run_publishes_one_valid_pdf_per_location_and_delivers_them_on
     };
     let opts = options(out.path(), smtp);
     let period = previous();
-    let mut quiet = |_: u64, _: u64| Ok(());
-    let run = pipeline::run_period(&app.store, period, &opts, &mut quiet)
+    let run = pipeline::run_period(&app.store, period, &opts, &mut |_, _, _| Ok(()))
         .await
         .expect("run");
     assert_eq!(run.aggregate.locations, 32);
@@ -147,7 +146,7 @@ async fn a_monthly_run_publishes_one_valid_pdf_per_location_and_delivers_them_on
 
     // A rerun: same bytes, nothing rewritten, nothing sent again.
     let before: Vec<u8> = std::fs::read(dir.join("CAF69-LYON-PARTDIEU.pdf")).expect("pdf");
-    let again = pipeline::run_period(&app.store, period, &opts, &mut quiet)
+    let again = pipeline::run_period(&app.store, period, &opts, &mut |_, _, _| Ok(()))
         .await
         .expect("rerun");
     assert_eq!((again.reports.written, again.reports.unchanged), (0, 45));
@@ -231,8 +230,7 @@ async fn without_a_relay_messages_land_in_the_outbox_and_changed_reports_are_sen
     let outbox = out.path().join("outbox");
     let opts = options(out.path(), Transport::Outbox(outbox.clone()));
     let period = previous();
-    let mut quiet = |_: u64, _: u64| Ok(());
-    pipeline::run_period(&app.store, period, &opts, &mut quiet)
+    pipeline::run_period(&app.store, period, &opts, &mut |_, _, _| Ok(()))
         .await
         .expect("run");
     let eml: Vec<_> = std::fs::read_dir(&outbox)
@@ -271,7 +269,7 @@ async fn without_a_relay_messages_land_in_the_outbox_and_changed_reports_are_sen
         }]))
         .await
         .expect("import");
-    let rerun = pipeline::run_period(&app.store, period, &opts, &mut quiet)
+    let rerun = pipeline::run_period(&app.store, period, &opts, &mut |_, _, _| Ok(()))
         .await
         .expect("rerun");
     assert!(rerun.reports.written >= 1);
@@ -511,8 +509,7 @@ async fn reports_open_data_and_mail_carry_no_private_data() {
         .expect("draft");
 
     let opts = options(out.path(), Transport::Outbox(out.path().join("outbox")));
-    let mut quiet = |_: u64, _: u64| Ok(());
-    pipeline::run_period(&app.store, period, &opts, &mut quiet)
+    pipeline::run_period(&app.store, period, &opts, &mut |_, _, _| Ok(()))
         .await
         .expect("run");
     let secrets = [email, phone, comment, draft];
@@ -975,8 +972,7 @@ async fn personal_data_in_ordinary_spellings_reaches_no_public_output() {
 
     // What the jobs publish.
     let opts = options(out.path(), Transport::Outbox(out.path().join("outbox")));
-    let mut quiet = |_: u64, _: u64| Ok(());
-    pipeline::run_period(&app.store, period, &opts, &mut quiet)
+    pipeline::run_period(&app.store, period, &opts, &mut |_, _, _| Ok(()))
         .await
         .expect("run");
     let (mut read, mut site_pdf_read) = (0, false);
