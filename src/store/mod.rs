@@ -127,16 +127,22 @@ impl DatabaseSettings {
         }
     }
 
-    /// The file of a SQLite database (`sqlite://path?…` or `sqlite:path`), `None` for
-    /// PostgreSQL and in-memory databases.
+    /// The file of a SQLite database (`sqlite://path?…` or `sqlite:path`), as the driver
+    /// opens it (sqlx's own parser: percent-decoded, so `donn%C3%A9es` is `données`); `None`
+    /// for PostgreSQL and in-memory databases.
     pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
         let rest = self
             .url
             .strip_prefix("sqlite://")
             .or_else(|| self.url.strip_prefix("sqlite:"))?;
         let (path, options) = rest.split_once('?').unwrap_or((rest, ""));
-        let in_memory = path.is_empty() || path == ":memory:" || options.contains("mode=memory");
-        (!in_memory).then(|| std::path::PathBuf::from(path))
+        let in_memory =
+            path.is_empty() || path == ":memory:" || options.split('&').any(|o| o == "mode=memory");
+        if in_memory {
+            return None;
+        }
+        let parsed: sea_orm::sqlx::sqlite::SqliteConnectOptions = self.url.parse().ok()?;
+        Some(parsed.get_filename().to_path_buf())
     }
 }
 
@@ -156,6 +162,11 @@ mod settings_tests {
             Some("/var/lib/boucle/b.db".into())
         );
         assert_eq!(file("sqlite:data/b.db"), Some("data/b.db".into()));
+        // The driver decodes the path: so must whoever checks the file exists.
+        assert_eq!(
+            file("sqlite:///srv/donn%C3%A9es/b.db?mode=rwc"),
+            Some("/srv/données/b.db".into())
+        );
         assert_eq!(file("sqlite::memory:"), None);
         assert_eq!(file("sqlite://shared?mode=memory&cache=shared"), None);
         assert_eq!(file("postgres://postgres@127.0.0.1/boucle"), None);
