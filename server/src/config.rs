@@ -293,7 +293,23 @@ pub fn origin(value: &str) -> Result<String, String> {
     if rest.contains('@') {
         return Err(format!("{value:?}: an origin has no user name"));
     }
-    let origin = format!("{scheme}://{}", rest.to_ascii_lowercase());
+    // Browsers send an internationalised host in its ASCII (punycode) form:
+    // `https://mairie-évry.fr` arrives as `https://xn--mairie-vry-….fr`.
+    let rest = if rest.is_ascii() {
+        rest.to_ascii_lowercase()
+    } else {
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => (host, Some(port)),
+            _ => (rest, None),
+        };
+        let host = idna::domain_to_ascii(host)
+            .map_err(|e| format!("{value:?}: the host is not a valid domain name ({e})"))?;
+        match port {
+            Some(port) => format!("{host}:{port}"),
+            None => host,
+        }
+    };
+    let origin = format!("{scheme}://{rest}");
     let parsed: http::Uri = origin
         .parse()
         .map_err(|e| format!("{value:?} is not an origin: {e}"))?;
@@ -334,6 +350,16 @@ mod tests {
             Ok("http://localhost:5173".into())
         );
         assert_eq!(origin("*"), Ok("*".into()));
+        // Typed on a French keyboard: the punycode form browsers send, case folded.
+        let accented = origin("https://mairie-évry.fr").expect("an internationalised host");
+        assert!(
+            accented.is_ascii() && accented.starts_with("https://xn--"),
+            "{accented}"
+        );
+        assert_eq!(
+            origin("https://MAIRIE-ÉVRY.fr:8443"),
+            Ok(format!("{accented}:8443"))
+        );
     }
 
     #[test]
