@@ -19,6 +19,7 @@ use http::header::HeaderName;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::codec::CompressionEncoding;
+use tonic::server::NamedService;
 use tonic::transport::Server;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
@@ -127,20 +128,11 @@ impl Application {
         }
 
         let (health, health_service) = tonic_health::server::health_reporter();
-        health
-            .set_serving::<LocationServiceServer<LocationApi>>()
-            .await;
-        health
-            .set_serving::<FeedbackServiceServer<FeedbackApi>>()
-            .await;
-        health.set_serving::<ActionServiceServer<ActionApi>>().await;
-        health
-            .set_serving::<IndicatorServiceServer<IndicatorApi>>()
-            .await;
-        health
-            .set_serving::<ResultsServiceServer<ResultsApi>>()
-            .await;
-        health.set_serving::<AdminServiceServer<AdminApi>>().await;
+        for service in SERVICES {
+            health
+                .set_service_status(service, tonic_health::ServingStatus::Serving)
+                .await;
+        }
 
         // Both reflection versions: several clients (Python's among them) still only speak
         // v1alpha.
@@ -234,15 +226,16 @@ impl Application {
     }
 }
 
-/// What health reports on: the server as a whole ("") and each service of the API.
+/// What health reports on: the server as a whole ("") and each service of the API, by
+/// the names the services answer to.
 const SERVICES: [&str; 7] = [
     "",
-    "boucle.v1.LocationService",
-    "boucle.v1.FeedbackService",
-    "boucle.v1.ActionService",
-    "boucle.v1.IndicatorService",
-    "boucle.v1.ResultsService",
-    "boucle.v1.AdminService",
+    <LocationServiceServer<LocationApi> as NamedService>::NAME,
+    <FeedbackServiceServer<FeedbackApi> as NamedService>::NAME,
+    <ActionServiceServer<ActionApi> as NamedService>::NAME,
+    <IndicatorServiceServer<IndicatorApi> as NamedService>::NAME,
+    <ResultsServiceServer<ResultsApi> as NamedService>::NAME,
+    <AdminServiceServer<AdminApi> as NamedService>::NAME,
 ];
 
 /// Accepted connections with Nagle's algorithm off. `serve_with_incoming` does not apply
