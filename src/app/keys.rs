@@ -8,7 +8,7 @@ use crate::domain::api_key::{NewSecret, check_grant, generate};
 use crate::domain::{Caller, Role};
 use crate::store::api_keys::{self as repo, ApiKey, KeyView};
 use crate::store::locations::in_scope;
-use crate::store::{Store, audit, now_ms};
+use crate::store::{Reach, Store, audit, now_ms};
 
 /// Creates a key, its secret shown once. `caller` is `None` for keys made from the command
 /// line (the first ADMIN key). The scope must lie within the caller's own scope.
@@ -64,14 +64,9 @@ pub async fn list(
     show_revoked: bool,
     page: &Page<Uuid>,
 ) -> Result<Listed<KeyView>, Error> {
-    let rows = repo::list(
-        store.connection(),
-        caller.scope,
-        show_revoked,
-        page.fetch_limit(),
-        page.after,
-    )
-    .await?;
+    let db = store.connection();
+    let reach = Reach::of(db, caller, None).await?;
+    let rows = repo::list(db, &reach, show_revoked, page.fetch_limit(), page.after).await?;
     Ok(page.listed(rows, |k| k.key.id))
 }
 

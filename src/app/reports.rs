@@ -8,7 +8,7 @@ use crate::Error;
 use crate::domain::Caller;
 use crate::store::locations::{LocationKey, in_scope, location_in_scope};
 use crate::store::reports::{self as repo, Recipient};
-use crate::store::{Store, audit, now_ms};
+use crate::store::{Reach, Store, audit, now_ms};
 
 /// Subscribes `email` to the reports of the subtree of `location_id` (in the caller's
 /// scope). ALREADY_EXISTS when already subscribed.
@@ -49,13 +49,9 @@ pub async fn list(
     caller: &Caller,
     page: &Page<Uuid>,
 ) -> Result<Listed<Recipient>, Error> {
-    let rows = repo::recipients(
-        store.connection(),
-        caller.scope,
-        page.fetch_limit(),
-        page.after,
-    )
-    .await?;
+    let db = store.connection();
+    let reach = Reach::of(db, caller, None).await?;
+    let rows = repo::recipients(db, &reach, page.fetch_limit(), page.after).await?;
     Ok(page.listed(rows, |r| r.id))
 }
 

@@ -7,7 +7,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entities::api_key;
-use super::stored_code;
+use super::{Reach, stored_code};
 use crate::Error;
 use crate::domain::Role;
 
@@ -107,16 +107,17 @@ pub async fn find_active(db: &impl ConnectionTrait, hash: &str) -> Result<Option
         .transpose()
 }
 
-/// Keys whose scope lies within `scope`, oldest first, after id `after`.
+/// Keys whose scope lies within `reach` (an unscoped key only for a platform-wide reach),
+/// oldest first, after id `after`.
 pub async fn list(
     db: &impl ConnectionTrait,
-    scope: Option<Uuid>,
+    reach: &Reach,
     show_revoked: bool,
     limit: u64,
     after: Option<Uuid>,
 ) -> Result<Vec<KeyView>, Error> {
     let mut cond = Condition::all();
-    if let Some(root) = scope {
+    for root in reach.roots() {
         cond = cond
             .add(api_key::Column::ScopeLocationId.in_subquery(super::locations::subtree_ids(root)));
     }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::entities::{delivery, recipient, report};
 use super::locations::subtree_ids;
-use super::{Store, is_unique_violation, now_ms, sql, stored_code};
+use super::{Reach, Store, is_unique_violation, now_ms, sql, stored_code};
 use crate::Error;
 use crate::domain::Period;
 use crate::domain::codes::{DeliveryStatus, ReportKind};
@@ -424,15 +424,15 @@ pub async fn find_recipient(
     Ok(with_codes(db, vec![model]).await?.pop())
 }
 
-/// Recipients whose location lies in `scope`, oldest first, after id `after`.
+/// Recipients whose location lies in `reach`, oldest first, after id `after`.
 pub async fn recipients(
     db: &impl ConnectionTrait,
-    scope: Option<Uuid>,
+    reach: &Reach,
     limit: u64,
     after: Option<Uuid>,
 ) -> Result<Vec<Recipient>, Error> {
     let mut cond = Condition::all();
-    if let Some(root) = scope {
+    for root in reach.roots() {
         cond = cond.add(recipient::Column::LocationId.in_subquery(subtree_ids(root)));
     }
     if let Some(after) = after {
