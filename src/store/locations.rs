@@ -165,12 +165,7 @@ pub async fn location_in_scope(
     scope: Option<Uuid>,
     key: &LocationKey,
 ) -> Result<Location, Error> {
-    let mut query = match key {
-        LocationKey::Id(id) => location::Entity::find_by_id(*id),
-        LocationKey::Code(code) => {
-            location::Entity::find().filter(location::Column::Code.eq(code.as_str()))
-        }
-    };
+    let mut query = by_key(key);
     if let Some(root) = scope {
         query = query.filter(location::Column::Id.in_subquery(subtree_ids(root)));
     }
@@ -186,16 +181,16 @@ pub async fn find_any(
     db: &impl ConnectionTrait,
     key: &LocationKey,
 ) -> Result<Option<Location>, Error> {
-    let found = match key {
-        LocationKey::Id(id) => location::Entity::find_by_id(*id).one(db).await?,
+    Ok(by_key(key).one(db).await?.map(Location::from))
+}
+
+fn by_key(key: &LocationKey) -> sea_orm::Select<location::Entity> {
+    match key {
+        LocationKey::Id(id) => location::Entity::find_by_id(*id),
         LocationKey::Code(code) => {
-            location::Entity::find()
-                .filter(location::Column::Code.eq(code.as_str()))
-                .one(db)
-                .await?
+            location::Entity::find().filter(location::Column::Code.eq(code.as_str()))
         }
-    };
-    Ok(found.map(Location::from))
+    }
 }
 
 impl Store {
