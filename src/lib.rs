@@ -7,7 +7,8 @@
 //! - [`store`]: persistence with sea-orm, on SQLite or PostgreSQL;
 //! - [`pb`]: the generated `boucle.v1` wire types and their conversions;
 //! - [`demo`]: a deterministic demo data set;
-//! - [`telemetry`]: logging setup.
+//! - [`telemetry`]: logging setup;
+//! - [`metrics`]: the server's Prometheus metrics.
 
 pub mod app;
 pub mod demo;
@@ -15,6 +16,7 @@ pub mod domain;
 pub mod error;
 #[cfg(test)]
 mod fuzz;
+pub mod metrics;
 pub mod pb;
 pub mod store;
 pub mod telemetry;

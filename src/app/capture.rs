@@ -7,6 +7,7 @@ use crate::Error;
 use crate::domain::feedback::{LocationRef, NewFeedback};
 use crate::domain::location::check_active;
 use crate::domain::{Caller, ModerationStatus};
+use crate::metrics::metrics;
 use crate::store::feedback::{Capture, FeedbackView};
 use crate::store::locations::LocationKey;
 use crate::store::{Store, now_ms};
@@ -27,7 +28,7 @@ pub async fn submit(
     let location = store.capture_location(caller.scope, &key).await?;
     check_active(location.active, &location.code)?;
     let (redacted, pseudonym) = feedback.redact();
-    store
+    let (view, replayed) = store
         .record_feedback(
             caller,
             Capture {
@@ -43,5 +44,9 @@ pub async fn submit(
             },
             &location.code,
         )
-        .await
+        .await?;
+    if !replayed {
+        metrics().redacted(&redacted.kinds);
+    }
+    Ok((view, replayed))
 }

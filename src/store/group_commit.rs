@@ -47,7 +47,7 @@ pub(crate) struct GroupCommit {
 impl std::fmt::Debug for GroupCommit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GroupCommit")
-            .field("waiting", &(QUEUE - self.queue.capacity()))
+            .field("waiting", &self.waiting())
             .finish()
     }
 }
@@ -77,6 +77,11 @@ impl GroupCommit {
             tokio::spawn(checkpointer(db, queue.downgrade(), wrote));
         }
         Self { queue }
+    }
+
+    /// Submissions waiting for a writer.
+    pub(crate) fn waiting(&self) -> usize {
+        QUEUE - self.queue.capacity()
     }
 
     /// Stores one experience with its tags; `Ok(false)` when its request_id was taken.
@@ -129,6 +134,9 @@ async fn writer(
                 }
             }
         }
+        crate::metrics::metrics()
+            .capture_batch_size
+            .observe(batch.len() as f64);
         commit(&db, batch).await;
         wrote.store(true, Ordering::Release);
     }

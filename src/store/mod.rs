@@ -252,6 +252,40 @@ impl Store {
         self.db.close().await
     }
 
+    /// Sets the gauges that describe the store now (pool use, capture queue), for a scrape.
+    pub fn refresh_metrics(&self) {
+        let (size, idle, max) = match self.backend() {
+            DbBackend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                (
+                    pool.size(),
+                    pool.num_idle(),
+                    pool.options().get_max_connections(),
+                )
+            }
+            DbBackend::Sqlite => {
+                let pool = self.db.get_sqlite_connection_pool();
+                (
+                    pool.size(),
+                    pool.num_idle(),
+                    pool.options().get_max_connections(),
+                )
+            }
+            _ => (0, 0, 0),
+        };
+        let m = crate::metrics::metrics();
+        let idle = i64::try_from(idle).unwrap_or(i64::MAX);
+        let state = |state| crate::metrics::StateLabel { state };
+        m.pool_connections.get_or_create(&state("idle")).set(idle);
+        m.pool_connections
+            .get_or_create(&state("in_use"))
+            .set((i64::from(size) - idle).max(0));
+        m.pool_max_connections.set(i64::from(max));
+        let waiting = self.group_commit.get().map_or(0, |g| g.waiting());
+        m.capture_queue_depth
+            .set(i64::try_from(waiting).unwrap_or(i64::MAX));
+    }
+
     /// A cheap round trip, for readiness checks.
     pub async fn ping(&self) -> Result<(), sea_orm::DbErr> {
         self.db.ping().await
