@@ -16,6 +16,7 @@ use boucle::domain::{Caller, Permission};
 use futures::future::BoxFuture;
 
 use crate::auth::Authenticator;
+use crate::calls::CallRecord;
 
 /// How an RPC may be called.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -190,13 +191,19 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let auth = self.auth.clone();
         Box::pin(async move {
-            match auth.authorize(request.headers(), permission).await {
-                Ok(caller) => {
-                    request.extensions_mut().insert(caller);
-                    inner.call(request).await
-                }
-                Err(e) => Ok(tonic::Status::from(e).into_http()),
+            let caller = match auth.authenticate(request.headers()).await {
+                Ok(caller) => caller,
+                Err(e) => return Ok(tonic::Status::from(e).into_http()),
+            };
+            // The access line names the key, refused or not.
+            if let Some(record) = request.extensions().get::<Arc<CallRecord>>() {
+                record.set_key(caller.key_id);
             }
+            if let Err(e) = caller.require(permission) {
+                return Ok(tonic::Status::from(e).into_http());
+            }
+            request.extensions_mut().insert(caller);
+            inner.call(request).await
         })
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod calls;
 pub mod client_fault;
 pub mod config;
 pub mod deadline;

@@ -25,6 +25,7 @@ use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use crate::access::AccessLayer;
 use crate::auth::Authenticator;
+use crate::calls::CallLayer;
 use crate::client_fault::ClientFaultLayer;
 use crate::config::ServeArgs;
 use crate::deadline::RequestDeadlineLayer;
@@ -168,11 +169,11 @@ impl Application {
             .http2_keepalive_timeout(Some(HTTP2_KEEPALIVE_TIMEOUT))
             .initial_stream_window_size(STREAM_WINDOW_BYTES)
             .initial_connection_window_size(CONNECTION_WINDOW_BYTES)
-            .trace_fn(|request| {
-                tracing::info_span!("grpc", method = %request.uri().path(), key = tracing::field::Empty)
-            })
             .layer(tower::util::option_layer(cors))
             .layer(tonic_web::GrpcWebLayer::new())
+            // Inside grpc-web, so every call is seen as native gRPC: its request id, span,
+            // access line and metrics, refused and shed calls included.
+            .layer(CallLayer)
             // Inside grpc-web, so its answers are rewritten before grpc-web encodes them.
             .layer(ClientFaultLayer)
             // Inside grpc-web, so a shed grpc-web call gets a grpc-web answer.
@@ -188,12 +189,24 @@ impl Application {
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
-            .add_service(limited!(LocationServiceServer::new(LocationApi { state: state.clone() })))
-            .add_service(limited!(FeedbackServiceServer::new(FeedbackApi { state: state.clone() })))
-            .add_service(limited!(ActionServiceServer::new(ActionApi { state: state.clone() })))
-            .add_service(limited!(IndicatorServiceServer::new(IndicatorApi { state: state.clone() })))
-            .add_service(limited!(ResultsServiceServer::new(ResultsApi { state: state.clone() })))
-            .add_service(limited!(AdminServiceServer::new(AdminApi { state: state.clone() })));
+            .add_service(limited!(LocationServiceServer::new(LocationApi {
+                state: state.clone()
+            })))
+            .add_service(limited!(FeedbackServiceServer::new(FeedbackApi {
+                state: state.clone()
+            })))
+            .add_service(limited!(ActionServiceServer::new(ActionApi {
+                state: state.clone()
+            })))
+            .add_service(limited!(IndicatorServiceServer::new(IndicatorApi {
+                state: state.clone()
+            })))
+            .add_service(limited!(ResultsServiceServer::new(ResultsApi {
+                state: state.clone()
+            })))
+            .add_service(limited!(AdminServiceServer::new(AdminApi {
+                state: state.clone()
+            })));
 
         let addr = listener.local_addr()?;
         tracing::info!(%addr, timezone = %args.timezone, "boucle-server listening");
