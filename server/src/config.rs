@@ -196,6 +196,10 @@ pub struct ServeArgs {
         global = true
     )]
     pub drain_delay_seconds: u64,
+    /// Serve Prometheus metrics (`GET /metrics`, OpenMetrics text) on this address, apart
+    /// from the API: give it to the monitoring network only. Off by default.
+    #[arg(long, env = "BOUCLE_METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<SocketAddr>,
     /// Seed the demo data set (if absent) and print a demo ADMIN key.
     #[arg(long, global = true)]
     pub demo: bool,
@@ -226,6 +230,7 @@ impl Default for ServeArgs {
             trusted_proxies: Vec::new(),
             cors_allow_origins: Vec::new(),
             drain_delay_seconds: 0,
+            metrics_listen: None,
             demo: false,
             log_format: LogFormat::Auto,
         }

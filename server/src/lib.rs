@@ -6,6 +6,7 @@ pub mod calls;
 pub mod client_fault;
 pub mod config;
 pub mod deadline;
+pub mod exporter;
 pub mod overload;
 pub mod peer;
 pub mod public_cache;

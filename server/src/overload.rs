@@ -235,6 +235,15 @@ where
 impl Shared {
     fn note_shed(&self, path: &str, keyless: bool, refusal: &Refusal) {
         let total = self.shed.fetch_add(1, Ordering::Relaxed) + 1;
+        let budget = match (refusal, keyless) {
+            (Refusal::PeerOverBudget, _) => "per_peer",
+            (Refusal::AtCapacity, true) => "keyless",
+            (Refusal::AtCapacity, false) => "authenticated",
+        };
+        boucle::metrics::metrics()
+            .shed
+            .get_or_create(&boucle::metrics::ReasonLabel { reason: budget })
+            .inc();
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -245,11 +254,6 @@ impl Shared {
                 .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
         {
-            let budget = match (refusal, keyless) {
-                (Refusal::PeerOverBudget, _) => "per peer",
-                (Refusal::AtCapacity, true) => "keyless",
-                (Refusal::AtCapacity, false) => "authenticated",
-            };
             tracing::warn!(
                 method = path,
                 budget,

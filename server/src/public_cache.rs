@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use boucle::Error;
+use boucle::metrics::{ResultLabel, metrics};
 use boucle::pb;
 use prost::Message;
 
@@ -45,7 +46,8 @@ impl Default for PublicCache {
 
 impl PublicCache {
     /// The cached answer for `key`, or the one `build` makes (once, however many callers
-    /// wait for it).
+    /// wait for it). Counted as a hit or a miss (`boucle_public_cache_requests_total`);
+    /// an error, never cached, is a miss.
     pub async fn location_results<F>(
         &self,
         key: Key,
@@ -54,8 +56,20 @@ impl PublicCache {
     where
         F: Future<Output = Result<pb::GetLocationResultsResponse, Error>>,
     {
-        self.location_results
-            .try_get_with(key, async move { build.await.map(Arc::new) })
-            .await
+        let entry = self
+            .location_results
+            .entry(key)
+            .or_try_insert_with(async move { build.await.map(Arc::new) })
+            .await;
+        // An error is built each time (never cached): a miss.
+        let result = match &entry {
+            Ok(entry) if !entry.is_fresh() => "hit",
+            _ => "miss",
+        };
+        metrics()
+            .public_cache
+            .get_or_create(&ResultLabel { result })
+            .inc();
+        entry.map(moka::Entry::into_value)
     }
 }

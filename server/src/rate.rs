@@ -5,8 +5,17 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 
 use boucle::Error;
+use boucle::metrics::{KindLabel, metrics};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use uuid::Uuid;
+
+/// Counts a call refused by the limit `kind`.
+fn limited(kind: &'static str) {
+    metrics()
+        .rate_limited
+        .get_or_create(&KindLabel { kind })
+        .inc();
+}
 
 pub struct SubmitLimiter {
     limiter: Option<DefaultKeyedRateLimiter<Uuid>>,
@@ -24,10 +33,13 @@ impl SubmitLimiter {
 
     pub fn check(&self, key_id: Uuid) -> Result<(), Error> {
         match &self.limiter {
-            Some(limiter) if limiter.check_key(&key_id).is_err() => Err(Error::ResourceExhausted(
-                "submission rate of this API key exceeded; retry later with the same request_id"
-                    .into(),
-            )),
+            Some(limiter) if limiter.check_key(&key_id).is_err() => {
+                limited("submit");
+                Err(Error::ResourceExhausted(
+                    "submission rate of this API key exceeded; retry later with the same request_id"
+                        .into(),
+                ))
+            }
             _ => Ok(()),
         }
     }
@@ -68,6 +80,7 @@ impl VoteLimiter {
         if let Some(limiter) = &self.per_address
             && limiter.check_key(&address).is_err()
         {
+            limited("vote_per_address");
             return Err(Error::ResourceExhausted(
                 "too many votes from this address; retry later".into(),
             ));
@@ -75,6 +88,7 @@ impl VoteLimiter {
         if let Some(limiter) = &self.per_answer
             && limiter.check_key(&answer).is_err()
         {
+            limited("vote_per_answer");
             return Err(Error::ResourceExhausted(
                 "too many votes on this answer; retry later".into(),
             ));

@@ -60,6 +60,7 @@ const HTTP2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct Application {
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     state: State,
     args: ServeArgs,
 }
@@ -77,6 +78,12 @@ impl Application {
     pub async fn with_store(store: Store, args: ServeArgs) -> anyhow::Result<Self> {
         args.check().map_err(anyhow::Error::msg)?;
         let listener = TcpListener::bind(args.listen).await?;
+        let metrics_listener = match args.metrics_listen {
+            Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| {
+                anyhow::anyhow!("cannot listen for metrics on {addr} (--metrics-listen): {e}")
+            })?),
+            None => None,
+        };
         let state = Arc::new(AppState {
             auth: Arc::new(Authenticator::new(store.clone(), args.key_cache_ttl())),
             limiter: SubmitLimiter::new(args.submit_rate_per_second, args.submit_burst),
@@ -90,6 +97,7 @@ impl Application {
         });
         Ok(Self {
             listener,
+            metrics_listener,
             state,
             args,
         })
@@ -97,6 +105,13 @@ impl Application {
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The metrics listener's address, when `--metrics-listen` was given.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     pub fn store(&self) -> &Store {
@@ -111,6 +126,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let Self {
             listener,
+            metrics_listener,
             state,
             args,
         } = self;
@@ -208,6 +224,25 @@ impl Application {
                 state: state.clone()
             })));
 
+        // The metrics listener stops once the API has drained, so the last scrape sees
+        // the drain.
+        let (metrics_stop, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+        let exporter = match metrics_listener {
+            Some(metrics_listener) => {
+                let addr = metrics_listener.local_addr()?;
+                tracing::info!(%addr, "metrics listening on /metrics");
+                let store = state.store.clone();
+                Some(tokio::spawn(crate::exporter::serve(
+                    metrics_listener,
+                    store,
+                    async move {
+                        let _ = metrics_stopped.await;
+                    },
+                )))
+            }
+            None => None,
+        };
+
         let addr = listener.local_addr()?;
         tracing::info!(%addr, timezone = %args.timezone, "boucle-server listening");
         let drain_delay = args.drain_delay();
@@ -233,6 +268,14 @@ impl Application {
             .serve_with_incoming_shutdown(incoming(listener), shutdown)
             .await;
         housekeeping.abort();
+        let _ = metrics_stop.send(());
+        if let Some(exporter) = exporter {
+            match exporter.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "metrics listener failed"),
+                Err(e) => tracing::warn!(error = %e, "metrics listener panicked"),
+            }
+        }
         served?;
         tracing::info!("boucle-server stopped");
         Ok(())

@@ -1,0 +1,421 @@
+//! What an operator sees of the real `boucle-server` binary: one access-log line per call
+//! (answered, refused, shed, rate-limited), the request id both ways, and the Prometheus
+//! metrics on their own listener.
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use boucle::pb;
+use boucle::pb::feedback_service_client::FeedbackServiceClient;
+use boucle::pb::location_service_client::LocationServiceClient;
+use boucle::pb::results_service_client::ResultsServiceClient;
+use tonic::Code;
+use tonic::metadata::MetadataValue;
+use tonic::transport::{Channel, Endpoint};
+
+use common::{BIN, lines, seed_demo, sigterm, wait_for};
+
+/// The server's JSON log lines, from its stderr.
+fn json(line: &str) -> serde_json::Value {
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"))
+}
+
+/// `GET /metrics` over plain HTTP/1.1.
+fn scrape(addr: &str) -> (String, String) {
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect to the metrics listener");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("answer");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+    (head.to_owned(), body.to_owned())
+}
+
+/// The value of the sample `series` (name and labels exactly as exposed).
+fn sample(metrics: &str, series: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no sample {series} in\n{metrics}"))
+}
+
+fn request<T>(message: T, request_id: Option<&str>, key: Option<&str>) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Some(id) = request_id
+        && let Ok(value) = id.parse()
+    {
+        request.metadata_mut().insert("x-request-id", value);
+    }
+    if let Some(key) = key {
+        let bearer: MetadataValue<_> = format!("Bearer {key}").parse().expect("header");
+        request.metadata_mut().insert("authorization", bearer);
+    }
+    request
+}
+
+fn submission(request_id: &str, story: &str) -> pb::SubmitFeedbackRequest {
+    pb::SubmitFeedbackRequest {
+        request_id: request_id.into(),
+        feedback: Some(pb::Feedback {
+            location_code: "CAF69-LYON-PARTDIEU".into(),
+            channel: pb::Channel::InPerson as i32,
+            satisfaction: pb::Satisfaction::Positive as i32,
+            story: story.into(),
+            ..Default::default()
+        }),
+    }
+}
+
+/// The access lines of the calls `ids`, by request id (the last line of an id wins).
+fn access_lines(
+    stderr: &mpsc::Receiver<String>,
+    ids: &[&str],
+) -> HashMap<String, serde_json::Value> {
+    let mut seen = HashMap::new();
+    while !ids.iter().all(|id| seen.contains_key(*id)) {
+        let line = wait_for(stderr, |l| l.contains("\"boucle::access\""));
+        let log = json(&line);
+        let id = log["request_id"].as_str().expect("a request id").to_owned();
+        seen.insert(id, log);
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_call_has_an_access_line_a_request_id_and_metrics() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("ops.db").display());
+    let admin = seed_demo(&url);
+    let collector = {
+        let out = Command::new(BIN)
+            .args([
+                "keys",
+                "create",
+                "--role",
+                "collector",
+                "--database-url",
+                &url,
+            ])
+            .output()
+            .expect("create a collector key");
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+
+    let mut child = Command::new(BIN)
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--database-url",
+            &url,
+            // Small limits, so that the test reaches them: one call in flight per address,
+            // two submissions per key.
+            "--max-in-flight-per-peer",
+            "1",
+            "--submit-rate-per-second",
+            "1",
+            "--submit-burst",
+            "2",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start server");
+    let stderr = lines(child.stderr.take().expect("stderr"));
+    let metrics_line = json(&wait_for(&stderr, |l| l.contains("metrics listening")));
+    let metrics_addr = metrics_line["addr"].as_str().expect("addr").to_owned();
+    let ready = json(&wait_for(&stderr, |l| {
+        l.contains("boucle-server listening")
+    }));
+    let addr = ready["addr"].as_str().expect("addr").to_owned();
+    let channel: Channel = Endpoint::from_shared(format!("http://{addr}"))
+        .expect("endpoint")
+        .timeout(Duration::from_secs(20))
+        .connect()
+        .await
+        .expect("connect");
+    let mut locations = LocationServiceClient::new(channel.clone());
+    let mut feedback = FeedbackServiceClient::new(channel.clone());
+    let mut results = ResultsServiceClient::new(channel.clone());
+
+    // 1. An answered call: the client's id comes back.
+    let listed = locations
+        .list_locations(request(
+            pb::ListLocationsRequest {
+                roots_only: true,
+                ..Default::default()
+            },
+            Some("req-ops-1"),
+            Some(&admin),
+        ))
+        .await
+        .expect("list locations");
+    assert_eq!(
+        listed.metadata().get("x-request-id").map(|v| v.as_bytes()),
+        Some(&b"req-ops-1"[..])
+    );
+    // 2. A submission whose story holds an e-mail address (a redaction detection).
+    feedback
+        .submit_feedback(request(
+            submission("sub-1", "Écrivez-moi à jeanne.martin@example.fr merci"),
+            Some("req-ops-2"),
+            Some(&collector),
+        ))
+        .await
+        .expect("submit");
+    // 3. No key.
+    let refused = feedback
+        .list_feedback(request(
+            pb::ListFeedbackRequest::default(),
+            Some("req-ops-3"),
+            None,
+        ))
+        .await
+        .expect_err("no key");
+    assert_eq!(refused.code(), Code::Unauthenticated);
+    assert_eq!(
+        refused.metadata().get("x-request-id").map(|v| v.as_bytes()),
+        Some(&b"req-ops-3"[..]),
+        "a refused call returns its id too"
+    );
+    // 4. The collector's key asking for what its role may not do.
+    let denied = feedback
+        .list_feedback(request(
+            pb::ListFeedbackRequest::default(),
+            Some("req-ops-4"),
+            Some(&collector),
+        ))
+        .await
+        .expect_err("a collector may not read");
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    // 5. Bad input.
+    let invalid = feedback
+        .submit_feedback(request(
+            pb::SubmitFeedbackRequest::default(),
+            Some("req-ops-5"),
+            Some(&collector),
+        ))
+        .await
+        .expect_err("no feedback");
+    assert_eq!(invalid.code(), Code::InvalidArgument);
+    // 6, 7. Public results of a month not aggregated yet, twice: an error is never cached.
+    for id in ["req-ops-6", "req-ops-7"] {
+        let missing = results
+            .get_location_results(request(
+                pb::GetLocationResultsRequest {
+                    location_code: "CAF69-LYON-PARTDIEU".into(),
+                    period: String::new(),
+                },
+                Some(id),
+                None,
+            ))
+            .await
+            .expect_err("nothing published yet");
+        assert_eq!(missing.code(), Code::NotFound);
+    }
+    // 8. Over the submission rate (burst of 2: sub-1 and the invalid one did not count
+    // alike, so submit until refused).
+    let mut limited = None;
+    for n in 0..4 {
+        let id = format!("req-ops-8-{n}");
+        if let Err(status) = feedback
+            .submit_feedback(request(
+                submission(&format!("sub-8-{n}"), "Très bien."),
+                Some(&id),
+                Some(&collector),
+            ))
+            .await
+        {
+            limited = Some((id, status));
+            break;
+        }
+    }
+    let (limited_id, limited) = limited.expect("the submission rate is reached");
+    assert_eq!(limited.code(), Code::ResourceExhausted);
+    // 9. A hostile request id is replaced by a UUID, which comes back.
+    let hostile = locations
+        .list_locations(request(
+            pb::ListLocationsRequest::default(),
+            Some("x\tinjected=1 level=error"),
+            Some(&admin),
+        ))
+        .await
+        .expect("list locations");
+    let replaced = hostile
+        .metadata()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("an id")
+        .to_owned();
+    assert!(uuid::Uuid::parse_str(&replaced).is_ok(), "{replaced}");
+    // 10. Shed: an import holds this address's one slot while a second call is made.
+    let (hold, held) = tokio::sync::mpsc::channel::<pb::ImportFeedbackRequest>(1);
+    let mut importer = FeedbackServiceClient::new(channel.clone());
+    let import = tokio::spawn(async move {
+        importer
+            .import_feedback(request(
+                tokio_stream::wrappers::ReceiverStream::new(held),
+                Some("req-ops-10-import"),
+                Some(&collector),
+            ))
+            .await
+    });
+    let mut shed = None;
+    for _ in 0..100 {
+        match locations
+            .list_locations(request(
+                pb::ListLocationsRequest::default(),
+                Some("req-ops-10"),
+                Some(&admin),
+            ))
+            .await
+        {
+            Err(status) if status.code() == Code::ResourceExhausted => {
+                shed = Some(status);
+                break;
+            }
+            // The import has not reached the server yet.
+            _ => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+    assert!(shed.is_some(), "the second call is shed");
+    drop(hold);
+    import.await.expect("import task").expect("empty import");
+
+    // One line per call, with the fields an operator filters on.
+    let lines = access_lines(
+        &stderr,
+        &[
+            "req-ops-1",
+            "req-ops-2",
+            "req-ops-3",
+            "req-ops-4",
+            "req-ops-5",
+            "req-ops-6",
+            "req-ops-7",
+            &limited_id,
+            &replaced,
+            "req-ops-10",
+            "req-ops-10-import",
+        ],
+    );
+    let line = |id: &str| {
+        lines
+            .get(id)
+            .unwrap_or_else(|| panic!("no access line for {id}: {lines:#?}"))
+    };
+    let first = line("req-ops-1");
+    assert_eq!(first["grpc_service"], "boucle.v1.LocationService");
+    assert_eq!(first["grpc_method"], "ListLocations");
+    assert_eq!(first["grpc_code"], "OK");
+    assert!(first["latency_ms"].as_f64().is_some_and(|ms| ms > 0.0));
+    assert!(
+        first["peer"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("127.0.0.1:"))
+    );
+    assert!(
+        first["key"]
+            .as_str()
+            .is_some_and(|k| uuid::Uuid::parse_str(k).is_ok())
+    );
+    assert!(first["request_bytes"].as_u64().is_some_and(|b| b > 0));
+    assert!(first["response_bytes"].as_u64().is_some_and(|b| b > 100));
+    assert!(
+        !first.to_string().contains(&admin),
+        "the secret is never logged"
+    );
+    assert_eq!(line("req-ops-2")["grpc_code"], "OK");
+    assert_eq!(line("req-ops-3")["grpc_code"], "Unauthenticated");
+    assert!(line("req-ops-3").get("key").is_none());
+    let denied = line("req-ops-4");
+    assert_eq!(denied["grpc_code"], "PermissionDenied");
+    assert!(
+        denied["key"].is_string(),
+        "a refused key is named: {denied}"
+    );
+    assert_eq!(line("req-ops-5")["grpc_code"], "InvalidArgument");
+    assert_eq!(
+        line("req-ops-6")["grpc_service"],
+        "boucle.v1.ResultsService"
+    );
+    assert_eq!(line(&limited_id)["grpc_code"], "ResourceExhausted");
+    assert_eq!(line(&replaced)["grpc_code"], "OK");
+    assert_eq!(line("req-ops-10")["grpc_code"], "ResourceExhausted");
+    assert_eq!(line("req-ops-10-import")["grpc_method"], "ImportFeedback");
+
+    let (head, metrics) = scrape(&metrics_addr);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/openmetrics-text"),
+        "{head}"
+    );
+    let list = "grpc_type=\"unary\",grpc_service=\"boucle.v1.LocationService\",grpc_method=\"ListLocations\"";
+    assert!(sample(&metrics, &format!("grpc_server_started_total{{{list}}}")) >= 3.0);
+    assert_eq!(
+        sample(
+            &metrics,
+            &format!("grpc_server_handled_total{{{list},grpc_code=\"OK\"}}")
+        ),
+        2.0
+    );
+    assert!(
+        sample(
+            &metrics,
+            &format!("grpc_server_handled_total{{{list},grpc_code=\"ResourceExhausted\"}}")
+        ) >= 1.0
+    );
+    let denied_series = "grpc_server_handled_total{grpc_type=\"unary\",grpc_service=\"boucle.v1.FeedbackService\",grpc_method=\"ListFeedback\",grpc_code=\"PermissionDenied\"}";
+    assert_eq!(sample(&metrics, denied_series), 1.0);
+    assert!(
+        sample(
+            &metrics,
+            &format!("grpc_server_handling_seconds_count{{{list}}}")
+        ) >= 3.0
+    );
+    assert!(sample(&metrics, "boucle_calls_shed_total{reason=\"per_peer\"}") >= 1.0);
+    assert_eq!(
+        sample(&metrics, "boucle_calls_rate_limited_total{kind=\"submit\"}"),
+        1.0
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            "boucle_public_cache_requests_total{result=\"miss\"}"
+        ),
+        2.0
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            "boucle_redaction_detections_total{kind=\"EMAIL\"}"
+        ),
+        1.0
+    );
+    assert!(sample(&metrics, "boucle_capture_batch_size_count") >= 1.0);
+    assert_eq!(sample(&metrics, "boucle_capture_queue_depth"), 0.0);
+    assert_eq!(sample(&metrics, "boucle_db_pool_max_connections"), 8.0);
+    assert!(sample(&metrics, "boucle_db_pool_connections{state=\"idle\"}") >= 1.0);
+    // The scrape is not a gRPC call: nothing in flight once the calls are answered.
+    assert_eq!(sample(&metrics, "boucle_calls_in_flight"), 0.0);
+
+    sigterm(&child);
+    assert!(child.wait().expect("wait").success());
+}
