@@ -196,6 +196,16 @@ pub struct ServeArgs {
         global = true
     )]
     pub drain_delay_seconds: u64,
+    /// How often the database is pinged; health reports NOT_SERVING while it does not
+    /// answer.
+    #[arg(
+        long,
+        env = "BOUCLE_HEALTH_CHECK_SECONDS",
+        default_value_t = 5,
+        value_parser = clap::value_parser!(u64).range(1..=3600),
+        global = true
+    )]
+    pub health_check_seconds: u64,
     /// Serve Prometheus metrics (`GET /metrics`, OpenMetrics text) on this address, apart
     /// from the API: give it to the monitoring network only. Off by default.
     #[arg(long, env = "BOUCLE_METRICS_LISTEN", global = true)]
@@ -230,6 +240,7 @@ impl Default for ServeArgs {
             trusted_proxies: Vec::new(),
             cors_allow_origins: Vec::new(),
             drain_delay_seconds: 0,
+            health_check_seconds: 5,
             metrics_listen: None,
             demo: false,
             log_format: LogFormat::Auto,
@@ -245,6 +256,10 @@ impl ServeArgs {
 
     pub fn drain_delay(&self) -> Duration {
         Duration::from_secs(self.drain_delay_seconds)
+    }
+
+    pub fn health_check_interval(&self) -> Duration {
+        Duration::from_secs(self.health_check_seconds.max(1))
     }
 
     pub fn key_cache_ttl(&self) -> Duration {

@@ -7,6 +7,7 @@ pub mod client_fault;
 pub mod config;
 pub mod deadline;
 pub mod exporter;
+pub mod health;
 pub mod overload;
 pub mod peer;
 pub mod public_cache;

@@ -19,7 +19,6 @@ use http::header::HeaderName;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::codec::CompressionEncoding;
-use tonic::server::NamedService;
 use tonic::transport::Server;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
@@ -29,6 +28,7 @@ use crate::calls::CallLayer;
 use crate::client_fault::ClientFaultLayer;
 use crate::config::ServeArgs;
 use crate::deadline::RequestDeadlineLayer;
+use crate::health::Health;
 use crate::overload::{Budgets, InFlightLimitLayer};
 use crate::rate::{SubmitLimiter, VoteLimiter};
 use crate::services::action::ActionApi;
@@ -144,12 +144,13 @@ impl Application {
             };
         }
 
-        let (health, health_service) = tonic_health::server::health_reporter();
-        for service in SERVICES {
+        let (reporter, health_service) = tonic_health::server::health_reporter();
+        let health = Health::serving(reporter).await;
+        let health_watch = tokio::spawn(
             health
-                .set_service_status(service, tonic_health::ServingStatus::Serving)
-                .await;
-        }
+                .clone()
+                .watch(state.store.clone(), args.health_check_interval()),
+        );
 
         // Both reflection versions: several clients (Python's among them) still only speak
         // v1alpha.
@@ -250,11 +251,7 @@ impl Application {
             shutdown.await;
             // Health first, for every service: load balancers stop sending new calls while
             // the server still serves what they send during the delay; then the drain.
-            for service in SERVICES {
-                health
-                    .set_service_status(service, tonic_health::ServingStatus::NotServing)
-                    .await;
-            }
+            health.drain().await;
             if !drain_delay.is_zero() {
                 tracing::info!(
                     delay_seconds = drain_delay.as_secs(),
@@ -268,6 +265,7 @@ impl Application {
             .serve_with_incoming_shutdown(incoming(listener), shutdown)
             .await;
         housekeeping.abort();
+        health_watch.abort();
         let _ = metrics_stop.send(());
         if let Some(exporter) = exporter {
             match exporter.await {
@@ -281,18 +279,6 @@ impl Application {
         Ok(())
     }
 }
-
-/// What health reports on: the server as a whole ("") and each service of the API, by
-/// the names the services answer to.
-const SERVICES: [&str; 7] = [
-    "",
-    <LocationServiceServer<LocationApi> as NamedService>::NAME,
-    <FeedbackServiceServer<FeedbackApi> as NamedService>::NAME,
-    <ActionServiceServer<ActionApi> as NamedService>::NAME,
-    <IndicatorServiceServer<IndicatorApi> as NamedService>::NAME,
-    <ResultsServiceServer<ResultsApi> as NamedService>::NAME,
-    <AdminServiceServer<AdminApi> as NamedService>::NAME,
-];
 
 /// Accepted connections with Nagle's algorithm off. `serve_with_incoming` does not apply
 /// `Server::tcp_nodelay` to streams it did not accept itself, and small gRPC frames held

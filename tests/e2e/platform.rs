@@ -536,3 +536,94 @@ async fn health_turns_not_serving_as_soon_as_the_drain_begins() {
         .expect_err("an answer, not a refused connection");
     app.stop().await.expect("drained and stopped");
 }
+
+/// Health follows the database: NOT_SERVING for the server and every service while
+/// PostgreSQL cannot be reached, SERVING again once it can. (SQLite is a file of the
+/// server's own machine: it cannot become unreachable this way.)
+#[tokio::test]
+async fn health_follows_the_reachability_of_the_database() {
+    if !boucle_tests::on_postgres() {
+        eprintln!("skipped: needs PostgreSQL (TEST_DATABASE_URL)");
+        return;
+    }
+    let (_database, url) = boucle_tests::fresh_database().await.expect("database");
+    // postgres://user@host:port/name: the host and port go through the relay.
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let (authority, name) = rest.split_once('/').expect("a database name");
+    let (user, host) = authority.rsplit_once('@').unwrap_or(("", authority));
+    let upstream = tokio::net::lookup_host(host)
+        .await
+        .expect("resolve")
+        .next()
+        .expect("an address");
+    let outage = boucle_tests::outage::Outage::relay(upstream)
+        .await
+        .expect("relay");
+    let user = if user.is_empty() {
+        String::new()
+    } else {
+        format!("{user}@")
+    };
+    let relayed = format!("{scheme}://{user}{}/{name}", outage.addr());
+    let app = boucle_server::Application::build(
+        &boucle::store::DatabaseSettings::new(relayed),
+        boucle_server::ServeArgs {
+            health_check_seconds: 1,
+            ..boucle_tests::test_args()
+        },
+    )
+    .await
+    .expect("build");
+    let addr = format!("http://{}", app.local_addr().expect("addr"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let channel = tonic::transport::Endpoint::from_shared(addr)
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect");
+    let health = HealthClient::new(channel);
+    let status = |service: &'static str| {
+        let mut health = health.clone();
+        async move {
+            health
+                .check(HealthCheckRequest {
+                    service: service.into(),
+                })
+                .await
+                .expect("health answers whatever the database does")
+                .into_inner()
+                .status
+        }
+    };
+    let wait_for = async |want: ServingStatus| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while status("").await != want as i32 {
+            assert!(std::time::Instant::now() < deadline, "never {want:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    };
+    wait_for(ServingStatus::Serving).await;
+
+    outage.cut();
+    wait_for(ServingStatus::NotServing).await;
+    for service in ["boucle.v1.FeedbackService", "boucle.v1.ResultsService"] {
+        assert_eq!(
+            status(service).await,
+            ServingStatus::NotServing as i32,
+            "{service}"
+        );
+    }
+
+    outage.restore();
+    wait_for(ServingStatus::Serving).await;
+    assert_eq!(
+        status("boucle.v1.AdminService").await,
+        ServingStatus::Serving as i32
+    );
+
+    let _ = stop.send(());
+    server.await.expect("server task").expect("stopped cleanly");
+}
