@@ -12,6 +12,8 @@ use rand::rngs::StdRng;
 use secrecy::ExposeSecret;
 use tonic::metadata::AsciiMetadataValue;
 
+use boucle::store::{DatabaseSettings, Store};
+
 use crate::db::{Target, open};
 use crate::generate::{Hierarchy, Texts, request};
 use crate::load::{self, Measured};
@@ -76,7 +78,12 @@ async fn level(
     .await)
 }
 
-pub async fn run(target: &Target, s: &Settings) -> anyhow::Result<Outcome> {
+/// A fresh ingest database (2,000 locations, four collector keys) and the submissions the
+/// streams send.
+async fn prepare(
+    target: &Target,
+    s: &Settings,
+) -> anyhow::Result<(DatabaseSettings, Store, Arc<Pool>)> {
     let settings = target.database("boucle_bench_ingest", true).await?;
     let store = open(&settings).await?;
     let hierarchy = Hierarchy::new(2_000, s.seed);
@@ -102,7 +109,11 @@ pub async fn run(target: &Target, s: &Settings) -> anyhow::Result<Outcome> {
         })
         .collect();
     let pool = Arc::new(Pool { requests, keys });
+    Ok((settings, store, pool))
+}
 
+pub async fn run(target: &Target, s: &Settings) -> anyhow::Result<Outcome> {
+    let (settings, store, pool) = prepare(target, s).await?;
     let mut levels = Vec::new();
     let boucle = servers::boucle(settings.clone())?;
     let mut boucle_runs = Vec::new();
@@ -126,5 +137,46 @@ pub async fn run(target: &Target, s: &Settings) -> anyhow::Result<Outcome> {
         levels,
         stored,
         acknowledged,
+    })
+}
+
+/// The cost of observing every call (access line, request id, metrics): the same load on
+/// boucle with and without it, in alternated pairs on one database.
+pub struct Observation {
+    pub target: &'static str,
+    pub streams: usize,
+    /// (observed, unobserved), pair by pair.
+    pub pairs: Vec<(Measured, Measured)>,
+}
+
+pub async fn observation(
+    target: &Target,
+    streams: usize,
+    pairs: usize,
+    s: &Settings,
+) -> anyhow::Result<Observation> {
+    let (settings, store, pool) = prepare(target, s).await?;
+    let mut measured = Vec::new();
+    for pair in 0..pairs {
+        let run = async |observe: bool| -> anyhow::Result<Measured> {
+            let server = servers::boucle_observed(settings.clone(), observe)?;
+            let tag = format!("o{pair}{}", if observe { "on" } else { "off" });
+            level(server.addr, &pool, &tag, streams, s).await
+        };
+        // Alternate which goes first, so that a drift of the machine favours neither.
+        let (on, off) = if pair % 2 == 0 {
+            let on = run(true).await?;
+            (on, run(false).await?)
+        } else {
+            let off = run(false).await?;
+            (run(true).await?, off)
+        };
+        measured.push((on, off));
+    }
+    store.close().await?;
+    Ok(Observation {
+        target: target.label(),
+        streams,
+        pairs: measured,
     })
 }

@@ -25,6 +25,9 @@ pub struct Measured {
     /// CPU time of the whole process (load generator, server, and SQLite, which runs in
     /// it; not PostgreSQL's backends) inside the measured window.
     pub cpu_seconds: f64,
+    /// CPU time of the server's threads alone (its runtime and SQLite's workers), in the
+    /// same window: what the server itself spends, without the load generator.
+    pub server_cpu_seconds: f64,
 }
 
 impl Measured {
@@ -40,6 +43,10 @@ impl Measured {
     /// Process CPU per successful call, in microseconds.
     pub fn cpu_us_per_call(&self) -> f64 {
         self.cpu_seconds * 1e6 / self.ok.max(1) as f64
+    }
+    /// Server CPU per successful call, in microseconds.
+    pub fn server_cpu_us_per_call(&self) -> f64 {
+        self.server_cpu_seconds * 1e6 / self.ok.max(1) as f64
     }
     /// Cores kept busy on average (2.0: this machine is saturated).
     pub fn cores_busy(&self) -> f64 {
@@ -57,6 +64,40 @@ pub fn cpu_seconds() -> f64 {
             Some(after.get(11)?.parse::<f64>().ok()? + after.get(12)?.parse::<f64>().ok()?)
         })
         .unwrap_or(0.0);
+    ticks / 100.0
+}
+
+/// The name of the server runtime's threads (`servers`), by which their CPU is told apart.
+pub const SERVER_THREADS: &str = "bench-server";
+
+/// User + system CPU time so far of this process's threads that serve: the server runtime's
+/// and SQLite's workers (`sqlx-sqlite-worker-N`), in seconds. Threads that ended are not
+/// counted: the runtimes' threads live as long as their server.
+pub fn server_cpu_seconds() -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    let mut ticks = 0.0;
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        let Some((head, after)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let name = head.split_once('(').map_or("", |(_, n)| n);
+        if !(name.starts_with(SERVER_THREADS) || name.starts_with("sqlx-sqlite")) {
+            continue;
+        }
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let field = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        ticks += field(11) + field(12);
+    }
     ticks / 100.0
 }
 
@@ -95,9 +136,9 @@ where
     let errors = Arc::new(AtomicU64::new(0));
     let cpu = tokio::spawn(async move {
         tokio::time::sleep_until(window_start.into()).await;
-        let before = cpu_seconds();
+        let before = (cpu_seconds(), server_cpu_seconds());
         tokio::time::sleep_until(window_end.into()).await;
-        cpu_seconds() - before
+        (cpu_seconds() - before.0, server_cpu_seconds() - before.1)
     });
     let mut tasks = Vec::with_capacity(streams);
     for stream in 0..streams {
@@ -154,6 +195,7 @@ where
             first_error = first_error.or(e);
         }
     }
+    let (cpu_seconds, server_cpu_seconds) = cpu.await.unwrap_or((0.0, 0.0));
     Measured {
         streams,
         ok,
@@ -162,6 +204,7 @@ where
         first_error,
         seconds: measure.as_secs_f64(),
         latency,
-        cpu_seconds: cpu.await.unwrap_or(0.0),
+        cpu_seconds,
+        server_cpu_seconds,
     }
 }

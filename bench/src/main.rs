@@ -44,6 +44,17 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// SubmitFeedback with and without the access log and metrics, in alternated pairs.
+    Observe {
+        #[arg(long, default_value_t = 16)]
+        streams: usize,
+        #[arg(long, default_value_t = 4)]
+        pairs: usize,
+        #[arg(long, default_value_t = 2)]
+        warmup_seconds: u64,
+        #[arg(long, default_value_t = 8)]
+        seconds: u64,
+    },
     /// A month's aggregation against the hand-written GROUP BY.
     Aggregate {
         #[arg(long, default_value_t = 10_000_000)]
@@ -118,6 +129,23 @@ fn main() -> anyhow::Result<()> {
                     print_ingest(&outcome);
                 }
             }
+            Command::Observe {
+                streams,
+                pairs,
+                warmup_seconds,
+                seconds,
+            } => {
+                let settings = ingest::Settings {
+                    levels: vec![*streams],
+                    warmup: Duration::from_secs(*warmup_seconds),
+                    measure: Duration::from_secs(*seconds),
+                    seed: cli.seed,
+                };
+                for target in cli.targets() {
+                    let o = ingest::observation(&target, *streams, *pairs, &settings).await?;
+                    print_observation(&o);
+                }
+            }
             Command::Aggregate { rows, locations } => {
                 for target in cli.targets() {
                     let o = aggregate::run(&target, *rows, *locations, cli.seed).await?;
@@ -162,6 +190,34 @@ fn main() -> anyhow::Result<()> {
         }
         Ok(())
     })
+}
+
+fn print_observation(o: &ingest::Observation) {
+    println!(
+        "\n### Observation — SubmitFeedback on {}, {} streams, with / without access log and metrics\n",
+        o.target, o.streams
+    );
+    println!(
+        "| pair | calls/s on | calls/s off | ratio | server CPU µs/call on | off | ratio | process CPU µs/call on | off | ratio | errors on/off |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (i, (on, off)) in o.pairs.iter().enumerate() {
+        println!(
+            "| {} | {:.0} | {:.0} | {:.2} | {:.0} | {:.0} | **{:.3}** | {:.0} | {:.0} | {:.3} | {}/{} |",
+            i + 1,
+            on.per_second(),
+            off.per_second(),
+            on.per_second() / off.per_second(),
+            on.server_cpu_us_per_call(),
+            off.server_cpu_us_per_call(),
+            on.server_cpu_us_per_call() / off.server_cpu_us_per_call(),
+            on.cpu_us_per_call(),
+            off.cpu_us_per_call(),
+            on.cpu_us_per_call() / off.cpu_us_per_call(),
+            on.errors,
+            off.errors
+        );
+    }
 }
 
 fn print_aggregate(o: &aggregate::Outcome) {

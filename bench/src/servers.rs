@@ -31,6 +31,7 @@ impl Drop for Running {
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_name(crate::load::SERVER_THREADS)
         .enable_all()
         .build()
 }
@@ -62,10 +63,16 @@ type Ready = std::sync::mpsc::Sender<anyhow::Result<SocketAddr>>;
 
 /// boucle-server over `database` (already migrated and loaded), rate limits off.
 pub fn boucle(database: DatabaseSettings) -> anyhow::Result<Running> {
+    boucle_observed(database, true)
+}
+
+/// [`boucle`], with or without its access log and metrics (`ServeArgs::observe_calls`).
+pub fn boucle_observed(database: DatabaseSettings, observe: bool) -> anyhow::Result<Running> {
     on_own_thread(async move |ready: Ready, stop: oneshot::Receiver<()>| {
         let args = ServeArgs {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             submit_rate_per_second: 0,
+            observe_calls: observe,
             ..ServeArgs::default()
         };
         let app = match Store::connect(&database).await {

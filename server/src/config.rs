@@ -210,6 +210,11 @@ pub struct ServeArgs {
     /// from the API: give it to the monitoring network only. Off by default.
     #[arg(long, env = "BOUCLE_METRICS_LISTEN", global = true)]
     pub metrics_listen: Option<SocketAddr>,
+    /// Whether every call gets its request id, access line and metrics (see
+    /// `crate::calls`). Always on from the command line; off only for the benchmark that
+    /// measures what they cost.
+    #[arg(skip = true)]
+    pub observe_calls: bool,
     /// Seed the demo data set (if absent) and print a demo ADMIN key.
     #[arg(long, global = true)]
     pub demo: bool,
@@ -242,6 +247,7 @@ impl Default for ServeArgs {
             drain_delay_seconds: 0,
             health_check_seconds: 5,
             metrics_listen: None,
+            observe_calls: true,
             demo: false,
             log_format: LogFormat::Auto,
         }

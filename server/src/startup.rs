@@ -190,7 +190,9 @@ impl Application {
             .layer(tonic_web::GrpcWebLayer::new())
             // Inside grpc-web, so every call is seen as native gRPC: its request id, span,
             // access line and metrics, refused and shed calls included.
-            .layer(CallLayer)
+            .layer(tower::util::option_layer(
+                args.observe_calls.then_some(CallLayer),
+            ))
             // Inside grpc-web, so its answers are rewritten before grpc-web encodes them.
             .layer(ClientFaultLayer)
             // Inside grpc-web, so a shed grpc-web call gets a grpc-web answer.
