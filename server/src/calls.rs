@@ -28,7 +28,6 @@ use http_body::{Body, Frame, SizeHint};
 use prost::Message;
 use tokio::time::Instant;
 use tonic::Code;
-use tonic::transport::server::TcpConnectInfo;
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -188,10 +187,7 @@ where
         let path = request.uri().path();
         let method = method(path);
         let (request_id, from_client) = request_id(request.headers());
-        let peer = request
-            .extensions()
-            .get::<TcpConnectInfo>()
-            .and_then(TcpConnectInfo::remote_addr);
+        let peer = crate::peer::remote_addr(request.extensions());
         let id = request_id.to_str().unwrap_or("-");
         let span = tracing::info_span!(
             "grpc",

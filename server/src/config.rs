@@ -2,6 +2,7 @@
 //! configuration at all: SQLite file in the working directory, 127.0.0.1:50051.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use boucle::store::DatabaseSettings;
@@ -196,6 +197,21 @@ pub struct ServeArgs {
         global = true
     )]
     pub drain_delay_seconds: u64,
+    /// Serve TLS with this certificate chain (PEM), with `--tls-key`. Reloaded on SIGHUP
+    /// and when the file changes.
+    #[arg(long, env = "BOUCLE_TLS_CERT", requires = "tls_key", global = true)]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM: PKCS#8, PKCS#1 or SEC1) of `--tls-cert`.
+    #[arg(long, env = "BOUCLE_TLS_KEY", requires = "tls_cert", global = true)]
+    pub tls_key: Option<PathBuf>,
+    /// Require client certificates signed by one of these CAs (PEM): mutual TLS.
+    #[arg(
+        long,
+        env = "BOUCLE_TLS_CLIENT_CA",
+        requires = "tls_cert",
+        global = true
+    )]
+    pub tls_client_ca: Option<PathBuf>,
     /// How often the database is pinged; health reports NOT_SERVING while it does not
     /// answer.
     #[arg(
@@ -245,6 +261,9 @@ impl Default for ServeArgs {
             trusted_proxies: Vec::new(),
             cors_allow_origins: Vec::new(),
             drain_delay_seconds: 0,
+            tls_cert: None,
+            tls_key: None,
+            tls_client_ca: None,
             health_check_seconds: 5,
             metrics_listen: None,
             observe_calls: true,
@@ -257,11 +276,28 @@ impl Default for ServeArgs {
 impl ServeArgs {
     /// What clap cannot check value by value; before anything is opened or bound.
     pub fn check(&self) -> Result<(), String> {
-        check_origins(&self.cors_allow_origins)
+        check_origins(&self.cors_allow_origins)?;
+        if self.tls_cert.is_some() != self.tls_key.is_some()
+            || (self.tls_client_ca.is_some() && self.tls_cert.is_none())
+        {
+            return Err(
+                "TLS needs both --tls-cert and --tls-key (and them for --tls-client-ca)".into(),
+            );
+        }
+        Ok(())
     }
 
     pub fn drain_delay(&self) -> Duration {
         Duration::from_secs(self.drain_delay_seconds)
+    }
+
+    /// The TLS files, when TLS is asked for.
+    pub fn tls_files(&self) -> Option<crate::tls::TlsFiles> {
+        Some(crate::tls::TlsFiles {
+            cert: self.tls_cert.clone()?,
+            key: self.tls_key.clone()?,
+            client_ca: self.tls_client_ca.clone(),
+        })
     }
 
     pub fn health_check_interval(&self) -> Duration {

@@ -14,6 +14,7 @@ pub mod public_cache;
 pub mod rate;
 pub mod services;
 pub mod startup;
+pub mod tls;
 
 pub use config::{DatabaseArgs, ServeArgs};
 pub use startup::{Application, incoming, shutdown_signal};

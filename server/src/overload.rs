@@ -30,7 +30,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures::future::BoxFuture;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::Code;
-use tonic::transport::server::TcpConnectInfo;
 use tonic_types::{ErrorDetails, StatusExt};
 
 /// Paths never shed.
@@ -199,10 +198,7 @@ where
         if EXEMPT.iter().any(|prefix| path.starts_with(prefix)) {
             return Box::pin(self.inner.call(request));
         }
-        let peer = request
-            .extensions()
-            .get::<TcpConnectInfo>()
-            .and_then(TcpConnectInfo::remote_addr)
+        let peer = crate::peer::remote_addr(request.extensions())
             .map(|a| crate::peer::address_key(a.ip()));
         let keyless = !request.headers().contains_key(http::header::AUTHORIZATION);
         // The permits live until the handler has answered (the response future resolves

@@ -4,9 +4,22 @@
 //! last address of its `x-forwarded-for`, the one the proxy itself appended. Nothing else
 //! of that header is believed, since any client can write it.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use ipnet::IpNet;
+use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+
+/// The connection's remote address, over plain TCP or TLS, from a request's extensions.
+pub fn remote_addr(extensions: &http::Extensions) -> Option<SocketAddr> {
+    extensions
+        .get::<TcpConnectInfo>()
+        .and_then(TcpConnectInfo::remote_addr)
+        .or_else(|| {
+            extensions
+                .get::<TlsConnectInfo<TcpConnectInfo>>()
+                .and_then(|tls| tls.get_ref().remote_addr())
+        })
+}
 
 /// The client's address, as [`address_key`] counts it; the unspecified address when the
 /// transport tells none (all such calls then share one budget).

@@ -38,6 +38,7 @@ use crate::services::indicator::IndicatorApi;
 use crate::services::location::LocationApi;
 use crate::services::results::ResultsApi;
 use crate::services::{AppState, State};
+use crate::tls::Tls;
 use boucle::domain::vote::VotePolicy;
 
 /// Largest response message: import answers list one outcome per item.
@@ -60,6 +61,7 @@ const HTTP2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct Application {
     listener: TcpListener,
+    tls: Option<Arc<Tls>>,
     metrics_listener: Option<TcpListener>,
     state: State,
     args: ServeArgs,
@@ -77,6 +79,10 @@ impl Application {
     /// Binds the listener over an already migrated store.
     pub async fn with_store(store: Store, args: ServeArgs) -> anyhow::Result<Self> {
         args.check().map_err(anyhow::Error::msg)?;
+        let tls = match args.tls_files() {
+            Some(files) => Some(Arc::new(Tls::load(files).map_err(anyhow::Error::msg)?)),
+            None => None,
+        };
         let listener = TcpListener::bind(args.listen).await?;
         let metrics_listener = match args.metrics_listen {
             Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| {
@@ -97,6 +103,7 @@ impl Application {
         });
         Ok(Self {
             listener,
+            tls,
             metrics_listener,
             state,
             args,
@@ -126,6 +133,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let Self {
             listener,
+            tls,
             metrics_listener,
             state,
             args,
@@ -247,7 +255,7 @@ impl Application {
         };
 
         let addr = listener.local_addr()?;
-        tracing::info!(%addr, timezone = %args.timezone, "boucle-server listening");
+        tracing::info!(%addr, timezone = %args.timezone, tls = tls.is_some(), mutual_tls = args.tls_client_ca.is_some(), "boucle-server listening");
         let drain_delay = args.drain_delay();
         let shutdown = async move {
             shutdown.await;
@@ -263,9 +271,21 @@ impl Application {
             }
             tracing::info!("shutdown requested: draining in-flight calls");
         };
-        let served = router
-            .serve_with_incoming_shutdown(incoming(listener), shutdown)
-            .await;
+        let served = match tls {
+            Some(tls) => {
+                let watch = tokio::spawn(tls.clone().watch());
+                let served = router
+                    .serve_with_incoming_shutdown(crate::tls::incoming(listener, tls), shutdown)
+                    .await;
+                watch.abort();
+                served
+            }
+            None => {
+                router
+                    .serve_with_incoming_shutdown(incoming(listener), shutdown)
+                    .await
+            }
+        };
         housekeeping.abort();
         health_watch.abort();
         let _ = metrics_stop.send(());
