@@ -1,6 +1,10 @@
 //! The scheduler: at start, catch up every month not yet run successfully; then sleep until
 //! the next cron occurrence (in the reporting time zone) and run the month that just ended.
-//! A stop request (SIGTERM) lets the period in progress finish, then returns.
+//! A period that fails (the relay or the database down for longer than the run's own
+//! retries) is tried again after a backoff — minutes, then hours, bounded — not at the next
+//! monthly run; `boucle_jobs_consecutive_failures` counts the attempts that failed since the
+//! last success, for an alert. A stop request (SIGTERM) lets the period in progress finish,
+//! then returns.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -13,14 +17,29 @@ use tokio::sync::Notify;
 
 use crate::JobError;
 use crate::pipeline::{Options, run_period_if_due};
+use crate::retry::Backoff;
 use crate::schedule::{missed_periods, next_run};
 
-/// Runs every missed period; returns how many completed.
-pub async fn catch_up(store: &Store, opts: &Options, stop: &AtomicBool) -> Result<usize, JobError> {
+/// What one catch-up did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CatchUp {
+    /// Periods completed.
+    pub done: usize,
+    /// Periods that failed (to be retried).
+    pub failed: usize,
+}
+
+/// Runs every missed period.
+pub async fn catch_up(
+    store: &Store,
+    opts: &Options,
+    stop: &AtomicBool,
+) -> Result<CatchUp, JobError> {
     let succeeded = store.succeeded_periods("run").await?;
     let first = store.first_submission_ms().await?;
     let missed = missed_periods(first, &succeeded, boucle::store::now_ms(), opts.tz);
     let mut done = 0;
+    let mut failed = 0;
     for period in missed {
         if stop.load(Ordering::SeqCst) {
             break;
@@ -38,16 +57,20 @@ pub async fn catch_up(store: &Store, opts: &Options, stop: &AtomicBool) -> Resul
             Err(JobError::LeaseLost(_)) => {
                 tracing::warn!(%period, "period taken over by another worker during the run")
             }
-            Err(e) => tracing::error!(%period, error = %e, "period failed; it will be retried"),
+            Err(e) => {
+                failed += 1;
+                tracing::error!(%period, error = %e, "period failed; it will be retried");
+            }
         }
     }
-    Ok(done)
+    Ok(CatchUp { done, failed })
 }
 
 pub async fn daemon(
     store: &Store,
     cron: &Cron,
     opts: &Options,
+    retry: Backoff,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), JobError> {
     let stop = Arc::new(AtomicBool::new(false));
@@ -61,15 +84,44 @@ pub async fn daemon(
         });
     }
     tracing::info!(schedule = %cron.pattern, timezone = %opts.tz, "boucle-jobs daemon started");
+    let metrics = crate::metrics::metrics();
+    // Attempts in a row that left a period failed.
+    let mut failures: u32 = 0;
     loop {
-        let done = catch_up(store, opts, &stop).await?;
-        tracing::info!(periods = done, "catch-up finished");
+        match catch_up(store, opts, &stop).await {
+            Ok(CatchUp { done, failed }) => {
+                tracing::info!(periods = done, failed, "catch-up finished");
+                failures = if failed > 0 { failures + 1 } else { 0 };
+            }
+            // The database itself was unreachable: like a failed period, tried again later.
+            Err(e) => {
+                tracing::error!(error = %e, "catch-up failed; it will be retried");
+                failures += 1;
+            }
+        }
+        metrics.consecutive_failures.set(i64::from(failures));
+        if let Some(path) = &opts.metrics_file {
+            metrics.write(path);
+        }
         if stop.load(Ordering::SeqCst) {
             break;
         }
-        let Some(next) = next_run(cron, Utc::now(), opts.tz) else {
+        let Some(scheduled) = next_run(cron, Utc::now(), opts.tz) else {
             tracing::error!("the schedule never fires again");
             break;
+        };
+        let next = if failures > 0 {
+            let delay = retry.delay(failures, &mut rand::rng());
+            let retry_at =
+                Utc::now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+            tracing::warn!(
+                attempt = failures,
+                retry_in_seconds = delay.as_secs(),
+                "failed periods: retrying after a backoff"
+            );
+            retry_at.min(scheduled)
+        } else {
+            scheduled
         };
         let wait = (next - Utc::now()).to_std().unwrap_or_default();
         tracing::info!(next = %next, "sleeping until the next run");

@@ -6,8 +6,10 @@ pub mod daemon;
 pub mod deliver;
 pub mod export;
 pub mod lease;
+pub mod metrics;
 pub mod pipeline;
 pub mod report;
+pub mod retry;
 pub mod schedule;
 
 /// Exit code when another worker holds the period, or took it over during the run

@@ -15,6 +15,7 @@ use boucle_jobs::deliver::{TlsMode, Transport};
 use boucle_jobs::export::Format;
 use boucle_jobs::pipeline::Step;
 use boucle_jobs::pipeline::{self, Options};
+use boucle_jobs::retry::{Backoff, Retry};
 use boucle_jobs::{EXIT_BUSY, JobError, daemon, lease, schedule};
 use chrono_tz::Tz;
 use clap::{Parser, Subcommand};
@@ -87,6 +88,48 @@ struct Cli {
         global = true
     )]
     lease_seconds: u64,
+    /// First wait before retrying a delivery whose relay or database failed, within the
+    /// run (then doubling: five attempts in all).
+    #[arg(
+        long,
+        env = "BOUCLE_DELIVER_RETRY_SECONDS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    deliver_retry_seconds: u64,
+    /// Attempts at the delivery within one run (1: no retry within the run).
+    #[arg(
+        long,
+        env = "BOUCLE_DELIVER_ATTEMPTS",
+        default_value_t = 5,
+        value_parser = clap::value_parser!(u32).range(1..=20),
+        global = true
+    )]
+    deliver_attempts: u32,
+    /// The daemon's first wait before retrying a failed period (then doubling, up to
+    /// `--retry-max-seconds`), rather than waiting for the next monthly run.
+    #[arg(
+        long,
+        env = "BOUCLE_RETRY_SECONDS",
+        default_value_t = 300,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    retry_seconds: u64,
+    /// The longest wait between two attempts at a failed period.
+    #[arg(
+        long,
+        env = "BOUCLE_RETRY_MAX_SECONDS",
+        default_value_t = 6 * 3600,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    retry_max_seconds: u64,
+    /// Write the jobs' metrics to this file after each step, for node_exporter's textfile
+    /// collector (a `.prom` file in its folder).
+    #[arg(long, env = "BOUCLE_METRICS_TEXTFILE", global = true)]
+    metrics_textfile: Option<PathBuf>,
     /// `auto` (text on a terminal, JSON otherwise), `text` or `json`.
     #[arg(long, env = "BOUCLE_LOG_FORMAT", default_value = "auto", global = true)]
     log_format: LogFormat,
@@ -233,6 +276,11 @@ async fn options(store: &Store, cli: &Cli, location: Option<&str>) -> Result<Opt
         lease_ttl: std::time::Duration::from_secs(cli.lease_seconds),
         transport,
         mail_from: cli.mail_from.clone(),
+        retry: Retry::within_run(
+            std::time::Duration::from_secs(cli.deliver_retry_seconds),
+            cli.deliver_attempts,
+        ),
+        metrics_file: cli.metrics_textfile.clone(),
     })
 }
 
@@ -395,7 +443,11 @@ async fn run(cli: Cli) -> Result<(), JobError> {
         } => {
             let cron = schedule::parse(expression).map_err(JobError::Interrupted)?;
             let opts = options(&store, &cli, None).await?;
-            daemon::daemon(&store, &cron, &opts, shutdown_signal()).await
+            let retry = Backoff {
+                first: std::time::Duration::from_secs(cli.retry_seconds),
+                max: std::time::Duration::from_secs(cli.retry_max_seconds.max(cli.retry_seconds)),
+            };
+            daemon::daemon(&store, &cron, &opts, retry, shutdown_signal()).await
         }
     }
 }

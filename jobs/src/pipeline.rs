@@ -50,6 +50,10 @@ pub struct Options {
     /// SMTP relay, or the outbox folder.
     pub transport: crate::deliver::Transport,
     pub mail_from: String,
+    /// How the delivery step is retried within a run (relay or database down for a while).
+    pub retry: crate::retry::Retry,
+    /// node_exporter textfile the metrics are written to after each step.
+    pub metrics_file: Option<PathBuf>,
 }
 
 impl Options {
@@ -69,8 +73,19 @@ async fn step<T>(
     let run = store
         .start_job_run(&period.to_string(), name, &opts.holder)
         .await?;
+    let started = std::time::Instant::now();
     let result = work(run).await;
     let error = result.as_ref().err().map(ToString::to_string);
+    let metrics = crate::metrics::metrics();
+    metrics.step(
+        name,
+        period,
+        started.elapsed(),
+        &result.as_ref().map(|_| ()),
+    );
+    if let Some(path) = &opts.metrics_file {
+        metrics.write(path);
+    }
     store.finish_job_run(run, error.as_deref()).await?;
     result
 }
@@ -176,16 +191,31 @@ pub async fn deliver_period(
     opts: &Options,
 ) -> Result<crate::deliver::Summary, JobError> {
     leased(store, period, "deliver", opts, async |_| {
-        crate::deliver::deliver_period(
-            store,
-            period,
-            opts.root_id(),
-            &opts.transport,
-            &opts.mail_from,
-        )
-        .await
+        deliver(store, period, opts).await
     })
     .await
+}
+
+/// The delivery, retried within the run while the relay or the database fails for a
+/// while (`opts.retry`): each attempt sends only what no earlier one recorded as sent, and
+/// a message that may have left is never sent again (`deliver::settle_pending`).
+async fn deliver(
+    store: &Store,
+    period: Period,
+    opts: &Options,
+) -> Result<crate::deliver::Summary, JobError> {
+    opts.retry
+        .run("deliver", async || {
+            crate::deliver::deliver_period(
+                store,
+                period,
+                opts.root_id(),
+                &opts.transport,
+                &opts.mail_from,
+            )
+            .await
+        })
+        .await
 }
 
 /// Settles an uncertain message (see `deliver::settle_pending`) once the SMTP relay's log has
@@ -316,14 +346,7 @@ async fn run_steps(
         .await?;
         let delivery = step(store, period, "deliver", opts, async |_| {
             progress(Step::Delivery, 0, 1)?;
-            let delivered = crate::deliver::deliver_period(
-                store,
-                period,
-                opts.root_id(),
-                &opts.transport,
-                &opts.mail_from,
-            )
-            .await?;
+            let delivered = deliver(store, period, opts).await?;
             progress(Step::Delivery, 1, 1)?;
             Ok(delivered)
         })

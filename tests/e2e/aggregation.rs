@@ -228,6 +228,8 @@ impl Fixture {
             lease_ttl: boucle_jobs::lease::TTL,
             transport: boucle_jobs::deliver::Transport::Outbox(self.out.path().join("outbox")),
             mail_from: "boucle <noreply@boucle.test>".into(),
+            retry: boucle_jobs::retry::Retry::within_run(std::time::Duration::from_millis(10), 5),
+            metrics_file: None,
         }
     }
 

@@ -36,6 +36,8 @@ fn options(out: &Path, transport: Transport) -> Options {
         lease_ttl: boucle_jobs::lease::TTL,
         transport,
         mail_from: "Résultats SP+ <resultats@boucle.test>".into(),
+        retry: boucle_jobs::retry::Retry::within_run(std::time::Duration::from_millis(10), 5),
+        metrics_file: None,
     }
 }
 
