@@ -161,15 +161,17 @@ impl Application {
         );
 
         // Both reflection versions: several clients (Python's among them) still only speak
-        // v1alpha.
-        let reflection_v1 = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()?;
-        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1alpha()?;
+        // v1alpha. The google.rpc error details (BadRequest, RetryInfo…) are served too, so
+        // that grpcurl and other reflecting clients decode them without local proto files.
+        let described = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(boucle::pb::WELL_KNOWN_DESCRIPTOR_SET)
+        };
+        let reflection_v1 = described().build_v1()?;
+        let reflection_v1alpha = described().build_v1alpha()?;
 
         let cors = cors_layer(&args.cors_allow_origins);
 

@@ -14,3 +14,7 @@ pub mod status;
 
 /// The file descriptor set served by gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("boucle_descriptor");
+/// `google/protobuf/duration.proto` and `any.proto`, which the google.rpc error details
+/// import: served by reflection beside them.
+pub const WELL_KNOWN_DESCRIPTOR_SET: &[u8] =
+    tonic::include_file_descriptor_set!("well_known_descriptor");

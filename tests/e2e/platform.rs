@@ -627,3 +627,73 @@ async fn health_follows_the_reachability_of_the_database() {
     let _ = stop.send(());
     server.await.expect("server task").expect("stopped cleanly");
 }
+
+/// The google.rpc error details are described by reflection, and so is every file they
+/// import (asked by name, as grpcurl does), so that a reflecting client decodes a BadRequest
+/// without local proto files.
+#[tokio::test]
+async fn reflection_describes_the_error_details_and_their_imports() {
+    use prost::Message;
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+    let app = spawn_app().await;
+    let mut client = ServerReflectionClient::new(app.channel());
+    let mut ask =
+        async |request: MessageRequest| -> Result<Vec<prost_types::FileDescriptorProto>, String> {
+            let mut stream = client
+                .server_reflection_info(tokio_stream::iter(vec![ServerReflectionRequest {
+                    host: String::new(),
+                    message_request: Some(request.clone()),
+                }]))
+                .await
+                .map_err(|e| e.to_string())?
+                .into_inner();
+            let response = stream
+                .next()
+                .await
+                .ok_or("no answer")?
+                .map_err(|e| e.to_string())?;
+            match response.message_response {
+                Some(MessageResponse::FileDescriptorResponse(files)) => files
+                    .file_descriptor_proto
+                    .iter()
+                    .map(|bytes| prost_types::FileDescriptorProto::decode(bytes.as_slice()))
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| e.to_string()),
+                other => Err(format!("{request:?}: {other:?}")),
+            }
+        };
+    for symbol in [
+        "google.rpc.BadRequest",
+        "google.rpc.RetryInfo",
+        "google.rpc.Status",
+    ] {
+        let files = ask(MessageRequest::FileContainingSymbol(symbol.into()))
+            .await
+            .unwrap_or_else(|e| panic!("{symbol}: {e}"));
+        let (package, name) = symbol.rsplit_once('.').expect("qualified");
+        assert!(
+            files
+                .iter()
+                .any(|f| f.package() == package && f.message_type.iter().any(|m| m.name() == name)),
+            "{symbol} is described"
+        );
+        // Every import, transitively, is served by its name.
+        let mut wanted: Vec<String> = files.iter().flat_map(|f| f.dependency.clone()).collect();
+        let mut seen: Vec<String> = files.iter().map(|f| f.name().to_owned()).collect();
+        while let Some(import) = wanted.pop() {
+            if seen.contains(&import) {
+                continue;
+            }
+            let imported = ask(MessageRequest::FileByFilename(import.clone()))
+                .await
+                .unwrap_or_else(|e| panic!("{symbol} needs {import}: {e}"));
+            assert!(imported.iter().any(|f| f.name() == import), "{import}");
+            wanted.extend(imported.iter().flat_map(|f| f.dependency.clone()));
+            seen.push(import);
+        }
+    }
+}
