@@ -276,25 +276,24 @@ async fn every_call_has_an_access_line_a_request_id_and_metrics() {
             ))
             .await
     });
-    let mut shed = None;
-    for _ in 0..100 {
-        match locations
-            .list_locations(request(
-                pb::ListLocationsRequest::default(),
-                Some("req-ops-10"),
-                Some(&admin),
-            ))
-            .await
-        {
-            Err(status) if status.code() == Code::ResourceExhausted => {
-                shed = Some(status);
-                break;
-            }
-            // The import has not reached the server yet.
-            _ => tokio::time::sleep(Duration::from_millis(20)).await,
-        }
+    // Nothing else is in flight: once the import is, it holds the address's one slot.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while sample(&scrape(&metrics_addr).1, "boucle_calls_in_flight") < 1.0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the import never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(shed.is_some(), "the second call is shed");
+    let shed = locations
+        .list_locations(request(
+            pb::ListLocationsRequest::default(),
+            Some("req-ops-10"),
+            Some(&admin),
+        ))
+        .await
+        .expect_err("the second call is shed");
+    assert_eq!(shed.code(), Code::ResourceExhausted);
     drop(hold);
     import.await.expect("import task").expect("empty import");
 
