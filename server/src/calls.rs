@@ -25,6 +25,8 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 use http::HeaderValue;
 use http_body::{Body, Frame, SizeHint};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::histogram::Histogram;
 use prost::Message;
 use tokio::time::Instant;
 use tonic::Code;
@@ -38,22 +40,57 @@ pub const REQUEST_ID: &str = "x-request-id";
 /// The longest client request id kept.
 const MAX_REQUEST_ID: usize = 128;
 
-/// A method of the services the server answers, as the metrics label it.
+/// A method of the services the server answers, as the metrics label it, with its series
+/// looked up once (a call then only increments them).
 #[derive(Debug)]
 struct Method {
     labels: CallLabels,
     /// Health and reflection: logged at DEBUG, since load balancers call them every second.
     quiet: bool,
+    started: Counter,
+    seconds: Histogram,
+    /// By status code, created at the first call that answers it (no series of zeros).
+    handled: [OnceLock<Counter>; 17],
 }
 
-static UNKNOWN: Method = Method {
-    labels: CallLabels {
-        grpc_type: "unknown",
-        grpc_service: "unknown",
-        grpc_method: "unknown",
-    },
-    quiet: false,
-};
+impl Method {
+    fn new(labels: CallLabels, quiet: bool) -> Self {
+        let m = metrics();
+        Self {
+            started: m.started.get_or_create(&labels).clone(),
+            seconds: m.handling_seconds.get_or_create(&labels).clone(),
+            handled: Default::default(),
+            labels,
+            quiet,
+        }
+    }
+
+    fn handled(&self, code: Code) -> &Counter {
+        self.handled[code as usize % 17].get_or_init(|| {
+            metrics()
+                .handled
+                .get_or_create(&HandledLabels {
+                    grpc_type: self.labels.grpc_type,
+                    grpc_service: self.labels.grpc_service,
+                    grpc_method: self.labels.grpc_method,
+                    grpc_code: code_name(code),
+                })
+                .clone()
+        })
+    }
+}
+
+/// Every path the server does not serve.
+static UNKNOWN: LazyLock<Method> = LazyLock::new(|| {
+    Method::new(
+        CallLabels {
+            grpc_type: "unknown",
+            grpc_service: "unknown",
+            grpc_method: "unknown",
+        },
+        false,
+    )
+});
 
 /// Every method of the served descriptor sets, by path (`/package.Service/Method`).
 static METHODS: LazyLock<HashMap<String, Method>> = LazyLock::new(|| {
@@ -83,14 +120,14 @@ static METHODS: LazyLock<HashMap<String, Method>> = LazyLock::new(|| {
                     let name = leak(method.name().to_owned());
                     methods.insert(
                         format!("/{full}/{name}"),
-                        Method {
-                            labels: CallLabels {
+                        Method::new(
+                            CallLabels {
                                 grpc_type,
                                 grpc_service: full,
                                 grpc_method: name,
                             },
                             quiet,
-                        },
+                        ),
                     );
                 }
             }
@@ -105,7 +142,7 @@ fn leak(name: String) -> &'static str {
 }
 
 fn method(path: &str) -> &'static Method {
-    METHODS.get(path).unwrap_or(&UNKNOWN)
+    METHODS.get(path).unwrap_or_else(|| &*UNKNOWN)
 }
 
 /// The request id of a call: the client's when it is 1 to 128 characters among ASCII
@@ -202,14 +239,14 @@ where
         let finish = Finish {
             start,
             method,
-            path: (std::ptr::eq(method, &UNKNOWN)).then(|| bounded(path)),
+            path: std::ptr::eq(method, &*UNKNOWN).then(|| bounded(path)),
             request_id: request_id.clone(),
             peer,
             record: record.clone(),
             code: None,
             response_bytes: 0,
         };
-        metrics().started.get_or_create(&method.labels).inc();
+        method.started.inc();
         metrics().in_flight.inc();
 
         let mut request = request.map(|body| {
@@ -276,19 +313,9 @@ impl Finish {
     fn done(self, code: Code) {
         let elapsed = self.start.elapsed();
         let labels = &self.method.labels;
-        let m = metrics();
-        m.in_flight.dec();
-        m.handled
-            .get_or_create(&HandledLabels {
-                grpc_type: labels.grpc_type,
-                grpc_service: labels.grpc_service,
-                grpc_method: labels.grpc_method,
-                grpc_code: code_name(code),
-            })
-            .inc();
-        m.handling_seconds
-            .get_or_create(labels)
-            .observe(elapsed.as_secs_f64());
+        metrics().in_flight.dec();
+        self.method.handled(code).inc();
+        self.method.seconds.observe(elapsed.as_secs_f64());
 
         let latency_ms = elapsed.as_secs_f64() * 1000.0;
         let peer = self.peer.map(tracing::field::display);
@@ -531,7 +558,7 @@ mod tests {
         );
         assert!(std::ptr::eq(
             method("/boucle.v1.FeedbackService/DropTables"),
-            &UNKNOWN
+            &*UNKNOWN
         ));
     }
 }
