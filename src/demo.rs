@@ -8,14 +8,14 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use chrono::TimeZone;
+use chrono::{Datelike, TimeZone};
 use chrono_tz::Tz;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use uuid::Uuid;
 
 use crate::domain::answer_delays::DAY_MS;
-use crate::domain::codes::ResponseStatus;
+use crate::domain::codes::{Direction, Frequency, ResponseStatus};
 use crate::domain::feedback::{LocationRef, NewFeedback};
 use crate::domain::location::{LocationSpec, ParentRef};
 use crate::domain::{
@@ -789,4 +789,302 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
     summary.feedback = feedback.len();
     summary.responses = answers.len();
     Ok(summary)
+}
+
+/// What [`seed_work`] added.
+#[derive(Debug, Default)]
+pub struct Work {
+    pub actions: usize,
+    pub public_actions: usize,
+    pub linked_experiences: usize,
+    pub measurements: usize,
+    pub recipients: usize,
+}
+
+impl fmt::Display for Work {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Demo work seeded: {} improvement actions ({} public, {} experiences linked), {} reported measurements, {} report recipients.",
+            self.actions,
+            self.public_actions,
+            self.linked_experiences,
+            self.measurements,
+            self.recipients
+        )
+    }
+}
+
+/// One improvement action of the demo: where, what, under which engagement, how far.
+struct DemoAction {
+    location: &'static str,
+    title: &'static str,
+    description: &'static str,
+    engagement: &'static str,
+    owner: &'static str,
+    public: bool,
+    /// Planned, in progress at this percentage, or done.
+    state: ActionState,
+    /// Negative experiences of the location it answers.
+    linked: usize,
+}
+
+enum ActionState {
+    Planned,
+    InProgress(u32),
+    Done,
+}
+
+const ACTIONS: &[DemoAction] = &[
+    DemoAction {
+        location: "CAF69-LYON-PARTDIEU",
+        title: "Accueil sans rendez-vous le samedi matin",
+        description: "Un créneau de 9 h à 12 h, deux agents, pour les usagers qui ne peuvent pas venir en semaine.",
+        engagement: "E2",
+        owner: "Responsable de l'accueil",
+        public: true,
+        state: ActionState::Done,
+        linked: 3,
+    },
+    DemoAction {
+        location: "CAF69-LYON-PARTDIEU",
+        title: "Rappel automatique quand la ligne est saturée",
+        description: "L'usager laisse son numéro et il est rappelé dans la journée, au lieu d'attendre en ligne.",
+        engagement: "E2",
+        owner: "Plateforme téléphonique",
+        public: true,
+        state: ActionState::InProgress(60),
+        linked: 2,
+    },
+    DemoAction {
+        location: "CAF69-LYON-PARTDIEU",
+        title: "Nouvelle signalétique du hall",
+        description: "Des panneaux lisibles de loin, en français facile à lire et à comprendre.",
+        engagement: "E1",
+        owner: "Services généraux",
+        public: true,
+        state: ActionState::Planned,
+        linked: 0,
+    },
+    DemoAction {
+        location: "CAF69-LYON-PARTDIEU",
+        title: "Formation de l'équipe à l'accueil des personnes handicapées",
+        description: "Deux demi-journées pour toute l'équipe d'accueil, avec une association partenaire.",
+        engagement: "E3",
+        owner: "Ressources humaines",
+        public: false,
+        state: ActionState::InProgress(30),
+        linked: 0,
+    },
+    DemoAction {
+        location: "CPAM59-LILLE",
+        title: "Pièces justificatives acceptées par courriel",
+        description: "Plus besoin de revenir au guichet pour une pièce manquante.",
+        engagement: "E5",
+        owner: "Direction de la relation client",
+        public: true,
+        state: ActionState::Done,
+        linked: 2,
+    },
+];
+
+/// Reported indicators the demo measures every month, with their target.
+const MEASURED: &[(&str, &str, &str, Direction, f64, f64)] = &[
+    (
+        "WAIT_TIME_MINUTES",
+        "Temps d'attente moyen au guichet",
+        "min",
+        Direction::LowerIsBetter,
+        24.0,
+        15.0,
+    ),
+    (
+        "PHONE_PICKUP_RATE",
+        "Taux de décroché téléphonique",
+        "%",
+        Direction::HigherIsBetter,
+        71.0,
+        85.0,
+    ),
+];
+
+/// Improvement actions (some public, some done, linked to the experiences they answer),
+/// reported measurements with their targets for the last twelve months, and report
+/// recipients: what a newcomer's first ListPublicActions and first PDF show. Run once,
+/// after [`seed`]; deterministic for a seed and a month.
+pub async fn seed_work(store: &Store, seed: u64, tz: Tz) -> crate::Result<Work> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+    use crate::domain::action::NewAction;
+    use crate::domain::codes::ActionStatus;
+    use crate::store::entities::feedback;
+    use crate::store::indicators::{Definition, NewMeasurement};
+
+    let now = crate::store::now_ms();
+    let current = Period::containing(now, tz);
+    let today = chrono::Utc
+        .timestamp_millis_opt(now)
+        .single()
+        .map_or(chrono::NaiveDate::MIN, |t| {
+            t.with_timezone(&tz).date_naive()
+        });
+    let mut rng = StdRng::seed_from_u64(seed.rotate_left(17) ^ u64::from(current.month()));
+    let (key, _) =
+        crate::app::keys::create(store, None, "Démo — pilotage", Role::Admin, None).await?;
+    let admin = Caller {
+        key_id: key.key.id,
+        name: key.key.name.clone(),
+        role: Role::Admin,
+        scope: None,
+    };
+    let id_of = async |code: &str| -> crate::Result<Uuid> {
+        Ok(
+            crate::app::locations::find(store, &LocationKey::Code(code.to_owned()))
+                .await?
+                .location
+                .id,
+        )
+    };
+    let mut work = Work::default();
+
+    for demo in ACTIONS {
+        let location_id = id_of(demo.location).await?;
+        let action = crate::app::actions::create(
+            store,
+            &admin,
+            &NewAction {
+                location_id,
+                title: demo.title.to_owned(),
+                description: demo.description.to_owned(),
+                engagement_code: demo.engagement.to_owned(),
+                parent_id: None,
+                weight: 1,
+                owner: demo.owner.to_owned(),
+                due_on: today.checked_add_days(chrono::Days::new(rng.random_range(20..120))),
+                public: demo.public,
+            },
+        )
+        .await?;
+        let id = action.action.id;
+        match demo.state {
+            ActionState::Planned => {}
+            ActionState::InProgress(progress) => {
+                crate::app::actions::transition(
+                    store,
+                    &admin,
+                    id,
+                    ActionStatus::InProgress,
+                    Some(progress),
+                    "Lancée après les retours des usagers.",
+                    today,
+                )
+                .await?;
+            }
+            ActionState::Done => {
+                crate::app::actions::transition(
+                    store,
+                    &admin,
+                    id,
+                    ActionStatus::InProgress,
+                    Some(50),
+                    "Lancée après les retours des usagers.",
+                    today,
+                )
+                .await?;
+                crate::app::actions::transition(
+                    store,
+                    &admin,
+                    id,
+                    ActionStatus::Done,
+                    None,
+                    "En place.",
+                    // Done in the last complete month: its report says so.
+                    today
+                        .checked_sub_days(chrono::Days::new(u64::from(today.day())))
+                        .unwrap_or(today),
+                )
+                .await?;
+            }
+        }
+        let negative = feedback::Entity::find()
+            .select_only()
+            .column(feedback::Column::Id)
+            .filter(feedback::Column::LocationId.eq(location_id))
+            .filter(feedback::Column::Satisfaction.eq("NEGATIVE"))
+            .filter(feedback::Column::Status.eq("PUBLISHED"))
+            .order_by_desc(feedback::Column::SubmittedAt)
+            .limit(demo.linked as u64)
+            .into_tuple::<Uuid>()
+            .all(store.connection())
+            .await?;
+        for experience in negative {
+            crate::app::actions::link_feedback(store, &admin, id, experience, false).await?;
+            work.linked_experiences += 1;
+        }
+        work.actions += 1;
+        work.public_actions += usize::from(demo.public);
+    }
+
+    for (code, title, unit, direction, _, _) in MEASURED {
+        crate::app::indicators::define(
+            store,
+            &admin,
+            &Definition {
+                code: (*code).to_owned(),
+                title: (*title).to_owned(),
+                unit: (*unit).to_owned(),
+                direction: *direction,
+                frequency: Frequency::Monthly,
+                methodology: "Relevé mensuel du système de gestion de l'accueil.".to_owned(),
+            },
+        )
+        .await?;
+    }
+    // Twelve months getting better, for the sites of the CAF du Rhône and of Lille.
+    let measured_sites = ["CAF69-LYON-PARTDIEU", "CAF69-VILLEURBANNE", "CPAM59-LILLE"];
+    for site in measured_sites {
+        let location_id = id_of(site).await?;
+        let mut period = current;
+        for _ in 0..11 {
+            period = period.previous();
+        }
+        for month in 0..11 {
+            for (code, _, _, _, start, target) in MEASURED {
+                let progress = f64::from(month) / 10.0;
+                let value = start + (target - start) * progress * rng.random_range(0.7..1.1);
+                crate::app::indicators::record_measurement(
+                    store,
+                    &admin,
+                    &NewMeasurement {
+                        indicator_code: (*code).to_owned(),
+                        location_id,
+                        period,
+                        value: (value * 10.0).round() / 10.0,
+                        sample_size: None,
+                        target: Some(*target),
+                    },
+                )
+                .await?;
+                work.measurements += 1;
+            }
+            period = period.next();
+        }
+    }
+
+    for (email, name, code) in [
+        (
+            "direction@caf69.demo.boucle.test",
+            "Direction de la CAF du Rhône",
+            "CAF69",
+        ),
+        (
+            "accueil@cpam59.demo.boucle.test",
+            "Accueil de la CPAM de Lille-Douai",
+            "CPAM59",
+        ),
+    ] {
+        crate::app::reports::subscribe(store, &admin, email, name, id_of(code).await?).await?;
+        work.recipients += 1;
+    }
+    Ok(work)
 }

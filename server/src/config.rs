@@ -234,6 +234,10 @@ pub struct ServeArgs {
     /// Seed the demo data set (if absent) and print a demo ADMIN key.
     #[arg(long, global = true)]
     pub demo: bool,
+    /// Folder of the published files (PDF reports, open data, the outbox) that the demo's
+    /// monthly runs write, as `boucle-jobs --out`.
+    #[arg(long, env = "BOUCLE_OUT", default_value = "out", global = true)]
+    pub out: PathBuf,
     /// `auto` (text on a terminal, JSON otherwise), `text` or `json`.
     #[arg(long, env = "BOUCLE_LOG_FORMAT", default_value = "auto", global = true)]
     pub log_format: LogFormat,
@@ -268,6 +272,7 @@ impl Default for ServeArgs {
             metrics_listen: None,
             observe_calls: true,
             demo: false,
+            out: PathBuf::from("out"),
             log_format: LogFormat::Auto,
         }
     }

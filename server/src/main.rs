@@ -1,5 +1,6 @@
 //! `boucle-server`: serve the API, apply migrations, create keys, seed the demo.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use boucle::domain::Role;
@@ -135,27 +136,59 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Demo { seed }) => {
             let store = open(&database).await?;
-            demo(&store, seed, "127.0.0.1:50051").await
+            demo(&store, seed, "127.0.0.1:50051", &serve.out).await
         }
     }
 }
 
 async fn serve_api(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
     let demo_requested = args.demo;
+    let out = args.out.clone();
     let app = Application::build(&database.settings(), args).await?;
     if demo_requested {
         let addr = app.local_addr()?.to_string();
-        demo(app.store(), boucle::demo::DEFAULT_SEED, &addr).await?;
+        demo(app.store(), boucle::demo::DEFAULT_SEED, &addr, &out).await?;
     }
     app.run_until_stopped(shutdown_signal()).await
 }
 
-async fn demo(store: &Store, seed: u64, addr: &str) -> anyhow::Result<()> {
-    let summary = boucle::demo::seed(store, seed, chrono_tz::Europe::Paris).await?;
+/// The demo data set, its improvement actions, measurements and recipients, then the
+/// monthly runs of every complete month (aggregation, PDF reports and open data in `out`,
+/// messages in `out/outbox`), so that results, trends and reports are there at once.
+async fn demo(store: &Store, seed: u64, addr: &str, out: &Path) -> anyhow::Result<()> {
+    let tz = chrono_tz::Europe::Paris;
+    let summary = boucle::demo::seed(store, seed, tz).await?;
+    if !summary.already_present {
+        let work = boucle::demo::seed_work(store, seed, tz).await?;
+        println!("{summary}");
+        println!("{work}");
+        let options = boucle_jobs::pipeline::Options {
+            tz,
+            root: None,
+            out_dir: out.to_owned(),
+            holder: boucle_jobs::lease::worker_id(),
+            lease_ttl: std::time::Duration::from_secs(300),
+            transport: boucle_jobs::deliver::Transport::Outbox(out.join("outbox")),
+            mail_from: "Résultats Services Publics + <resultats@demo.boucle.test>".to_owned(),
+            retry: boucle_jobs::retry::Retry::within_run(std::time::Duration::from_secs(1), 1),
+            metrics_file: None,
+        };
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let months = boucle_jobs::daemon::catch_up(store, &options, &stop)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo monthly runs: {e}"))?;
+        println!(
+            "Demo results published: {} months aggregated, PDF reports and open data in {}, messages in {}.",
+            months.done,
+            out.display(),
+            out.join("outbox").display()
+        );
+    } else {
+        println!("{summary}");
+    }
     let (_, secret) =
         boucle::app::keys::create(store, None, "Démo — administrateur", Role::Admin, None).await?;
     let key = secret.secret.expose_secret();
-    println!("{summary}");
     println!();
     println!("Demo ADMIN key (shown once): {key}");
     println!();

@@ -8,7 +8,9 @@ use std::process::{Command, Stdio};
 
 use boucle::pb;
 use boucle::pb::feedback_service_client::FeedbackServiceClient;
+use boucle::pb::indicator_service_client::IndicatorServiceClient;
 use boucle::pb::location_service_client::LocationServiceClient;
+use boucle::pb::results_service_client::ResultsServiceClient;
 use tonic::metadata::MetadataValue;
 
 use common::{BIN, lines, wait_for};
@@ -186,7 +188,7 @@ async fn demo_serves_real_data_and_sigterm_stops_cleanly() {
         "{created}"
     );
 
-    let page = FeedbackServiceClient::with_interceptor(channel, auth)
+    let page = FeedbackServiceClient::with_interceptor(channel.clone(), auth.clone())
         .list_feedback(pb::ListFeedbackRequest {
             page_size: 50,
             ..Default::default()
@@ -196,6 +198,104 @@ async fn demo_serves_real_data_and_sigterm_stops_cleanly() {
         .into_inner();
     assert_eq!(page.feedback.len(), 50);
     assert!(!page.next_page_token.is_empty());
+
+    // Every section is there at once: the months were run, with a trend, the reported
+    // measurements, public actions, and a PDF per location.
+    let previous =
+        boucle::domain::Period::containing(boucle::store::now_ms(), chrono_tz::Europe::Paris)
+            .previous()
+            .to_string();
+    let mut results = ResultsServiceClient::new(channel.clone());
+    let site = results
+        .get_location_results(pb::GetLocationResultsRequest {
+            location_code: "CAF69-LYON-PARTDIEU".into(),
+            period: String::new(),
+        })
+        .await
+        .expect("published results")
+        .into_inner();
+    let current = site.current.expect("the latest month");
+    assert_eq!(current.period, previous);
+    assert!(
+        site.history.len() >= 10,
+        "a trend: {} months",
+        site.history.len()
+    );
+    let measurements = IndicatorServiceClient::with_interceptor(channel.clone(), auth.clone())
+        .list_measurements(pb::ListMeasurementsRequest {
+            indicator_code: "WAIT_TIME_MINUTES".into(),
+            from_period: previous.clone(),
+            to_period: previous.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("measurements")
+        .into_inner()
+        .measurements;
+    assert!(!measurements.is_empty());
+    assert!(
+        measurements.iter().all(|m| m.target == Some(15.0)),
+        "{measurements:?}"
+    );
+    let actions = results
+        .list_public_actions(pb::ListPublicActionsRequest {
+            location_code: "CAF69-LYON-PARTDIEU".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("public actions")
+        .into_inner()
+        .actions;
+    let statuses: Vec<(i32, &str)> = actions
+        .iter()
+        .map(|a| (a.status, a.title.as_str()))
+        .collect();
+    assert_eq!(
+        actions.len(),
+        3,
+        "the internal action is not public: {statuses:?}"
+    );
+    for status in [
+        pb::ActionStatus::Done,
+        pb::ActionStatus::InProgress,
+        pb::ActionStatus::Planned,
+    ] {
+        assert!(
+            actions.iter().any(|a| a.status == status as i32),
+            "{status:?} in {statuses:?}"
+        );
+    }
+    let reports = results
+        .list_reports(pb::ListReportsRequest {
+            location_code: "CAF69-LYON-PARTDIEU".into(),
+            period: previous.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("reports")
+        .into_inner()
+        .reports;
+    let report = reports.first().expect("a report of the month");
+    let mut chunks = results
+        .get_report(pb::GetReportRequest {
+            id: report.id.clone(),
+        })
+        .await
+        .expect("get report")
+        .into_inner();
+    let mut pdf = Vec::new();
+    while let Some(chunk) = chunks.message().await.expect("chunk") {
+        pdf.extend_from_slice(&chunk.chunk);
+    }
+    assert!(pdf.starts_with(b"%PDF-"));
+    assert!(
+        dir.path()
+            .join("out")
+            .join("outbox")
+            .read_dir()
+            .is_ok_and(|mut d| d.next().is_some()),
+        "the demo recipients got their messages in the outbox"
+    );
 
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

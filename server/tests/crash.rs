@@ -224,7 +224,8 @@ async fn acknowledged_experiences_survive_sigkill_exactly_once() {
     println!("crash test: {kills} kills, BOUCLE_CRASH_SEED={seed}");
     let mut rng = StdRng::seed_from_u64(seed);
     let (_database, url) = boucle_tests::fresh_database().await.expect("database");
-    let key = seed_demo(&url);
+    let published = tempfile::tempdir().expect("tempdir");
+    let key = seed_demo(&url, published.path());
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let began = Instant::now();
 

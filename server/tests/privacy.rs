@@ -19,7 +19,8 @@ const DRAFT: &str = "Brouillon pas encore validé";
 #[tokio::test(flavor = "multi_thread")]
 async fn personal_data_reaches_no_public_answer_and_no_log_line() {
     let (_database, url) = boucle_tests::fresh_database().await.expect("database");
-    let key = common::seed_demo(&url);
+    let published = tempfile::tempdir().expect("tempdir");
+    let key = common::seed_demo(&url, published.path());
 
     let server = common::start(&url, &[("RUST_LOG", "debug")]);
     let addr = server.addr.clone();

@@ -122,7 +122,8 @@ struct Counters {
 async fn a_steady_load_keeps_errors_at_zero_and_memory_flat() {
     let seconds = setting("BOUCLE_SOAK_SECONDS", 20);
     let (_database, url) = boucle_tests::fresh_database().await.expect("database");
-    let key = common::seed_demo(&url);
+    let published = tempfile::tempdir().expect("tempdir");
+    let key = common::seed_demo(&url, published.path());
     let server = common::start(&url, &[("BOUCLE_SUBMIT_RATE", "0")]);
     let pid = server.child.id();
     let counters = Arc::new(Counters::default());

@@ -74,10 +74,12 @@ pub fn start(url: &str, env: &[(&str, &str)]) -> Server {
     }
 }
 
-/// Seeds the demo data set into `url`; returns the ADMIN key it prints.
-pub fn seed_demo(url: &str) -> String {
+/// Seeds the demo data set into `url`, its monthly runs writing to `out`; returns the
+/// ADMIN key it prints.
+pub fn seed_demo(url: &str, out: &std::path::Path) -> String {
     let out = Command::new(BIN)
-        .args(["demo", "--database-url", url])
+        .args(["demo", "--database-url", url, "--out"])
+        .arg(out)
         .output()
         .expect("seed demo");
     assert!(
