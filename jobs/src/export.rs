@@ -275,7 +275,9 @@ pub async fn export(
         None => format!("resultats-{period}.{ext}"),
     };
     remove_stale_temporaries(out_dir, STALE_TEMPORARY)?;
-    let path = out_dir.join(name);
+    let path = out_dir.join(&name);
     write_atomically(&path, &bytes)?;
+    // Beside the reports, in the database every replica reads.
+    store.put_published_file(&name, period, &bytes).await?;
     Ok(path)
 }

@@ -23,6 +23,7 @@ mod m20261129_000001_first_answered_at;
 mod m20261129_000002_location_figures;
 mod m20261130_000001_answered_index;
 mod m20261201_000001_vote_address;
+mod m20261201_000002_published_content;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_location_figures::Migration),
             Box::new(m20261130_000001_answered_index::Migration),
             Box::new(m20261201_000001_vote_address::Migration),
+            Box::new(m20261201_000002_published_content::Migration),
         ]
     }
 }

@@ -165,19 +165,33 @@ pub async fn reports(
     Ok(page.listed(rows, |r| r.report.id))
 }
 
-/// A published report and the bytes of its file, checked against the SHA-256 recorded
-/// with it. A rewrite renames the new file in before it records the new digest: a mismatch
-/// is read again once, and only a file that still does not match is DATA_LOSS.
+/// A published report and its bytes, from the database, which every replica reaches: they
+/// were recorded with the report's SHA-256 in one transaction, and are checked against it.
+/// A report recorded before the database kept its bytes is read from its file, where a
+/// rewrite renames the new file in before it records the new digest: a mismatch there is
+/// read again once, and only a file that still does not match is DATA_LOSS.
 pub async fn report_file(store: &Store, id: Uuid) -> Result<(ReportView, Vec<u8>), Error> {
     let mut attempt = 0;
     loop {
         let report = store.get_report(id).await?;
-        let bytes = match tokio::fs::read(&report.report.path).await {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                tracing::error!(report = %id, error = %e, "report file unreadable");
-                return Err(Error::not_found("report file"));
+        let bytes = match store.report_content(id).await? {
+            Some((sha256, bytes)) => {
+                if sha256 != report.report.sha256
+                    || crate::domain::digest::sha256_hex(&bytes) != sha256
+                {
+                    return Err(Error::DataLoss(format!(
+                        "report {id}: the stored bytes do not match its recorded SHA-256"
+                    )));
+                }
+                return Ok((report, bytes));
             }
+            None => match tokio::fs::read(&report.report.path).await {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    tracing::error!(report = %id, error = %e, "report file unreadable");
+                    return Err(Error::not_found("report file"));
+                }
+            },
         };
         if crate::domain::digest::sha256_hex(&bytes) == report.report.sha256 {
             return Ok((report, bytes));

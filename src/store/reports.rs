@@ -6,7 +6,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entities::{delivery, recipient, report};
+use super::entities::{delivery, published_file, recipient, report, report_content};
 use super::locations::subtree_ids;
 use super::{Reach, Store, is_unique_violation, now_ms, sql, stored_code};
 use crate::Error;
@@ -87,7 +87,7 @@ pub struct Delivery {
     pub message_id: Option<String>,
 }
 
-/// A report written to disk, to be recorded.
+/// A report written to disk, to be recorded with its bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RenderedReport {
     pub location_id: Uuid,
@@ -95,12 +95,18 @@ pub struct RenderedReport {
     pub path: String,
     pub sha256: String,
     pub size: u64,
+    pub bytes: Vec<u8>,
 }
 
+/// Report contents per insert statement: about 70 KB each, so a statement stays small.
+const CONTENTS_PER_INSERT: usize = 32;
+
 impl Store {
-    /// Records a batch of rendered reports of `period` in one transaction: new ones are
-    /// inserted, changed ones (path or content) updated with a new date, identical ones left
-    /// alone.
+    /// Records a batch of rendered reports of `period` in one transaction, with their
+    /// bytes: new ones are inserted, changed ones (path or content) updated with a new date
+    /// and their bytes replaced, identical ones left alone (their bytes stored if they were
+    /// recorded before the database kept them). The digest and the bytes served for it are
+    /// committed together.
     pub async fn upsert_reports(
         &self,
         period: Period,
@@ -119,12 +125,30 @@ impl Store {
                     .into_iter()
                     .map(|r| ((r.location_id, r.kind.clone()), r))
                     .collect();
+            let stored: std::collections::HashSet<Uuid> = report_content::Entity::find()
+                .select_only()
+                .column(report_content::Column::ReportId)
+                .filter(
+                    report_content::Column::ReportId
+                        .is_in(existing.values().map(|r| r.id).collect::<Vec<_>>()),
+                )
+                .into_tuple::<Uuid>()
+                .all(&txn)
+                .await?
+                .into_iter()
+                .collect();
             let now = now_ms();
             let mut fresh = Vec::new();
+            // (report id, report) whose bytes are to be (re)written.
+            let mut contents: Vec<(Uuid, &RenderedReport)> = Vec::new();
             for r in chunk {
                 let size = i64::try_from(r.size).unwrap_or(i64::MAX);
                 match existing.get(&(r.location_id, r.kind.code().to_owned())) {
-                    Some(old) if old.sha256 == r.sha256 && old.path == r.path => {}
+                    Some(old) if old.sha256 == r.sha256 && old.path == r.path => {
+                        if !stored.contains(&old.id) {
+                            contents.push((old.id, r));
+                        }
+                    }
                     Some(old) => {
                         let mut row: report::ActiveModel = old.clone().into();
                         row.path = Set(r.path.clone());
@@ -132,23 +156,48 @@ impl Store {
                         row.size_bytes = Set(size);
                         row.created_at = Set(now);
                         row.update(&txn).await?;
+                        contents.push((old.id, r));
                     }
-                    None => fresh.push(report::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        location_id: Set(r.location_id),
-                        period: Set(period_text.clone()),
-                        kind: Set(r.kind.code().to_owned()),
-                        path: Set(r.path.clone()),
-                        sha256: Set(r.sha256.clone()),
-                        size_bytes: Set(size),
-                        created_at: Set(now),
-                    }),
+                    None => {
+                        let id = Uuid::now_v7();
+                        fresh.push(report::ActiveModel {
+                            id: Set(id),
+                            location_id: Set(r.location_id),
+                            period: Set(period_text.clone()),
+                            kind: Set(r.kind.code().to_owned()),
+                            path: Set(r.path.clone()),
+                            sha256: Set(r.sha256.clone()),
+                            size_bytes: Set(size),
+                            created_at: Set(now),
+                        });
+                        contents.push((id, r));
+                    }
                 }
             }
             if !fresh.is_empty() {
                 report::Entity::insert_many(fresh)
                     .exec_without_returning(&txn)
                     .await?;
+            }
+            if !contents.is_empty() {
+                report_content::Entity::delete_many()
+                    .filter(
+                        report_content::Column::ReportId
+                            .is_in(contents.iter().map(|(id, _)| *id).collect::<Vec<_>>()),
+                    )
+                    .exec(&txn)
+                    .await?;
+            }
+            for batch in contents.chunks(CONTENTS_PER_INSERT) {
+                report_content::Entity::insert_many(batch.iter().map(|(id, r)| {
+                    report_content::ActiveModel {
+                        report_id: Set(*id),
+                        sha256: Set(r.sha256.clone()),
+                        bytes: Set(r.bytes.clone()),
+                    }
+                }))
+                .exec_without_returning(&txn)
+                .await?;
             }
         }
         txn.commit().await?;
@@ -179,6 +228,49 @@ impl Store {
             .all(&self.db)
             .await?;
         self.report_views(models).await
+    }
+
+    /// The bytes recorded with report `id` and their SHA-256; `None` for a report recorded
+    /// before the database kept them (its file is then the only copy).
+    pub async fn report_content(&self, id: Uuid) -> Result<Option<(String, Vec<u8>)>, Error> {
+        Ok(report_content::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(|c| (c.sha256, c.bytes)))
+    }
+
+    /// Records a published file of `period` other than a report (the manifest, the open
+    /// data) under its name, replacing an earlier version.
+    pub async fn put_published_file(
+        &self,
+        name: &str,
+        period: Period,
+        bytes: &[u8],
+    ) -> Result<(), Error> {
+        let txn = self.write_txn().await?;
+        published_file::Entity::delete_by_id(name.to_owned())
+            .exec(&txn)
+            .await?;
+        published_file::ActiveModel {
+            name: Set(name.to_owned()),
+            period: Set(period.to_string()),
+            sha256: Set(crate::domain::digest::sha256_hex(bytes)),
+            size_bytes: Set(i64::try_from(bytes.len()).unwrap_or(i64::MAX)),
+            bytes: Set(bytes.to_vec()),
+            updated_at: Set(now_ms()),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// A published file by name: its SHA-256 and bytes.
+    pub async fn published_file(&self, name: &str) -> Result<Option<(String, Vec<u8>)>, Error> {
+        Ok(published_file::Entity::find_by_id(name.to_owned())
+            .one(&self.db)
+            .await?
+            .map(|f| (f.sha256, f.bytes)))
     }
 
     pub async fn get_report(&self, id: Uuid) -> Result<ReportView, Error> {

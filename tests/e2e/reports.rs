@@ -199,23 +199,46 @@ async fn a_monthly_run_publishes_one_valid_pdf_per_location_and_delivers_them_on
     }
     assert_eq!(bytes, before, "GetReport returns the file's bytes");
     assert_eq!(local.sha256, boucle_jobs::report::files::sha256_hex(&bytes));
-    // A file changed behind the record is an integrity failure, not an outage to retry.
+    // The bytes are served from the database, which every replica reaches: not from the
+    // jobs' folder, which may be on another machine.
     let path = dir.join("CAF69-LYON-PARTDIEU.pdf");
+    std::fs::remove_file(&path).expect("remove the file");
+    let mut stream = results
+        .get_report(pb::GetReportRequest {
+            id: local.id.clone(),
+        })
+        .await
+        .expect("get without the file")
+        .into_inner();
+    let mut served = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        served.extend(chunk.expect("chunk").chunk);
+    }
+    assert_eq!(served, before);
+    std::fs::write(&path, &before).expect("restore");
+    // Bytes changed behind the record are an integrity failure, not an outage to retry.
     let mut damaged = before.clone();
     damaged.extend_from_slice(b"%tampered");
-    std::fs::write(&path, &damaged).expect("damage the file");
+    let db = app.store.connection();
+    let id: uuid::Uuid = local.id.parse().expect("uuid");
+    db.execute_raw(boucle::store::sql(
+        db.get_database_backend(),
+        "UPDATE report_content SET bytes = $1 WHERE report_id = $2",
+        vec![damaged.into(), id.into()],
+    ))
+    .await
+    .expect("damage the stored bytes");
     let refused = results
         .get_report(pb::GetReportRequest {
             id: local.id.clone(),
         })
         .await
-        .expect_err("a damaged file");
+        .expect_err("damaged bytes");
     assert_eq!(refused.code(), tonic::Code::DataLoss, "{refused:?}");
     assert!(
         !refused.message().contains("CAF69"),
         "no path is sent: {refused:?}"
     );
-    std::fs::write(&path, &before).expect("restore");
     let missing = results
         .get_report(pb::GetReportRequest {
             id: uuid::Uuid::now_v7().to_string(),

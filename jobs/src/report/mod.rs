@@ -149,6 +149,11 @@ pub async fn report_period(
         });
     }
     summary.manifest = write_manifest(&dir, entries)?;
+    // Beside the reports, in the database every replica reads.
+    let manifest = std::fs::read(&summary.manifest)?;
+    store
+        .put_published_file(&format!("{period}/manifest.json"), period, &manifest)
+        .await?;
     progress(total, total)?;
     Ok(summary)
 }
@@ -183,6 +188,7 @@ fn render_and_write(
                     path: path.to_string_lossy().into_owned(),
                     sha256: sha,
                     size: bytes.len() as u64,
+                    bytes,
                 },
                 changed,
             },
