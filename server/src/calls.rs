@@ -226,12 +226,32 @@ where
         let (request_id, from_client) = request_id(request.headers());
         let peer = crate::peer::remote_addr(request.extensions());
         let id = request_id.to_str().unwrap_or("-");
-        let span = tracing::info_span!(
-            "grpc",
-            method = %path,
-            request_id = %id,
-            key = tracing::field::Empty,
-        );
+        let traced = boucle::telemetry::traces_enabled();
+        let span = if traced {
+            // OpenTelemetry's RPC conventions: `package.Service/Method`, kind server, the
+            // rpc.* attributes, the status code once known.
+            let labels = &method.labels;
+            tracing::info_span!(
+                "grpc",
+                method = %path,
+                request_id = %id,
+                key = tracing::field::Empty,
+                otel.name = path.strip_prefix('/').unwrap_or(path),
+                otel.kind = "server",
+                otel.status_code = tracing::field::Empty,
+                rpc.system = "grpc",
+                rpc.service = labels.grpc_service,
+                rpc.method = labels.grpc_method,
+                rpc.grpc.status_code = tracing::field::Empty,
+            )
+        } else {
+            tracing::info_span!(
+                "grpc",
+                method = %path,
+                request_id = %id,
+                key = tracing::field::Empty,
+            )
+        };
         if !from_client && request.headers().contains_key(REQUEST_ID) {
             span.in_scope(|| tracing::debug!("the client's x-request-id was refused: replaced"));
         }
@@ -245,6 +265,7 @@ where
             record: record.clone(),
             code: None,
             response_bytes: 0,
+            traced: traced.then(|| span.clone()),
         };
         method.started.inc();
         metrics().in_flight.inc();
@@ -307,10 +328,27 @@ struct Finish {
     record: Arc<CallRecord>,
     code: Option<Code>,
     response_bytes: u64,
+    /// The call's span, when spans are exported: it gets the status code.
+    traced: Option<tracing::Span>,
 }
 
 impl Finish {
     fn done(self, code: Code) {
+        if let Some(span) = &self.traced {
+            span.record("rpc.grpc.status_code", code as i32);
+            // A server span is an error for the codes that say the server failed.
+            if matches!(
+                code,
+                Code::Unknown
+                    | Code::DeadlineExceeded
+                    | Code::Unimplemented
+                    | Code::Internal
+                    | Code::Unavailable
+                    | Code::DataLoss
+            ) {
+                span.record("otel.status_code", "ERROR");
+            }
+        }
         let elapsed = self.start.elapsed();
         let labels = &self.method.labels;
         metrics().in_flight.dec();

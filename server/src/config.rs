@@ -222,6 +222,10 @@ pub struct ServeArgs {
         global = true
     )]
     pub health_check_seconds: u64,
+    /// Export every call's span as an OpenTelemetry trace to this OTLP/gRPC collector
+    /// (`http://collector:4317`). Off by default.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT", global = true)]
+    pub otlp_endpoint: Option<String>,
     /// Serve Prometheus metrics (`GET /metrics`, OpenMetrics text) on this address, apart
     /// from the API: give it to the monitoring network only. Off by default.
     #[arg(long, env = "BOUCLE_METRICS_LISTEN", global = true)]
@@ -270,6 +274,7 @@ impl Default for ServeArgs {
             tls_client_ca: None,
             health_check_seconds: 5,
             metrics_listen: None,
+            otlp_endpoint: None,
             observe_calls: true,
             demo: false,
             out: PathBuf::from("out"),

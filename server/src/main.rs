@@ -83,15 +83,27 @@ impl From<RoleArg> for Role {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let log_format = cli.serve.log_format;
-    telemetry::init(log_format);
-    match run(cli).await {
+    let telemetry = match telemetry::init_with_traces(
+        log_format,
+        cli.serve.otlp_endpoint.as_deref(),
+        "boucle-server",
+    ) {
+        Ok(telemetry) => telemetry,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let code = match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "boucle-server failed");
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    telemetry.shutdown();
+    code
 }
 
 async fn open(database: &DatabaseArgs) -> anyhow::Result<Store> {

@@ -415,3 +415,135 @@ async fn every_call_has_an_access_line_a_request_id_and_metrics() {
     sigterm(&child);
     assert!(child.wait().expect("wait").success());
 }
+
+/// A collector in this process: the OTLP/gRPC trace service, keeping every span it receives.
+mod collector {
+    use std::sync::{Arc, Mutex};
+
+    use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+        TraceService, TraceServiceServer,
+    };
+    use opentelemetry_proto::tonic::collector::trace::v1::{
+        ExportTraceServiceRequest, ExportTraceServiceResponse,
+    };
+    use opentelemetry_proto::tonic::trace::v1::Span;
+
+    #[derive(Clone, Default)]
+    pub struct Collector {
+        pub spans: Arc<Mutex<Vec<(String, Span)>>>,
+    }
+
+    #[tonic::async_trait]
+    impl TraceService for Collector {
+        async fn export(
+            &self,
+            request: tonic::Request<ExportTraceServiceRequest>,
+        ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+            let mut spans = self.spans.lock().unwrap_or_else(|p| p.into_inner());
+            for resource in request.into_inner().resource_spans {
+                let service = resource
+                    .resource
+                    .iter()
+                    .flat_map(|r| &r.attributes)
+                    .find(|a| a.key == "service.name")
+                    .and_then(|a| a.value.as_ref())
+                    .map(|v| format!("{:?}", v.value))
+                    .unwrap_or_default();
+                for scope in resource.scope_spans {
+                    for span in scope.spans {
+                        spans.push((service.clone(), span));
+                    }
+                }
+            }
+            Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+        }
+    }
+
+    /// Serves on 127.0.0.1:<port>; returns the endpoint.
+    pub async fn start(collector: Collector) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(TraceServiceServer::new(collector))
+                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+        );
+        format!("http://{addr}")
+    }
+}
+
+/// With `--otlp-endpoint`, every call is exported as a server span following OpenTelemetry's
+/// RPC conventions, with its request id; the last spans are flushed on SIGTERM.
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_are_exported_as_rpc_spans_to_an_otlp_collector() {
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
+
+    let collector = collector::Collector::default();
+    let endpoint = collector::start(collector.clone()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("otlp.db").display());
+    let mut server = common::start(&url, &[("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str())]);
+    let channel = Endpoint::from_shared(format!("http://{}", server.addr))
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect");
+    let missing = ResultsServiceClient::new(channel)
+        .get_location_results(request(
+            pb::GetLocationResultsRequest {
+                location_code: "NULLE-PART".into(),
+                period: String::new(),
+            },
+            Some("req-trace-1"),
+            None,
+        ))
+        .await
+        .expect_err("no such location");
+    assert_eq!(missing.code(), Code::NotFound);
+    sigterm(&server.child);
+    assert!(server.child.wait().expect("wait").success());
+
+    let spans = collector
+        .spans
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let (service, span) = spans
+        .iter()
+        .find(|(_, s)| s.name == "boucle.v1.ResultsService/GetLocationResults")
+        .unwrap_or_else(|| panic!("the call's span, among {spans:?}"));
+    assert!(service.contains("boucle-server"), "{service}");
+    assert_eq!(
+        span.kind,
+        opentelemetry_proto::tonic::trace::v1::span::SpanKind::Server as i32
+    );
+    let attribute = |key: &str| {
+        span.attributes
+            .iter()
+            .find(|a| a.key == key)
+            .and_then(|a| a.value.as_ref())
+            .and_then(|v| v.value.clone())
+    };
+    assert_eq!(
+        attribute("rpc.system"),
+        Some(Value::StringValue("grpc".into()))
+    );
+    assert_eq!(
+        attribute("rpc.service"),
+        Some(Value::StringValue("boucle.v1.ResultsService".into()))
+    );
+    assert_eq!(
+        attribute("rpc.method"),
+        Some(Value::StringValue("GetLocationResults".into()))
+    );
+    assert_eq!(
+        attribute("rpc.grpc.status_code"),
+        Some(Value::IntValue(Code::NotFound as i64))
+    );
+    assert_eq!(
+        attribute("request_id"),
+        Some(Value::StringValue("req-trace-1".into()))
+    );
+}
