@@ -80,7 +80,7 @@ pub async fn daemon(
         tokio::spawn(async move {
             shutdown.await;
             stop.store(true, Ordering::SeqCst);
-            wake.notify_waiters();
+            wake_up(&wake);
         });
     }
     tracing::info!(schedule = %cron.pattern, timezone = %opts.tz, "boucle-jobs daemon started");
@@ -125,14 +125,44 @@ pub async fn daemon(
         };
         let wait = (next - Utc::now()).to_std().unwrap_or_default();
         tracing::info!(next = %next, "sleeping until the next run");
-        tokio::select! {
-            () = tokio::time::sleep(wait) => {}
-            () = wake.notified() => {}
-        }
+        sleep_unless_woken(wait, &wake).await;
         if stop.load(Ordering::SeqCst) {
             break;
         }
     }
     tracing::info!("boucle-jobs daemon stopped");
     Ok(())
+}
+
+/// Ends the daemon's current or next sleep. A permit is kept when the loop is not sleeping
+/// yet (between its stop check and its sleep): a wake-up sent only to the tasks waiting at
+/// that instant (`notify_waiters`) was lost there, and the daemon slept on until its next
+/// monthly run with SIGTERM ignored.
+fn wake_up(wake: &Notify) {
+    wake.notify_one();
+}
+
+/// Sleeps for `wait`, or less if [`wake_up`] is called meanwhile or was before.
+async fn sleep_unless_woken(wait: std::time::Duration, wake: &Notify) {
+    tokio::select! {
+        () = tokio::time::sleep(wait) => {}
+        () = wake.notified() => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_requested_before_the_sleep_still_ends_it() {
+        let wake = Notify::new();
+        // SIGTERM arrives after the loop checked its stop flag, before it sleeps.
+        wake_up(&wake);
+        let start = tokio::time::Instant::now();
+        sleep_unless_woken(Duration::from_secs(30 * 24 * 3600), &wake).await;
+        assert_eq!(start.elapsed(), Duration::ZERO, "the daemon slept on");
+    }
 }
