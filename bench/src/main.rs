@@ -6,6 +6,7 @@ mod bare;
 mod db;
 mod generate;
 mod ingest;
+mod layer;
 mod load;
 mod reads;
 mod reports;
@@ -54,6 +55,13 @@ enum Command {
         warmup_seconds: u64,
         #[arg(long, default_value_t = 8)]
         seconds: u64,
+    },
+    /// The observation layer alone: CPU per call with and without it, no network.
+    Layer {
+        #[arg(long, default_value_t = 200_000)]
+        calls: u64,
+        #[arg(long, default_value_t = 6)]
+        rounds: usize,
     },
     /// A month's aggregation against the hand-written GROUP BY.
     Aggregate {
@@ -144,6 +152,21 @@ fn main() -> anyhow::Result<()> {
                 for target in cli.targets() {
                     let o = ingest::observation(&target, *streams, *pairs, &settings).await?;
                     print_observation(&o);
+                }
+            }
+            Command::Layer { calls, rounds } => {
+                let outcomes = layer::run(*calls, *rounds).await?;
+                println!("\n### The observation layer alone, {calls} calls per round\n");
+                println!("| round | CPU µs per call with | without | added µs |");
+                println!("|---:|---:|---:|---:|");
+                for (i, o) in outcomes.iter().enumerate() {
+                    println!(
+                        "| {} | {:.2} | {:.2} | **{:.2}** |",
+                        i + 1,
+                        o.with_us,
+                        o.without_us,
+                        o.with_us - o.without_us
+                    );
                 }
             }
             Command::Aggregate { rows, locations } => {
