@@ -265,28 +265,7 @@ async fn demo_serves_real_data_and_sigterm_stops_cleanly() {
             "{status:?} in {statuses:?}"
         );
     }
-    let reports = results
-        .list_reports(pb::ListReportsRequest {
-            location_code: "CAF69-LYON-PARTDIEU".into(),
-            period: previous.clone(),
-            ..Default::default()
-        })
-        .await
-        .expect("reports")
-        .into_inner()
-        .reports;
-    let report = reports.first().expect("a report of the month");
-    let mut chunks = results
-        .get_report(pb::GetReportRequest {
-            id: report.id.clone(),
-        })
-        .await
-        .expect("get report")
-        .into_inner();
-    let mut pdf = Vec::new();
-    while let Some(chunk) = chunks.message().await.expect("chunk") {
-        pdf.extend_from_slice(&chunk.chunk);
-    }
+    let (_, pdf) = common::first_report(&mut results, "CAF69-LYON-PARTDIEU", &previous).await;
     assert!(pdf.starts_with(b"%PDF-"));
     assert!(
         dir.path()

@@ -172,29 +172,9 @@ async fn two_replicas_and_the_jobs_share_reports_results_and_revocations() {
     jobs_dir.close().expect("remove the jobs' folder");
     for replica in [&a, &b] {
         let mut results = ResultsServiceClient::new(channel(&replica.addr));
-        let reports = results
-            .list_reports(pb::ListReportsRequest {
-                location_code: "REPLIQUE-1".into(),
-                period: previous.to_string(),
-                ..Default::default()
-            })
-            .await
-            .expect("list reports")
-            .into_inner()
-            .reports;
-        let report = reports.first().expect("the month's report");
+        let (report, bytes) =
+            common::first_report(&mut results, "REPLIQUE-1", &previous.to_string()).await;
         assert_eq!(report.sha256, digest);
-        let mut chunks = results
-            .get_report(pb::GetReportRequest {
-                id: report.id.clone(),
-            })
-            .await
-            .expect("get report")
-            .into_inner();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = chunks.message().await.expect("chunk") {
-            bytes.extend_from_slice(&chunk.chunk);
-        }
         assert_eq!(boucle::domain::digest::sha256_hex(&bytes), digest);
         assert_eq!(bytes, on_disk);
     }

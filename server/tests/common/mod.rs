@@ -134,3 +134,36 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
+
+/// The first published report of `code` for `period`, and its bytes as GetReport streams them.
+pub async fn first_report(
+    results: &mut boucle::pb::results_service_client::ResultsServiceClient<Channel>,
+    code: &str,
+    period: &str,
+) -> (boucle::pb::Report, Vec<u8>) {
+    let report = results
+        .list_reports(boucle::pb::ListReportsRequest {
+            location_code: code.into(),
+            period: period.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("list reports")
+        .into_inner()
+        .reports
+        .into_iter()
+        .next()
+        .expect("a report of the month");
+    let mut chunks = results
+        .get_report(boucle::pb::GetReportRequest {
+            id: report.id.clone(),
+        })
+        .await
+        .expect("get report")
+        .into_inner();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = chunks.message().await.expect("chunk") {
+        bytes.extend_from_slice(&chunk.chunk);
+    }
+    (report, bytes)
+}
