@@ -327,6 +327,8 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
         HeaderName::from_static("grpc-status"),
         HeaderName::from_static("grpc-message"),
         HeaderName::from_static("grpc-status-details-bin"),
+        // A portal's script reads the call's id to quote it to support.
+        HeaderName::from_static(crate::calls::REQUEST_ID),
     ];
     let allow_origin = if origins.iter().any(|o| o == "*") {
         AllowOrigin::any()

@@ -488,6 +488,42 @@ async fn grpc_web_preflights_are_answered_for_the_configured_origins_only() {
     assert!(!other.contains("access-control-allow-origin"), "{other}");
 }
 
+/// A browser's grpc-web call gets its request id back, and the CORS answer lets the page's
+/// script read it (and the status headers).
+#[tokio::test]
+async fn a_browser_reads_the_request_id_of_its_grpc_web_call() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let origin = boucle_server::config::origin("https://portail.example.fr").expect("origin");
+    let app = boucle_tests::spawn_app_with(boucle_server::ServeArgs {
+        cors_allow_origins: vec![origin],
+        ..boucle_tests::test_args()
+    })
+    .await;
+    let address = app.addr.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connect");
+    let request = format!(
+        "POST /grpc.health.v1.Health/Check HTTP/1.1\r\nHost: {address}\r\n\
+         Origin: https://portail.example.fr\r\ncontent-type: application/grpc-web+proto\r\n\
+         x-grpc-web: 1\r\nx-request-id: portail-42\r\ncontent-length: 5\r\n\
+         connection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("send");
+    stream.write_all(&[0, 0, 0, 0, 0]).await.expect("message");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.expect("read");
+    let answer = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+    assert!(answer.contains("x-request-id: portail-42"), "{answer}");
+    let exposed = answer
+        .lines()
+        .find_map(|l| l.strip_prefix("access-control-expose-headers:"))
+        .unwrap_or_else(|| panic!("no exposed headers: {answer}"));
+    assert!(exposed.contains("x-request-id"), "{exposed}");
+    assert!(exposed.contains("grpc-status"), "{exposed}");
+}
+
 /// As soon as a shutdown begins, health reports NOT_SERVING for the server and every
 /// service, while calls are still served during the drain delay; then the server stops.
 #[tokio::test]
