@@ -106,15 +106,15 @@ impl Store {
     /// bytes: new ones are inserted, changed ones (path or content) updated with a new date
     /// and their bytes replaced, identical ones left alone (their bytes stored if they were
     /// recorded before the database kept them). The digest and the bytes served for it are
-    /// committed together.
+    /// committed together. The bytes are moved out of `rendered`, not copied.
     pub async fn upsert_reports(
         &self,
         period: Period,
-        rendered: &[RenderedReport],
+        mut rendered: Vec<RenderedReport>,
     ) -> Result<(), Error> {
         let period_text = period.to_string();
         let txn = self.write_txn().await?;
-        for chunk in rendered.chunks(500) {
+        for chunk in rendered.chunks_mut(500) {
             let ids: Vec<Uuid> = chunk.iter().map(|r| r.location_id).collect();
             let existing: std::collections::HashMap<(Uuid, String), report::Model> =
                 report::Entity::find()
@@ -139,14 +139,19 @@ impl Store {
                 .collect();
             let now = now_ms();
             let mut fresh = Vec::new();
-            // (report id, report) whose bytes are to be (re)written.
-            let mut contents: Vec<(Uuid, &RenderedReport)> = Vec::new();
-            for r in chunk {
+            // The bytes to (re)write, by report id.
+            let mut contents: Vec<report_content::ActiveModel> = Vec::new();
+            let content = |id: Uuid, r: &mut RenderedReport| report_content::ActiveModel {
+                report_id: Set(id),
+                sha256: Set(r.sha256.clone()),
+                bytes: Set(std::mem::take(&mut r.bytes)),
+            };
+            for r in chunk.iter_mut() {
                 let size = i64::try_from(r.size).unwrap_or(i64::MAX);
                 match existing.get(&(r.location_id, r.kind.code().to_owned())) {
                     Some(old) if old.sha256 == r.sha256 && old.path == r.path => {
                         if !stored.contains(&old.id) {
-                            contents.push((old.id, r));
+                            contents.push(content(old.id, r));
                         }
                     }
                     Some(old) => {
@@ -156,7 +161,7 @@ impl Store {
                         row.size_bytes = Set(size);
                         row.created_at = Set(now);
                         row.update(&txn).await?;
-                        contents.push((old.id, r));
+                        contents.push(content(old.id, r));
                     }
                     None => {
                         let id = Uuid::now_v7();
@@ -170,7 +175,7 @@ impl Store {
                             size_bytes: Set(size),
                             created_at: Set(now),
                         });
-                        contents.push((id, r));
+                        contents.push(content(id, r));
                     }
                 }
             }
@@ -180,24 +185,20 @@ impl Store {
                     .await?;
             }
             if !contents.is_empty() {
+                let ids: Vec<Uuid> = contents
+                    .iter()
+                    .filter_map(|c| c.report_id.try_as_ref().copied())
+                    .collect();
                 report_content::Entity::delete_many()
-                    .filter(
-                        report_content::Column::ReportId
-                            .is_in(contents.iter().map(|(id, _)| *id).collect::<Vec<_>>()),
-                    )
+                    .filter(report_content::Column::ReportId.is_in(ids))
                     .exec(&txn)
                     .await?;
             }
-            for batch in contents.chunks(CONTENTS_PER_INSERT) {
-                report_content::Entity::insert_many(batch.iter().map(|(id, r)| {
-                    report_content::ActiveModel {
-                        report_id: Set(*id),
-                        sha256: Set(r.sha256.clone()),
-                        bytes: Set(r.bytes.clone()),
-                    }
-                }))
-                .exec_without_returning(&txn)
-                .await?;
+            let mut contents = contents.into_iter().peekable();
+            while contents.peek().is_some() {
+                report_content::Entity::insert_many(contents.by_ref().take(CONTENTS_PER_INSERT))
+                    .exec_without_returning(&txn)
+                    .await?;
             }
         }
         txn.commit().await?;

@@ -126,7 +126,7 @@ pub async fn report_period(
             }
             rendered.push(w.report);
         }
-        store.upsert_reports(period, &rendered).await?;
+        store.upsert_reports(period, rendered).await?;
         done += chunk.len() as u64;
     }
     // The manifest covers the whole period, whatever subtree this run rendered.
