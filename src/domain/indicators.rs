@@ -451,6 +451,30 @@ pub fn check_redefinition(
     }
 }
 
+/// What ranks a network's children against each other.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RankKey<'a> {
+    /// The published satisfaction rate; `None` when suppressed or absent.
+    pub satisfaction: Option<f64>,
+    pub volume: u64,
+    pub code: &'a str,
+}
+
+/// How a network's children are ranked, in the summary report and in the public comparison
+/// alike: by satisfaction as it is shown (to one decimal, so that two equal-looking figures
+/// tie), those without a published one last; then by volume, largest first; then by code.
+pub fn rank_order(a: RankKey<'_>, b: RankKey<'_>) -> std::cmp::Ordering {
+    let shown = |k: &RankKey<'_>| k.satisfaction.map(|s| (s * 10.0).round() as i64);
+    match (shown(&a), shown(&b)) {
+        (Some(x), Some(y)) => y.cmp(&x),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    }
+    .then_with(|| b.volume.cmp(&a.volume))
+    .then_with(|| a.code.cmp(b.code))
+}
+
 #[cfg(test)]
 mod tests {
 
@@ -682,5 +706,26 @@ mod tests {
             }
             prop_assert_eq!(s.median(), median_of_sorted(&values));
         }
+    }
+
+    #[test]
+    fn children_rank_by_shown_satisfaction_then_volume_then_code() {
+        let key = |satisfaction, volume, code| RankKey {
+            satisfaction,
+            volume,
+            code,
+        };
+        let mut keys = [
+            key(None, 900, "A"),
+            key(Some(80.04), 10, "B"),
+            key(Some(80.0), 20, "C"),
+            key(Some(91.0), 1, "D"),
+            key(None, 900, "0"),
+            key(Some(80.0), 20, "A"),
+        ];
+        keys.sort_by(|a, b| rank_order(*a, *b));
+        let codes: Vec<&str> = keys.iter().map(|k| k.code).collect();
+        // 80.04 shows as 80.0: it ties with 80.0, and volume decides.
+        assert_eq!(codes, ["D", "A", "C", "B", "0", "A"]);
     }
 }

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use boucle::domain::codes::Direction;
+use boucle::domain::indicators::{RankKey, rank_order};
 use boucle::domain::redaction::public_text;
 use boucle::domain::{ActionStatus, Channel, Period, Satisfaction};
 use boucle::store::Store;
@@ -270,6 +271,14 @@ fn fill_location(ctx: &Context, inputs: &ReportInputs, model: &mut ReportModel, 
     }
 }
 
+fn rank_key(row: &ChildRow) -> RankKey<'_> {
+    RankKey {
+        satisfaction: row.satisfaction,
+        volume: row.volume,
+        code: &row.code,
+    }
+}
+
 fn fill_summary(
     ctx: &Context,
     inputs: &ReportInputs,
@@ -298,16 +307,7 @@ fn fill_summary(
             median_delay: shown(IndicatorCode::ResponseDelayMedian),
         });
     }
-    // Ranked by satisfaction (unpublishable last), then volume, then code.
-    model.children.sort_by(|a, b| {
-        let key = |r: &ChildRow| r.satisfaction.map(|s| (s * 10.0).round() as i64);
-        match (key(a), key(b)) {
-            (Some(x), Some(y)) => y.cmp(&x),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        }
-        .then_with(|| b.volume.cmp(&a.volume))
-        .then_with(|| a.code.cmp(&b.code))
-    });
+    model
+        .children
+        .sort_by(|a, b| rank_order(rank_key(a), rank_key(b)));
 }
