@@ -24,6 +24,7 @@ mod m20261129_000002_location_figures;
 mod m20261130_000001_answered_index;
 mod m20261201_000001_vote_address;
 mod m20261201_000002_published_content;
+mod m20261202_000001_location_search;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_answered_index::Migration),
             Box::new(m20261201_000001_vote_address::Migration),
             Box::new(m20261201_000002_published_content::Migration),
+            Box::new(m20261202_000001_location_search::Migration),
         ]
     }
 }

@@ -17,6 +17,7 @@ pub mod period;
 pub mod redaction;
 #[cfg(test)]
 mod redaction_corpus;
+pub mod search;
 pub mod validation;
 pub mod vote;
 

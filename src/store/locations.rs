@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -15,6 +15,7 @@ use super::entities::{location, location_closure};
 use super::{Reach, Store, is_unique_violation, sql};
 use crate::Error;
 use crate::domain::location::{DEFAULT_MIN_SAMPLE, DEFAULT_RESPONSE_TARGET_DAYS, inherited};
+use crate::domain::search;
 
 /// A location as stored (its own settings; `None` inherits the parent's).
 #[derive(Clone, Debug, PartialEq)]
@@ -75,8 +76,43 @@ impl From<&Location> for location::ActiveModel {
             active: Set(l.active),
             created_at: Set(l.created_at),
             updated_at: Set(l.updated_at),
+            search_key: Set(Some(search::search_key(
+                &l.name,
+                &l.typology,
+                &l.city,
+                &l.code,
+            ))),
+            name_key: Set(Some(search::name_key(&l.name))),
+            departement: Set(search::departement(&l.postal_code)),
         }
     }
+}
+
+/// Fills what search compares on the locations written before it was stored (see the
+/// migration `m20261202_000001_location_search`). Idempotent; a no-op once done.
+pub async fn backfill_search(db: &impl ConnectionTrait) -> Result<u64, sea_orm::DbErr> {
+    let missing = location::Entity::find()
+        .filter(location::Column::SearchKey.is_null())
+        .all(db)
+        .await?;
+    let n = missing.len() as u64;
+    for l in missing.into_iter().map(Location::from) {
+        let key = search::search_key(&l.name, &l.typology, &l.city, &l.code);
+        location::Entity::update_many()
+            .col_expr(location::Column::SearchKey, Expr::value(key))
+            .col_expr(
+                location::Column::NameKey,
+                Expr::value(search::name_key(&l.name)),
+            )
+            .col_expr(
+                location::Column::Departement,
+                Expr::value(search::departement(&l.postal_code)),
+            )
+            .filter(location::Column::Id.eq(l.id))
+            .exec(db)
+            .await?;
+    }
+    Ok(n)
 }
 
 impl Location {
@@ -296,6 +332,20 @@ pub async fn list(
         .filter(cond)
         .order_by_asc(location::Column::Code)
         .limit(limit)
+        .all(db)
+        .await?;
+    views(db, models.into_iter().map(Location::from).collect()).await
+}
+
+/// The active children of `parent`, by code.
+pub async fn active_children(
+    db: &impl ConnectionTrait,
+    parent: Uuid,
+) -> Result<Vec<LocationView>, Error> {
+    let models = location::Entity::find()
+        .filter(location::Column::ParentId.eq(parent))
+        .filter(location::Column::Active.eq(true))
+        .order_by_asc(location::Column::Code)
         .all(db)
         .await?;
     views(db, models.into_iter().map(Location::from).collect()).await

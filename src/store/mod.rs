@@ -202,10 +202,13 @@ impl Store {
     }
 
     /// Applies every pending migration (idempotent).
-    /// Then derives the catalogue rows of computed indicators that are missing.
+    /// Then derives the catalogue rows of computed indicators that are missing, and what
+    /// search compares on locations written before it was stored.
     pub async fn migrate(&self) -> Result<(), sea_orm::DbErr> {
         Migrator::up(&self.db, None).await?;
-        indicators::derive_computed(&self.db).await
+        indicators::derive_computed(&self.db).await?;
+        locations::backfill_search(&self.db).await?;
+        Ok(())
     }
 
     fn group_commit(&self) -> &group_commit::GroupCommit {

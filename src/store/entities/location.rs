@@ -20,6 +20,11 @@ pub struct Model {
     pub active: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// What search compares (`domain::search`); NULL only between a migration and the
+    /// backfill that follows it.
+    pub search_key: Option<String>,
+    pub name_key: Option<String>,
+    pub departement: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
