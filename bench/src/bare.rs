@@ -16,18 +16,20 @@ use tonic::{Request, Response, Status, Streaming};
 /// Echoes a submission as a stored experience would be returned (same message, same size).
 pub struct BareFeedback;
 
-/// Serves a fixed results message (captured from boucle for a real location).
+/// Serves fixed results messages (captured from boucle for a real location and search).
+#[derive(Clone, Default)]
 pub struct BareResults {
     pub answer: pb::GetLocationResultsResponse,
+    pub search: pb::SearchLocationsResponse,
 }
 
 /// Starts both bare services on 127.0.0.1:0 in the current runtime; returns the address.
-pub async fn spawn(answer: pb::GetLocationResultsResponse) -> anyhow::Result<SocketAddr> {
+pub async fn spawn(results: BareResults) -> anyhow::Result<SocketAddr> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let router = tonic::transport::Server::builder()
         .add_service(FeedbackServiceServer::new(BareFeedback))
-        .add_service(ResultsServiceServer::new(BareResults { answer }));
+        .add_service(ResultsServiceServer::new(results));
     tokio::spawn(router.serve_with_incoming(boucle_server::incoming(listener)));
     Ok(addr)
 }
@@ -137,6 +139,18 @@ impl ResultsService for BareResults {
         _: Request<pb::GetLocationResultsRequest>,
     ) -> Result<Response<pb::GetLocationResultsResponse>, Status> {
         Ok(Response::new(self.answer.clone()))
+    }
+    async fn search_locations(
+        &self,
+        _: Request<pb::SearchLocationsRequest>,
+    ) -> Result<Response<pb::SearchLocationsResponse>, Status> {
+        Ok(Response::new(self.search.clone()))
+    }
+    async fn compare_children(
+        &self,
+        _: Request<pb::CompareChildrenRequest>,
+    ) -> Result<Response<pb::CompareChildrenResponse>, Status> {
+        unimplemented()
     }
     async fn list_published_feedback(
         &self,

@@ -121,7 +121,7 @@ pub async fn run(target: &Target, s: &Settings) -> anyhow::Result<Outcome> {
         boucle_runs.push(level(boucle.addr, &pool, &format!("b{streams}"), streams, s).await?);
     }
     drop(boucle);
-    let bare = servers::bare(pb::GetLocationResultsResponse::default())?;
+    let bare = servers::bare(Default::default())?;
     for (streams, measured) in s.levels.iter().zip(boucle_runs) {
         let baseline = level(bare.addr, &pool, "bare", *streams, s).await?;
         levels.push((measured, baseline));

@@ -80,7 +80,10 @@ pub async fn run(
         );
     }
     drop(boucle);
-    let bare = servers::bare(sample)?;
+    let bare = servers::bare(crate::bare::BareResults {
+        answer: sample,
+        ..Default::default()
+    })?;
     let mut out = Vec::new();
     for (streams, measured) in levels.iter().zip(runs) {
         let c = codes.clone();

@@ -5,7 +5,6 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::thread::JoinHandle;
 
-use boucle::pb;
 use boucle::store::{DatabaseSettings, Store};
 use boucle_server::{Application, ServeArgs};
 use tokio::sync::oneshot;
@@ -98,9 +97,9 @@ pub fn boucle_observed(database: DatabaseSettings, observe: bool) -> anyhow::Res
 }
 
 /// The bare baseline (see `bare.rs`).
-pub fn bare(answer: pb::GetLocationResultsResponse) -> anyhow::Result<Running> {
+pub fn bare(results: crate::bare::BareResults) -> anyhow::Result<Running> {
     on_own_thread(async move |ready: Ready, stop: oneshot::Receiver<()>| {
-        let _ = ready.send(crate::bare::spawn(answer).await);
+        let _ = ready.send(crate::bare::spawn(results).await);
         let _ = stop.await;
     })
 }

@@ -101,6 +101,8 @@ pub const RULES: &[(&str, &str, Access)] = &[
     ("ResultsService", "ListPublicActions", Public),
     ("ResultsService", "ListReports", Public),
     ("ResultsService", "GetReport", Public),
+    ("ResultsService", "SearchLocations", Public),
+    ("ResultsService", "CompareChildren", Public),
 ];
 
 /// The package every rule's service belongs to.

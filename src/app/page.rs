@@ -71,6 +71,11 @@ impl<C: Serialize + DeserializeOwned> Page<C> {
         }
     }
 
+    /// The token that resumes after `cursor`, for a listing that cuts its pages itself.
+    pub fn token_after(&self, cursor: &C) -> String {
+        page::encode_token(cursor, &self.fingerprint)
+    }
+
     /// Trims the extra row and returns the token of the next page (empty on the last).
     pub fn finish<T>(&self, rows: &mut Vec<T>, cursor: impl Fn(&T) -> C) -> String {
         if rows.len() as u64 > self.size {

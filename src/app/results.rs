@@ -6,12 +6,13 @@ use uuid::Uuid;
 use super::page::{Listed, Page, PageRequest};
 use crate::Error;
 use crate::domain::Period;
-use crate::domain::indicators::Scope;
+use crate::domain::indicators::{IndicatorCode, RankKey, Scope, rank_order};
+use crate::domain::search::{self, Point, Search};
 use crate::domain::vote::VotePolicy;
 use crate::store::actions::PublicActionView;
 use crate::store::feedback::{FeedbackCursor, FeedbackView};
 use crate::store::indicators::LabelledFigure;
-use crate::store::locations::{self, LocationKey, LocationView};
+use crate::store::locations::{self, Location, LocationKey, LocationView};
 use crate::store::reports::ReportView;
 use crate::store::{Store, now_ms, public};
 
@@ -84,6 +85,192 @@ pub async fn location_results(
         return Err(Error::not_found("published results for this period"));
     }
     Ok(LocationResults { location, history })
+}
+
+/// A search's page sizes: smaller than the listings', each hit carrying its figures.
+pub const SEARCH_PAGE_SIZE: i32 = 20;
+pub const SEARCH_MAX_PAGE_SIZE: i32 = 50;
+
+/// The indicators a search hit carries, in this order.
+pub const HEADLINE: [IndicatorCode; 2] = [IndicatorCode::Volume, IndicatorCode::SatisfactionRate];
+
+/// One location found by [`search`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct SearchHit {
+    pub location: LocationView,
+    /// Great-circle distance from the point searched around.
+    pub distance_km: Option<f64>,
+    /// The latest published month of the location and its [`HEADLINE`] figures.
+    pub headline: Option<(Period, Vec<LabelledFigure>)>,
+}
+
+/// Active public locations matching `search` (see `domain::search`), a page at a time (at
+/// most [`search::MAX_HITS`] across pages), each with its latest headline figures. A
+/// network code that names no public location is NOT_FOUND.
+pub async fn search(
+    store: &Store,
+    search: &Search,
+    page: PageRequest<'_>,
+) -> Result<Listed<SearchHit>, Error> {
+    let network = match &search.network {
+        Some(code) => Some(public_location(store, code).await?.location.id),
+        None => None,
+    };
+    let size = match page.size {
+        0 => SEARCH_PAGE_SIZE,
+        n => n.min(SEARCH_MAX_PAGE_SIZE),
+    };
+    let page: Page<u64> = PageRequest { size, ..page }.parse(search)?;
+    let offset = page.after.unwrap_or(0);
+    let wanted = page.size.min(search::MAX_HITS.saturating_sub(offset));
+    if wanted == 0 {
+        return Ok(Listed {
+            rows: Vec::new(),
+            next_page_token: String::new(),
+        });
+    }
+    let mut found =
+        public::search_locations(store.connection(), search, network, wanted + 1, offset).await?;
+    let more = found.len() as u64 > wanted && offset + wanted < search::MAX_HITS;
+    found.truncate(wanted as usize);
+    let scanned = found.len() as u64;
+    let mut hits: Vec<(Location, Option<f64>)> = Vec::with_capacity(found.len());
+    for l in found {
+        match search.near {
+            Some(near) => {
+                let at = l
+                    .latitude
+                    .zip(l.longitude)
+                    .and_then(|(a, o)| Point::new(a, o));
+                if let Some(d) = at.and_then(|p| near.distance_within(p)) {
+                    hits.push((l, Some(d)));
+                }
+            }
+            None => hits.push((l, None)),
+        }
+    }
+    if search.near.is_some() {
+        hits.sort_by(|a, b| {
+            let d = |h: &(Location, Option<f64>)| h.1.unwrap_or(f64::INFINITY);
+            d(a).total_cmp(&d(b)).then_with(|| a.0.code.cmp(&b.0.code))
+        });
+    }
+    let ids: Vec<Uuid> = hits.iter().map(|(l, _)| l.id).collect();
+    let mut latest = store.latest_aggregates_of(&ids, Scope::Subtree).await?;
+    let catalogue = super::indicators::catalogue(store).await?;
+    let (locations, distances): (Vec<Location>, Vec<Option<f64>>) = hits.into_iter().unzip();
+    let views = locations::views(store.connection(), locations).await?;
+    let rows = views
+        .into_iter()
+        .zip(distances)
+        .map(|(location, distance_km)| {
+            let headline = latest.remove(&location.location.id).and_then(|figures| {
+                let period: Period = figures.first()?.period.parse().ok()?;
+                let shown = HEADLINE
+                    .iter()
+                    .filter_map(|code| figures.iter().find(|f| f.figure.code == *code))
+                    .map(|f| catalogue.labelled(f.figure))
+                    .collect();
+                Some((period, shown))
+            });
+            SearchHit {
+                location,
+                distance_km,
+                headline,
+            }
+        })
+        .collect();
+    Ok(Listed {
+        rows,
+        next_page_token: if more {
+            page.token_after(&(offset + scanned))
+        } else {
+            String::new()
+        },
+    })
+}
+
+/// A location's active children side by side for one month (see [`compare_children`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ComparedChildren {
+    pub location: LocationView,
+    pub period: Period,
+    /// In rank order; the rank is 1-based, 0 for a child without a published satisfaction.
+    pub children: Vec<(LocationView, u32, Vec<LabelledFigure>)>,
+}
+
+/// The active children of a public location with their subtree figures for `period` (by
+/// default the latest the location has), ranked by `domain::indicators::rank_order`.
+/// NOT_FOUND when the location has no published figure for the period.
+pub async fn compare_children(
+    store: &Store,
+    code: &str,
+    period: Option<Period>,
+) -> Result<ComparedChildren, Error> {
+    let location = public_location(store, code).await?;
+    let period = match period {
+        Some(p) => p,
+        None => store
+            .latest_aggregated_period(location.location.id)
+            .await?
+            .ok_or_else(|| Error::not_found("published results"))?,
+    };
+    let catalogue = super::indicators::catalogue(store).await?;
+    let children = locations::active_children(store.connection(), location.location.id).await?;
+    let mut rows = Vec::with_capacity(children.len());
+    for child in children {
+        let figures: Vec<LabelledFigure> = store
+            .aggregates_of(child.location.id, Scope::Subtree, period, period)
+            .await?
+            .into_iter()
+            .map(|f| catalogue.labelled(f.figure))
+            .collect();
+        rows.push((child, figures));
+    }
+    if rows.iter().all(|(_, f)| f.is_empty())
+        && store
+            .aggregates_of(location.location.id, Scope::Subtree, period, period)
+            .await?
+            .is_empty()
+    {
+        return Err(Error::not_found("published results for this period"));
+    }
+    rows.sort_by(|a, b| rank_order(rank_key(a), rank_key(b)));
+    let mut rank = 0;
+    let children = rows
+        .into_iter()
+        .map(|row| {
+            let ranked = rank_key(&row).satisfaction.is_some();
+            if ranked {
+                rank += 1;
+            }
+            (row.0, if ranked { rank } else { 0 }, row.1)
+        })
+        .collect();
+    Ok(ComparedChildren {
+        location,
+        period,
+        children,
+    })
+}
+
+/// What ranks a child in [`compare_children`].
+fn rank_key((child, figures): &(LocationView, Vec<LabelledFigure>)) -> RankKey<'_> {
+    let value = |code| {
+        figures
+            .iter()
+            .find(|f| f.figure.code == code)
+            .map(|f| &f.figure)
+    };
+    RankKey {
+        satisfaction: value(IndicatorCode::SatisfactionRate)
+            .filter(|f| !f.suppressed)
+            .and_then(|f| f.value),
+        volume: value(IndicatorCode::Volume)
+            .and_then(|f| f.value)
+            .map_or(0, |v| v.max(0.0) as u64),
+        code: &child.location.code,
+    }
 }
 
 /// Published experiences of a public location's subtree (submitted in `period`, in the

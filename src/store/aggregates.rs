@@ -712,6 +712,41 @@ impl Store {
         Ok(latest.and_then(|a| a.period.parse().ok()))
     }
 
+    /// The figures of `scope` of the latest period each of `locations` has, in one query
+    /// (a location without any has no entry).
+    pub async fn latest_aggregates_of(
+        &self,
+        locations: &[Uuid],
+        scope: Scope,
+    ) -> Result<HashMap<Uuid, Vec<StoredFigure>>, Error> {
+        if locations.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut values: Vec<sea_orm::Value> = vec![scope.code().into()];
+        let placeholders: Vec<String> = locations
+            .iter()
+            .map(|id| {
+                values.push((*id).into());
+                format!("${}", values.len())
+            })
+            .collect();
+        let text = format!(
+            "SELECT f.* FROM location_figures f WHERE f.scope = $1 AND f.location_id IN ({}) \
+             AND f.period = (SELECT MAX(g.period) FROM location_figures g \
+             WHERE g.location_id = f.location_id AND g.scope = $1)",
+            placeholders.join(", ")
+        );
+        let rows = location_figures::Entity::find()
+            .from_raw_sql(sql(self.backend(), &text, values))
+            .all(&self.db)
+            .await?;
+        let mut out: HashMap<Uuid, Vec<StoredFigure>> = HashMap::new();
+        for figure in expand_all(rows)? {
+            out.entry(figure.location_id).or_default().push(figure);
+        }
+        Ok(out)
+    }
+
     /// Every stored figure of a period (SUBTREE scope), for exports, by location then
     /// indicator code.
     pub async fn aggregates_of_period(

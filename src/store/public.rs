@@ -7,12 +7,14 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entities::{feedback, response, response_vote};
+use super::entities::{feedback, location, response, response_vote};
 use super::feedback::{FeedbackCursor, FeedbackView, newest_first};
-use super::locations::subtree_ids;
+use super::locations::{Location, subtree_ids};
+use super::sql;
 use crate::Error;
 use crate::domain::ModerationStatus;
 use crate::domain::codes::ResponseStatus;
+use crate::domain::search::Search;
 
 /// Published experiences of the subtree of `root`, newest first; their answers are reduced
 /// to the published ones.
@@ -130,4 +132,91 @@ pub async fn vote_counts(
             .count(db)
     };
     Ok((count(true).await?, count(false).await?))
+}
+
+/// Active locations matching `search` (its network already resolved to `network`), in the
+/// order [`crate::domain::search`] gives, `limit` of them after the first `offset`. Around a
+/// point, candidates are those of the point's box within the radius measured on the local
+/// plane (plus 2 %, the plane's largest error within 100 km), nearest first on that plane;
+/// the use case keeps those within the great-circle radius.
+pub async fn search_locations(
+    db: &impl ConnectionTrait,
+    search: &Search,
+    network: Option<Uuid>,
+    limit: u64,
+    offset: u64,
+) -> Result<Vec<Location>, Error> {
+    let backend = db.get_database_backend();
+    let mut values: Vec<sea_orm::Value> = vec![true.into()];
+    let bind = |values: &mut Vec<sea_orm::Value>, v: sea_orm::Value| {
+        values.push(v);
+        format!("${}", values.len())
+    };
+    let mut conditions = vec!["l.active = $1".to_owned()];
+    let mut relevance = Vec::new();
+    for term in &search.terms {
+        let p = bind(&mut values, format!("% {term}%").into());
+        conditions.push(format!("l.search_key LIKE {p}"));
+        relevance.push(format!("CASE WHEN l.name_key LIKE {p} THEN 1 ELSE 0 END"));
+    }
+    if let Some(postal) = &search.postal_code {
+        let p = bind(&mut values, postal.clone().into());
+        conditions.push(format!("l.postal_code = {p}"));
+    }
+    if let Some(dept) = &search.departement {
+        let p = bind(&mut values, dept.clone().into());
+        conditions.push(format!("l.departement = {p}"));
+    }
+    if let Some(root) = network {
+        let p = bind(&mut values, root.into());
+        conditions.push(format!(
+            "l.id IN (SELECT descendant_id FROM location_closure WHERE ancestor_id = {p})"
+        ));
+    }
+    let collate = match backend {
+        sea_orm::DbBackend::Postgres => " COLLATE \"C\"",
+        _ => "",
+    };
+    let order = match search.near {
+        Some(near) => {
+            let b = near.candidate_box();
+            let [lat_lo, lat_hi, lon_lo, lon_hi, lat, lon, scale] = [
+                b.min_latitude,
+                b.max_latitude,
+                b.min_longitude,
+                b.max_longitude,
+                near.point.latitude,
+                near.point.longitude,
+                near.point.longitude_scale(),
+            ]
+            .map(|v| bind(&mut values, v.into()));
+            let radius = near.candidate_radius_degrees();
+            let r2 = bind(&mut values, (radius * radius).into());
+            let d2 = format!(
+                "((l.latitude - {lat}) * (l.latitude - {lat}) + \
+                 (l.longitude - {lon}) * {scale} * (l.longitude - {lon}) * {scale})"
+            );
+            conditions.push(format!(
+                "l.latitude BETWEEN {lat_lo} AND {lat_hi} AND l.longitude BETWEEN {lon_lo} AND {lon_hi}"
+            ));
+            conditions.push(format!("{d2} <= {r2}"));
+            format!("{d2}, l.code{collate}")
+        }
+        None if relevance.is_empty() => format!("l.name_key{collate}, l.code{collate}"),
+        None => format!(
+            "{} DESC, l.name_key{collate}, l.code{collate}",
+            relevance.join(" + ")
+        ),
+    };
+    let limit = bind(&mut values, (limit as i64).into());
+    let offset = bind(&mut values, (offset as i64).into());
+    let text = format!(
+        "SELECT l.* FROM location l WHERE {} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
+        conditions.join(" AND ")
+    );
+    let rows = location::Entity::find()
+        .from_raw_sql(sql(backend, &text, values))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(Location::from).collect())
 }

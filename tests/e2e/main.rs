@@ -11,4 +11,5 @@ mod feedback;
 mod lifecycle;
 mod locations;
 mod platform;
+mod portal;
 mod reports;

@@ -5,6 +5,7 @@
 //! (e.g. `postgres://postgres@127.0.0.1:5432/postgres`) a fresh PostgreSQL database per
 //! test, dropped when the test ends. Schemas are always built by running the migrations.
 
+pub mod grpc_web;
 pub mod outage;
 pub mod raw_h2;
 pub mod smtp;

@@ -14,10 +14,13 @@ use boucle::pb::results_service_server::ResultsService;
 use futures::Stream;
 use tonic::{Request, Response, Status};
 
+use boucle::domain::search::{Search, SearchInput};
 use boucle::domain::validation::Violations;
 use boucle::domain::vote::address_hash;
-use boucle::pb::convert::indicator::figure_to_pb;
-use boucle::pb::convert::{lifecycle, public_action_to_pb, published_feedback_to_pb};
+use boucle::pb::convert::{
+    compared_children_to_pb, indicator_result_to_pb, lifecycle, location_hit_to_pb,
+    public_action_to_pb, public_location_to_pb, published_feedback_to_pb,
+};
 
 use super::State;
 use crate::peer::client_address;
@@ -35,34 +38,14 @@ async fn location_results(
         .iter()
         .map(|(period, figures)| pb::PeriodResults {
             period: period.to_string(),
-            indicators: figures
-                .iter()
-                .map(|f| pb::IndicatorResult {
-                    code: f.figure.code.code().to_owned(),
-                    title: f.title.clone(),
-                    unit: f.unit.clone(),
-                    figure: Some(figure_to_pb(&f.figure)),
-                })
-                .collect(),
+            indicators: figures.iter().map(indicator_result_to_pb).collect(),
         })
         .collect();
-    let view = &results.location;
-    let m = &view.location;
     Ok(pb::GetLocationResultsResponse {
-        location: Some(pb::PublicLocation {
-            code: m.code.clone(),
-            name: m.name.clone(),
-            typology: m.typology.clone(),
-            postal_code: m.postal_code.clone(),
-            city: m.city.clone(),
-            parent_code: view.parent_code.clone().unwrap_or_default(),
-            latitude: m.latitude,
-            longitude: m.longitude,
-            response_target_days: view.effective_response_target_days,
-        }),
+        location: Some(public_location_to_pb(&results.location)),
         current: history.last().cloned(),
         history,
-        min_sample: view.effective_min_sample,
+        min_sample: results.location.effective_min_sample,
     })
 }
 
@@ -72,6 +55,45 @@ pub struct ResultsApi {
 
 #[tonic::async_trait]
 impl ResultsService for ResultsApi {
+    async fn search_locations(
+        &self,
+        request: Request<pb::SearchLocationsRequest>,
+    ) -> Result<Response<pb::SearchLocationsResponse>, Status> {
+        let r = request.into_inner();
+        let search = Search::parse(&SearchInput {
+            query: &r.query,
+            postal_code: &r.postal_code,
+            departement: &r.departement,
+            network: &r.network_code,
+            latitude: r.latitude,
+            longitude: r.longitude,
+            radius_km: r.radius_km,
+        })
+        .map_err(Error::InvalidArgument)?;
+        let page = PageRequest {
+            size: r.page_size,
+            token: &r.page_token,
+        };
+        let listed = results::search(&self.state.store, &search, page).await?;
+        Ok(Response::new(pb::SearchLocationsResponse {
+            hits: listed.rows.iter().map(location_hit_to_pb).collect(),
+            next_page_token: listed.next_page_token,
+        }))
+    }
+
+    async fn compare_children(
+        &self,
+        request: Request<pb::CompareChildrenRequest>,
+    ) -> Result<Response<pb::CompareChildrenResponse>, Status> {
+        let pb::CompareChildrenRequest {
+            location_code,
+            period,
+        } = request.into_inner();
+        let period = parse_optional(&period).map_err(|d| Error::invalid("period", d))?;
+        let compared = results::compare_children(&self.state.store, &location_code, period).await?;
+        Ok(Response::new(compared_children_to_pb(&compared)))
+    }
+
     async fn get_location_results(
         &self,
         request: Request<pb::GetLocationResultsRequest>,

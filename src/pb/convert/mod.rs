@@ -18,7 +18,10 @@ pub use api_key::{api_key_to_pb, recipient_to_pb};
 pub use enums::*;
 pub use feedback::{SubmitTime, comment_to_pb, feedback_to_pb, new_feedback, response_to_pb};
 pub use location::{location_patch, location_spec, location_to_pb};
-pub use public::published_feedback_to_pb;
+pub use public::{
+    compared_children_to_pb, indicator_result_to_pb, location_hit_to_pb, public_location_to_pb,
+    published_feedback_to_pb,
+};
 pub use time::{from_timestamp, timestamp};
 
 /// Parses an id field (`field` is its request path).

@@ -44,3 +44,66 @@ pub fn published_feedback_to_pb(view: &FeedbackView) -> pb::PublishedFeedback {
             .collect(),
     }
 }
+
+/// What the public may know of a location.
+pub fn public_location_to_pb(view: &crate::store::locations::LocationView) -> pb::PublicLocation {
+    let m = &view.location;
+    pb::PublicLocation {
+        code: m.code.clone(),
+        name: m.name.clone(),
+        typology: m.typology.clone(),
+        postal_code: m.postal_code.clone(),
+        city: m.city.clone(),
+        parent_code: view.parent_code.clone().unwrap_or_default(),
+        latitude: m.latitude,
+        longitude: m.longitude,
+        response_target_days: view.effective_response_target_days,
+    }
+}
+
+/// A published figure with its indicator's wording.
+pub fn indicator_result_to_pb(f: &crate::store::indicators::LabelledFigure) -> pb::IndicatorResult {
+    pb::IndicatorResult {
+        code: f.figure.code.code().to_owned(),
+        title: f.title.clone(),
+        unit: f.unit.clone(),
+        figure: Some(super::indicator::figure_to_pb(&f.figure)),
+    }
+}
+
+/// A search hit.
+pub fn location_hit_to_pb(hit: &crate::app::results::SearchHit) -> pb::LocationHit {
+    let (period, headline) = match &hit.headline {
+        Some((period, figures)) => (
+            period.to_string(),
+            figures.iter().map(indicator_result_to_pb).collect(),
+        ),
+        None => (String::new(), Vec::new()),
+    };
+    pb::LocationHit {
+        location: Some(public_location_to_pb(&hit.location)),
+        // Ten metres: what a portal shows, and no more precision than the coordinates.
+        distance_km: hit.distance_km.map(|d| (d * 100.0).round() / 100.0),
+        period,
+        headline,
+    }
+}
+
+/// A comparison of children.
+pub fn compared_children_to_pb(
+    c: &crate::app::results::ComparedChildren,
+) -> pb::CompareChildrenResponse {
+    pb::CompareChildrenResponse {
+        location: Some(public_location_to_pb(&c.location)),
+        period: c.period.to_string(),
+        children: c
+            .children
+            .iter()
+            .map(|(child, rank, figures)| pb::ChildResults {
+                location: Some(public_location_to_pb(child)),
+                rank: *rank,
+                indicators: figures.iter().map(indicator_result_to_pb).collect(),
+            })
+            .collect(),
+    }
+}

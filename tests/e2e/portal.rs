@@ -1,0 +1,543 @@
+//! A portal developer's session, with no key: find a location by text, postal code,
+//! département, network or nearness; compare a network's children — over gRPC and over
+//! grpc-web as a browser sends it.
+
+use boucle::domain::Period;
+use boucle::pb;
+use boucle_jobs::pipeline::{self, Options};
+use boucle_tests::{TestApp, spawn_app, violations};
+use prost::Message;
+
+const PARIS: chrono_tz::Tz = chrono_tz::Europe::Paris;
+
+fn previous() -> Period {
+    boucle_jobs::schedule::previous_period(boucle::store::now_ms(), PARIS)
+}
+
+/// The demo data set with its previous month aggregated, as a portal finds it.
+async fn portal() -> (TestApp, tempfile::TempDir) {
+    let app = spawn_app().await;
+    boucle::demo::seed(&app.store, 11, PARIS)
+        .await
+        .expect("demo");
+    let out = tempfile::tempdir().expect("out");
+    let options = Options {
+        tz: PARIS,
+        root: None,
+        out_dir: out.path().to_owned(),
+        holder: "test-portal".into(),
+        lease_ttl: boucle_jobs::lease::TTL,
+        transport: boucle_jobs::deliver::Transport::Outbox(out.path().join("outbox")),
+        mail_from: "boucle <noreply@boucle.test>".into(),
+        retry: boucle_jobs::retry::Retry::within_run(std::time::Duration::from_millis(10), 5),
+        metrics_file: None,
+    };
+    pipeline::aggregate_period(&app.store, previous(), &options, &mut |_, _| Ok(()))
+        .await
+        .expect("aggregate");
+    (app, out)
+}
+
+async fn search(app: &TestApp, request: pb::SearchLocationsRequest) -> Vec<pb::LocationHit> {
+    app.results()
+        .search_locations(request)
+        .await
+        .expect("search")
+        .into_inner()
+        .hits
+}
+
+fn codes(hits: &[pb::LocationHit]) -> Vec<String> {
+    hits.iter()
+        .map(|h| {
+            h.location
+                .as_ref()
+                .map(|l| l.code.clone())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn text(query: &str) -> pb::SearchLocationsRequest {
+    pb::SearchLocationsRequest {
+        query: query.into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn free_text_ignores_accents_case_and_saint_and_ranks_names_first() {
+    let (app, _out) = portal().await;
+    let hits = search(&app, text("caf lyon")).await;
+    let found = codes(&hits);
+    // The name holding both words first; then what holds them in the city.
+    assert_eq!(found[0], "CAF69-LYON-PARTDIEU", "{found:?}");
+    assert!(found.contains(&"CAF69".to_owned()), "{found:?}");
+    assert!(
+        !found.iter().any(|c| c.contains("VILLEURBANNE")),
+        "{found:?}"
+    );
+    for hit in &hits {
+        let l = hit.location.as_ref().expect("location");
+        let words = boucle::domain::search::search_key(&l.name, &l.typology, &l.city, &l.code);
+        assert!(words.contains(" caf") && words.contains(" lyon"), "{l:?}");
+    }
+    // However the visitor spells it.
+    for spelling in ["CAF  LYON", "Caf Lyon", "caf\u{a0}lyon"] {
+        assert_eq!(
+            codes(&search(&app, text(spelling)).await),
+            found,
+            "{spelling:?}"
+        );
+    }
+    for spelling in ["venissieux", "VÉNISSIEUX", "Ve\u{301}nissieux"] {
+        assert_eq!(
+            codes(&search(&app, text(spelling)).await),
+            ["CAF69-VENISSIEUX"],
+            "{spelling:?}"
+        );
+    }
+    for spelling in ["st charles", "saint-charles", "ST-CHARLES marseille"] {
+        assert_eq!(
+            codes(&search(&app, text(spelling)).await),
+            ["CPAM13-MARSEILLE"],
+            "{spelling:?}"
+        );
+    }
+    // A word begins a word: « part » finds Part-Dieu, « dieu » too, « ieu » does not.
+    assert_eq!(
+        codes(&search(&app, text("part")).await),
+        ["CAF69-LYON-PARTDIEU"]
+    );
+    assert!(search(&app, text("ieu")).await.is_empty());
+    // SQL wildcards are nothing but separators.
+    let status = app
+        .results()
+        .search_locations(text("%_%"))
+        .await
+        .expect_err("no criterion left");
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+}
+
+#[tokio::test]
+async fn postal_code_departement_and_network_filter_and_combine() {
+    let (app, _out) = portal().await;
+    let by_postal = search(
+        &app,
+        pb::SearchLocationsRequest {
+            postal_code: "69003".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    // By name: « Accueil CAF Lyon Part-Dieu » before « CAF du Rhône ».
+    assert_eq!(codes(&by_postal), ["CAF69-LYON-PARTDIEU", "CAF69"]);
+    let rhone = search(
+        &app,
+        pb::SearchLocationsRequest {
+            departement: "69".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let mut rhone = codes(&rhone);
+    rhone.sort();
+    assert_eq!(
+        rhone,
+        [
+            "CAF69",
+            "CAF69-LYON-PARTDIEU",
+            "CAF69-VENISSIEUX",
+            "CAF69-VILLEURBANNE",
+            "FS-ARA"
+        ]
+    );
+    let caf_in_69 = search(
+        &app,
+        pb::SearchLocationsRequest {
+            departement: "69".into(),
+            network_code: "CAF".into(),
+            query: "accueil".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        codes(&caf_in_69),
+        [
+            "CAF69-LYON-PARTDIEU",
+            "CAF69-VENISSIEUX",
+            "CAF69-VILLEURBANNE"
+        ]
+    );
+    let status = app
+        .results()
+        .search_locations(pb::SearchLocationsRequest {
+            network_code: "NOPE".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("unknown network");
+    assert_eq!(status.code(), tonic::Code::NotFound);
+}
+
+#[tokio::test]
+async fn near_a_point_hits_come_nearest_first_within_the_radius() {
+    let (app, _out) = portal().await;
+    // Lyon Part-Dieu station.
+    let near = |radius_km| pb::SearchLocationsRequest {
+        latitude: Some(45.7605),
+        longitude: Some(4.8597),
+        radius_km,
+        ..Default::default()
+    };
+    let hits = search(&app, near(Some(8.0))).await;
+    let found = codes(&hits);
+    assert_eq!(found[..2], ["CAF69", "CAF69-LYON-PARTDIEU"], "{found:?}");
+    assert!(
+        found.contains(&"CAF69-VILLEURBANNE".to_owned()),
+        "{found:?}"
+    );
+    assert!(found.contains(&"CAF69-VENISSIEUX".to_owned()), "{found:?}");
+    let distances: Vec<f64> = hits
+        .iter()
+        .map(|h| h.distance_km.expect("distance"))
+        .collect();
+    assert!(distances.windows(2).all(|w| w[0] <= w[1]), "{distances:?}");
+    assert!(distances.iter().all(|d| *d <= 8.0), "{distances:?}");
+    // Villeurbanne is 2.4 km away: in at 3 km, out at 2 km.
+    assert!(codes(&search(&app, near(Some(3.0))).await).contains(&"CAF69-VILLEURBANNE".into()));
+    assert!(!codes(&search(&app, near(Some(2.0))).await).contains(&"CAF69-VILLEURBANNE".into()));
+    // Text and point together.
+    let hits = search(
+        &app,
+        pb::SearchLocationsRequest {
+            query: "france services".into(),
+            ..near(Some(100.0))
+        },
+    )
+    .await;
+    assert_eq!(codes(&hits), ["FS-ARA"]);
+}
+
+#[tokio::test]
+async fn hits_carry_their_latest_headline_and_inactive_ones_are_not_listed() {
+    let (app, _out) = portal().await;
+    let hits = search(&app, text("caf69 partdieu")).await;
+    assert_eq!(codes(&hits), ["CAF69-LYON-PARTDIEU"]);
+    let hit = &hits[0];
+    assert_eq!(hit.period, previous().to_string());
+    let headline: Vec<&str> = hit.headline.iter().map(|i| i.code.as_str()).collect();
+    assert_eq!(headline, ["VOLUME", "SATISFACTION_RATE"]);
+    // The same figures as the location's results.
+    let results = app
+        .results()
+        .get_location_results(pb::GetLocationResultsRequest {
+            location_code: "CAF69-LYON-PARTDIEU".into(),
+            period: String::new(),
+        })
+        .await
+        .expect("results")
+        .into_inner();
+    for shown in &hit.headline {
+        let same = results
+            .current
+            .as_ref()
+            .expect("current")
+            .indicators
+            .iter()
+            .find(|i| i.code == shown.code)
+            .expect("in the results");
+        assert_eq!(same, shown);
+        let figure = shown.figure.as_ref().expect("figure");
+        assert!(figure.suppressed || figure.value.is_some(), "{shown:?}");
+    }
+    // A new location without figures is found, with no headline; once inactive, it is not.
+    let admin = app.admin_key.clone();
+    let mut locations = app.locations(Some(&admin));
+    let parent = app.stored_location("CAF69").await;
+    let created = locations
+        .create_location(pb::CreateLocationRequest {
+            location: Some(pb::Location {
+                code: "CAF69-SAINT-FONS".into(),
+                name: "Accueil CAF Saint-Fons".into(),
+                typology: "Caisse d'allocations familiales".into(),
+                parent_id: parent.location.id.to_string(),
+                postal_code: "69190".into(),
+                city: "Saint-Fons".into(),
+                ..Default::default()
+            }),
+            inactive: false,
+        })
+        .await
+        .expect("create")
+        .into_inner()
+        .location
+        .expect("location");
+    let hits = search(&app, text("st fons")).await;
+    assert_eq!(codes(&hits), ["CAF69-SAINT-FONS"]);
+    assert!(hits[0].headline.is_empty() && hits[0].period.is_empty());
+    locations
+        .update_location(pb::UpdateLocationRequest {
+            location: Some(pb::Location {
+                id: created.id.clone(),
+                active: false,
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["active".into()],
+            }),
+        })
+        .await
+        .expect("deactivate");
+    assert!(search(&app, text("st fons")).await.is_empty());
+}
+
+#[tokio::test]
+async fn pages_resume_where_they_stopped_and_bad_searches_are_refused() {
+    let (app, _out) = portal().await;
+    let all = codes(&search(&app, text("accueil")).await);
+    assert!(all.len() >= 8, "{all:?}");
+    let mut paged = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = app
+            .results()
+            .search_locations(pb::SearchLocationsRequest {
+                query: "accueil".into(),
+                page_size: 3,
+                page_token: token.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("page")
+            .into_inner();
+        assert!(page.hits.len() <= 3);
+        paged.extend(codes(&page.hits));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(paged, all);
+    // A token replayed on another search is refused.
+    let first = app
+        .results()
+        .search_locations(pb::SearchLocationsRequest {
+            query: "accueil".into(),
+            page_size: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("page")
+        .into_inner();
+    let status = app
+        .results()
+        .search_locations(pb::SearchLocationsRequest {
+            query: "caf".into(),
+            page_token: first.next_page_token,
+            ..Default::default()
+        })
+        .await
+        .expect_err("replayed token");
+    assert_eq!(violations(&status), ["page_token"]);
+    let status = app
+        .results()
+        .search_locations(pb::SearchLocationsRequest {
+            query: "x".repeat(101),
+            postal_code: "6900".into(),
+            departement: "99".into(),
+            latitude: Some(95.0),
+            longitude: Some(4.0),
+            page_size: -1,
+            ..Default::default()
+        })
+        .await
+        .expect_err("bad search");
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    assert_eq!(
+        violations(&status),
+        ["query", "postal_code", "departement", "latitude"]
+    );
+    let status = app
+        .results()
+        .search_locations(pb::SearchLocationsRequest {
+            latitude: Some(45.0),
+            longitude: Some(4.0),
+            radius_km: Some(1_000.0),
+            ..Default::default()
+        })
+        .await
+        .expect_err("radius");
+    assert_eq!(violations(&status), ["radius_km"]);
+    let status = app
+        .results()
+        .search_locations(pb::SearchLocationsRequest::default())
+        .await
+        .expect_err("no criterion");
+    assert_eq!(violations(&status), ["query"]);
+}
+
+#[tokio::test]
+async fn a_network_s_children_compare_in_the_summary_s_order() {
+    let (app, _out) = portal().await;
+    let compared = app
+        .results()
+        .compare_children(pb::CompareChildrenRequest {
+            location_code: "CAF69".into(),
+            period: String::new(),
+        })
+        .await
+        .expect("compare")
+        .into_inner();
+    assert_eq!(compared.period, previous().to_string());
+    assert_eq!(
+        compared.location.as_ref().map(|l| l.code.as_str()),
+        Some("CAF69")
+    );
+    let mut children: Vec<String> = compared
+        .children
+        .iter()
+        .map(|c| c.location.as_ref().expect("child").code.clone())
+        .collect();
+    children.sort();
+    assert_eq!(
+        children,
+        [
+            "CAF69-LYON-PARTDIEU",
+            "CAF69-VENISSIEUX",
+            "CAF69-VILLEURBANNE"
+        ]
+    );
+    let value = |c: &pb::ChildResults, code: &str| {
+        c.indicators
+            .iter()
+            .find(|i| i.code == code)
+            .and_then(|i| i.figure)
+    };
+    // Ranked: 1, 2, … for published satisfactions, best first; then 0s.
+    let mut expected_rank = 1;
+    let mut last: Option<f64> = None;
+    for child in &compared.children {
+        let satisfaction = value(child, "SATISFACTION_RATE")
+            .filter(|f| !f.suppressed)
+            .and_then(|f| f.value);
+        match satisfaction {
+            Some(s) => {
+                assert_eq!(child.rank, expected_rank);
+                expected_rank += 1;
+                if let Some(previous) = last {
+                    assert!((previous * 10.0).round() >= (s * 10.0).round());
+                }
+                last = Some(s);
+            }
+            None => assert_eq!(child.rank, 0),
+        }
+    }
+    // A site has no children; a month without figures is NOT_FOUND.
+    let leaf = app
+        .results()
+        .compare_children(pb::CompareChildrenRequest {
+            location_code: "CAF69-VILLEURBANNE".into(),
+            period: String::new(),
+        })
+        .await
+        .expect("leaf")
+        .into_inner();
+    assert!(leaf.children.is_empty());
+    let status = app
+        .results()
+        .compare_children(pb::CompareChildrenRequest {
+            location_code: "CAF69".into(),
+            period: "2001-01".into(),
+        })
+        .await
+        .expect_err("no figures");
+    assert_eq!(status.code(), tonic::Code::NotFound);
+}
+
+/// What a browser's generated client does: grpc-web over HTTP/1.1, no tonic on its side.
+#[tokio::test]
+async fn a_browser_searches_and_compares_over_grpc_web() {
+    let (app, _out) = portal().await;
+    let request = text("caf lyon").encode_to_vec();
+    let answer = boucle_tests::grpc_web::call(
+        &app.addr,
+        "/boucle.v1.ResultsService/SearchLocations",
+        &request,
+    )
+    .await
+    .expect("grpc-web");
+    assert_eq!(answer.http_status, 200);
+    assert_eq!(answer.grpc_status(), Some("0"), "{answer:?}");
+    let found = pb::SearchLocationsResponse::decode(answer.messages[0].as_slice()).expect("decode");
+    assert_eq!(
+        codes(&found.hits),
+        codes(&search(&app, text("caf lyon")).await)
+    );
+
+    let request = pb::CompareChildrenRequest {
+        location_code: "CAF69".into(),
+        period: String::new(),
+    }
+    .encode_to_vec();
+    let answer = boucle_tests::grpc_web::call(
+        &app.addr,
+        "/boucle.v1.ResultsService/CompareChildren",
+        &request,
+    )
+    .await
+    .expect("grpc-web");
+    assert_eq!(answer.grpc_status(), Some("0"), "{answer:?}");
+    let compared =
+        pb::CompareChildrenResponse::decode(answer.messages[0].as_slice()).expect("decode");
+    assert_eq!(compared.children.len(), 3);
+
+    // A refusal reaches the browser as a status, not a broken page.
+    let answer = boucle_tests::grpc_web::call(
+        &app.addr,
+        "/boucle.v1.ResultsService/SearchLocations",
+        &pb::SearchLocationsRequest::default().encode_to_vec(),
+    )
+    .await
+    .expect("grpc-web");
+    assert_eq!(answer.grpc_status(), Some("3"), "{answer:?}");
+}
+
+/// Locations written before search was stored are found once the database is migrated: the
+/// store fills what search compares right after the migration that adds it.
+#[tokio::test]
+async fn locations_of_an_older_schema_are_found_after_migrating() {
+    use boucle_migrations::{Migrator, MigratorTrait};
+    use sea_orm::ConnectionTrait;
+
+    let app = spawn_app().await;
+    app.location("SAINT-LO", None).await;
+    let db = app.store.connection();
+    db.execute_unprepared(
+        "UPDATE location SET name = 'Accueil de Saint-Lô', search_key = NULL, \
+         name_key = NULL, departement = NULL",
+    )
+    .await
+    .expect("as an older version left it");
+    let found = || async {
+        app.results()
+            .search_locations(text("st lo"))
+            .await
+            .expect("search")
+            .into_inner()
+            .hits
+            .len()
+    };
+    assert_eq!(found().await, 0);
+    // Down past the migration and up again, as an upgrade runs it.
+    let since = Migrator::migrations()
+        .iter()
+        .rev()
+        .position(|m| m.name() == "m20261202_000001_location_search")
+        .expect("the search migration")
+        + 1;
+    Migrator::down(db, Some(since as u32)).await.expect("down");
+    app.store.migrate().await.expect("migrate");
+    assert_eq!(found().await, 1);
+}
