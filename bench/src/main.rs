@@ -77,10 +77,13 @@ enum Command {
         #[arg(long, default_value_t = 20_000)]
         locations: usize,
     },
-    /// GetLocationResults throughput against the bare server.
+    /// GetLocationResults, then SearchLocations, throughput against the bare server.
     Reads {
         #[arg(long, value_delimiter = ',', default_value = "64")]
         streams: Vec<usize>,
+        /// Locations of the search data set; 0 skips the search.
+        #[arg(long, default_value_t = 20_000)]
+        search_locations: usize,
         #[arg(long, default_value_t = 3)]
         warmup_seconds: u64,
         #[arg(long, default_value_t = 10)]
@@ -195,18 +198,26 @@ fn main() -> anyhow::Result<()> {
             }
             Command::Reads {
                 streams,
+                search_locations,
                 warmup_seconds,
                 seconds,
             } => {
+                let (warmup, measure) = (
+                    Duration::from_secs(*warmup_seconds),
+                    Duration::from_secs(*seconds),
+                );
                 for target in cli.targets() {
-                    let o = reads::run(
-                        &target,
-                        streams,
-                        Duration::from_secs(*warmup_seconds),
-                        Duration::from_secs(*seconds),
-                    )
-                    .await?;
+                    let o = reads::run(&target, streams, warmup, measure).await?;
                     print_reads(&o);
+                    if *search_locations > 0 {
+                        let o = reads::search(&target, *search_locations, streams, warmup, measure)
+                            .await?;
+                        println!(
+                            "\n### Public search — SearchLocations on {} at {} locations ({} bytes per page of hits)\n",
+                            o.target, o.locations, o.answer_bytes
+                        );
+                        print_levels(&o.levels);
+                    }
                 }
             }
             Command::AggregateChild { database_url } => aggregate::child(database_url).await?,

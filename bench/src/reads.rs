@@ -100,3 +100,129 @@ pub async fn run(
         answer_bytes,
     })
 }
+
+/// What a portal asks of SearchLocations, in turn: words, a postal code, a département,
+/// a network's sites by word, and a point with a 10 km radius (the generated locations are
+/// spread uniformly over mainland France's box).
+fn search_request(stream: usize, seq: u64, networks: usize) -> pb::SearchLocationsRequest {
+    let n = (stream as u64)
+        .wrapping_mul(7_919)
+        .wrapping_add(seq.wrapping_mul(104_729));
+    let point = |n: u64| {
+        (
+            42.5 + (n % 8_500) as f64 / 1_000.0,
+            -4.5 + ((n / 8_500) % 12_500) as f64 / 1_000.0,
+        )
+    };
+    match seq % 5 {
+        0 => pb::SearchLocationsRequest {
+            query: format!("accueil s{:04}", n % 2_000),
+            ..Default::default()
+        },
+        1 => pb::SearchLocationsRequest {
+            postal_code: format!("{:05}", 1_000 + n % 95_000),
+            ..Default::default()
+        },
+        2 => pb::SearchLocationsRequest {
+            departement: format!("{:02}", 1 + n % 19),
+            ..Default::default()
+        },
+        3 => pb::SearchLocationsRequest {
+            query: "direction departementale".into(),
+            network_code: format!("N{:02}", n % networks.max(1) as u64),
+            ..Default::default()
+        },
+        _ => {
+            let (latitude, longitude) = point(n);
+            pb::SearchLocationsRequest {
+                latitude: Some(latitude),
+                longitude: Some(longitude),
+                radius_km: Some(10.0),
+                ..Default::default()
+            }
+        }
+    }
+}
+
+pub struct SearchOutcome {
+    pub target: &'static str,
+    pub locations: usize,
+    pub levels: Vec<(Measured, Measured)>,
+    pub answer_bytes: usize,
+}
+
+/// SearchLocations at `locations` locations (the aggregation data set's hierarchy, one
+/// month aggregated so that hits carry figures), against the bare server answering a
+/// captured page of 20 hits.
+pub async fn search(
+    target: &Target,
+    locations: usize,
+    levels: &[usize],
+    warmup: Duration,
+    measure: Duration,
+) -> anyhow::Result<SearchOutcome> {
+    let (settings, _) = crate::aggregate::ensure_data(target, 200_000, locations, 3).await?;
+    let store = open(&settings).await?;
+    let run = store
+        .start_job_run(
+            &crate::aggregate::period().to_string(),
+            "aggregate",
+            "bench",
+        )
+        .await?;
+    boucle_jobs::aggregate::aggregate(
+        &store,
+        crate::aggregate::period(),
+        crate::aggregate::TZ,
+        None,
+        run,
+        &mut |_, _| Ok(()),
+    )
+    .await?;
+    store.finish_job_run(run, None).await?;
+    store.close().await?;
+    let networks = (locations / 2_500).max(1);
+
+    let boucle = servers::boucle(settings)?;
+    let mut client = ResultsServiceClient::new(load::connect(boucle.addr, 1).await?.remove(0));
+    // The bare server answers with the fullest page boucle gives for these searches.
+    let mut sample = pb::SearchLocationsResponse::default();
+    for seq in 0..5 {
+        let page = client
+            .search_locations(search_request(0, seq, networks))
+            .await?
+            .into_inner();
+        if page.hits.len() > sample.hits.len() {
+            sample = page;
+        }
+    }
+    let answer_bytes = prost::Message::encoded_len(&sample);
+    let call = move |channel, stream, seq| async move {
+        ResultsServiceClient::new(channel)
+            .search_locations(search_request(stream, seq, networks))
+            .await
+            .map(|_| ())
+    };
+    let mut runs = Vec::new();
+    for &streams in levels {
+        let channels = load::connect(boucle.addr, streams).await?;
+        runs.push(load::run(channels, streams, warmup, measure, call).await);
+    }
+    drop(boucle);
+    let bare = servers::bare(crate::bare::BareResults {
+        search: sample,
+        ..Default::default()
+    })?;
+    let mut out = Vec::new();
+    for (streams, measured) in levels.iter().zip(runs) {
+        let channels = load::connect(bare.addr, *streams).await?;
+        let baseline = load::run(channels, *streams, warmup, measure, call).await;
+        out.push((measured, baseline));
+    }
+    Ok(SearchOutcome {
+        target: target.label(),
+        locations,
+        levels: out,
+        answer_bytes,
+    })
+}
