@@ -1,134 +1,11 @@
-//! Open data: the published results of a period, per location and indicator, as CSV
-//! (UTF-8, RFC 4180) and JSON, with the columns of the Services Publics + « résultats »
-//! export. Suppressed figures are absent, not zero. Files are written to a temporary name and
-//! renamed, so a reader never sees a partial file; the same data gives the same bytes.
+//! Publishing files safely: every file the jobs publish (open data, reports, manifests,
+//! metrics) is written to a temporary name and renamed, so a reader never sees a partial
+//! file, and the temporaries of a killed writer are swept before the next one writes.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use boucle::domain::Period;
-use boucle::store::Store;
-use serde::Serialize;
-use uuid::Uuid;
-
 use crate::JobError;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Csv,
-    Json,
-}
-
-/// One published figure (column names follow the SP+ « résultats » export).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Row {
-    pub code_structure: String,
-    pub typologie: String,
-    pub structure: String,
-    pub code_postal: String,
-    pub commune: String,
-    pub code_indicateur: String,
-    pub indicateur: String,
-    pub valeur: f64,
-    pub unite: String,
-    pub taille_echantillon: i64,
-    pub intervalle_bas: Option<f64>,
-    pub intervalle_haut: Option<f64>,
-    pub periode: String,
-    pub frequence: String,
-    pub date_mise_a_jour: String,
-}
-
-/// The published rows of `period` (for the subtree of `root`), sorted by structure then
-/// indicator.
-pub async fn rows(store: &Store, period: Period, root: Option<Uuid>) -> Result<Vec<Row>, JobError> {
-    let locations: HashMap<Uuid, _> = store
-        .locations_for_aggregation(root)
-        .await?
-        .into_iter()
-        .map(|l| (l.location.id, l.location))
-        .collect();
-    let catalogue = boucle::app::indicators::catalogue(store).await?;
-    // The results of a month are published on the 1st of the next one: a stable date, so
-    // that a rerun on the same data writes the same bytes.
-    let updated = period.next().first_day().format("%Y-%m-%d").to_string();
-    let mut out = Vec::new();
-    for a in store.aggregates_of_period(period, root).await? {
-        let f = &a.figure;
-        let (Some(value), false) = (f.value, f.suppressed) else {
-            continue;
-        };
-        let Some(location) = locations.get(&a.location_id) else {
-            continue;
-        };
-        let (title, unit) = catalogue.label(f.code);
-        out.push(Row {
-            code_structure: location.code.clone(),
-            typologie: location.typology.clone(),
-            structure: location.name.clone(),
-            code_postal: location.postal_code.clone(),
-            commune: location.city.clone(),
-            code_indicateur: f.code.code().to_owned(),
-            indicateur: title.to_owned(),
-            valeur: value,
-            unite: unit.to_owned(),
-            taille_echantillon: i64::try_from(f.sample).unwrap_or(i64::MAX),
-            intervalle_bas: f.ci.map(|c| c.0),
-            intervalle_haut: f.ci.map(|c| c.1),
-            periode: period.to_string(),
-            frequence: catalogue.frequency(f.code).code().to_owned(),
-            date_mise_a_jour: updated.clone(),
-        });
-    }
-    out.sort_by(|a, b| {
-        (&a.code_structure, &a.code_indicateur).cmp(&(&b.code_structure, &b.code_indicateur))
-    });
-    Ok(out)
-}
-
-pub fn to_csv(rows: &[Row]) -> Result<Vec<u8>, JobError> {
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    for row in rows {
-        writer
-            .serialize(row)
-            .map_err(|e| JobError::Io(std::io::Error::other(e)))?;
-    }
-    if rows.is_empty() {
-        // Still give the header, so that an empty month is a valid, self-describing file.
-        writer
-            .write_record([
-                "code_structure",
-                "typologie",
-                "structure",
-                "code_postal",
-                "commune",
-                "code_indicateur",
-                "indicateur",
-                "valeur",
-                "unite",
-                "taille_echantillon",
-                "intervalle_bas",
-                "intervalle_haut",
-                "periode",
-                "frequence",
-                "date_mise_a_jour",
-            ])
-            .map_err(|e| JobError::Io(std::io::Error::other(e)))?;
-    }
-    writer
-        .into_inner()
-        .map_err(|e| JobError::Io(std::io::Error::other(e.to_string())))
-}
-
-pub fn to_json(rows: &[Row]) -> Result<Vec<u8>, JobError> {
-    let mut bytes =
-        serde_json::to_vec_pretty(rows).map_err(|e| JobError::Io(std::io::Error::other(e)))?;
-    bytes.push(b'\n');
-    Ok(bytes)
-}
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, then
 /// syncs the folder: a reader never sees a partial file, and after a power cut the file is
@@ -143,14 +20,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), JobError> {
 pub fn write_renamed(path: &Path, bytes: &[u8]) -> Result<(), JobError> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}{}",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("export"),
-        std::process::id(),
-        this_host().map(|h| format!("-{h}")).unwrap_or_default()
-    ));
+    let tmp = temporary_name(path);
     {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(bytes)?;
@@ -158,6 +28,20 @@ pub fn write_renamed(path: &Path, bytes: &[u8]) -> Result<(), JobError> {
     }
     std::fs::rename(&tmp, path)?;
     Ok(())
+}
+
+/// The temporary a writer of `path` fills before renaming it in: `.<name>.tmp-<pid>-<host>`
+/// beside it, which [`remove_stale_temporaries`] recognises once its writer is gone.
+pub fn temporary_name(path: &Path) -> PathBuf {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    dir.join(format!(
+        ".{}.tmp-{}{}",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("export"),
+        std::process::id(),
+        this_host().map(|h| format!("-{h}")).unwrap_or_default()
+    ))
 }
 
 /// How old another process's temporary file must be before [`remove_stale_temporaries`]
@@ -255,29 +139,4 @@ fn process_is_gone(pid: u32) -> bool {
 pub fn sync_dir(dir: &Path) -> Result<(), JobError> {
     std::fs::File::open(dir)?.sync_all()?;
     Ok(())
-}
-
-/// Exports `period` in `format` into `out_dir`; returns the file written.
-pub async fn export(
-    store: &Store,
-    period: Period,
-    root: Option<(Uuid, String)>,
-    format: Format,
-    out_dir: &Path,
-) -> Result<PathBuf, JobError> {
-    let rows = rows(store, period, root.as_ref().map(|r| r.0)).await?;
-    let (bytes, ext) = match format {
-        Format::Csv => (to_csv(&rows)?, "csv"),
-        Format::Json => (to_json(&rows)?, "json"),
-    };
-    let name = match &root {
-        Some((_, code)) => format!("resultats-{period}-{code}.{ext}"),
-        None => format!("resultats-{period}.{ext}"),
-    };
-    remove_stale_temporaries(out_dir, STALE_TEMPORARY)?;
-    let path = out_dir.join(&name);
-    write_atomically(&path, &bytes)?;
-    // Beside the reports, in the database every replica reads.
-    store.put_published_file(&name, period, &bytes).await?;
-    Ok(path)
 }

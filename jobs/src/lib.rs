@@ -7,6 +7,7 @@ pub mod deliver;
 pub mod export;
 pub mod lease;
 pub mod metrics;
+pub mod open_data;
 pub mod pipeline;
 pub mod report;
 pub mod retry;

@@ -12,7 +12,6 @@ use boucle::store::locations::LocationKey;
 use boucle::store::{DatabaseSettings, Store};
 use boucle::telemetry::{self, LogFormat};
 use boucle_jobs::deliver::{TlsMode, Transport};
-use boucle_jobs::export::Format;
 use boucle_jobs::pipeline::Step;
 use boucle_jobs::pipeline::{self, Options};
 use boucle_jobs::retry::{Backoff, Retry};
@@ -153,14 +152,9 @@ enum Command {
     Run(Target),
     /// Compute the monthly indicators of a period.
     Aggregate(Target),
-    /// Write the open-data CSV and/or JSON of a period.
-    Export {
-        #[command(flatten)]
-        target: Target,
-        /// Formats to write (default: both).
-        #[arg(long, value_enum)]
-        format: Vec<Format>,
-    },
+    /// Write the open data of a period: résultats, expériences, structures (CSV, CSV for
+    /// spreadsheets, JSON), their schemas and the DCAT catalogue.
+    Export(Target),
     /// Render the PDF transparency reports of a period (and their manifest).
     Report(Target),
     /// E-mail the reports of a period to their recipients (or write .eml files).
@@ -364,16 +358,15 @@ async fn run(cli: Cli) -> Result<(), JobError> {
             }
             Ok(())
         }
-        Command::Export { target, format } => {
+        Command::Export(target) => {
             let period = parse_period(&target.period, cli.timezone)?;
             let opts = options(&store, &cli, target.location.as_deref()).await?;
-            let formats = if format.is_empty() {
-                vec![Format::Csv, Format::Json]
-            } else {
-                format.clone()
-            };
-            for file in pipeline::export_period(&store, period, &opts, &formats).await? {
-                println!("{}", file.display());
+            let exported = pipeline::export_period(&store, period, &opts).await?;
+            for (file, rows) in &exported.rows {
+                tracing::info!(%period, file, rows, "open data written");
+            }
+            for file in &exported.files {
+                println!("{}", file.path.display());
             }
             Ok(())
         }

@@ -11,7 +11,6 @@ use uuid::Uuid;
 
 use crate::JobError;
 use crate::aggregate::{Progress, Summary, aggregate};
-use crate::export::{Format, export};
 use crate::lease::Lease;
 
 /// The steps of a monthly run, in order, as progress names them.
@@ -146,19 +145,23 @@ pub async fn aggregate_period(
     .await
 }
 
-/// `export` alone (CSV and JSON), under the lease.
+/// The open data of the period (see [`crate::open_data`]).
+async fn export_open_data(
+    store: &Store,
+    period: Period,
+    opts: &Options,
+) -> Result<crate::open_data::Exported, JobError> {
+    crate::open_data::export(store, period, opts.tz, opts.root.clone(), &opts.out_dir).await
+}
+
+/// `export` alone, under the lease.
 pub async fn export_period(
     store: &Store,
     period: Period,
     opts: &Options,
-    formats: &[Format],
-) -> Result<Vec<PathBuf>, JobError> {
+) -> Result<crate::open_data::Exported, JobError> {
     leased(store, period, "export", opts, async |_| {
-        let mut files = Vec::new();
-        for format in formats {
-            files.push(export(store, period, opts.root.clone(), *format, &opts.out_dir).await?);
-        }
-        Ok(files)
+        export_open_data(store, period, opts).await
     })
     .await
 }
@@ -333,15 +336,10 @@ async fn run_steps(
         })
         .await?;
         let files = step(store, period, "export", opts, async |_| {
-            let formats = [Format::Csv, Format::Json];
-            let total = formats.len() as u64;
-            progress(Step::OpenData, 0, total)?;
-            let mut files = Vec::new();
-            for format in formats {
-                files.push(export(store, period, opts.root.clone(), format, &opts.out_dir).await?);
-                progress(Step::OpenData, files.len() as u64, total)?;
-            }
-            Ok(files)
+            progress(Step::OpenData, 0, 1)?;
+            let exported = export_open_data(store, period, opts).await?;
+            progress(Step::OpenData, 1, 1)?;
+            Ok(exported.files.into_iter().map(|w| w.path).collect())
         })
         .await?;
         let delivery = step(store, period, "deliver", opts, async |_| {

@@ -25,6 +25,7 @@ mod m20261130_000001_answered_index;
 mod m20261201_000001_vote_address;
 mod m20261201_000002_published_content;
 mod m20261202_000001_location_search;
+mod m20261202_000002_published_chunks;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_vote_address::Migration),
             Box::new(m20261201_000002_published_content::Migration),
             Box::new(m20261202_000001_location_search::Migration),
+            Box::new(m20261202_000002_published_chunks::Migration),
         ]
     }
 }

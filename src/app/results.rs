@@ -13,6 +13,7 @@ use crate::store::actions::PublicActionView;
 use crate::store::feedback::{FeedbackCursor, FeedbackView};
 use crate::store::indicators::LabelledFigure;
 use crate::store::locations::{self, Location, LocationKey, LocationView};
+use crate::store::public::PublishedFilter;
 use crate::store::reports::ReportView;
 use crate::store::{Store, now_ms, public};
 
@@ -274,25 +275,26 @@ fn rank_key((child, figures): &(LocationView, Vec<LabelledFigure>)) -> RankKey<'
 }
 
 /// Published experiences of a public location's subtree (submitted in `period`, in the
-/// reporting time zone `tz`), newest first, with their published answers only.
+/// reporting time zone `tz`; changed since `updated_since`, for re-users' incremental
+/// pulls), newest first, with their published answers only.
 pub async fn published_feedback(
     store: &Store,
     code: &str,
     period: Option<Period>,
+    updated_since: Option<i64>,
     tz: chrono_tz::Tz,
     page: PageRequest<'_>,
 ) -> Result<Listed<FeedbackView>, Error> {
     let root = public_location(store, code).await?.location.id;
-    let submitted = period.map(|p| p.bounds_ms(tz));
-    let page: Page<FeedbackCursor> = page.parse(&(root, submitted))?;
-    let rows = public::published_feedback(
-        store.connection(),
-        root,
-        submitted,
-        page.fetch_limit(),
-        page.after,
-    )
-    .await?;
+    let filter = PublishedFilter {
+        root: Some(root),
+        submitted: period.map(|p| p.bounds_ms(tz)),
+        updated_since,
+    };
+    let page: Page<FeedbackCursor> = page.parse(&filter)?;
+    let rows =
+        public::published_feedback(store.connection(), filter, page.fetch_limit(), page.after)
+            .await?;
     Ok(page.listed(rows, |v| (v.feedback.submitted_at, v.feedback.id)))
 }
 

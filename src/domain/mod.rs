@@ -9,6 +9,7 @@ pub mod auth;
 pub mod codes;
 pub mod digest;
 pub mod feedback;
+pub mod french;
 pub mod indicators;
 pub mod location;
 pub mod moderation;

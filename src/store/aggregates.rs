@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    Statement, StreamTrait, Value,
+    QuerySelect, Statement, StreamTrait, Value,
 };
 use uuid::Uuid;
 
@@ -747,16 +747,27 @@ impl Store {
         Ok(out)
     }
 
-    /// Every stored figure of a period (SUBTREE scope), for exports, by location then
-    /// indicator code.
+    /// The periods that have figures, oldest first.
+    pub async fn aggregated_periods(&self) -> Result<Vec<String>, Error> {
+        Ok(location_figures::Entity::find()
+            .select_only()
+            .column(location_figures::Column::Period)
+            .distinct()
+            .order_by_asc(location_figures::Column::Period)
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Every stored figure of a period, both scopes, for exports, by location then scope
+    /// then indicator code.
     pub async fn aggregates_of_period(
         &self,
         period: Period,
         root: Option<Uuid>,
     ) -> Result<Vec<StoredFigure>, Error> {
         let mut query = location_figures::Entity::find()
-            .filter(location_figures::Column::Period.eq(period.to_string()))
-            .filter(location_figures::Column::Scope.eq(Scope::Subtree.code()));
+            .filter(location_figures::Column::Period.eq(period.to_string()));
         if let Some(root) = root {
             query =
                 query.filter(location_figures::Column::LocationId.in_subquery(subtree_ids(root)));

@@ -16,22 +16,48 @@ use crate::domain::ModerationStatus;
 use crate::domain::codes::ResponseStatus;
 use crate::domain::search::Search;
 
-/// Published experiences of the subtree of `root`, newest first; their answers are reduced
-/// to the published ones.
+/// Which published experiences a public listing or export reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PublishedFilter {
+    /// The subtree of this location; all locations without one.
+    pub root: Option<Uuid>,
+    /// Submitted within `[start, end)`, epoch milliseconds.
+    pub submitted: Option<(i64, i64)>,
+    /// Whose public content changed at or after this instant: the experience itself
+    /// (publication, redaction, erasure of its contact) or one of its published answers.
+    pub updated_since: Option<i64>,
+}
+
+/// Published experiences matching `filter`, newest first; their answers are reduced to the
+/// published ones.
 pub async fn published_feedback(
     db: &impl ConnectionTrait,
-    root: Uuid,
-    submitted: Option<(i64, i64)>,
+    filter: PublishedFilter,
     limit: u64,
     after: Option<FeedbackCursor>,
 ) -> Result<Vec<FeedbackView>, Error> {
-    let mut cond = Condition::all()
-        .add(feedback::Column::Status.eq(ModerationStatus::Published.code()))
-        .add(feedback::Column::LocationId.in_subquery(subtree_ids(root)));
-    if let Some((start, end)) = submitted {
+    let mut cond =
+        Condition::all().add(feedback::Column::Status.eq(ModerationStatus::Published.code()));
+    if let Some(root) = filter.root {
+        cond = cond.add(feedback::Column::LocationId.in_subquery(subtree_ids(root)));
+    }
+    if let Some((start, end)) = filter.submitted {
         cond = cond
             .add(feedback::Column::SubmittedAt.gte(start))
             .add(feedback::Column::SubmittedAt.lt(end));
+    }
+    if let Some(since) = filter.updated_since {
+        let answered = sea_orm::sea_query::Query::select()
+            .column(response::Column::FeedbackId)
+            .from(response::Entity)
+            .and_where(response::Column::Status.eq(ResponseStatus::Published.code()))
+            .and_where(response::Column::PublishedAt.gte(since))
+            .to_owned();
+        cond = cond.add(
+            Condition::any()
+                .add(feedback::Column::UpdatedAt.gte(since))
+                .add(feedback::Column::Id.in_subquery(answered)),
+        );
     }
     let mut views = newest_first(db, cond, limit, after).await?;
     for view in &mut views {

@@ -6,7 +6,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entities::{delivery, published_file, recipient, report, report_content};
+use super::entities::{
+    delivery, published_chunk, published_file, recipient, report, report_content,
+};
 use super::locations::subtree_ids;
 use super::{Reach, Store, is_unique_violation, now_ms, sql, stored_code};
 use crate::Error;
@@ -100,6 +102,19 @@ pub struct RenderedReport {
 
 /// Report contents per insert statement: about 70 KB each, so a statement stays small.
 const CONTENTS_PER_INSERT: usize = 32;
+
+/// How big a piece of a published file is, in the database and on the wire.
+pub const CHUNK_BYTES: usize = 1024 * 1024;
+
+/// A published file other than a report, as listed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublishedFileView {
+    pub name: String,
+    pub period: String,
+    pub sha256: String,
+    pub size_bytes: u64,
+    pub updated_at: i64,
+}
 
 impl Store {
     /// Records a batch of rendered reports of `period` in one transaction, with their
@@ -252,6 +267,10 @@ impl Store {
         published_file::Entity::delete_by_id(name.to_owned())
             .exec(&txn)
             .await?;
+        published_chunk::Entity::delete_many()
+            .filter(published_chunk::Column::Name.eq(name))
+            .exec(&txn)
+            .await?;
         published_file::ActiveModel {
             name: Set(name.to_owned()),
             period: Set(period.to_string()),
@@ -266,12 +285,173 @@ impl Store {
         Ok(())
     }
 
-    /// A published file by name: its SHA-256 and bytes.
+    /// Records the file at `path` under `name`, in pieces of [`CHUNK_BYTES`] read one at a
+    /// time, with the SHA-256 and size its writer computed: if the file no longer matches
+    /// them (rewritten meanwhile), nothing is recorded. Replaces an earlier version in the
+    /// same transaction, so a reader sees the old file or the new one whole.
+    pub async fn put_published_file_from(
+        &self,
+        name: &str,
+        period: Period,
+        path: &std::path::Path,
+        sha256: &str,
+        size: u64,
+    ) -> Result<(), Error> {
+        use sha2::Digest;
+        use tokio::io::AsyncReadExt;
+        let mut file = tokio::fs::File::open(path)
+            .await
+            .map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?;
+        let txn = self.write_txn().await?;
+        published_file::Entity::delete_by_id(name.to_owned())
+            .exec(&txn)
+            .await?;
+        published_chunk::Entity::delete_many()
+            .filter(published_chunk::Column::Name.eq(name))
+            .exec(&txn)
+            .await?;
+        published_file::ActiveModel {
+            name: Set(name.to_owned()),
+            period: Set(period.to_string()),
+            sha256: Set(sha256.to_owned()),
+            size_bytes: Set(i64::try_from(size).unwrap_or(i64::MAX)),
+            bytes: Set(Vec::new()),
+            updated_at: Set(now_ms()),
+        }
+        .insert(&txn)
+        .await?;
+        let mut hasher = sha2::Sha256::new();
+        let mut read_total = 0u64;
+        let mut seq = 0i32;
+        loop {
+            let mut piece = Vec::with_capacity(CHUNK_BYTES);
+            while piece.len() < CHUNK_BYTES {
+                let n = (&mut file)
+                    .take((CHUNK_BYTES - piece.len()) as u64)
+                    .read_to_end(&mut piece)
+                    .await
+                    .map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?;
+                if n == 0 {
+                    break;
+                }
+            }
+            if piece.is_empty() {
+                break;
+            }
+            hasher.update(&piece);
+            read_total += piece.len() as u64;
+            published_chunk::ActiveModel {
+                name: Set(name.to_owned()),
+                seq: Set(seq),
+                bytes: Set(piece),
+            }
+            .insert(&txn)
+            .await?;
+            seq += 1;
+        }
+        if read_total != size || hex::encode(hasher.finalize()) != sha256 {
+            return Err(Error::Unavailable(format!(
+                "{} changed while it was recorded",
+                path.display()
+            )));
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// A published file by name: its SHA-256 and bytes, whole (for the small ones: the
+    /// manifest; large files are read piece by piece with [`Store::published_piece`]).
     pub async fn published_file(&self, name: &str) -> Result<Option<(String, Vec<u8>)>, Error> {
-        Ok(published_file::Entity::find_by_id(name.to_owned())
+        let Some(file) = published_file::Entity::find_by_id(name.to_owned())
             .one(&self.db)
             .await?
-            .map(|f| (f.sha256, f.bytes)))
+        else {
+            return Ok(None);
+        };
+        if !file.bytes.is_empty() || file.size_bytes == 0 {
+            return Ok(Some((file.sha256, file.bytes)));
+        }
+        let mut bytes = Vec::new();
+        let mut seq = 0;
+        while let Some(piece) = self.published_piece(name, seq).await? {
+            bytes.extend_from_slice(&piece);
+            seq += 1;
+        }
+        Ok(Some((file.sha256, bytes)))
+    }
+
+    /// Piece `seq` of a published file, or `None` past its end. A file recorded whole (by
+    /// [`Store::put_published_file`]) is its piece 0.
+    pub async fn published_piece(&self, name: &str, seq: i32) -> Result<Option<Vec<u8>>, Error> {
+        if let Some(piece) = published_chunk::Entity::find_by_id((name.to_owned(), seq))
+            .one(&self.db)
+            .await?
+        {
+            return Ok(Some(piece.bytes));
+        }
+        if seq == 0 {
+            return Ok(published_file::Entity::find_by_id(name.to_owned())
+                .one(&self.db)
+                .await?
+                .filter(|f| !f.bytes.is_empty())
+                .map(|f| f.bytes));
+        }
+        Ok(None)
+    }
+
+    /// Published files (open data, manifests) by name, after `after`, of `period` when given.
+    pub async fn list_published_files(
+        &self,
+        period: Option<Period>,
+        limit: u64,
+        after: Option<String>,
+    ) -> Result<Vec<PublishedFileView>, Error> {
+        let mut query = published_file::Entity::find()
+            .select_only()
+            .columns([
+                published_file::Column::Name,
+                published_file::Column::Period,
+                published_file::Column::Sha256,
+                published_file::Column::SizeBytes,
+                published_file::Column::UpdatedAt,
+            ])
+            .order_by_asc(published_file::Column::Name)
+            .limit(limit);
+        if let Some(p) = period {
+            query = query.filter(published_file::Column::Period.eq(p.to_string()));
+        }
+        if let Some(after) = after {
+            query = query.filter(published_file::Column::Name.gt(after));
+        }
+        let rows: Vec<(String, String, String, i64, i64)> =
+            query.into_tuple().all(&self.db).await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(name, period, sha256, size, updated_at)| PublishedFileView {
+                    name,
+                    period,
+                    sha256,
+                    size_bytes: u64::try_from(size).unwrap_or(0),
+                    updated_at,
+                },
+            )
+            .collect())
+    }
+
+    /// One published file's description.
+    pub async fn published_file_view(&self, name: &str) -> Result<PublishedFileView, Error> {
+        let f = published_file::Entity::find_by_id(name.to_owned())
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| Error::not_found("published file"))?;
+        Ok(PublishedFileView {
+            name: f.name,
+            period: f.period,
+            sha256: f.sha256,
+            size_bytes: u64::try_from(f.size_bytes).unwrap_or(0),
+            updated_at: f.updated_at,
+        })
     }
 
     pub async fn get_report(&self, id: Uuid) -> Result<ReportView, Error> {

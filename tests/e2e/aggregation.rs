@@ -7,7 +7,6 @@ use boucle::pb::moderate_feedback_request::Decision;
 use boucle::store::aggregates::Scope;
 use boucle_jobs::JobError;
 use boucle_jobs::aggregate::by_code;
-use boucle_jobs::export::{self, Format};
 use boucle_jobs::pipeline::{self, Options};
 use boucle_tests::{TestApp, feedback_for, spawn_app};
 use sea_orm::{ConnectionTrait, Statement};
@@ -655,53 +654,159 @@ async fn public_results_give_twelve_months_and_hide_suppressed_values() {
     assert_eq!(renamed.location.expect("location").name, "Région renommée");
 }
 
+/// The CSV rows of an open-data file as maps from column to value.
+fn csv_rows(
+    path: &std::path::Path,
+    delimiter: u8,
+) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader = csv_reader(path, delimiter);
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_owned())
+        .collect();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("record");
+            header
+                .iter()
+                .cloned()
+                .zip(r.iter().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+fn csv_reader(path: &std::path::Path, delimiter: u8) -> csv::Reader<std::fs::File> {
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .from_path(path)
+        .expect("csv")
+}
+
 #[tokio::test]
-async fn open_data_lists_published_figures_only_and_is_byte_stable() {
+async fn open_data_sums_right_in_french_and_is_byte_stable() {
     let f = fixture().await;
     let p: Period = "2026-10".parse().expect("p");
-    let files = pipeline::run_period(&f.app.store, p, &f.options(), &mut |_, _, _| Ok(()))
+    pipeline::run_period(&f.app.store, p, &f.options(), &mut |_, _, _| Ok(()))
         .await
-        .expect("run")
-        .files;
-    assert_eq!(files.len(), 2);
-    let csv = std::fs::read_to_string(f.out.path().join("resultats-2026-10.csv")).expect("csv");
-    let mut lines = csv.lines();
+        .expect("run");
+    let path = f.out.path().join("resultats-2026-10.csv");
+    let csv = std::fs::read_to_string(&path).expect("csv");
     assert_eq!(
-        lines.next(),
+        csv.lines().next(),
         Some(
-            "code_structure,typologie,structure,code_postal,commune,code_indicateur,indicateur,valeur,unite,taille_echantillon,intervalle_bas,intervalle_haut,periode,frequence,date_mise_a_jour"
+            "code_structure,typologie,structure,code_postal,ville,code_structure_parente,perimetre,code_indicateur,libelle_indicateur,valeur,unite,taille_echantillon,intervalle_bas,intervalle_haut,periode,frequence,date_de_mise_a_jour"
         )
     );
     assert!(csv.contains("\r\n"), "RFC 4180 line endings");
-    assert!(csv.contains("A-1,Caisse d'allocations familiales,Site A-1,69003,Lyon,SATISFACTION_RATE,Taux de satisfaction,66.7,%,6,30.0,90.3,2026-10,MONTHLY,2026-11-01"));
+    assert!(csv.contains("A-1,Caisse d'allocations familiales,Site A-1,69003,Lyon,A-REG,structure,SATISFACTION_RATE,Taux de satisfaction,66.7,%,6,30,90.3,2026-10,mensuelle,2026-11-01"), "{csv}");
+    let rows = csv_rows(&path, b',');
+    let volume = |perimetre: &str| -> Vec<(String, String)> {
+        rows.iter()
+            .filter(|r| r["code_indicateur"] == "VOLUME" && r["perimetre"] == perimetre)
+            .map(|r| (r["code_structure"].clone(), r["valeur"].clone()))
+            .collect()
+    };
+    // One perimeter sums without double counting: 6 + 2 + 1 counted experiences.
+    let own: u64 = volume("structure")
+        .iter()
+        .map(|(_, v)| v.parse::<u64>().expect("an integer, not 6.0"))
+        .sum();
+    assert_eq!(own, 9);
+    let subtree = volume("structure et rattachées");
     assert!(
-        !csv.contains("A-2,Caisse d'allocations familiales,Site A-2,69003,Lyon,SATISFACTION_RATE"),
+        subtree.contains(&("A-REG".into(), "8".into())),
+        "{subtree:?}"
+    );
+    assert!(
+        subtree.contains(&("NET-A".into(), "8".into())),
+        "{subtree:?}"
+    );
+    assert!(
+        !rows
+            .iter()
+            .any(|r| r["code_structure"] == "A-2" && r["code_indicateur"] == "SATISFACTION_RATE"),
         "suppressed: absent, not zero"
     );
-    assert!(csv.contains("A-2,Caisse d'allocations familiales,Site A-2,69003,Lyon,VOLUME"));
+    assert!(
+        rows.iter()
+            .all(|r| ["mensuelle"].contains(&r["frequence"].as_str()))
+    );
+    assert!(rows.iter().all(|r| r["unite"] != "count"));
+    // The same rows in the three encodings.
+    let excel = std::fs::read(f.out.path().join("resultats-2026-10.excel.csv")).expect("excel");
+    assert!(excel.starts_with("\u{feff}code_structure;typologie;".as_bytes()));
+    let excel_rows = csv_rows(&f.out.path().join("resultats-2026-10.excel.csv"), b';');
+    assert_eq!(excel_rows.len(), rows.len());
+    let a1 = |rows: &[std::collections::HashMap<String, String>]| {
+        rows.iter()
+            .find(|r| {
+                r["code_structure"] == "A-1"
+                    && r["code_indicateur"] == "SATISFACTION_RATE"
+                    && r["perimetre"] == "structure"
+            })
+            .map(|r| r["valeur"].clone())
+    };
+    assert_eq!(a1(&excel_rows).as_deref(), Some("66,7"));
     let json: serde_json::Value = serde_json::from_slice(
         &std::fs::read(f.out.path().join("resultats-2026-10.json")).expect("json"),
     )
     .expect("valid json");
-    let rows = json.as_array().expect("array");
+    let objects = json.as_array().expect("array");
+    assert_eq!(objects.len(), rows.len(), "same rows in every encoding");
+    assert!(objects.iter().any(|o| o["code_indicateur"] == "VOLUME"
+        && o["code_structure"] == "A-REG"
+        && o["perimetre"] == "structure et rattachées"
+        && o["valeur"] == serde_json::json!(8)));
+    // The cumulated file holds the month too; the register lists every structure once.
+    let cumulated = csv_rows(&f.out.path().join("resultats.csv"), b',');
+    assert_eq!(cumulated.len(), rows.len());
+    let structures = csv_rows(&f.out.path().join("structures.csv"), b',');
+    let mut codes: Vec<&str> = structures
+        .iter()
+        .map(|r| r["code_structure"].as_str())
+        .collect();
+    codes.sort();
     assert_eq!(
-        rows.len(),
-        csv.lines().count() - 1,
-        "same rows in both formats"
+        codes,
+        [
+            "A-1", "A-2", "A-REG", "B-1", "B-2", "B-REG", "NET-A", "NET-B"
+        ]
+    );
+    // Published experiences only, and only their redacted texts.
+    let experiences = csv_rows(&f.out.path().join("experiences-2026-10.csv"), b',');
+    // In Paris time, 2026-09-30T22:30Z is in October.
+    let published = october().iter().filter(|i| i.moderation == PUBLISH).count();
+    assert_eq!(experiences.len(), published);
+    assert!(
+        experiences
+            .iter()
+            .all(|r| ["positif", "neutre", "négatif"].contains(&r["ressenti"].as_str()))
     );
     // A rerun writes the same bytes.
-    let before = std::fs::read(f.out.path().join("resultats-2026-10.csv")).expect("csv");
+    let before: Vec<Vec<u8>> = [
+        "resultats-2026-10.csv",
+        "experiences.json",
+        "catalogue.jsonld",
+    ]
+    .iter()
+    .map(|n| std::fs::read(f.out.path().join(n)).expect("file"))
+    .collect();
     pipeline::run_period(&f.app.store, p, &f.options(), &mut |_, _, _| Ok(()))
         .await
         .expect("rerun");
-    assert_eq!(
-        std::fs::read(f.out.path().join("resultats-2026-10.csv")).expect("csv"),
-        before
-    );
-    // An empty export still carries its header.
-    let empty = String::from_utf8(export::to_csv(&[]).expect("csv")).expect("utf-8");
-    assert!(empty.starts_with("code_structure,typologie,"));
-    let _ = Format::Json;
+    let after: Vec<Vec<u8>> = [
+        "resultats-2026-10.csv",
+        "experiences.json",
+        "catalogue.jsonld",
+    ]
+    .iter()
+    .map(|n| std::fs::read(f.out.path().join(n)).expect("file"))
+    .collect();
+    assert_eq!(after, before);
 }
 
 #[tokio::test]

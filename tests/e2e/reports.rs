@@ -761,8 +761,11 @@ async fn batched_report_inputs_equal_the_per_location_listings() {
 
         let published = boucle::store::public::published_feedback(
             app.store.connection(),
-            id,
-            Some(bounds),
+            boucle::store::public::PublishedFilter {
+                root: Some(id),
+                submitted: Some(bounds),
+                updated_since: None,
+            },
             100_000,
             None,
         )

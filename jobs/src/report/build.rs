@@ -63,25 +63,11 @@ impl Context {
 }
 
 fn channel_label(channel: Channel) -> String {
-    match channel {
-        Channel::InPerson => "Au guichet",
-        Channel::Phone => "Téléphone",
-        Channel::Online => "En ligne",
-        Channel::Email => "Courriel",
-        Channel::Mail => "Courrier",
-        Channel::Video => "Visio",
-        Channel::Other => "Autre",
-    }
-    .to_owned()
+    boucle::domain::french::channel(channel).to_owned()
 }
 
 fn satisfaction_label(satisfaction: Satisfaction) -> String {
-    match satisfaction {
-        Satisfaction::Positive => "positif",
-        Satisfaction::Neutral => "neutre",
-        Satisfaction::Negative => "négatif",
-    }
-    .to_owned()
+    boucle::domain::french::satisfaction(satisfaction).to_owned()
 }
 
 fn shown(f: Option<&&Figure>) -> Option<f64> {

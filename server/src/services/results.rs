@@ -18,7 +18,7 @@ use boucle::domain::search::{Search, SearchInput};
 use boucle::domain::validation::Violations;
 use boucle::domain::vote::address_hash;
 use boucle::pb::convert::{
-    compared_children_to_pb, indicator_result_to_pb, lifecycle, location_hit_to_pb,
+    compared_children_to_pb, from_timestamp, indicator_result_to_pb, lifecycle, location_hit_to_pb,
     public_action_to_pb, public_location_to_pb, published_feedback_to_pb,
 };
 
@@ -125,8 +125,12 @@ impl ResultsService for ResultsApi {
             period,
             page_size,
             page_token,
+            updated_since,
         } = request.into_inner();
         let period = parse_optional(&period).map_err(|d| Error::invalid("period", d))?;
+        let updated_since = updated_since
+            .map(|t| from_timestamp(&t).map_err(|d| Error::invalid("updated_since", d)))
+            .transpose()?;
         let page = PageRequest {
             size: page_size,
             token: &page_token,
@@ -135,6 +139,7 @@ impl ResultsService for ResultsApi {
             &self.state.store,
             &location_code,
             period,
+            updated_since,
             self.state.timezone,
             page,
         )

@@ -20,6 +20,7 @@ pub mod location_closure;
 pub mod location_figures;
 pub mod measurement;
 pub mod moderation_decision;
+pub mod published_chunk;
 pub mod published_file;
 pub mod recipient;
 pub mod report;

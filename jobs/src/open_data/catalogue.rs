@@ -1,0 +1,168 @@
+//! What describes the files: a TableSchema per dataset (frictionless / schema.data.gouv.fr,
+//! `schema-<dataset>.json`) and a DCAT catalogue in JSON-LD (`catalogue.jsonld`) that
+//! data.gouv.fr and other portals harvest. Both are built from `fields`, byte-stable.
+
+use boucle::domain::Period;
+use serde_json::{Value, json};
+
+use super::encode::Written;
+use super::fields::{self, Dataset};
+
+/// The licence of every dataset: Etalab's Licence Ouverte 2.0, the French public sector's.
+pub const LICENCE: &str = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/";
+
+/// The columns that identify a row of each dataset.
+fn primary_key(stem: &str) -> Vec<&'static str> {
+    match stem {
+        "resultats" => vec!["code_structure", "perimetre", "code_indicateur", "periode"],
+        "experiences" => vec!["identifiant"],
+        _ => vec!["code_structure"],
+    }
+}
+
+/// The TableSchema of `dataset`, as shipped beside its files.
+pub fn table_schema(dataset: &Dataset) -> Vec<u8> {
+    let fields: Vec<Value> = dataset
+        .fields
+        .iter()
+        .map(|f| {
+            let mut field = json!({
+                "name": f.name,
+                "title": f.title,
+                "description": f.description,
+                "type": f.kind.table_schema(),
+            });
+            let mut constraints = serde_json::Map::new();
+            if f.required {
+                constraints.insert("required".into(), true.into());
+            }
+            if !f.values.is_empty() {
+                constraints.insert("enum".into(), json!(f.values));
+            }
+            if let Some(p) = f.pattern {
+                constraints.insert("pattern".into(), p.into());
+            }
+            if !constraints.is_empty() {
+                field["constraints"] = Value::Object(constraints);
+            }
+            field
+        })
+        .collect();
+    let schema = json!({
+        "$schema": "https://frictionlessdata.io/schemas/table-schema.json",
+        "name": dataset.stem,
+        "title": dataset.title,
+        "description": dataset.description,
+        "version": "1.0.0",
+        "licenses": [{"title": "Licence Ouverte / Open Licence version 2.0", "path": LICENCE}],
+        "missingValues": [""],
+        "primaryKey": primary_key(dataset.stem),
+        "fields": fields,
+    });
+    pretty(&schema)
+}
+
+/// The same schema for the `.excel.csv` encoding, whose decimals are written with a comma.
+pub fn excel_table_schema(dataset: &Dataset) -> Vec<u8> {
+    let mut schema: Value = serde_json::from_slice(&table_schema(dataset)).unwrap_or(Value::Null);
+    if let Some(fields) = schema["fields"].as_array_mut() {
+        for f in fields {
+            if f["type"] == "number" {
+                f["decimalChar"] = ",".into();
+            }
+        }
+    }
+    pretty(&schema)
+}
+
+fn pretty(value: &Value) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+fn media_type(name: &str) -> &'static str {
+    if name.ends_with(".json") {
+        "application/json"
+    } else {
+        "text/csv"
+    }
+}
+
+/// The DCAT catalogue of the datasets written for `period`: each dataset with its
+/// distributions (cumulated and monthly, in each encoding), their sizes, SHA-256 and
+/// schema. Download addresses are relative to the catalogue's own.
+pub fn dcat(period: Period, suffix: &str, files: &[Written]) -> Vec<u8> {
+    let issued = period.next().first_day().format("%Y-%m-%d").to_string();
+    let datasets: Vec<Value> = fields::all()
+        .iter()
+        .map(|d| {
+            let cumulated = format!("{}{suffix}.", d.stem);
+            let monthly = format!("{}-{period}{suffix}.", d.stem);
+            let distributions: Vec<Value> = files
+                .iter()
+                .filter_map(|w| {
+                    let name = w.path.file_name()?.to_str()?;
+                    let (kind, rest) = if let Some(rest) = name.strip_prefix(&cumulated) {
+                        ("cumulé", rest)
+                    } else if let Some(rest) = name.strip_prefix(&monthly) {
+                        ("mois", rest)
+                    } else {
+                        return None;
+                    };
+                    let encoding = match rest {
+                        "csv" => "CSV (RFC 4180, UTF-8, virgule)",
+                        "excel.csv" => "CSV pour tableur (point-virgule, UTF-8 avec BOM, virgule décimale)",
+                        _ => "JSON",
+                    };
+                    let title = if kind == "mois" {
+                        format!("{} — {period} — {encoding}", d.title)
+                    } else {
+                        format!("{} — toutes périodes — {encoding}", d.title)
+                    };
+                    Some(json!({
+                        "@type": "dcat:Distribution",
+                        "dct:title": title,
+                        "dcat:downloadURL": {"@id": name},
+                        "dcat:mediaType": media_type(name),
+                        "dcat:byteSize": {"@value": w.size.to_string(), "@type": "xsd:nonNegativeInteger"},
+                        "spdx:checksum": {
+                            "@type": "spdx:Checksum",
+                            "spdx:algorithm": {"@id": "spdx:checksumAlgorithm_sha256"},
+                            "spdx:checksumValue": w.sha256,
+                        },
+                        "dct:conformsTo": {"@id": format!("schema-{}.json", d.stem)},
+                        "dct:license": {"@id": LICENCE},
+                    }))
+                })
+                .collect();
+            json!({
+                "@id": d.stem,
+                "@type": "dcat:Dataset",
+                "dct:title": d.title,
+                "dct:description": d.description,
+                "dct:language": {"@id": "http://publications.europa.eu/resource/authority/language/FRA"},
+                "dct:license": {"@id": LICENCE},
+                "dct:modified": {"@value": issued, "@type": "xsd:date"},
+                "dct:accrualPeriodicity": {"@id": "http://purl.org/cld/freq/monthly"},
+                "dcat:keyword": ["services publics", "expérience usager", "satisfaction", "Services Publics +"],
+                "dcat:distribution": distributions,
+            })
+        })
+        .collect();
+    pretty(&json!({
+        "@context": {
+            "dcat": "http://www.w3.org/ns/dcat#",
+            "dct": "http://purl.org/dc/terms/",
+            "spdx": "http://spdx.org/rdf/terms#",
+            "xsd": "http://www.w3.org/2001/XMLSchema#",
+        },
+        "@id": format!("catalogue{suffix}.jsonld"),
+        "@type": "dcat:Catalog",
+        "dct:title": "Résultats des services publics — boucle",
+        "dct:description": "Résultats, expériences publiées et registre des structures, publiés chaque mois.",
+        "dct:language": {"@id": "http://publications.europa.eu/resource/authority/language/FRA"},
+        "dct:modified": {"@value": issued, "@type": "xsd:date"},
+        "dcat:dataset": datasets,
+    }))
+}
