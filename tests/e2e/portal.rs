@@ -541,3 +541,303 @@ async fn locations_of_an_older_schema_are_found_after_migrating() {
     app.store.migrate().await.expect("migrate");
     assert_eq!(found().await, 1);
 }
+
+/// Runs `frictionless validate` on one file; `None` when frictionless is not installed
+/// (`.ci/run` installs it and sets BOUCLE_REQUIRE_FRICTIONLESS).
+fn frictionless(args: &[&str]) -> Option<serde_json::Value> {
+    match std::process::Command::new("frictionless")
+        .arg("validate")
+        .args(["--json", "--trusted"])
+        .args(args)
+        .output()
+    {
+        Ok(out) => Some(serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "frictionless {args:?}: {e}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })),
+        Err(_) => {
+            assert!(
+                std::env::var("BOUCLE_REQUIRE_FRICTIONLESS").is_err(),
+                "frictionless is required"
+            );
+            None
+        }
+    }
+}
+
+/// Every file of the month's open data, in every encoding, validates against the
+/// TableSchema shipped beside it: types, required fields, enumerations, patterns, keys.
+#[tokio::test]
+async fn every_open_data_file_validates_against_its_schema() {
+    let (app, out) = portal().await;
+    let exported = boucle_jobs::open_data::export(&app.store, previous(), PARIS, None, out.path())
+        .await
+        .expect("export");
+    let dir = out.path();
+    let mut checked = 0;
+    for dataset in boucle_jobs::open_data::fields::all() {
+        let schema = dir.join(format!("schema-{}.json", dataset.stem));
+        let excel_schema = dir.join(format!("schema-{}.excel.json", dataset.stem));
+        std::fs::write(
+            &excel_schema,
+            boucle_jobs::open_data::catalogue::excel_table_schema(&dataset),
+        )
+        .expect("excel schema");
+        for stem in [
+            format!("{}-{}", dataset.stem, previous()),
+            dataset.stem.to_owned(),
+        ] {
+            let rows = exported
+                .rows
+                .iter()
+                .find(|(name, _)| *name == stem)
+                .map(|r| r.1)
+                .unwrap_or_else(|| panic!("{stem} written"));
+            assert!(rows > 0, "{stem} is not empty");
+            for (file, extra) in [
+                (format!("{stem}.csv"), vec![]),
+                (
+                    format!("{stem}.excel.csv"),
+                    vec![
+                        "--dialect",
+                        r#"{"delimiter": ";"}"#,
+                        "--encoding",
+                        "utf-8-sig",
+                    ],
+                ),
+            ] {
+                let schema = if file.ends_with(".excel.csv") {
+                    &excel_schema
+                } else {
+                    &schema
+                };
+                let path = dir.join(&file);
+                let mut args = vec![
+                    path.to_str().expect("path"),
+                    "--schema",
+                    schema.to_str().expect("schema"),
+                ];
+                args.extend(extra);
+                let Some(report) = frictionless(&args) else {
+                    return;
+                };
+                assert_eq!(report["valid"], true, "{file}: {report:#}");
+                let task = &report["tasks"][0];
+                assert_eq!(task["stats"]["rows"], rows, "{file}");
+                checked += 1;
+            }
+            // JSON: the same rows, each object with exactly the schema's fields.
+            let json: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(dir.join(format!("{stem}.json"))).expect("json"),
+            )
+            .expect("json");
+            let objects = json.as_array().expect("array");
+            assert_eq!(objects.len() as u64, rows, "{stem}.json");
+            let names: Vec<&str> = dataset.fields.iter().map(|f| f.name).collect();
+            for o in objects {
+                let keys: Vec<&str> = o
+                    .as_object()
+                    .expect("object")
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
+                let mut expected = names.clone();
+                expected.sort();
+                let mut keys = keys;
+                keys.sort();
+                assert_eq!(keys, expected);
+                for f in &dataset.fields {
+                    let v = &o[f.name];
+                    if f.required {
+                        assert!(!v.is_null(), "{stem}.json: {} is required: {o}", f.name);
+                    }
+                    if !f.values.is_empty() && !v.is_null() {
+                        assert!(f.values.iter().any(|e| v == e.as_str()), "{}: {v}", f.name);
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 12);
+    // The catalogue lists each dataset with its distributions, sizes and digests.
+    let catalogue: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("catalogue.jsonld")).expect("catalogue"))
+            .expect("json-ld");
+    assert_eq!(catalogue["@type"], "dcat:Catalog");
+    let datasets = catalogue["dcat:dataset"].as_array().expect("datasets");
+    assert_eq!(datasets.len(), 3);
+    for d in datasets {
+        let distributions = d["dcat:distribution"].as_array().expect("distributions");
+        assert_eq!(distributions.len(), 6, "{d:#}");
+        for dist in distributions {
+            let name = dist["dcat:downloadURL"]["@id"].as_str().expect("url");
+            let bytes = std::fs::read(dir.join(name)).expect("listed file exists");
+            assert_eq!(
+                dist["spdx:checksum"]["spdx:checksumValue"],
+                boucle::domain::digest::sha256_hex(&bytes)
+            );
+        }
+    }
+}
+
+/// A re-user, with no key, lists the open data and downloads each file with its schema and
+/// the catalogue, over gRPC and grpc-web: the bytes the run wrote, from the database.
+#[tokio::test]
+async fn a_re_user_downloads_the_datasets_schemas_and_catalogue() {
+    use tokio_stream::StreamExt;
+    let (app, out) = portal().await;
+    let exported = boucle_jobs::open_data::export(&app.store, previous(), PARIS, None, out.path())
+        .await
+        .expect("export");
+    let listed = app
+        .results()
+        .list_open_data_files(pb::ListOpenDataFilesRequest {
+            period: previous().to_string(),
+            ..Default::default()
+        })
+        .await
+        .expect("list")
+        .into_inner();
+    let names: Vec<&str> = listed.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names.len(), exported.files.len(), "{names:?}");
+    for expected in [
+        "catalogue.jsonld",
+        "experiences.csv",
+        "resultats.excel.csv",
+        "schema-structures.json",
+        &format!("resultats-{}.json", previous()),
+    ] {
+        assert!(names.contains(&expected), "{expected} in {names:?}");
+    }
+    assert!(
+        !names.iter().any(|n| n.contains('/')),
+        "manifests are not open data"
+    );
+    for file in &listed.files {
+        let mut stream = app
+            .results()
+            .get_open_data_file(pb::GetOpenDataFileRequest {
+                name: file.name.clone(),
+            })
+            .await
+            .expect("get")
+            .into_inner();
+        let mut bytes = Vec::new();
+        let mut described = None;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.expect("chunk");
+            if let Some(d) = chunk.file {
+                described = Some(d);
+            }
+            assert!(chunk.chunk.len() <= 1024 * 1024);
+            bytes.extend(chunk.chunk);
+        }
+        assert_eq!(described.as_ref(), Some(file));
+        assert_eq!(
+            bytes,
+            std::fs::read(out.path().join(&file.name)).expect("file")
+        );
+        assert_eq!(boucle::domain::digest::sha256_hex(&bytes), file.sha256);
+    }
+    for (name, code) in [
+        ("nope.csv", tonic::Code::NotFound),
+        ("../experiences.csv", tonic::Code::NotFound),
+        ("", tonic::Code::InvalidArgument),
+    ] {
+        let status = match app
+            .results()
+            .get_open_data_file(pb::GetOpenDataFileRequest { name: name.into() })
+            .await
+        {
+            Ok(mut s) => s
+                .get_mut()
+                .next()
+                .await
+                .expect("an answer")
+                .expect_err("refused"),
+            Err(status) => status,
+        };
+        assert_eq!(status.code(), code, "{name:?}");
+    }
+    // Over grpc-web, as a browser downloads it.
+    let answer = boucle_tests::grpc_web::call(
+        &app.addr,
+        "/boucle.v1.ResultsService/GetOpenDataFile",
+        &pb::GetOpenDataFileRequest {
+            name: "schema-resultats.json".into(),
+        }
+        .encode_to_vec(),
+    )
+    .await
+    .expect("grpc-web");
+    assert_eq!(answer.grpc_status(), Some("0"), "{answer:?}");
+    let bytes: Vec<u8> = answer
+        .messages
+        .iter()
+        .flat_map(|m| {
+            pb::GetOpenDataFileResponse::decode(m.as_slice())
+                .expect("decode")
+                .chunk
+        })
+        .collect();
+    let schema: serde_json::Value = serde_json::from_slice(&bytes).expect("schema");
+    assert_eq!(schema["name"], "resultats");
+}
+
+/// A re-user pulls only what changed: `updated_since` lists the experiences published or
+/// answered since, and nothing when nothing changed.
+#[tokio::test]
+async fn published_experiences_can_be_pulled_incrementally() {
+    let (app, _out) = portal().await;
+    let list = |since: Option<prost_types::Timestamp>| {
+        let mut results = app.results();
+        async move {
+            results
+                .list_published_feedback(pb::ListPublishedFeedbackRequest {
+                    location_code: "CAF".into(),
+                    updated_since: since,
+                    page_size: 500,
+                    ..Default::default()
+                })
+                .await
+                .expect("list")
+                .into_inner()
+                .feedback
+        }
+    };
+    let everything = list(None).await;
+    assert!(everything.len() > 10);
+    let now = boucle::pb::convert::timestamp(boucle::store::now_ms() + 1);
+    assert!(list(Some(now)).await.is_empty(), "nothing changed since");
+    // An answer published now on an old experience brings it back.
+    let old = everything
+        .iter()
+        .rev()
+        .find(|f| f.responses.is_empty())
+        .expect("an unanswered experience")
+        .clone();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    app.publish_answer(&old.id, "L'équipe", "Merci, c'est corrigé.")
+        .await;
+    let changed = list(Some(now)).await;
+    assert_eq!(
+        changed.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
+        [old.id.as_str()]
+    );
+    let status = app
+        .results()
+        .list_published_feedback(pb::ListPublishedFeedbackRequest {
+            location_code: "CAF".into(),
+            updated_since: Some(prost_types::Timestamp {
+                seconds: 0,
+                nanos: -1,
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect_err("bad instant");
+    assert_eq!(violations(&status), ["updated_since"]);
+}
