@@ -25,6 +25,10 @@ pub enum Error {
     /// FAILED_PRECONDITION: the request is valid but the state of the system refuses it.
     #[error("failed precondition: {0}")]
     FailedPrecondition(String),
+    /// ABORTED: a read raced a write (a published file replaced while it was streamed);
+    /// reading again succeeds.
+    #[error("aborted: {0}")]
+    Aborted(String),
     /// RESOURCE_EXHAUSTED: rate or size limits.
     #[error("resource exhausted: {0}")]
     ResourceExhausted(String),

@@ -152,6 +152,20 @@ impl ResultsService for BareResults {
     ) -> Result<Response<pb::CompareChildrenResponse>, Status> {
         unimplemented()
     }
+    async fn list_open_data_files(
+        &self,
+        _: Request<pb::ListOpenDataFilesRequest>,
+    ) -> Result<Response<pb::ListOpenDataFilesResponse>, Status> {
+        unimplemented()
+    }
+    type GetOpenDataFileStream =
+        Pin<Box<dyn Stream<Item = Result<pb::GetOpenDataFileResponse, Status>> + Send>>;
+    async fn get_open_data_file(
+        &self,
+        _: Request<pb::GetOpenDataFileRequest>,
+    ) -> Result<Response<Self::GetOpenDataFileStream>, Status> {
+        unimplemented()
+    }
     async fn list_published_feedback(
         &self,
         _: Request<pb::ListPublishedFeedbackRequest>,

@@ -66,7 +66,10 @@ async fn the_daemon_catches_up_missed_months_and_stops_on_sigterm() {
         .filter_map(Result::ok)
         .filter(|f| f.file_name().to_string_lossy().starts_with("resultats-"))
         .count();
-    assert_eq!(open_data, 33, "CSV, spreadsheet CSV and JSON for each month");
+    assert_eq!(
+        open_data, 33,
+        "CSV, spreadsheet CSV and JSON for each month"
+    );
     let report_months = std::fs::read_dir(dir.path().join("out").join("reports"))
         .expect("reports")
         .count();

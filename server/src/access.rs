@@ -103,6 +103,8 @@ pub const RULES: &[(&str, &str, Access)] = &[
     ("ResultsService", "GetReport", Public),
     ("ResultsService", "SearchLocations", Public),
     ("ResultsService", "CompareChildren", Public),
+    ("ResultsService", "ListOpenDataFiles", Public),
+    ("ResultsService", "GetOpenDataFile", Public),
 ];
 
 /// The package every rule's service belongs to.

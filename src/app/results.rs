@@ -14,7 +14,7 @@ use crate::store::feedback::{FeedbackCursor, FeedbackView};
 use crate::store::indicators::LabelledFigure;
 use crate::store::locations::{self, Location, LocationKey, LocationView};
 use crate::store::public::PublishedFilter;
-use crate::store::reports::ReportView;
+use crate::store::reports::{PublishedFileView, ReportView};
 use crate::store::{Store, now_ms, public};
 
 /// How many months the results of a location show, the current one included.
@@ -393,5 +393,48 @@ pub async fn report_file(store: &Store, id: Uuid) -> Result<(ReportView, Vec<u8>
             )));
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// The published open-data files (of `period` when given), by name.
+pub async fn open_data_files(
+    store: &Store,
+    period: Option<Period>,
+    page: PageRequest<'_>,
+) -> Result<Listed<PublishedFileView>, Error> {
+    let page: Page<String> = page.parse(&period)?;
+    let rows = store
+        .list_published_files(period, page.fetch_limit(), page.after.clone())
+        .await?;
+    Ok(page.listed(rows, |f| f.name.clone()))
+}
+
+/// A published open-data file; NOT_FOUND for anything else (a reports manifest included).
+pub async fn open_data_file(store: &Store, name: &str) -> Result<PublishedFileView, Error> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Error::invalid("name", "is required"));
+    }
+    if name.contains('/') {
+        return Err(Error::not_found("open-data file"));
+    }
+    store.published_file_view(name).await
+}
+
+/// Piece `seq` of `file` (`None` past its end), provided the file is still the one
+/// described: one replaced meanwhile is ABORTED, so that a reader never joins two versions.
+pub async fn open_data_piece(
+    store: &Store,
+    file: &PublishedFileView,
+    seq: i32,
+) -> Result<Option<Vec<u8>>, Error> {
+    let piece = store.published_piece(&file.name, seq).await?;
+    let now = store.published_file_view(&file.name).await;
+    match now {
+        Ok(now) if now == *file => Ok(piece),
+        _ => Err(Error::Aborted(format!(
+            "{} was replaced while it was read: read it again",
+            file.name
+        ))),
     }
 }

@@ -40,6 +40,7 @@ pub fn describe(err: &Error) -> (Code, String, Vec<Violation>) {
         Error::NotFound(_) => (Code::NotFound, err.to_string(), Vec::new()),
         Error::AlreadyExists(_) => (Code::AlreadyExists, err.to_string(), Vec::new()),
         Error::FailedPrecondition(_) => (Code::FailedPrecondition, err.to_string(), Vec::new()),
+        Error::Aborted(_) => (Code::Aborted, err.to_string(), Vec::new()),
         Error::ResourceExhausted(_) => (Code::ResourceExhausted, err.to_string(), Vec::new()),
         Error::Unimplemented(_) => (Code::Unimplemented, err.to_string(), Vec::new()),
         Error::Unavailable(cause) => {

@@ -399,7 +399,7 @@ impl Store {
         Ok(None)
     }
 
-    /// Published files (open data, manifests) by name, after `after`, of `period` when given.
+    /// Published open-data files by name, after `after`, of `period` when given.
     pub async fn list_published_files(
         &self,
         period: Option<Period>,
@@ -423,6 +423,8 @@ impl Store {
         if let Some(after) = after {
             query = query.filter(published_file::Column::Name.gt(after));
         }
+        // A month's reports manifest (`2026-10/manifest.json`) is not open data.
+        query = query.filter(published_file::Column::Name.not_like("%/%"));
         let rows: Vec<(String, String, String, i64, i64)> =
             query.into_tuple().all(&self.db).await?;
         Ok(rows

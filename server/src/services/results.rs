@@ -225,6 +225,67 @@ impl ResultsService for ResultsApi {
         }))
     }
 
+    async fn list_open_data_files(
+        &self,
+        request: Request<pb::ListOpenDataFilesRequest>,
+    ) -> Result<Response<pb::ListOpenDataFilesResponse>, Status> {
+        let pb::ListOpenDataFilesRequest {
+            period,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let period = parse_optional(&period).map_err(|d| Error::invalid("period", d))?;
+        let page = PageRequest {
+            size: page_size,
+            token: &page_token,
+        };
+        let listed = results::open_data_files(&self.state.store, period, page).await?;
+        Ok(Response::new(pb::ListOpenDataFilesResponse {
+            files: listed.rows.iter().map(open_data_file_to_pb).collect(),
+            next_page_token: listed.next_page_token,
+        }))
+    }
+
+    type GetOpenDataFileStream =
+        Pin<Box<dyn Stream<Item = Result<pb::GetOpenDataFileResponse, Status>> + Send>>;
+
+    /// Streams the file piece by piece as stored (1 MiB), each read when the client is
+    /// ready for it: memory stays one piece whatever the file's size.
+    async fn get_open_data_file(
+        &self,
+        request: Request<pb::GetOpenDataFileRequest>,
+    ) -> Result<Response<Self::GetOpenDataFileStream>, Status> {
+        let name = request.into_inner().name;
+        let file = results::open_data_file(&self.state.store, &name).await?;
+        let store = self.state.store.clone();
+        let stream = futures::stream::unfold(Some(0i32), move |next| {
+            let (store, file) = (store.clone(), file.clone());
+            async move {
+                let seq = next?;
+                match results::open_data_piece(&store, &file, seq).await {
+                    Ok(Some(chunk)) => Some((
+                        Ok(pb::GetOpenDataFileResponse {
+                            file: (seq == 0).then(|| open_data_file_to_pb(&file)),
+                            chunk,
+                        }),
+                        Some(seq + 1),
+                    )),
+                    // An empty file still gives its description.
+                    Ok(None) if seq == 0 => Some((
+                        Ok(pb::GetOpenDataFileResponse {
+                            file: Some(open_data_file_to_pb(&file)),
+                            chunk: Vec::new(),
+                        }),
+                        None,
+                    )),
+                    Ok(None) => None,
+                    Err(e) => Some((Err(Status::from(&e)), None)),
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(stream)))
+    }
+
     type GetReportStream =
         Pin<Box<dyn Stream<Item = Result<pb::GetReportResponse, Status>> + Send>>;
 
@@ -253,6 +314,24 @@ impl ResultsService for ResultsApi {
 }
 
 const CHUNK: usize = 64 * 1024;
+
+fn open_data_file_to_pb(f: &boucle::store::reports::PublishedFileView) -> pb::OpenDataFile {
+    let media_type = if f.name.ends_with(".jsonld") {
+        "application/ld+json"
+    } else if f.name.ends_with(".json") {
+        "application/json"
+    } else {
+        "text/csv"
+    };
+    pb::OpenDataFile {
+        name: f.name.clone(),
+        period: f.period.clone(),
+        size_bytes: f.size_bytes,
+        sha256: f.sha256.clone(),
+        media_type: media_type.to_owned(),
+        update_time: Some(boucle::pb::convert::timestamp(f.updated_at)),
+    }
+}
 
 fn report_to_pb(r: &boucle::store::reports::ReportView) -> pb::Report {
     pb::Report {
