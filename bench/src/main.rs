@@ -4,6 +4,7 @@
 mod aggregate;
 mod bare;
 mod db;
+mod export;
 mod generate;
 mod ingest;
 mod layer;
@@ -88,6 +89,24 @@ enum Command {
         warmup_seconds: u64,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+    },
+    /// The open data of the aggregation data set's month, in a child process, for its
+    /// peak memory and throughput.
+    Export {
+        #[arg(long, default_value_t = 1_220_000)]
+        rows: u64,
+        #[arg(long, default_value_t = 20_000)]
+        locations: usize,
+    },
+    /// (internal) The export, in its own process for its peak memory.
+    #[command(hide = true)]
+    ExportChild {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long)]
+        out: String,
+        #[arg(long)]
+        idle: bool,
     },
     /// (internal) The aggregation, in its own process for its peak memory.
     #[command(hide = true)]
@@ -221,6 +240,30 @@ fn main() -> anyhow::Result<()> {
                 }
             }
             Command::AggregateChild { database_url } => aggregate::child(database_url).await?,
+            Command::Export { rows, locations } => {
+                println!(
+                    "\n### Open data — the month and its cumulated files\n\n| database | published experiences | bytes written | seconds | experiences/s | MB/s | peak RSS MB | idle RSS MB |\n|---|---:|---:|---:|---:|---:|---:|---:|"
+                );
+                for target in cli.targets() {
+                    let o = export::run(&target, *rows, *locations, cli.seed).await?;
+                    println!(
+                        "| {} | {} | {} | {:.1} | {:.0} | {:.1} | {:.1} | {:.1} |",
+                        o.target,
+                        o.published,
+                        o.bytes,
+                        o.seconds,
+                        o.published as f64 / o.seconds,
+                        o.bytes as f64 / 1e6 / o.seconds,
+                        o.peak_rss_mb,
+                        o.idle_rss_mb
+                    );
+                }
+            }
+            Command::ExportChild {
+                database_url,
+                out,
+                idle,
+            } => export::child(database_url, out, *idle).await?,
         }
         Ok(())
     })
