@@ -26,6 +26,7 @@ mod m20261201_000001_vote_address;
 mod m20261201_000002_published_content;
 mod m20261202_000001_location_search;
 mod m20261202_000002_published_chunks;
+mod m20261202_000003_location_search_index;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_published_content::Migration),
             Box::new(m20261202_000001_location_search::Migration),
             Box::new(m20261202_000002_published_chunks::Migration),
+            Box::new(m20261202_000003_location_search_index::Migration),
         ]
     }
 }
