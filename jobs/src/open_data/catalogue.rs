@@ -98,27 +98,28 @@ pub fn dcat(period: Period, suffix: &str, files: &[Written]) -> Vec<u8> {
         .iter()
         .map(|d| {
             let cumulated = format!("{}{suffix}.", d.stem);
-            let monthly = format!("{}-{period}{suffix}.", d.stem);
+            let monthly = format!("{}-", d.stem);
             let distributions: Vec<Value> = files
                 .iter()
                 .filter_map(|w| {
                     let name = w.path.file_name()?.to_str()?;
-                    let (kind, rest) = if let Some(rest) = name.strip_prefix(&cumulated) {
-                        ("cumulé", rest)
-                    } else if let Some(rest) = name.strip_prefix(&monthly) {
-                        ("mois", rest)
+                    // `<stem>.<ext>` cumulated, `<stem>-YYYY-MM.<ext>` for a month.
+                    let (month, rest) = if let Some(rest) = name.strip_prefix(&cumulated) {
+                        (None, rest)
                     } else {
-                        return None;
+                        let after = name.strip_prefix(&monthly)?;
+                        let month: Period = after.get(..7)?.parse().ok()?;
+                        let rest = after.get(7..)?.strip_prefix(suffix)?.strip_prefix('.')?;
+                        (Some(month), rest)
                     };
                     let encoding = match rest {
                         "csv" => "CSV (RFC 4180, UTF-8, virgule)",
                         "excel.csv" => "CSV pour tableur (point-virgule, UTF-8 avec BOM, virgule décimale)",
                         _ => "JSON",
                     };
-                    let title = if kind == "mois" {
-                        format!("{} — {period} — {encoding}", d.title)
-                    } else {
-                        format!("{} — toutes périodes — {encoding}", d.title)
+                    let title = match month {
+                        Some(m) => format!("{} — {m} — {encoding}", d.title),
+                        None => format!("{} — toutes périodes — {encoding}", d.title),
                     };
                     Some(json!({
                         "@type": "dcat:Distribution",

@@ -112,12 +112,47 @@ fn open(path: &Path) -> Result<Pending<BufWriter<File>>, JobError> {
     })
 }
 
-/// A written file: its name under the output folder, size and SHA-256.
+/// A written file: its path, size and SHA-256; until [`Written::publish`], its bytes wait
+/// complete and synced under a temporary name beside it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Written {
     pub path: PathBuf,
     pub size: u64,
     pub sha256: String,
+    tmp: Option<PathBuf>,
+}
+
+impl Written {
+    /// Writes `bytes` (a schema, the catalogue) to a synced temporary for `path`.
+    pub fn bytes(path: &Path, bytes: &[u8]) -> Result<Self, JobError> {
+        let mut p = open(path)?;
+        p.out.write_all(bytes)?;
+        finish(p)
+    }
+
+    /// A file recorded by an earlier run, as the catalogue lists it.
+    pub fn recorded(path: PathBuf, size: u64, sha256: String) -> Self {
+        Self {
+            path,
+            size,
+            sha256,
+            tmp: None,
+        }
+    }
+
+    /// Where its bytes are now: the temporary until published, which no other writer
+    /// touches, so what is read there is exactly what was hashed.
+    pub fn current(&self) -> &Path {
+        self.tmp.as_deref().unwrap_or(&self.path)
+    }
+
+    /// Renames it into place (the caller syncs the folder after a batch).
+    pub fn publish(&mut self) -> Result<(), JobError> {
+        if let Some(tmp) = self.tmp.take() {
+            std::fs::rename(&tmp, &self.path)?;
+        }
+        Ok(())
+    }
 }
 
 fn finish(p: Pending<BufWriter<File>>) -> Result<Written, JobError> {
@@ -132,11 +167,11 @@ fn finish(p: Pending<BufWriter<File>>) -> Result<Written, JobError> {
         .map_err(|e| JobError::Io(e.into_error()))?;
     file.sync_all()?;
     drop(file);
-    std::fs::rename(&tmp, &path)?;
     Ok(Written {
         path,
         size,
         sha256: hex::encode(hasher.finalize()),
+        tmp: Some(tmp),
     })
 }
 
@@ -230,7 +265,7 @@ impl DatasetWriter {
         Ok(())
     }
 
-    /// Makes the three files whole and renames them into place.
+    /// Makes the three files whole and synced, still under their temporary names.
     pub fn finish(self) -> Result<Vec<Written>, JobError> {
         let mut written = Vec::with_capacity(3);
         for (writer, (path, tmp)) in [(self.csv, self.csv_paths), (self.excel, self.excel_paths)] {
@@ -277,8 +312,11 @@ mod tests {
         w.write(&[Cell::text("A;1, \"x\""), Cell::Number(12.5)])
             .expect("row");
         w.write(&[Cell::text("B"), Cell::Empty]).expect("row");
-        let written = w.finish().expect("finish");
+        let mut written = w.finish().expect("finish");
         assert_eq!(written.len(), 3);
+        for w in &mut written {
+            w.publish().expect("publish");
+        }
         let read = |name: &str| std::fs::read(dir.path().join(name)).expect("file");
         assert_eq!(
             String::from_utf8(read("t-2026-10.csv")).expect("utf-8"),

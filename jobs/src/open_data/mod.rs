@@ -14,7 +14,7 @@ pub mod encode;
 pub mod fields;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use boucle::domain::Period;
 use boucle::domain::french;
@@ -256,7 +256,7 @@ pub async fn export(
     let mut out = Exported::default();
     let updated = period.next().first_day().format("%Y-%m-%d").to_string();
 
-    // Résultats: the month, and every published month up to it.
+    // Résultats: the month, and every published month.
     let month_name = format!("resultats-{period}{suffix}");
     let all_name = format!("resultats{suffix}");
     let mut month = DatasetWriter::create(out_dir, &month_name, &resultats)?;
@@ -266,9 +266,8 @@ pub async fn export(
         let p: Period = p
             .parse()
             .map_err(|e| boucle::Error::Internal(format!("stored period {p}: {e}")))?;
-        if p > period {
-            continue;
-        }
+        // Every published month, whichever month this run is for: a catch-up of an older
+        // month rewrites the cumulated file with the same content as the latest run.
         let n = if p == period {
             let n = write_resultats(
                 store,
@@ -337,34 +336,55 @@ pub async fn export(
     // Schemas and the catalogue describe every file.
     for dataset in fields::all() {
         let path = out_dir.join(format!("schema-{}.json", dataset.stem));
-        crate::export::write_renamed(&path, &catalogue::table_schema(&dataset))?;
-        out.files.push(written(&path)?);
+        out.files
+            .push(Written::bytes(&path, &catalogue::table_schema(&dataset))?);
     }
-    let path = out_dir.join(format!("catalogue{suffix}.jsonld"));
-    crate::export::write_renamed(&path, &catalogue::dcat(period, &suffix, &out.files))?;
-    out.files.push(written(&path)?);
-    crate::export::sync_dir(out_dir)?;
-
+    // Each file is recorded from its temporary, then renamed into place: another month's
+    // run rewriting a cumulated file meanwhile cannot make the record and the bytes differ.
     for file in &out.files {
-        let name = file
-            .path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        store
-            .put_published_file_from(name, period, &file.path, &file.sha256, file.size)
-            .await?;
+        record(store, period, file).await?;
     }
+    // The catalogue lists every month published so far, recorded ones included.
+    let mut listed = out.files.clone();
+    for known in store.list_published_files(None, 100_000, None).await? {
+        if !listed.iter().any(|w| file_name(w) == known.name) && !known.name.ends_with(".jsonld") {
+            listed.push(Written::recorded(
+                out_dir.join(&known.name),
+                known.size_bytes,
+                known.sha256,
+            ));
+        }
+    }
+    listed.sort_by(|a, b| file_name(a).cmp(file_name(b)));
+    let path = out_dir.join(format!("catalogue{suffix}.jsonld"));
+    let catalogue_file = Written::bytes(&path, &catalogue::dcat(period, &suffix, &listed))?;
+    record(store, period, &catalogue_file).await?;
+    out.files.push(catalogue_file);
+    for file in &mut out.files {
+        file.publish()?;
+    }
+    crate::export::sync_dir(out_dir)?;
     Ok(out)
 }
 
-fn written(path: &Path) -> Result<Written, JobError> {
-    let bytes = std::fs::read(path)?;
-    Ok(Written {
-        path: PathBuf::from(path),
-        size: bytes.len() as u64,
-        sha256: boucle::domain::digest::sha256_hex(&bytes),
-    })
+fn file_name(w: &Written) -> &str {
+    w.path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+}
+
+async fn record(store: &Store, period: Period, file: &Written) -> Result<(), JobError> {
+    store
+        .put_published_file_from(
+            file_name(file),
+            period,
+            file.current(),
+            &file.sha256,
+            file.size,
+        )
+        .await?;
+    Ok(())
 }
 
 /// Whether an indicator's figures are counts (written as integers).
