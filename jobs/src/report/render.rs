@@ -1,26 +1,14 @@
 //! Drawing a report: data in, PDF bytes out. No I/O, no clock: the same model always gives
 //! the same bytes.
 
-use super::format::{date_long, decimal, of_period, period_long, period_short, value};
-use super::model::{ChildRow, IndicatorCode, KeyFigure, Kind, ReportModel};
+use super::format::{of_period, period_long, period_short};
+use super::model::{ChildRow, Kind, ReportModel};
 use super::pdf::{Colour, Fonts, Meta, PAGE_HEIGHT, PAGE_WIDTH, Page, save};
+use super::text::{self, KEY_FIGURES, SUPPRESSED};
 
 const MARGIN: f32 = 15.0;
 const WIDTH: f32 = PAGE_WIDTH - 2.0 * MARGIN;
 const BOTTOM: f32 = PAGE_HEIGHT - 18.0;
-const SUPPRESSED: &str = "données insuffisantes";
-
-/// The figures shown as key figures, in order.
-const KEY_FIGURES: [IndicatorCode; 8] = [
-    IndicatorCode::SatisfactionRate,
-    IndicatorCode::NetSatisfaction,
-    IndicatorCode::Nps,
-    IndicatorCode::EffortEasyRate,
-    IndicatorCode::Volume,
-    IndicatorCode::ResponseRate,
-    IndicatorCode::ResponseDelayMedian,
-    IndicatorCode::ResponseOnTimeRate,
-];
 
 /// Lays pages out top to bottom, breaking when a block does not fit.
 struct Flow<'a> {
@@ -84,19 +72,12 @@ impl<'a> Flow<'a> {
     }
 }
 
-fn figure(model: &ReportModel, code: IndicatorCode) -> Option<&KeyFigure> {
-    model.figures.iter().find(|f| f.figure.code == code)
-}
-
 fn header(flow: &mut Flow<'_>, model: &ReportModel) {
     let h = &model.header;
     let page = flow.page();
     page.rect(0.0, 0.0, PAGE_WIDTH, 40.0, Colour::BLUE);
     let white = Colour(1.0, 1.0, 1.0);
-    let title = match model.kind {
-        Kind::Location => "Rapport de transparence",
-        Kind::Summary => "Synthèse du réseau",
-    };
+    let title = text::kind_title(model.kind);
     page.text(
         MARGIN,
         12.0,
@@ -107,14 +88,7 @@ fn header(flow: &mut Flow<'_>, model: &ReportModel) {
     );
     page.text(MARGIN, 21.0, 17.0, true, white, &h.name);
     page.text(MARGIN, 28.0, 9.0, false, white, &h.hierarchy.join(" › "));
-    let place = [h.postal_code.as_str(), h.city.as_str()].join(" ");
-    let place = place.trim();
-    let line = if place.is_empty() {
-        h.typology.clone()
-    } else {
-        format!("{} · {place}", h.typology)
-    };
-    page.text(MARGIN, 34.0, 9.0, false, white, &line);
+    page.text(MARGIN, 34.0, 9.0, false, white, &text::place_line(model));
     flow.y = 50.0;
     let y = flow.y;
     flow.page().text(
@@ -123,7 +97,7 @@ fn header(flow: &mut Flow<'_>, model: &ReportModel) {
         13.0,
         true,
         Colour::TEXT,
-        &format!("Résultats {}", of_period(&model.period)),
+        &text::results_heading(model),
     );
     flow.y += 2.0;
 }
@@ -132,12 +106,7 @@ fn key_figures(flow: &mut Flow<'_>, model: &ReportModel) {
     flow.section("Chiffres clés");
     let (w, h, gap) = (57.0, 25.0, 4.5);
     for (i, code) in KEY_FIGURES.into_iter().enumerate() {
-        let Some(KeyFigure {
-            figure: f,
-            title,
-            unit,
-        }) = figure(model, code)
-        else {
+        let Some(f) = text::figure(model, code) else {
             continue;
         };
         let col = i % 3;
@@ -147,27 +116,12 @@ fn key_figures(flow: &mut Flow<'_>, model: &ReportModel) {
         let (x, y) = (MARGIN + col as f32 * (w + gap), flow.y);
         let page = flow.page();
         page.rect(x, y, w, h, Colour::LIGHT);
-        page.text(x + 3.0, y + 6.0, 8.0, false, Colour::MUTED, title);
-        match (f.value, f.suppressed) {
-            (Some(v), false) => {
-                page.text(x + 3.0, y + 14.5, 16.0, true, Colour::TEXT, &value(v, unit))
-            }
-            _ => page.text(x + 3.0, y + 14.0, 10.0, true, Colour::MUTED, SUPPRESSED),
+        page.text(x + 3.0, y + 6.0, 8.0, false, Colour::MUTED, &f.title);
+        match text::shown_value(f) {
+            Some(v) => page.text(x + 3.0, y + 14.5, 16.0, true, Colour::TEXT, &v),
+            None => page.text(x + 3.0, y + 14.0, 10.0, true, Colour::MUTED, SUPPRESSED),
         }
-        let mut detail = if unit == "count" {
-            String::new()
-        } else {
-            format!("sur {} réponses", f.sample)
-        };
-        if let (Some((lo, hi)), false) = (f.ci, f.suppressed) {
-            detail.push_str(&format!(" · IC 95 % {} – {}", decimal(lo), decimal(hi)));
-        }
-        if code == IndicatorCode::ResponseDelayMedian {
-            detail = format!(
-                "objectif {} j · {detail}",
-                model.header.response_target_days
-            );
-        }
+        let detail = text::figure_detail(model, f);
         page.text(x + 3.0, y + 21.0, 6.5, false, Colour::MUTED, &detail);
         if col == 2 || i + 1 == KEY_FIGURES.len() {
             flow.y += h + gap;
@@ -176,7 +130,7 @@ fn key_figures(flow: &mut Flow<'_>, model: &ReportModel) {
 }
 
 fn trend(flow: &mut Flow<'_>, model: &ReportModel) {
-    flow.section("Évolution sur 12 mois");
+    flow.section(text::TREND_TITLE);
     let (h, left) = (48.0, MARGIN + 10.0);
     flow.need(h + 12.0);
     let top = flow.y;
@@ -232,20 +186,14 @@ fn trend(flow: &mut Flow<'_>, model: &ReportModel) {
         }
     }
     flow.y = fonts_y + 3.0;
-    flow.paragraph(
-        "Courbe : taux de satisfaction (%). Barres : nombre d'avis. Un mois sans point : données insuffisantes.",
-        7.0,
-        false,
-        Colour::MUTED,
-        0.0,
-    );
+    flow.paragraph(text::TREND_CAPTION, 7.0, false, Colour::MUTED, 0.0);
 }
 
 fn channels(flow: &mut Flow<'_>, model: &ReportModel) {
-    flow.section("Canaux de dépôt des avis");
+    flow.section(text::CHANNELS_TITLE);
     let total: u64 = model.channels.iter().map(|c| c.1).sum();
     if total == 0 {
-        flow.paragraph("Aucun avis ce mois-ci.", 9.0, false, Colour::MUTED, 0.0);
+        flow.paragraph(text::NO_EXPERIENCE, 9.0, false, Colour::MUTED, 0.0);
         return;
     }
     for (label, count) in &model.channels {
@@ -263,34 +211,23 @@ fn channels(flow: &mut Flow<'_>, model: &ReportModel) {
             8.5,
             false,
             Colour::TEXT,
-            &format!("{count} ({} %)", decimal(f64::from(share) * 100.0)),
+            &text::channel_share(*count, total),
         );
     }
     flow.y += 2.0;
 }
 
 fn actions(flow: &mut Flow<'_>, model: &ReportModel) {
-    flow.section("Vous nous l'avez demandé, nous l'avons fait");
+    flow.section(text::ACTIONS_TITLE);
     if model.actions_done.is_empty() && model.actions_in_progress.is_empty() {
-        flow.paragraph(
-            "Aucune action d'amélioration publique pour le moment.",
-            9.0,
-            false,
-            Colour::MUTED,
-            0.0,
-        );
+        flow.paragraph(text::NO_ACTION, 9.0, false, Colour::MUTED, 0.0);
         return;
     }
     if !model.actions_done.is_empty() {
-        flow.subheading("Réalisées ce mois-ci");
+        flow.subheading(text::DONE_TITLE);
         for a in &model.actions_done {
             flow.paragraph(
-                &format!(
-                    "✓ {} ({}, le {})",
-                    a.title,
-                    a.engagement,
-                    date_long(&a.date)
-                ),
+                &format!("✓ {}", text::action_done(a)),
                 9.0,
                 false,
                 Colour::GREEN,
@@ -299,20 +236,9 @@ fn actions(flow: &mut Flow<'_>, model: &ReportModel) {
         }
     }
     if !model.actions_in_progress.is_empty() {
-        flow.subheading("En cours");
+        flow.subheading(text::IN_PROGRESS_TITLE);
         for a in &model.actions_in_progress {
-            let due = if a.date.is_empty() {
-                String::new()
-            } else {
-                format!(" — échéance {}", date_long(&a.date))
-            };
-            flow.paragraph(
-                &format!("{} ({}){due}", a.title, a.engagement),
-                9.0,
-                false,
-                Colour::TEXT,
-                3.0,
-            );
+            flow.paragraph(&text::action_in_progress(a), 9.0, false, Colour::TEXT, 3.0);
             flow.need(5.0);
             let y = flow.y;
             let page = flow.page();
@@ -341,25 +267,9 @@ fn reported(flow: &mut Flow<'_>, model: &ReportModel) {
     if model.reported.is_empty() {
         return;
     }
-    flow.section("Indicateurs de service");
+    flow.section(text::REPORTED_TITLE);
     for r in &model.reported {
-        let status = match r.target {
-            Some(t)
-                if (r.higher_is_better && r.value >= t)
-                    || (!r.higher_is_better && r.value <= t) =>
-            {
-                format!(" — objectif {} atteint", value(t, &r.unit))
-            }
-            Some(t) => format!(" — objectif {} non atteint", value(t, &r.unit)),
-            None => String::new(),
-        };
-        flow.paragraph(
-            &format!("{} : {}{status}", r.title, value(r.value, &r.unit)),
-            9.0,
-            false,
-            Colour::TEXT,
-            0.0,
-        );
+        flow.paragraph(&text::reported_line(r), 9.0, false, Colour::TEXT, 0.0);
     }
 }
 
@@ -367,29 +277,13 @@ fn verbatims(flow: &mut Flow<'_>, model: &ReportModel) {
     if model.verbatims.is_empty() {
         return;
     }
-    flow.section("Paroles d'usagers et nos réponses");
+    flow.section(text::VERBATIMS_TITLE);
     for v in &model.verbatims {
-        let who = if v.pseudonym.is_empty() {
-            "Anonyme".to_owned()
-        } else {
-            v.pseudonym.clone()
-        };
-        flow.paragraph(
-            &format!(
-                "{} — {who}, {} ({})",
-                v.title,
-                date_long(&v.date),
-                v.satisfaction
-            ),
-            9.0,
-            true,
-            Colour::TEXT,
-            0.0,
-        );
+        flow.paragraph(&text::verbatim_heading(v), 9.0, true, Colour::TEXT, 0.0);
         flow.paragraph(&format!("« {} »", v.story), 9.0, false, Colour::TEXT, 3.0);
         for (author, body) in &v.answers {
             flow.paragraph(
-                &format!("Réponse de {author} : {body}"),
+                &text::answer_line(author, body),
                 8.5,
                 false,
                 Colour::BLUE,
@@ -401,15 +295,15 @@ fn verbatims(flow: &mut Flow<'_>, model: &ReportModel) {
 }
 
 fn ranking(flow: &mut Flow<'_>, model: &ReportModel) {
-    flow.section("Classement des structures");
+    flow.section(text::RANKING_TITLE);
     let columns: [(&str, f32); 7] = [
-        ("Structure", 0.0),
-        ("Avis", 70.0),
-        ("Satisfaction", 85.0),
-        ("Sat. nette", 108.0),
-        ("NPS", 128.0),
-        ("Réponse", 145.0),
-        ("Délai", 165.0),
+        (text::RANKING_COLUMNS[0], 0.0),
+        (text::RANKING_COLUMNS[1], 70.0),
+        (text::RANKING_COLUMNS[2], 85.0),
+        (text::RANKING_COLUMNS[3], 108.0),
+        (text::RANKING_COLUMNS[4], 128.0),
+        (text::RANKING_COLUMNS[5], 145.0),
+        (text::RANKING_COLUMNS[6], 165.0),
     ];
     flow.need(8.0);
     flow.y += 5.0;
@@ -418,7 +312,7 @@ fn ranking(flow: &mut Flow<'_>, model: &ReportModel) {
         flow.page()
             .text(MARGIN + x, y, 8.0, true, Colour::MUTED, title);
     }
-    let show = |v: Option<f64>, unit: &str| v.map_or_else(|| "n.d.".to_owned(), |v| value(v, unit));
+    let show = text::ranking_cell;
     for (rank, c) in model.children.iter().enumerate() {
         flow.need(6.0);
         flow.y += 5.5;
@@ -458,27 +352,12 @@ fn ranking(flow: &mut Flow<'_>, model: &ReportModel) {
         }
     }
     flow.y += 2.0;
-    flow.paragraph("n.d. : données insuffisantes. Structures classées par taux de satisfaction ; les structures sans taux publiable sont en fin de liste.", 7.0, false, Colour::MUTED, 0.0);
+    flow.paragraph(text::RANKING_NOTE, 7.0, false, Colour::MUTED, 0.0);
 }
 
 fn methodology(flow: &mut Flow<'_>, model: &ReportModel) {
-    flow.section("Méthodologie");
-    let h = &model.header;
-    let text = format!(
-        "Période : {} (mois civil, fuseau {}). Les résultats portent sur tous les avis déposés pour cette structure \
-         et les structures qui lui sont rattachées, hors avis rejetés comme hors sujet, indésirables ou en double. \
-         Taux de satisfaction : part des avis positifs. Satisfaction nette : part des avis positifs moins part des \
-         avis négatifs. NPS : part des notes 9 et 10 moins part des notes 0 à 6. Facilité : part des notes d'effort \
-         de 5 à 7 sur 7. Taux de réponse : part des avis publiés ayant reçu une réponse publiée ; délai médian : \
-         médiane des jours entre le dépôt et la première réponse publiée, à comparer au délai annoncé de {} jours. \
-         Chaque taux est donné avec son nombre de réponses et un intervalle de confiance à 95 % (Wilson). \
-         Un résultat calculé sur moins de {} réponses n'est pas publié (« données insuffisantes »). \
-         Les textes publiés sont relus et les données personnelles masquées.",
-        period_long(&model.period),
-        model.timezone,
-        h.response_target_days,
-        h.min_sample
-    );
+    flow.section(text::METHODOLOGY_TITLE);
+    let text = text::methodology(model);
     flow.paragraph(&text, 8.0, false, Colour::MUTED, 0.0);
 }
 
@@ -517,7 +396,7 @@ pub fn render(fonts: &Fonts, model: &ReportModel) -> Vec<u8> {
             &format!("{footer} — page {} / {total}", i + 1),
         );
     }
-    let title = format!("{} — {}", model.header.name, period_long(&model.period));
+    let title = text::document_title(model);
     let subject = format!("Résultats Services Publics + {}", of_period(&model.period));
     // The document is dated the 1st of the month after the period (its publication date).
     let date_unix = next_month_unix(&model.period);
