@@ -396,6 +396,31 @@ pub async fn report_file(store: &Store, id: Uuid) -> Result<(ReportView, Vec<u8>
     }
 }
 
+/// A published report's HTML twin (see `boucle_jobs::report::html`), from the database:
+/// its SHA-256 and bytes. NOT_FOUND for a report rendered before twins existed.
+pub async fn report_html(store: &Store, id: Uuid) -> Result<(ReportView, String, Vec<u8>), Error> {
+    let report = store.get_report(id).await?;
+    let file = std::path::Path::new(&report.report.path)
+        .file_name()
+        .and_then(|f| f.to_str())
+        .unwrap_or_default();
+    let key = format!(
+        "{}/{}.html",
+        report.report.period,
+        file.trim_end_matches(".pdf")
+    );
+    let (sha256, bytes) = store
+        .published_file(&key)
+        .await?
+        .ok_or_else(|| Error::not_found("HTML version of the report"))?;
+    if crate::domain::digest::sha256_hex(&bytes) != sha256 {
+        return Err(Error::DataLoss(format!(
+            "report {id}: the stored HTML does not match its recorded SHA-256"
+        )));
+    }
+    Ok((report, sha256, bytes))
+}
+
 /// The published open-data files (of `period` when given), by name.
 pub async fn open_data_files(
     store: &Store,

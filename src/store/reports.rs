@@ -4,6 +4,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::entities::{
@@ -354,6 +355,69 @@ impl Store {
                 "{} changed while it was recorded",
                 path.display()
             )));
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The SHA-256 and size of every published file whose name starts with `prefix`.
+    pub async fn published_digests(
+        &self,
+        prefix: &str,
+    ) -> Result<HashMap<String, (String, u64)>, Error> {
+        let rows: Vec<(String, String, i64)> = published_file::Entity::find()
+            .select_only()
+            .columns([
+                published_file::Column::Name,
+                published_file::Column::Sha256,
+                published_file::Column::SizeBytes,
+            ])
+            .filter(published_file::Column::Name.starts_with(prefix))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, sha, size)| (name, (sha, u64::try_from(size).unwrap_or(0))))
+            .collect())
+    }
+
+    /// Records small published files whole (reports' HTML twins), in one transaction,
+    /// replacing earlier versions.
+    pub async fn put_published_files(
+        &self,
+        period: Period,
+        files: Vec<(String, Vec<u8>)>,
+    ) -> Result<(), Error> {
+        if files.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<String> = files.iter().map(|f| f.0.clone()).collect();
+        let now = now_ms();
+        let txn = self.write_txn().await?;
+        for chunk in names.chunks(500) {
+            published_file::Entity::delete_many()
+                .filter(published_file::Column::Name.is_in(chunk.to_vec()))
+                .exec(&txn)
+                .await?;
+        }
+        let mut rows = Vec::with_capacity(files.len());
+        for (name, bytes) in files {
+            rows.push(published_file::ActiveModel {
+                name: Set(name),
+                period: Set(period.to_string()),
+                sha256: Set(crate::domain::digest::sha256_hex(&bytes)),
+                size_bytes: Set(i64::try_from(bytes.len()).unwrap_or(i64::MAX)),
+                bytes: Set(bytes),
+                updated_at: Set(now),
+            });
+        }
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let batch: Vec<_> = rows.by_ref().take(CONTENTS_PER_INSERT).collect();
+            published_file::Entity::insert_many(batch)
+                .exec(&txn)
+                .await?;
         }
         txn.commit().await?;
         Ok(())

@@ -107,7 +107,7 @@ async fn a_monthly_run_publishes_one_valid_pdf_per_location_and_delivers_them_on
         serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).expect("manifest"))
             .expect("json");
     let entries = manifest.as_array().expect("array");
-    assert_eq!(entries.len(), 45);
+    assert_eq!(entries.len(), 90, "each PDF and its HTML twin");
     for e in entries {
         let file = dir.join(e["file"].as_str().expect("file"));
         let bytes = std::fs::read(&file).expect("listed file exists");
@@ -117,7 +117,15 @@ async fn a_monthly_run_publishes_one_valid_pdf_per_location_and_delivers_them_on
         );
         assert_eq!(e["size"].as_u64(), Some(bytes.len() as u64));
         assert_eq!(e["period"].as_str(), Some(period.to_string().as_str()));
-        check_with_qpdf(&file);
+        if file.extension().is_some_and(|x| x == "pdf") {
+            check_with_qpdf(&file);
+            assert!(
+                dir.join(boucle_jobs::report::html_name(
+                    e["file"].as_str().unwrap_or_default()
+                ))
+                .exists()
+            );
+        }
     }
     let pdfs = std::fs::read_dir(&dir)
         .expect("dir")
@@ -180,6 +188,7 @@ async fn a_monthly_run_publishes_one_valid_pdf_per_location_and_delivers_them_on
     let mut stream = results
         .get_report(pb::GetReportRequest {
             id: local.id.clone(),
+            ..Default::default()
         })
         .await
         .expect("get")
@@ -199,6 +208,45 @@ async fn a_monthly_run_publishes_one_valid_pdf_per_location_and_delivers_them_on
     }
     assert_eq!(bytes, before, "GetReport returns the file's bytes");
     assert_eq!(local.sha256, boucle_jobs::report::files::sha256_hex(&bytes));
+    // Its accessible twin, written beside it, listed in the manifest, served the same way.
+    let twin = std::fs::read(dir.join("CAF69-LYON-PARTDIEU.html")).expect("the HTML twin");
+    let mut stream = results
+        .get_report(pb::GetReportRequest {
+            id: local.id.clone(),
+            format: pb::get_report_request::Format::Html as i32,
+        })
+        .await
+        .expect("get html")
+        .into_inner();
+    let mut html = Vec::new();
+    let mut media_type = String::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.expect("chunk");
+        if chunk.report.is_some() {
+            media_type = chunk.media_type.clone();
+            assert_eq!(
+                chunk.content_sha256,
+                boucle_jobs::report::files::sha256_hex(&twin)
+            );
+        }
+        html.extend(chunk.chunk);
+    }
+    assert_eq!(html, twin);
+    assert_eq!(media_type, "text/html; charset=utf-8");
+    assert!(html.starts_with(b"<!DOCTYPE html>\n<html lang=\"fr\">"));
+    let manifest = std::fs::read_to_string(dir.join("manifest.json")).expect("manifest");
+    assert!(
+        manifest.contains("\"CAF69-LYON-PARTDIEU.html\""),
+        "{manifest}"
+    );
+    let status = results
+        .get_report(pb::GetReportRequest {
+            id: local.id.clone(),
+            format: 7,
+        })
+        .await
+        .expect_err("unknown format");
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
     // The bytes are served from the database, which every replica reaches: not from the
     // jobs' folder, which may be on another machine.
     let path = dir.join("CAF69-LYON-PARTDIEU.pdf");
@@ -206,6 +254,7 @@ async fn a_monthly_run_publishes_one_valid_pdf_per_location_and_delivers_them_on
     let mut stream = results
         .get_report(pb::GetReportRequest {
             id: local.id.clone(),
+            ..Default::default()
         })
         .await
         .expect("get without the file")
@@ -231,6 +280,7 @@ async fn a_monthly_run_publishes_one_valid_pdf_per_location_and_delivers_them_on
     let refused = results
         .get_report(pb::GetReportRequest {
             id: local.id.clone(),
+            ..Default::default()
         })
         .await
         .expect_err("damaged bytes");
@@ -242,6 +292,7 @@ async fn a_monthly_run_publishes_one_valid_pdf_per_location_and_delivers_them_on
     let missing = results
         .get_report(pb::GetReportRequest {
             id: uuid::Uuid::now_v7().to_string(),
+            ..Default::default()
         })
         .await
         .expect_err("unknown");
@@ -1026,5 +1077,64 @@ async fn personal_data_in_ordinary_spellings_reaches_no_public_output() {
         .is_ok()
     {
         assert!(site_pdf_read, "the site's report was read");
+    }
+}
+
+/// Every HTML twin of the demo month, checked by axe-core in a real Chromium (WCAG 2.1 A and
+/// AA, best practices): zero violations. `.ci/run` installs Debian's chromium and the npm
+/// packages and sets BOUCLE_REQUIRE_A11Y; elsewhere the check runs when they are present.
+#[tokio::test]
+async fn every_html_twin_passes_an_accessibility_checker() {
+    let (app, out) = demo().await;
+    let period = previous();
+    let options = options(out.path(), Transport::Outbox(out.path().join("outbox")));
+    pipeline::aggregate_period(&app.store, period, &options, &mut |_, _| Ok(()))
+        .await
+        .expect("aggregate");
+    pipeline::report_period(&app.store, period, &options, &mut |_, _| Ok(()))
+        .await
+        .expect("reports");
+    let dir = boucle_jobs::report::period_dir(out.path(), period);
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .map(|f| f.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "html"))
+        .map(|p| p.display().to_string())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 45, "one twin per PDF");
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/a11y/check.cjs");
+    let Some(chromium) = chromium else {
+        assert!(
+            std::env::var("BOUCLE_REQUIRE_A11Y").is_err(),
+            "chromium is required"
+        );
+        return;
+    };
+    let output = match std::process::Command::new("node")
+        .arg(script)
+        .arg(chromium)
+        .args(&files)
+        .output()
+    {
+        Ok(output) if output.status.success() => output,
+        other => {
+            assert!(
+                std::env::var("BOUCLE_REQUIRE_A11Y").is_err(),
+                "the accessibility check could not run: {other:?}"
+            );
+            return;
+        }
+    };
+    let results: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let results = results.as_array().expect("array");
+    assert_eq!(results.len(), files.len());
+    for r in results {
+        assert!(r["passes"].as_u64().unwrap_or(0) > 10, "{r}");
+        assert_eq!(r["violations"], serde_json::json!([]), "{}", r["file"]);
     }
 }

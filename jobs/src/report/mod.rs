@@ -5,11 +5,13 @@
 pub mod build;
 pub mod files;
 pub mod format;
+pub mod html;
 pub mod model;
 pub mod pdf;
 #[cfg(test)]
 pub(crate) mod pdf_tools;
 pub mod render;
+pub mod text;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -118,6 +120,7 @@ pub async fn report_period(
             crate::export::sync_dir(&dir)?;
         }
         let mut rendered = Vec::with_capacity(written.len());
+        let mut twins = Vec::with_capacity(written.len());
         for w in written {
             if w.changed {
                 summary.written += 1;
@@ -125,22 +128,37 @@ pub async fn report_period(
                 summary.unchanged += 1;
             }
             rendered.push(w.report);
+            twins.push((format!("{period}/{}", w.html.0), w.html.1));
         }
         store.upsert_reports(period, rendered).await?;
+        store.put_published_files(period, twins).await?;
         done += chunk.len() as u64;
     }
-    // The manifest covers the whole period, whatever subtree this run rendered.
+    // The manifest covers the whole period, whatever subtree this run rendered: each PDF
+    // and its HTML twin.
     let mut entries = Vec::new();
+    let twins = store.published_digests(&format!("{period}/")).await?;
     for r in store.reports_of_period(period).await? {
         let path = std::path::Path::new(&r.report.path);
         if path.parent() != Some(dir.as_path()) {
             continue;
         }
+        let file = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Some((sha256, size)) = twins.get(&html_key(period, &file)) {
+            entries.push(ManifestEntry {
+                file: html_name(&file),
+                sha256: sha256.clone(),
+                size: *size,
+                location_code: r.location_code.clone(),
+                period: period.to_string(),
+                kind: r.report.kind.code().to_owned(),
+            });
+        }
         entries.push(ManifestEntry {
-            file: path
-                .file_name()
-                .map(|f| f.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            file,
             sha256: r.report.sha256.clone(),
             size: r.report.size_bytes,
             location_code: r.location_code.clone(),
@@ -158,10 +176,22 @@ pub async fn report_period(
     Ok(summary)
 }
 
-/// A report drawn and on disk.
+/// A report drawn and on disk, with its HTML twin.
 struct Written {
     report: RenderedReport,
     changed: bool,
+    /// The twin's file name and bytes.
+    html: (String, Vec<u8>),
+}
+
+/// The HTML twin's file name beside a report's PDF.
+pub fn html_name(pdf_name: &str) -> String {
+    format!("{}.html", pdf_name.trim_end_matches(".pdf"))
+}
+
+/// Where the database keeps a report's HTML twin (a name with a folder: not open data).
+pub fn html_key(period: Period, pdf_name: &str) -> String {
+    format!("{period}/{}", html_name(pdf_name))
 }
 
 /// Draws and writes a batch of reports on every core (rendering is pure CPU work, and each
@@ -179,6 +209,8 @@ fn render_and_write(
     let draw = |i: usize, (id, name, kind, model): &(Uuid, String, Kind, model::ReportModel)| {
         let bytes = render::render(fonts, model);
         let (path, sha, changed) = write_if_changed(dir, name, &bytes)?;
+        let html = html::render(model);
+        let (_, _, html_changed) = write_if_changed(dir, &html_name(name), &html)?;
         Ok::<_, JobError>((
             i,
             Written {
@@ -190,7 +222,8 @@ fn render_and_write(
                     size: bytes.len() as u64,
                     bytes,
                 },
-                changed,
+                changed: changed || html_changed,
+                html: (html_name(name), html),
             },
         ))
     };

@@ -296,16 +296,36 @@ impl ResultsService for ResultsApi {
         &self,
         request: Request<pb::GetReportRequest>,
     ) -> Result<Response<Self::GetReportStream>, Status> {
-        let id = boucle::pb::convert::id("id", &request.into_inner().id)?;
-        let (report, bytes) = results::report_file(&self.state.store, id).await?;
+        let request = request.into_inner();
+        let id = boucle::pb::convert::id("id", &request.id)?;
+        let html = match pb::get_report_request::Format::try_from(request.format) {
+            Ok(pb::get_report_request::Format::Html) => true,
+            Ok(_) => false,
+            Err(_) => return Err(Error::invalid("format", "is not a known format").into()),
+        };
+        let (report, media_type, sha256, bytes) = if html {
+            let (report, sha256, bytes) = results::report_html(&self.state.store, id).await?;
+            (report, "text/html; charset=utf-8", sha256, bytes)
+        } else {
+            let (report, bytes) = results::report_file(&self.state.store, id).await?;
+            let sha256 = report.report.sha256.clone();
+            (report, "application/pdf", sha256, bytes)
+        };
         let description = report_to_pb(&report);
         let chunks: Vec<Result<pb::GetReportResponse, Status>> = bytes
             .chunks(CHUNK)
             .enumerate()
             .map(|(i, chunk)| {
+                let first = i == 0;
                 Ok(pb::GetReportResponse {
-                    report: (i == 0).then(|| description.clone()),
+                    report: first.then(|| description.clone()),
                     chunk: chunk.to_vec(),
+                    media_type: if first {
+                        media_type.to_owned()
+                    } else {
+                        String::new()
+                    },
+                    content_sha256: if first { sha256.clone() } else { String::new() },
                 })
             })
             .collect();

@@ -157,6 +157,7 @@ pub async fn first_report(
     let mut chunks = results
         .get_report(boucle::pb::GetReportRequest {
             id: report.id.clone(),
+            ..Default::default()
         })
         .await
         .expect("get report")
