@@ -747,6 +747,23 @@ impl Store {
         Ok(out)
     }
 
+    /// The stored figures of `period` for the given locations, both scopes.
+    pub async fn aggregates_of_locations(
+        &self,
+        period: Period,
+        locations: &[Uuid],
+    ) -> Result<Vec<StoredFigure>, Error> {
+        if locations.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = location_figures::Entity::find()
+            .filter(location_figures::Column::Period.eq(period.to_string()))
+            .filter(location_figures::Column::LocationId.is_in(locations.to_vec()))
+            .all(&self.db)
+            .await?;
+        expand_all(rows)
+    }
+
     /// The periods that have figures, oldest first.
     pub async fn aggregated_periods(&self) -> Result<Vec<String>, Error> {
         Ok(location_figures::Entity::find()

@@ -39,6 +39,9 @@ pub struct Exported {
     pub rows: Vec<(String, u64)>,
 }
 
+/// Locations whose figures are read per query while writing résultats.
+const FIGURES_CHUNK: usize = 2_000;
+
 /// Experiences read per query while streaming them out.
 const EXPERIENCE_PAGE: u64 = 1_000;
 
@@ -97,7 +100,6 @@ fn resultat_row(
 async fn write_resultats(
     store: &Store,
     period: Period,
-    root: Option<Uuid>,
     locations: &HashMap<Uuid, LocationView>,
     catalogue: &Catalogue,
     writers: &mut [&mut DatasetWriter],
@@ -105,25 +107,32 @@ async fn write_resultats(
     // The results of a month are published on the 1st of the next one: a stable date, so
     // that a rerun on the same data writes the same bytes.
     let updated = period.next().first_day().format("%Y-%m-%d").to_string();
-    let mut figures = store.aggregates_of_period(period, root).await?;
-    let code = |id: &Uuid| locations.get(id).map(|l| l.location.code.as_str());
-    figures.sort_by(|a, b| {
-        (code(&a.location_id), a.scope.code(), a.figure.code.code()).cmp(&(
-            code(&b.location_id),
-            b.scope.code(),
-            b.figure.code.code(),
-        ))
-    });
+    // A few thousand locations at a time, in code order: memory follows the chunk, not the
+    // register.
+    let mut ordered: Vec<&LocationView> = locations.values().collect();
+    ordered.sort_by(|a, b| a.location.code.cmp(&b.location.code));
     let mut n = 0;
-    for f in &figures {
-        let Some(view) = locations.get(&f.location_id) else {
-            continue;
-        };
-        if let Some(row) = resultat_row(view, f, catalogue, &updated) {
-            for w in writers.iter_mut() {
-                w.write(&row)?;
+    for chunk in ordered.chunks(FIGURES_CHUNK) {
+        let ids: Vec<Uuid> = chunk.iter().map(|l| l.location.id).collect();
+        let mut figures = store.aggregates_of_locations(period, &ids).await?;
+        let code = |id: &Uuid| locations.get(id).map(|l| l.location.code.as_str());
+        figures.sort_by(|a, b| {
+            (code(&a.location_id), a.scope.code(), a.figure.code.code()).cmp(&(
+                code(&b.location_id),
+                b.scope.code(),
+                b.figure.code.code(),
+            ))
+        });
+        for f in &figures {
+            let Some(view) = locations.get(&f.location_id) else {
+                continue;
+            };
+            if let Some(row) = resultat_row(view, f, catalogue, &updated) {
+                for w in writers.iter_mut() {
+                    w.write(&row)?;
+                }
+                n += 1;
             }
-            n += 1;
         }
     }
     Ok(n)
@@ -272,7 +281,6 @@ pub async fn export(
             let n = write_resultats(
                 store,
                 p,
-                root_id,
                 &locations,
                 &catalogue,
                 &mut [&mut month, &mut all],
@@ -281,7 +289,7 @@ pub async fn export(
             out.rows.push((month_name.clone(), n));
             n
         } else {
-            write_resultats(store, p, root_id, &locations, &catalogue, &mut [&mut all]).await?
+            write_resultats(store, p, &locations, &catalogue, &mut [&mut all]).await?
         };
         total += n;
     }
