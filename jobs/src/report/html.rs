@@ -178,7 +178,8 @@ fn trend(h: &mut String, model: &ReportModel) {
             y + 4.0
         );
     }
-    let mut points = Vec::new();
+    // The line breaks where a month's satisfaction is not published, as in the PDF.
+    let mut segments: Vec<Vec<String>> = vec![Vec::new()];
     for (i, t) in model.trend.iter().enumerate() {
         let x = left + step * i as f64 + step / 2.0;
         let bar = t.volume as f64 / max_volume * chart_h * 0.6;
@@ -193,16 +194,29 @@ fn trend(h: &mut String, model: &ReportModel) {
             bottom + 16.0,
             esc(&period_short(&t.period))
         );
-        if let Some(s) = t.satisfaction {
-            points.push(format!("{x:.1},{:.1}", bottom - chart_h * s / 100.0));
+        match t.satisfaction {
+            Some(s) => {
+                if let Some(segment) = segments.last_mut() {
+                    segment.push(format!("{x:.1},{:.1}", bottom - chart_h * s / 100.0));
+                }
+            }
+            None => segments.push(Vec::new()),
         }
     }
-    if !points.is_empty() {
+    for points in segments.iter().filter(|p| !p.is_empty()) {
         let _ = writeln!(
             h,
             "<polyline points=\"{}\" fill=\"none\" stroke=\"#000091\" stroke-width=\"2\"/>",
             points.join(" ")
         );
+        for point in points {
+            if let Some((x, y)) = point.split_once(',') {
+                let _ = writeln!(
+                    h,
+                    "<circle cx=\"{x}\" cy=\"{y}\" r=\"3\" fill=\"#000091\"/>"
+                );
+            }
+        }
     }
     let _ = writeln!(
         h,
