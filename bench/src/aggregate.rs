@@ -70,6 +70,25 @@ pub async fn ensure_data(
     Ok((settings, Some(took)))
 }
 
+/// The data set of [`ensure_data`] with its month aggregated, as the steps that follow the
+/// aggregation (reports, open data, public reads) find it.
+pub async fn ensure_aggregated(
+    target: &Target,
+    rows: u64,
+    locations: usize,
+    seed: u64,
+) -> anyhow::Result<boucle::store::DatabaseSettings> {
+    let (settings, _) = ensure_data(target, rows, locations, seed).await?;
+    let store = Store::connect(&settings).await?;
+    let run = store
+        .start_job_run(&period().to_string(), "aggregate", "bench")
+        .await?;
+    boucle_jobs::aggregate::aggregate(&store, period(), TZ, None, run, &mut |_, _| Ok(())).await?;
+    store.finish_job_run(run, None).await?;
+    store.close().await?;
+    Ok(settings)
+}
+
 async fn generate(store: &Store, rows: u64, locations: usize, seed: u64) -> anyhow::Result<()> {
     let hierarchy = Hierarchy::new(locations, seed);
     store.bulk_insert_locations(&hierarchy.locations).await?;

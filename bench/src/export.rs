@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use crate::aggregate::{TZ, ensure_data, peak_rss_kb, period};
+use crate::aggregate::{TZ, ensure_aggregated, peak_rss_kb, period};
 use crate::db::{Target, bench_dir};
 
 pub struct Outcome {
@@ -74,14 +74,7 @@ pub async fn run(
     locations: usize,
     seed: u64,
 ) -> anyhow::Result<Outcome> {
-    let (settings, _) = ensure_data(target, rows, locations, seed).await?;
-    let store = boucle::store::Store::connect(&settings).await?;
-    let run = store
-        .start_job_run(&period().to_string(), "aggregate", "bench")
-        .await?;
-    boucle_jobs::aggregate::aggregate(&store, period(), TZ, None, run, &mut |_, _| Ok(())).await?;
-    store.finish_job_run(run, None).await?;
-    store.close().await?;
+    let settings = ensure_aggregated(target, rows, locations, seed).await?;
     let out = bench_dir().join(format!("open-data-{}", target.label()));
     if out.exists() {
         std::fs::remove_dir_all(&out)?;

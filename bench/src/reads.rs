@@ -161,26 +161,7 @@ pub async fn search(
     warmup: Duration,
     measure: Duration,
 ) -> anyhow::Result<SearchOutcome> {
-    let (settings, _) = crate::aggregate::ensure_data(target, 200_000, locations, 3).await?;
-    let store = open(&settings).await?;
-    let run = store
-        .start_job_run(
-            &crate::aggregate::period().to_string(),
-            "aggregate",
-            "bench",
-        )
-        .await?;
-    boucle_jobs::aggregate::aggregate(
-        &store,
-        crate::aggregate::period(),
-        crate::aggregate::TZ,
-        None,
-        run,
-        &mut |_, _| Ok(()),
-    )
-    .await?;
-    store.finish_job_run(run, None).await?;
-    store.close().await?;
+    let settings = crate::aggregate::ensure_aggregated(target, 200_000, locations, 3).await?;
     let networks = (locations / 2_500).max(1);
 
     let boucle = servers::boucle(settings)?;

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use crate::aggregate::{TZ, ensure_data, period};
+use crate::aggregate::{TZ, ensure_aggregated, period};
 use crate::db::{Target, bench_dir};
 
 pub struct Outcome {
@@ -22,14 +22,8 @@ pub async fn run(
     locations: usize,
     seed: u64,
 ) -> anyhow::Result<Outcome> {
-    let (settings, _) = ensure_data(target, rows, locations, seed).await?;
+    let settings = ensure_aggregated(target, rows, locations, seed).await?;
     let store = boucle::store::Store::connect(&settings).await?;
-    // The month must be aggregated first (the aggregation benchmark leaves it so).
-    let run = store
-        .start_job_run(&period().to_string(), "aggregate", "bench")
-        .await?;
-    boucle_jobs::aggregate::aggregate(&store, period(), TZ, None, run, &mut |_, _| Ok(())).await?;
-    store.finish_job_run(run, None).await?;
 
     let out = bench_dir().join(format!("reports-{}", target.label()));
     if out.exists() {
