@@ -1025,19 +1025,26 @@ async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exac
             })
             .collect();
         expected.sort();
-        // The subtree figures in one read, each location's own ones by location.
-        let mut stored = app
+        // Both scopes in one read of the period; each location's own figures once more by
+        // location, which must give the same ones.
+        let stored = app
             .store
             .aggregates_of_period(period, None)
             .await
-            .expect("subtree figures");
+            .expect("figures");
         for id in &locations {
-            stored.extend(
-                app.store
-                    .aggregates_of(*id, Scope::SelfOnly, period, period)
-                    .await
-                    .expect("own figures"),
-            );
+            let own = app
+                .store
+                .aggregates_of(*id, Scope::SelfOnly, period, period)
+                .await
+                .expect("own figures");
+            let mut of_period: Vec<_> = stored
+                .iter()
+                .filter(|f| f.location_id == *id && f.scope == Scope::SelfOnly)
+                .cloned()
+                .collect();
+            of_period.sort_by(|a, b| a.figure.code.code().cmp(b.figure.code.code()));
+            assert_eq!(own, of_period);
         }
         let mut actual: Vec<String> = stored
             .iter()
