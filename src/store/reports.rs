@@ -1,5 +1,6 @@
 //! Published reports, their recipients and deliveries.
 
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -115,6 +116,32 @@ pub struct PublishedFileView {
     pub sha256: String,
     pub size_bytes: u64,
     pub updated_at: i64,
+}
+
+/// Writes a published file's row, replacing an earlier version in place. An upsert rather
+/// than a delete and an insert: two runs of different months recording the same cumulated
+/// file would otherwise both delete, then both insert (a duplicate key on PostgreSQL). The
+/// row stays locked until the transaction ends, so the pieces written after it are never
+/// interleaved with another writer's.
+async fn upsert_file(
+    txn: &impl ConnectionTrait,
+    model: published_file::ActiveModel,
+) -> Result<(), Error> {
+    published_file::Entity::insert(model)
+        .on_conflict(
+            OnConflict::column(published_file::Column::Name)
+                .update_columns([
+                    published_file::Column::Period,
+                    published_file::Column::Sha256,
+                    published_file::Column::SizeBytes,
+                    published_file::Column::Bytes,
+                    published_file::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 impl Store {
@@ -265,23 +292,22 @@ impl Store {
         bytes: &[u8],
     ) -> Result<(), Error> {
         let txn = self.write_txn().await?;
-        published_file::Entity::delete_by_id(name.to_owned())
-            .exec(&txn)
-            .await?;
+        upsert_file(
+            &txn,
+            published_file::ActiveModel {
+                name: Set(name.to_owned()),
+                period: Set(period.to_string()),
+                sha256: Set(crate::domain::digest::sha256_hex(bytes)),
+                size_bytes: Set(i64::try_from(bytes.len()).unwrap_or(i64::MAX)),
+                bytes: Set(bytes.to_vec()),
+                updated_at: Set(now_ms()),
+            },
+        )
+        .await?;
         published_chunk::Entity::delete_many()
             .filter(published_chunk::Column::Name.eq(name))
             .exec(&txn)
             .await?;
-        published_file::ActiveModel {
-            name: Set(name.to_owned()),
-            period: Set(period.to_string()),
-            sha256: Set(crate::domain::digest::sha256_hex(bytes)),
-            size_bytes: Set(i64::try_from(bytes.len()).unwrap_or(i64::MAX)),
-            bytes: Set(bytes.to_vec()),
-            updated_at: Set(now_ms()),
-        }
-        .insert(&txn)
-        .await?;
         txn.commit().await?;
         Ok(())
     }
@@ -304,23 +330,22 @@ impl Store {
             .await
             .map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?;
         let txn = self.write_txn().await?;
-        published_file::Entity::delete_by_id(name.to_owned())
-            .exec(&txn)
-            .await?;
+        upsert_file(
+            &txn,
+            published_file::ActiveModel {
+                name: Set(name.to_owned()),
+                period: Set(period.to_string()),
+                sha256: Set(sha256.to_owned()),
+                size_bytes: Set(i64::try_from(size).unwrap_or(i64::MAX)),
+                bytes: Set(Vec::new()),
+                updated_at: Set(now_ms()),
+            },
+        )
+        .await?;
         published_chunk::Entity::delete_many()
             .filter(published_chunk::Column::Name.eq(name))
             .exec(&txn)
             .await?;
-        published_file::ActiveModel {
-            name: Set(name.to_owned()),
-            period: Set(period.to_string()),
-            sha256: Set(sha256.to_owned()),
-            size_bytes: Set(i64::try_from(size).unwrap_or(i64::MAX)),
-            bytes: Set(Vec::new()),
-            updated_at: Set(now_ms()),
-        }
-        .insert(&txn)
-        .await?;
         let mut hasher = sha2::Sha256::new();
         let mut read_total = 0u64;
         let mut seq = 0i32;
