@@ -404,11 +404,7 @@ pub async fn report_html(store: &Store, id: Uuid) -> Result<(ReportView, String,
         .file_name()
         .and_then(|f| f.to_str())
         .unwrap_or_default();
-    let key = format!(
-        "{}/{}.html",
-        report.report.period,
-        file.trim_end_matches(".pdf")
-    );
+    let key = crate::store::reports::html_twin_key(&report.report.period, file);
     let (sha256, bytes) = store
         .published_file(&key)
         .await?

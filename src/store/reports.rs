@@ -105,6 +105,17 @@ pub struct RenderedReport {
 /// Report contents per insert statement: about 70 KB each, so a statement stays small.
 const CONTENTS_PER_INSERT: usize = 32;
 
+/// The file name of a report's HTML twin beside its PDF (`CAF69.pdf` → `CAF69.html`).
+pub fn html_twin_name(pdf_name: &str) -> String {
+    format!("{}.html", pdf_name.trim_end_matches(".pdf"))
+}
+
+/// The name under which the database keeps a report's HTML twin: in its period's folder,
+/// so that it is never listed as open data.
+pub fn html_twin_key(period: &str, pdf_name: &str) -> String {
+    format!("{period}/{}", html_twin_name(pdf_name))
+}
+
 /// How big a piece of a published file is, in the database and on the wire.
 pub const CHUNK_BYTES: usize = 1024 * 1024;
 

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use boucle::domain::Period;
 use boucle::store::Store;
-use boucle::store::reports::RenderedReport;
+use boucle::store::reports::{RenderedReport, html_twin_key};
 use uuid::Uuid;
 
 use crate::JobError;
@@ -127,8 +127,12 @@ pub async fn report_period(
             } else {
                 summary.unchanged += 1;
             }
+            let pdf = std::path::Path::new(&w.report.path)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            twins.push((html_twin_key(&period.to_string(), &pdf), w.html));
             rendered.push(w.report);
-            twins.push((format!("{period}/{}", w.html.0), w.html.1));
         }
         store.upsert_reports(period, rendered).await?;
         store.put_published_files(period, twins).await?;
@@ -147,7 +151,7 @@ pub async fn report_period(
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if let Some((sha256, size)) = twins.get(&html_key(period, &file)) {
+        if let Some((sha256, size)) = twins.get(&html_twin_key(&period.to_string(), &file)) {
             entries.push(ManifestEntry {
                 file: html_name(&file),
                 sha256: sha256.clone(),
@@ -180,19 +184,11 @@ pub async fn report_period(
 struct Written {
     report: RenderedReport,
     changed: bool,
-    /// The twin's file name and bytes.
-    html: (String, Vec<u8>),
+    /// The HTML twin's bytes.
+    html: Vec<u8>,
 }
 
-/// The HTML twin's file name beside a report's PDF.
-pub fn html_name(pdf_name: &str) -> String {
-    format!("{}.html", pdf_name.trim_end_matches(".pdf"))
-}
-
-/// Where the database keeps a report's HTML twin (a name with a folder: not open data).
-pub fn html_key(period: Period, pdf_name: &str) -> String {
-    format!("{period}/{}", html_name(pdf_name))
-}
+pub use boucle::store::reports::html_twin_name as html_name;
 
 /// Draws and writes a batch of reports on every core (rendering is pure CPU work, and each
 /// file is written atomically on its own); the results keep the batch's order.
@@ -223,7 +219,7 @@ fn render_and_write(
                     bytes,
                 },
                 changed: changed || html_changed,
-                html: (html_name(name), html),
+                html,
             },
         ))
     };
