@@ -46,6 +46,12 @@ struct Cli {
     /// Folder of the published files (open data, reports).
     #[arg(long, env = "BOUCLE_OUT", default_value = "out", global = true)]
     out: PathBuf,
+    /// The public address the `--out` folder is served from (e.g.
+    /// `https://data.example.gouv.fr/boucle/`): the open-data catalogue then gives absolute
+    /// download addresses, which data.gouv.fr needs to harvest it. Without it they are
+    /// relative to the catalogue.
+    #[arg(long, env = "BOUCLE_OPEN_DATA_BASE_URL", value_parser = boucle_jobs::open_data::catalogue::base_url, global = true)]
+    open_data_base_url: Option<url::Url>,
     /// SMTP relay host; without it, messages are written as .eml files to `<out>/outbox`.
     #[arg(long, env = "BOUCLE_SMTP_HOST", global = true)]
     smtp_host: Option<String>,
@@ -266,6 +272,7 @@ async fn options(store: &Store, cli: &Cli, location: Option<&str>) -> Result<Opt
         tz: cli.timezone,
         root,
         out_dir: cli.out.clone(),
+        open_data_base_url: cli.open_data_base_url.clone(),
         holder: lease::worker_id(),
         lease_ttl: std::time::Duration::from_secs(cli.lease_seconds),
         transport,

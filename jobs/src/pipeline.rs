@@ -43,6 +43,9 @@ pub struct Options {
     pub root: Option<(Uuid, String)>,
     /// Where open-data files are written.
     pub out_dir: PathBuf,
+    /// The address `out_dir` is served from, for the catalogue's absolute download
+    /// addresses; `None` writes them relative to the catalogue.
+    pub open_data_base_url: Option<url::Url>,
     pub holder: String,
     /// How long the period's lease outlives a crashed worker (see [`crate::lease`]).
     pub lease_ttl: std::time::Duration,
@@ -151,7 +154,15 @@ async fn export_open_data(
     period: Period,
     opts: &Options,
 ) -> Result<crate::open_data::Exported, JobError> {
-    crate::open_data::export(store, period, opts.tz, opts.root.clone(), &opts.out_dir).await
+    crate::open_data::export(
+        store,
+        period,
+        opts.tz,
+        opts.root.clone(),
+        &opts.out_dir,
+        opts.open_data_base_url.as_ref(),
+    )
+    .await
 }
 
 /// `export` alone, under the lease.

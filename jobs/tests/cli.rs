@@ -370,3 +370,55 @@ async fn the_progress_of_a_run_names_each_step_and_never_goes_back() {
         .collect();
     assert!(ranks.windows(2).all(|w| w[0] < w[1]), "{seen:?}: {text}");
 }
+
+/// With `--open-data-base-url`, the catalogue a harvester reads gives every file's absolute
+/// address under it (a missing final `/` added), each naming a file the run wrote; an address
+/// that is not an http(s) folder is refused before anything runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_catalogue_gives_absolute_addresses_under_the_base_url() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_database, store, url) = demo_database().await;
+    store.close().await.expect("close");
+    let export = |base: &str| {
+        Command::new(BIN)
+            .args(["export", "--period", "2026-10", "--database-url", &url])
+            .args(["--open-data-base-url", base, "--out"])
+            .arg(dir.path())
+            .output()
+            .expect("run export")
+    };
+    for bad in ["ftp://data.example.fr/", "data.example.fr/boucle", "https://x.fr/?a=1"] {
+        let out = export(bad);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("--open-data-base-url"),
+            "{bad}: {out:?}"
+        );
+    }
+    assert!(
+        !dir.path().join("catalogue.jsonld").exists(),
+        "nothing written"
+    );
+    let out = export("https://data.example.gouv.fr/boucle");
+    assert!(out.status.success(), "{out:?}");
+    let catalogue: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("catalogue.jsonld")).expect("catalogue"),
+    )
+    .expect("json-ld");
+    let base = "https://data.example.gouv.fr/boucle/";
+    assert_eq!(catalogue["@id"], format!("{base}catalogue.jsonld"));
+    let mut seen = 0;
+    for dataset in catalogue["dcat:dataset"].as_array().expect("datasets") {
+        for dist in dataset["dcat:distribution"].as_array().expect("distributions") {
+            for key in ["dcat:downloadURL", "dct:conformsTo"] {
+                let address = dist[key]["@id"].as_str().expect("address");
+                let name = address
+                    .strip_prefix(base)
+                    .unwrap_or_else(|| panic!("{key} {address} is under {base}"));
+                assert!(dir.path().join(name).is_file(), "{address} was written");
+            }
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 18, "three datasets, six distributions each");
+}

@@ -178,6 +178,7 @@ async fn demo(store: &Store, seed: u64, addr: &str, out: &Path) -> anyhow::Resul
             tz,
             root: None,
             out_dir: out.to_owned(),
+            open_data_base_url: None,
             holder: boucle_jobs::lease::worker_id(),
             lease_ttl: std::time::Duration::from_secs(300),
             transport: boucle_jobs::deliver::Transport::Outbox(out.join("outbox")),

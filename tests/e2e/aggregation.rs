@@ -223,6 +223,7 @@ impl Fixture {
             tz: PARIS,
             root: None,
             out_dir: self.out.path().to_owned(),
+            open_data_base_url: None,
             holder: "test-worker".into(),
             lease_ttl: boucle_jobs::lease::TTL,
             transport: boucle_jobs::deliver::Transport::Outbox(self.out.path().join("outbox")),

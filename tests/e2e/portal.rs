@@ -25,6 +25,7 @@ async fn portal() -> (TestApp, tempfile::TempDir) {
         tz: PARIS,
         root: None,
         out_dir: out.path().to_owned(),
+        open_data_base_url: None,
         holder: "test-portal".into(),
         lease_ttl: boucle_jobs::lease::TTL,
         transport: boucle_jobs::deliver::Transport::Outbox(out.path().join("outbox")),
@@ -573,7 +574,7 @@ fn frictionless(args: &[&str]) -> Option<serde_json::Value> {
 #[tokio::test]
 async fn every_open_data_file_validates_against_its_schema() {
     let (app, out) = portal().await;
-    let exported = boucle_jobs::open_data::export(&app.store, previous(), PARIS, None, out.path())
+    let exported = boucle_jobs::open_data::export(&app.store, previous(), PARIS, None, out.path(), None)
         .await
         .expect("export");
     let dir = out.path();
@@ -689,7 +690,7 @@ async fn every_open_data_file_validates_against_its_schema() {
 async fn a_re_user_downloads_the_datasets_schemas_and_catalogue() {
     use tokio_stream::StreamExt;
     let (app, out) = portal().await;
-    let exported = boucle_jobs::open_data::export(&app.store, previous(), PARIS, None, out.path())
+    let exported = boucle_jobs::open_data::export(&app.store, previous(), PARIS, None, out.path(), None)
         .await
         .expect("export");
     let listed = app

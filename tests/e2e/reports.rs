@@ -32,6 +32,7 @@ fn options(out: &Path, transport: Transport) -> Options {
         tz: PARIS,
         root: None,
         out_dir: out.to_owned(),
+        open_data_base_url: None,
         holder: format!("test-{}", uuid::Uuid::now_v7()),
         lease_ttl: boucle_jobs::lease::TTL,
         transport,

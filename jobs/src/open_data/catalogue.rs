@@ -4,6 +4,7 @@
 
 use boucle::domain::Period;
 use serde_json::{Value, json};
+use url::Url;
 
 use super::encode::Written;
 use super::fields::{self, Dataset};
@@ -89,10 +90,36 @@ fn media_type(name: &str) -> &'static str {
     }
 }
 
+/// The address the open-data folder is served from (`--open-data-base-url`): an absolute
+/// `http(s)` URL without query or fragment, read as a folder (a missing final `/` is added),
+/// so that a harvester such as data.gouv.fr can fetch every file the catalogue names.
+pub fn base_url(text: &str) -> Result<Url, String> {
+    let mut url = Url::parse(text.trim()).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!("{text:?}: an http:// or https:// address is needed"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("{text:?}: a folder's address has no query or fragment"));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+/// Where the catalogue says `name` is: under `base` when the folder's address is known,
+/// else relative to the catalogue itself (which then must be fetched from the same folder).
+fn address(base: Option<&Url>, name: &str) -> String {
+    base.and_then(|b| b.join(name).ok())
+        .map_or_else(|| name.to_owned(), String::from)
+}
+
 /// The DCAT catalogue of the datasets written for `period`: each dataset with its
 /// distributions (cumulated and monthly, in each encoding), their sizes, SHA-256 and
-/// schema. Download addresses are relative to the catalogue's own.
-pub fn dcat(period: Period, suffix: &str, files: &[Written]) -> Vec<u8> {
+/// schema, at the addresses [`address`] gives.
+pub fn dcat(period: Period, suffix: &str, files: &[Written], base: Option<&Url>) -> Vec<u8> {
+    let catalogue = address(base, &format!("catalogue{suffix}.jsonld"));
     let issued = period.next().first_day().format("%Y-%m-%d").to_string();
     let datasets: Vec<Value> = fields::all()
         .iter()
@@ -124,7 +151,8 @@ pub fn dcat(period: Period, suffix: &str, files: &[Written]) -> Vec<u8> {
                     Some(json!({
                         "@type": "dcat:Distribution",
                         "dct:title": title,
-                        "dcat:downloadURL": {"@id": name},
+                        "dcat:downloadURL": {"@id": address(base, name)},
+                        "dcat:accessURL": {"@id": address(base, name)},
                         "dcat:mediaType": media_type(name),
                         "dcat:byteSize": {"@value": w.size.to_string(), "@type": "xsd:nonNegativeInteger"},
                         "spdx:checksum": {
@@ -132,13 +160,13 @@ pub fn dcat(period: Period, suffix: &str, files: &[Written]) -> Vec<u8> {
                             "spdx:algorithm": {"@id": "spdx:checksumAlgorithm_sha256"},
                             "spdx:checksumValue": w.sha256,
                         },
-                        "dct:conformsTo": {"@id": format!("schema-{}.json", d.stem)},
+                        "dct:conformsTo": {"@id": address(base, &format!("schema-{}.json", d.stem))},
                         "dct:license": {"@id": LICENCE},
                     }))
                 })
                 .collect();
             json!({
-                "@id": d.stem,
+                "@id": format!("{catalogue}#{}", d.stem),
                 "@type": "dcat:Dataset",
                 "dct:title": d.title,
                 "dct:description": d.description,
@@ -158,7 +186,7 @@ pub fn dcat(period: Period, suffix: &str, files: &[Written]) -> Vec<u8> {
             "spdx": "http://spdx.org/rdf/terms#",
             "xsd": "http://www.w3.org/2001/XMLSchema#",
         },
-        "@id": format!("catalogue{suffix}.jsonld"),
+        "@id": catalogue,
         "@type": "dcat:Catalog",
         "dct:title": "Résultats des services publics — boucle",
         "dct:description": "Résultats, expériences publiées et registre des structures, publiés chaque mois.",

@@ -245,6 +245,7 @@ pub async fn export(
     tz: Tz,
     root: Option<(Uuid, String)>,
     out_dir: &Path,
+    base_url: Option<&url::Url>,
 ) -> Result<Exported, JobError> {
     crate::export::remove_stale_temporaries(out_dir, crate::export::STALE_TEMPORARY)?;
     let root_id = root.as_ref().map(|r| r.0);
@@ -365,7 +366,7 @@ pub async fn export(
     }
     listed.sort_by(|a, b| file_name(a).cmp(file_name(b)));
     let path = out_dir.join(format!("catalogue{suffix}.jsonld"));
-    let catalogue_file = Written::bytes(&path, &catalogue::dcat(period, &suffix, &listed))?;
+    let catalogue_file = Written::bytes(&path, &catalogue::dcat(period, &suffix, &listed, base_url))?;
     record(store, period, &catalogue_file).await?;
     out.files.push(catalogue_file);
     for file in &mut out.files {
