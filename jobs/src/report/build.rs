@@ -47,9 +47,10 @@ impl Context {
         })
     }
 
-    fn hierarchy(&self, id: Uuid) -> Vec<String> {
+    /// The names above `id`, from the top of its network down to its parent.
+    fn ancestors(&self, id: Uuid) -> Vec<String> {
         let mut names = Vec::new();
-        let mut cursor = Some(id);
+        let mut cursor = self.locations.get(&id).and_then(|l| l.location.parent_id);
         while let Some(current) = cursor.and_then(|c| self.locations.get(&c)) {
             names.push(current.location.name.clone());
             cursor = current.location.parent_id;
@@ -142,7 +143,7 @@ pub fn build(
         code: m.code.clone(),
         name: m.name.clone(),
         typology: m.typology.clone(),
-        hierarchy: ctx.hierarchy(location_id),
+        ancestors: ctx.ancestors(location_id),
         postal_code: m.postal_code.clone(),
         city: m.city.clone(),
         response_target_days: location.effective_response_target_days,
@@ -164,7 +165,10 @@ pub fn build(
     };
     match kind {
         Kind::Location => fill_location(ctx, inputs, &mut model, location_id),
-        Kind::Summary => fill_summary(ctx, inputs, &mut model, location_id, period),
+        Kind::Summary => {
+            fill_channels_and_actions(inputs, &mut model, location_id);
+            fill_summary(ctx, inputs, &mut model, location_id, period);
+        }
     }
     Ok(model)
 }
@@ -178,7 +182,8 @@ pub fn first_of_trend(period: Period) -> Period {
     first
 }
 
-fn fill_location(ctx: &Context, inputs: &ReportInputs, model: &mut ReportModel, id: Uuid) {
+/// What both kinds show of the whole subtree: its channels and its public actions.
+fn fill_channels_and_actions(inputs: &ReportInputs, model: &mut ReportModel, id: Uuid) {
     model.channels = inputs
         .channels
         .get(&id)
@@ -202,6 +207,10 @@ fn fill_location(ctx: &Context, inputs: &ReportInputs, model: &mut ReportModel, 
             ActionStatus::Planned | ActionStatus::Abandoned => {}
         }
     }
+}
+
+fn fill_location(ctx: &Context, inputs: &ReportInputs, model: &mut ReportModel, id: Uuid) {
+    fill_channels_and_actions(inputs, model, id);
 
     for m in inputs.measurements.get(&id).into_iter().flatten() {
         let def = ctx.catalogue.get(&m.indicator_code).map(|i| &i.definition);

@@ -69,6 +69,8 @@ pub fn render(model: &ReportModel) -> Vec<u8> {
             ranking(&mut h, model);
             trend(&mut h, model);
         }
+            channels(&mut h, model);
+            actions(&mut h, model);
     }
     section(&mut h, "methodologie", text::METHODOLOGY_TITLE);
     let _ = writeln!(
@@ -93,11 +95,11 @@ fn header(h: &mut String, model: &ReportModel) {
         esc(text::kind_title(model.kind)),
         esc(&head.name)
     );
-    if head.hierarchy.len() > 1 {
+    if !head.ancestors.is_empty() {
         let _ = writeln!(
             h,
             "<nav aria-label=\"Rattachement\"><p>{}</p></nav>",
-            esc(&head.hierarchy.join(" › "))
+            esc(&head.ancestors.join(" › "))
         );
     }
     let _ = writeln!(h, "<p>{}</p>\n</header>", esc(&text::place_line(model)));

@@ -279,7 +279,7 @@ pub(crate) mod fixture {
                 code: "CAF69-LYON".into(),
                 name: "Accueil CAF Lyon Part-Dieu".into(),
                 typology: "Caisse d'allocations familiales".into(),
-                hierarchy: vec!["Réseau CAF".into(), "CAF du Rhône".into(), "Accueil CAF Lyon Part-Dieu".into()],
+                ancestors: vec!["Réseau CAF".into(), "CAF du Rhône".into()],
                 postal_code: "69003".into(),
                 city: "Lyon".into(),
                 response_target_days: 15,
@@ -335,6 +335,34 @@ pub(crate) mod fixture {
             children: Vec::new(),
         }
     }
+
+    /// A network's summary at the top of its hierarchy, with `children` ranked children (one
+    /// of them with a negative net satisfaction and a suppressed rate).
+    pub fn network(children: usize) -> ReportModel {
+        let mut model = local();
+        model.kind = Kind::Summary;
+        model.header.code = "CAF".into();
+        model.header.name = "Réseau CAF".into();
+        model.header.typology = "Réseau".into();
+        model.header.ancestors = Vec::new();
+        model.header.postal_code = String::new();
+        model.header.city = String::new();
+        model.reported.clear();
+        model.verbatims.clear();
+        model.children = (0..children)
+            .map(|i| ChildRow {
+                code: format!("CAF{i:02}"),
+                name: format!("CAF du département {i:02}"),
+                volume: 1_200 - i as u64 * 10,
+                satisfaction: (i != 3).then_some(80.0 - i as f64),
+                net_satisfaction: Some(10.0 - 4.0 * i as f64),
+                nps: Some(12.0 - 2.0 * i as f64),
+                response_rate: Some(70.0),
+                median_delay: Some(1.5 + i as f64),
+            })
+            .collect();
+        model
+    }
 }
 
 #[cfg(test)]
@@ -365,7 +393,7 @@ mod tests {
         for expected in [
             "Rapport de transparence — Services Publics +",
             "Accueil CAF Lyon Part-Dieu",
-            "Réseau CAF › CAF du Rhône › Accueil CAF Lyon Part-Dieu",
+            "Accueil CAF Lyon Part-Dieu\nRéseau CAF › CAF du Rhône\n",
             "Résultats d'octobre 2026",
             "66,7 %",
             "sur 43 réponses · IC 95 % 57,2 – 74,9",
@@ -381,6 +409,28 @@ mod tests {
             assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
         }
         assert!(!text.contains("NaN"));
+    }
+
+    /// A network's summary names the network once in its header, and none of its pages is
+    /// left with nothing but the footer, whatever the number of children.
+    #[test]
+    fn a_network_summary_names_it_once_and_has_no_empty_page() {
+        let fonts = Fonts::load().unwrap_or_else(|| panic!("embedded fonts"));
+        for children in [0, 3, 8, 12, 20, 30, 45] {
+            let model = super::fixture::network(children);
+            let bytes = render(&fonts, &model);
+            let Some(text) = super::pdf_tools::run("pdftotext", &["-layout"], &bytes) else {
+                return;
+            };
+            let pages: Vec<&str> = text.split('\x0c').filter(|p| !p.trim().is_empty()).collect();
+            for (i, page) in pages.iter().enumerate() {
+                let lines = page.lines().filter(|l| !l.trim().is_empty()).count();
+                assert!(lines > 2, "{children} children: page {} holds {lines} lines:\n{page}", i + 1);
+            }
+            let header: Vec<&str> = pages[0].lines().take(8).collect();
+            let named = header.iter().filter(|l| l.contains("Réseau CAF")).count();
+            assert_eq!(named, 1, "{children} children:\n{}", header.join("\n"));
+        }
     }
 
     #[test]

@@ -9,8 +9,9 @@ pub struct Header {
     pub code: String,
     pub name: String,
     pub typology: String,
-    /// Names from the network down to the location itself.
-    pub hierarchy: Vec<String>,
+    /// Names of the structures above this one, from the network down to its parent; empty
+    /// for a network, whose name the header shows once.
+    pub ancestors: Vec<String>,
     pub postal_code: String,
     pub city: String,
     pub response_target_days: u32,

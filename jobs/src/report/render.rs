@@ -87,8 +87,13 @@ fn header(flow: &mut Flow<'_>, model: &ReportModel) {
         &format!("{title} — Services Publics +"),
     );
     page.text(MARGIN, 21.0, 17.0, true, white, &h.name);
-    page.text(MARGIN, 28.0, 9.0, false, white, &h.hierarchy.join(" › "));
-    page.text(MARGIN, 34.0, 9.0, false, white, &text::place_line(model));
+    // The structures above this one, when there are any: a network's name shows once.
+    let mut y = 28.0;
+    if !h.ancestors.is_empty() {
+        page.text(MARGIN, y, 9.0, false, white, &h.ancestors.join(" › "));
+        y += 6.0;
+    }
+    page.text(MARGIN, y, 9.0, false, white, &text::place_line(model));
     flow.y = 50.0;
     let y = flow.y;
     flow.page().text(
@@ -356,9 +361,12 @@ fn ranking(flow: &mut Flow<'_>, model: &ReportModel) {
 }
 
 fn methodology(flow: &mut Flow<'_>, model: &ReportModel) {
-    flow.section(text::METHODOLOGY_TITLE);
     let text = text::methodology(model);
-    flow.paragraph(&text, 8.0, false, Colour::MUTED, 0.0);
+    let (size, lines) = (8.0, flow.fonts.wrap(&text, 8.0, false, WIDTH).len() as f32);
+    // Kept whole with its title: a page never ends on its first lines or starts with its last.
+    flow.need(6.0 + 7.0 + lines * size * 0.45 + 1.0);
+    flow.section(text::METHODOLOGY_TITLE);
+    flow.paragraph(&text, size, false, Colour::MUTED, 0.0);
 }
 
 /// Draws the report.
@@ -377,6 +385,8 @@ pub fn render(fonts: &Fonts, model: &ReportModel) -> Vec<u8> {
         Kind::Summary => {
             ranking(&mut flow, model);
             trend(&mut flow, model);
+            channels(&mut flow, model);
+            actions(&mut flow, model);
         }
     }
     methodology(&mut flow, model);
