@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::JobError;
 use crate::export::write_atomically;
-use crate::report::format::{of_period, period_long};
+use crate::report::format::{of_period, period_long, typeset};
 
 /// At most this many PDFs are attached to one message; the others are listed by name (they
 /// are all available from the public portal).
@@ -312,7 +312,7 @@ pub async fn deliver_period(
         }
         body.push_str("\nCe message est envoyé automatiquement par boucle.\n");
         let attached = pending.len().min(MAX_ATTACHMENTS);
-        let mut multipart = MultiPart::mixed().singlepart(SinglePart::plain(body));
+        let mut multipart = MultiPart::mixed().singlepart(SinglePart::plain(typeset(&body)));
         for part in parts {
             multipart = multipart.singlepart(part);
         }
@@ -326,11 +326,11 @@ pub async fn deliver_period(
             .header(AutoSubmitted)
             .from(from.clone())
             .to(to)
-            .subject(format!(
+            .subject(typeset(&format!(
                 "Résultats Services Publics + — {} — {}",
                 location.location.name,
                 period_long(&period.to_string())
-            ))
+            )))
             .multipart(multipart)
             .map_err(mail_error)?;
         let open = match sender.take() {

@@ -3,16 +3,18 @@
 //! data tables with a caption and header cells, the trend chart as an SVG image with a text
 //! alternative and its data as a table, colours with at least 4.5:1 contrast. No script, no
 //! external resource, no clock: the same model always gives the same bytes. It answers
-//! RGAA's requirement that a downloadable document have an accessible version.
+//! RGAA's requirement that a downloadable document have an accessible version. Every text is
+//! set in French typography (`format::typeset`) as it is escaped, like the PDF's.
 
 use std::fmt::Write;
 
-use super::format::{of_period, period_long, period_short, value};
-use super::model::{Kind, ReportModel};
+use super::format::{NNBSP, of_period, period_long, period_short, quoted, typeset, value};
+use super::model::{IndicatorCode, Kind, ReportModel};
 use super::text::{self, KEY_FIGURES, SUPPRESSED};
 
-/// Text escaped for HTML content and attribute values.
+/// Text set in French typography, then escaped for HTML content and attribute values.
 fn esc(s: &str) -> String {
+    let s = typeset(s);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -20,7 +22,6 @@ fn esc(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
             c => out.push(c),
         }
     }
@@ -68,9 +69,9 @@ pub fn render(model: &ReportModel) -> Vec<u8> {
         Kind::Summary => {
             ranking(&mut h, model);
             trend(&mut h, model);
-        }
             channels(&mut h, model);
             actions(&mut h, model);
+        }
     }
     section(&mut h, "methodologie", text::METHODOLOGY_TITLE);
     let _ = writeln!(
@@ -176,7 +177,7 @@ fn trend(h: &mut String, model: &ReportModel) {
         let _ = writeln!(
             h,
             "<line x1=\"{left}\" y1=\"{y:.1}\" x2=\"{width}\" y2=\"{y:.1}\" stroke=\"#929292\" stroke-width=\"0.5\"/>\
-             <text x=\"0\" y=\"{:.1}\" font-size=\"11\" fill=\"#3a3a3a\">{pct:.0} %</text>",
+             <text x=\"0\" y=\"{:.1}\" font-size=\"11\" fill=\"#3a3a3a\">{pct:.0}{NNBSP}%</text>",
             y + 4.0
         );
     }
@@ -227,16 +228,16 @@ fn trend(h: &mut String, model: &ReportModel) {
     );
     let _ = writeln!(
         h,
-        "<table>\n<caption>{} : les données du graphique</caption>\n<thead><tr><th scope=\"col\">Mois</th>\
+        "<table>\n<caption>{}</caption>\n<thead><tr><th scope=\"col\">Mois</th>\
          <th scope=\"col\">Nombre d’avis</th><th scope=\"col\">Taux de satisfaction</th></tr></thead>\n<tbody>",
-        esc(text::TREND_TITLE)
+        esc(&format!("{} : les données du graphique", text::TREND_TITLE))
     );
     for t in &model.trend {
         let _ = writeln!(
             h,
             "<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             esc(&period_long(&t.period)),
-            t.volume,
+            super::format::integer(t.volume),
             esc(&t
                 .satisfaction
                 .map_or_else(|| SUPPRESSED.to_owned(), |s| value(s, "%")))
@@ -287,9 +288,12 @@ fn actions(h: &mut String, model: &ReportModel) {
         for a in &model.actions_in_progress {
             let _ = writeln!(
                 h,
-                "<li>{} — avancement {} %</li>",
-                esc(&text::action_in_progress(a)),
-                a.progress.min(100)
+                "<li>{}</li>",
+                esc(&format!(
+                    "{} — avancement {}",
+                    text::action_in_progress(a),
+                    text::progress(a)
+                ))
             );
         }
         h.push_str("</ul>\n");
@@ -317,9 +321,9 @@ fn verbatims(h: &mut String, model: &ReportModel) {
     for v in &model.verbatims {
         let _ = writeln!(
             h,
-            "<article>\n<h3>{}</h3>\n<blockquote><p>« {} »</p></blockquote>",
+            "<article>\n<h3>{}</h3>\n<blockquote><p>{}</p></blockquote>",
             esc(&text::verbatim_heading(v)),
-            esc(&v.story)
+            esc(&quoted(&v.story))
         );
         for (author, body) in &v.answers {
             let _ = writeln!(
@@ -347,12 +351,12 @@ fn ranking(h: &mut String, model: &ReportModel) {
     h.push_str("</tr></thead>\n<tbody>\n");
     for (rank, c) in model.children.iter().enumerate() {
         let cells = [
-            c.volume.to_string(),
-            text::ranking_cell(c.satisfaction, "%"),
-            text::ranking_cell(c.net_satisfaction, "points"),
-            text::ranking_cell(c.nps, "points"),
-            text::ranking_cell(c.response_rate, "%"),
-            text::ranking_cell(c.median_delay, "jours"),
+            super::format::integer(c.volume),
+            text::ranking_cell(IndicatorCode::SatisfactionRate, c.satisfaction),
+            text::ranking_cell(IndicatorCode::NetSatisfaction, c.net_satisfaction),
+            text::ranking_cell(IndicatorCode::Nps, c.nps),
+            text::ranking_cell(IndicatorCode::ResponseRate, c.response_rate),
+            text::ranking_cell(IndicatorCode::ResponseDelayMedian, c.median_delay),
         ];
         let _ = write!(
             h,
@@ -390,7 +394,46 @@ mod tests {
         assert_eq!(render(&model), render(&model));
         assert_eq!(
             esc("<a href=\"x\">l'été & co</a>"),
-            "&lt;a href=&quot;x&quot;&gt;l&#39;été &amp; co&lt;/a&gt;"
+            "&lt;a href=&quot;x&quot;&gt;l’été &amp; co&lt;/a&gt;"
         );
+    }
+
+    /// What a reader sees of the page: the text outside tags, style and markup.
+    fn visible_text(html: &str) -> String {
+        let body = html.split("</style>").nth(1).unwrap_or(html);
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in body.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => {
+                    in_tag = false;
+                    text.push('\n');
+                }
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        text
+    }
+
+    #[test]
+    fn every_word_of_the_twin_is_set_in_french_typography() {
+        for model in [super::super::fixture::local(), super::super::fixture::network(6)] {
+            let html = String::from_utf8(render(&model)).expect("utf-8");
+            let text = visible_text(&html);
+            for wrong in ["'", " :", " ;", " !", " ?", " %", "« ", " »", "&#39;"] {
+                assert!(!text.contains(wrong), "{wrong:?} in:\n{text}");
+            }
+            let chars: Vec<char> = text.chars().collect();
+            let hyphen_minus = chars.windows(3).any(|w| {
+                !w[0].is_alphanumeric() && w[1] == '-' && w[2].is_ascii_digit()
+            });
+            assert!(!hyphen_minus, "a hyphen for a minus in:\n{text}");
+        }
+        let network = String::from_utf8(render(&super::super::fixture::network(6))).expect("utf-8");
+        assert!(network.contains("−10,0\u{a0}pts"), "a true minus in the ranking");
+        assert!(network.contains("1\u{202f}200"), "thousands grouped");
+        assert!(!network.contains("aria-label=\"Rattachement\""), "a network has no parents");
     }
 }

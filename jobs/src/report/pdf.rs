@@ -6,6 +6,9 @@
 //! - the trailer `/ID`, random in printpdf, is replaced by a hash of the content of the same
 //!   length, so byte offsets stay valid.
 //!
+//! Every text is set in French typography (`format::typeset`) before it is measured or drawn,
+//! and lines break only at breaking spaces, never inside a number and its unit.
+//!
 //! Streams (page contents, font subsets) are compressed here rather than by printpdf, which
 //! always deflates at level 9: deflate was a quarter of the CPU time of a report run.
 
@@ -14,6 +17,8 @@ use printpdf::{
     PdfPage, PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rgb, TextItem, WindingOrder,
 };
 use sha2::{Digest, Sha256};
+
+use super::format::{breaks_at, typeset};
 
 pub const PAGE_WIDTH: f32 = 210.0;
 pub const PAGE_HEIGHT: f32 = 297.0;
@@ -153,7 +158,7 @@ impl Fonts {
     pub fn width_mm(&self, text: &str, size: f32, bold: bool) -> f32 {
         let font = self.face(bold);
         let units = f32::from(font.font_metrics.units_per_em.max(1));
-        let advance: u32 = text
+        let advance: u32 = typeset(text)
             .chars()
             .map(|c| {
                 font.lookup_glyph_index(c as u32)
@@ -164,12 +169,12 @@ impl Fonts {
     }
 
     /// Splits `text` into lines no wider than `width` mm (words are never cut unless a single
-    /// word is wider than the line).
+    /// word is wider than the line; a no-break space joins what it separates into one word).
     pub fn wrap(&self, text: &str, size: f32, bold: bool, width: f32) -> Vec<String> {
         let mut lines = Vec::new();
-        for paragraph in text.split('\n') {
+        for paragraph in typeset(text).split('\n') {
             let mut line = String::new();
-            for word in paragraph.split_whitespace() {
+            for word in paragraph.split(breaks_at).filter(|w| !w.is_empty()) {
                 let candidate = if line.is_empty() {
                     word.to_owned()
                 } else {
@@ -215,7 +220,7 @@ impl Page {
             },
             Op::SetTextCursor { pos: pt(x, y) },
             Op::ShowText {
-                items: vec![TextItem::Text(text.to_owned())],
+                items: vec![TextItem::Text(typeset(text))],
             },
             Op::EndTextSection,
         ]);
@@ -451,5 +456,16 @@ mod tests {
         for face in shared {
             assert!(!contains(&outside, &face.deflated));
         }
+    }
+
+    #[test]
+    fn a_line_never_breaks_inside_a_number_and_its_unit() {
+        let fonts = Fonts::load().unwrap_or_else(|| panic!("embedded fonts"));
+        // A line too narrow for any two words: every breaking space breaks.
+        let text = format!("Taux {} le {} : fin", super::super::format::value(66.7, "%"), super::super::format::date_long("2026-10-01"));
+        let lines = fonts.wrap(&text, 9.0, false, 1.0);
+        assert!(lines.contains(&"66,7\u{202F}%".to_owned()), "{lines:?}");
+        assert!(lines.contains(&"1er\u{A0}octobre".to_owned()), "{lines:?}");
+        assert!(lines.iter().all(|l| !l.starts_with([':', '%'])), "{lines:?}");
     }
 }

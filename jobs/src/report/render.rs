@@ -1,8 +1,8 @@
 //! Drawing a report: data in, PDF bytes out. No I/O, no clock: the same model always gives
 //! the same bytes.
 
-use super::format::{of_period, period_long, period_short};
-use super::model::{ChildRow, Kind, ReportModel};
+use super::format::{NNBSP, integer, of_period, period_long, period_short, quoted};
+use super::model::{ChildRow, IndicatorCode, Kind, ReportModel};
 use super::pdf::{Colour, Fonts, Meta, PAGE_HEIGHT, PAGE_WIDTH, Page, save};
 use super::text::{self, KEY_FIGURES, SUPPRESSED};
 
@@ -161,7 +161,7 @@ fn trend(flow: &mut Flow<'_>, model: &ReportModel) {
             6.5,
             false,
             Colour::MUTED,
-            &format!("{pct:.0} %"),
+            &format!("{pct:.0}{NNBSP}%"),
         );
     }
     let mut line = Vec::new();
@@ -261,7 +261,7 @@ fn actions(flow: &mut Flow<'_>, model: &ReportModel) {
                 8.0,
                 false,
                 Colour::MUTED,
-                &format!("{} %", a.progress),
+                &text::progress(a),
             );
             flow.y += 5.0;
         }
@@ -285,7 +285,7 @@ fn verbatims(flow: &mut Flow<'_>, model: &ReportModel) {
     flow.section(text::VERBATIMS_TITLE);
     for v in &model.verbatims {
         flow.paragraph(&text::verbatim_heading(v), 9.0, true, Colour::TEXT, 0.0);
-        flow.paragraph(&format!("« {} »", v.story), 9.0, false, Colour::TEXT, 3.0);
+        flow.paragraph(&quoted(&v.story), 9.0, false, Colour::TEXT, 3.0);
         for (author, body) in &v.answers {
             flow.paragraph(
                 &text::answer_line(author, body),
@@ -334,12 +334,12 @@ fn ranking(flow: &mut Flow<'_>, model: &ReportModel) {
         } = c;
         let cells = [
             format!("{}. {}", rank + 1, name),
-            volume.to_string(),
-            show(*satisfaction, "%"),
-            show(*net_satisfaction, "points"),
-            show(*nps, "points"),
-            show(*response_rate, "%"),
-            show(*median_delay, "jours"),
+            integer(*volume),
+            show(IndicatorCode::SatisfactionRate, *satisfaction),
+            show(IndicatorCode::NetSatisfaction, *net_satisfaction),
+            show(IndicatorCode::Nps, *nps),
+            show(IndicatorCode::ResponseRate, *response_rate),
+            show(IndicatorCode::ResponseDelayMedian, *median_delay),
         ];
         let fonts = flow.fonts;
         let page = flow.page();

@@ -1,7 +1,11 @@
 //! What a report says in words, once for its two renderings: the PDF (`render.rs`) and its
-//! accessible HTML twin (`html.rs`) print the same sentences.
+//! accessible HTML twin (`html.rs`) print the same sentences. They are written with a
+//! keyboard's apostrophe and spaces; both renderings set them in French typography
+//! (`format::typeset`), and numbers come already set from `format`.
 
-use super::format::{date_long, decimal, of_period, period_long, value};
+use super::format::{
+    NBSP, date_long, days, integer, number, of_period, period_long, score, signed, value,
+};
 use super::model::{ActionLine, IndicatorCode, KeyFigure, Kind, ReportModel, Reported, Verbatim};
 
 pub const SUPPRESSED: &str = "données insuffisantes";
@@ -45,28 +49,69 @@ pub fn figure(model: &ReportModel, code: IndicatorCode) -> Option<&KeyFigure> {
     model.figures.iter().find(|f| f.figure.code == code)
 }
 
+/// A computed indicator's value as shown: the NPS as a signed score without unit (its own
+/// convention), every other one with its catalogue unit.
+pub fn figure_value(code: IndicatorCode, v: f64) -> String {
+    match code {
+        IndicatorCode::Nps => score(v),
+        _ => value(v, code.definition().unit),
+    }
+}
+
 /// A key figure's value as shown, or « données insuffisantes ».
 pub fn shown_value(f: &KeyFigure) -> Option<String> {
     match (f.figure.value, f.figure.suppressed) {
-        (Some(v), false) => Some(value(v, &f.unit)),
+        (Some(v), false) => Some(figure_value(f.figure.code, v)),
         _ => None,
     }
 }
 
+/// What a figure's sample counts, singular and plural: experiences for the shares of all
+/// experiences, published ones for the answer rates, the answers themselves for the delay,
+/// the scores given for the NPS and the effort; `None` for counts, which are their own
+/// sample.
+fn sample_noun(code: IndicatorCode) -> Option<(&'static str, &'static str)> {
+    use IndicatorCode::*;
+    match code {
+        Volume | ActionsDone | ActionsOpen => None,
+        SatisfactionRate | NetSatisfaction => Some(("avis", "avis")),
+        ResponseRate | ResponseOnTimeRate => Some(("avis publié", "avis publiés")),
+        ResponseDelayMedian => Some(("réponse publiée", "réponses publiées")),
+        Nps => Some(("note de recommandation", "notes de recommandation")),
+        EffortEasyRate | EffortMean => Some(("note d'effort", "notes d'effort")),
+    }
+}
+
+/// « sur 15 avis publiés », « sur 1 réponse publiée » (French keeps 0 and 1 singular).
+pub fn sample(code: IndicatorCode, n: u64) -> Option<String> {
+    let (one, many) = sample_noun(code)?;
+    Some(format!(
+        "sur {}{NBSP}{}",
+        integer(n),
+        if n > 1 { many } else { one }
+    ))
+}
+
+/// A 95 % interval in the French notation of intervals: « IC 95 % [57,2 ; 74,9] ».
+fn interval(code: IndicatorCode, (lo, hi): (f64, f64)) -> String {
+    let places = if code == IndicatorCode::Nps { 0 } else { 1 };
+    format!(
+        "IC 95 % [{} ; {}]",
+        number(lo, places),
+        number(hi, places)
+    )
+}
+
 /// What is printed under a key figure: its sample, interval, and the delay's objective.
 pub fn figure_detail(model: &ReportModel, f: &KeyFigure) -> String {
-    let mut detail = if f.unit == "count" {
-        String::new()
-    } else {
-        format!("sur {} réponses", f.figure.sample)
-    };
-    if let (Some((lo, hi)), false) = (f.figure.ci, f.figure.suppressed) {
-        detail.push_str(&format!(" · IC 95 % {} – {}", decimal(lo), decimal(hi)));
+    let mut detail = sample(f.figure.code, f.figure.sample).unwrap_or_default();
+    if let (Some(ci), false) = (f.figure.ci, f.figure.suppressed) {
+        detail.push_str(&format!(" · {}", interval(f.figure.code, ci)));
     }
     if f.figure.code == IndicatorCode::ResponseDelayMedian {
         detail = format!(
-            "objectif {} j · {detail}",
-            model.header.response_target_days
+            "objectif {} · {detail}",
+            days(model.header.response_target_days)
         );
     }
     detail
@@ -98,7 +143,12 @@ pub const METHODOLOGY_TITLE: &str = "Méthodologie";
 /// A channel's share: « 12 (40,0 %) ».
 pub fn channel_share(count: u64, total: u64) -> String {
     let share = count as f64 / total.max(1) as f64;
-    format!("{count} ({} %)", decimal(share * 100.0))
+    format!("{} ({})", integer(count), value(share * 100.0, "%"))
+}
+
+/// An action's progress: « 40 % ».
+pub fn progress(a: &ActionLine) -> String {
+    format!("{} %", a.progress.min(100))
 }
 
 pub fn action_done(a: &ActionLine) -> String {
@@ -145,9 +195,14 @@ pub fn answer_line(author: &str, body: &str) -> String {
     format!("Réponse de {author} : {body}")
 }
 
-/// A ranking cell: the value with its unit, or « n.d. ».
-pub fn ranking_cell(v: Option<f64>, unit: &str) -> String {
-    v.map_or_else(|| "n.d.".to_owned(), |v| value(v, unit))
+/// A ranking cell: the indicator's value as shown, or « n.d. »; points abbreviated, to fit
+/// the table's column.
+pub fn ranking_cell(code: IndicatorCode, v: Option<f64>) -> String {
+    match (code, v) {
+        (_, None) => "n.d.".to_owned(),
+        (IndicatorCode::NetSatisfaction, Some(v)) => format!("{}{NBSP}pts", signed(v, 1)),
+        (code, Some(v)) => figure_value(code, v),
+    }
 }
 
 pub fn methodology(model: &ReportModel) -> String {
@@ -156,16 +211,18 @@ pub fn methodology(model: &ReportModel) -> String {
         "Période : {} (mois civil, fuseau {}). Les résultats portent sur tous les avis déposés pour cette structure \
          et les structures qui lui sont rattachées, hors avis rejetés comme hors sujet, indésirables ou en double. \
          Taux de satisfaction : part des avis positifs. Satisfaction nette : part des avis positifs moins part des \
-         avis négatifs. NPS : part des notes 9 et 10 moins part des notes 0 à 6. Facilité : part des notes d'effort \
-         de 5 à 7 sur 7. Taux de réponse : part des avis publiés ayant reçu une réponse publiée ; délai médian : \
-         médiane des jours entre le dépôt et la première réponse publiée, à comparer au délai annoncé de {} jours. \
-         Chaque taux est donné avec son nombre de réponses et un intervalle de confiance à 95 % (Wilson). \
-         Un résultat calculé sur moins de {} réponses n'est pas publié (« données insuffisantes »). \
+         avis négatifs, en points. NPS : part des notes de recommandation 9 et 10 moins part des notes 0 à 6, \
+         exprimée comme un score de −100 à +100. Facilité : part des notes d'effort de 5 à 7 sur 7. Taux de \
+         réponse : part des avis publiés ayant reçu une réponse publiée ; délai médian : médiane des jours entre \
+         le dépôt et la première réponse publiée, à comparer au délai annoncé de {}. Chaque résultat est donné \
+         avec son effectif (les avis, avis publiés, notes ou réponses sur lesquels il porte) et un intervalle de \
+         confiance à 95 % (Wilson). Un résultat dont l'effectif est inférieur à {} n'est pas publié \
+         (« données insuffisantes »). \
          Les textes publiés sont relus et les données personnelles masquées.",
         period_long(&model.period),
         model.timezone,
-        h.response_target_days,
-        h.min_sample
+        days(h.response_target_days),
+        integer(u64::from(h.min_sample))
     )
 }
 
