@@ -109,7 +109,7 @@ fn header(flow: &mut Flow<'_>, model: &ReportModel) {
 
 fn key_figures(flow: &mut Flow<'_>, model: &ReportModel) {
     flow.section("Chiffres clés");
-    let (w, h, gap) = (57.0, 25.0, 4.5);
+    let (w, h, gap) = (57.0, 27.0, 4.5);
     for (i, code) in KEY_FIGURES.into_iter().enumerate() {
         let Some(f) = text::figure(model, code) else {
             continue;
@@ -126,12 +126,35 @@ fn key_figures(flow: &mut Flow<'_>, model: &ReportModel) {
             Some(v) => page.text(x + 3.0, y + 14.5, 16.0, true, Colour::TEXT, &v),
             None => page.text(x + 3.0, y + 14.0, 10.0, true, Colour::MUTED, SUPPRESSED),
         }
-        let detail = text::figure_detail(model, f);
-        page.text(x + 3.0, y + 21.0, 6.5, false, Colour::MUTED, &detail);
+        // The sample, then the interval (or the objective, then the sample) on lines of their
+        // own; a line too wide for the box shrinks rather than cross its edge.
+        for (k, line) in detail_lines(&text::figure_detail(model, f)).iter().enumerate() {
+            let size = fitted(flow.fonts, line, 6.5, w - 6.0);
+            let page = flow.page();
+            page.text(x + 3.0, y + 20.5 + 3.3 * k as f32, size, false, Colour::MUTED, line);
+        }
         if col == 2 || i + 1 == KEY_FIGURES.len() {
             flow.y += h + gap;
         }
     }
+}
+
+/// A key figure's detail on at most two lines, split where its parts meet.
+fn detail_lines(detail: &str) -> Vec<String> {
+    match detail.split_once(" · ") {
+        Some((first, rest)) => vec![first.to_owned(), rest.to_owned()],
+        None if detail.is_empty() => Vec::new(),
+        None => vec![detail.to_owned()],
+    }
+}
+
+/// The size, from `size` down to 5.5 points, at which `text` fits in `width` mm.
+fn fitted(fonts: &Fonts, text: &str, size: f32, width: f32) -> f32 {
+    let mut size = size;
+    while size > 5.5 && fonts.width_mm(text, size, false) > width {
+        size -= 0.25;
+    }
+    size
 }
 
 fn trend(flow: &mut Flow<'_>, model: &ReportModel) {
@@ -427,4 +450,34 @@ fn next_month_unix(period: &str) -> i64 {
         .ok()
         .and_then(|p| p.next().first_day().and_hms_opt(0, 0, 0))
         .map_or(0, |t| t.and_utc().timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture;
+    use super::super::model::IndicatorCode;
+    use super::*;
+
+    /// Every line of the widest detail a key figure can have fits its box, legibly.
+    #[test]
+    fn a_key_figure_s_widest_detail_fits_its_box() {
+        let fonts = Fonts::load().unwrap_or_else(|| panic!("embedded fonts"));
+        let mut model = fixture::local();
+        model.header.response_target_days = 365;
+        for f in &mut model.figures {
+            f.figure.sample = 999_999;
+            // Every figure with an interval (the delay's median has none), at its widest.
+            if f.figure.ci.is_some() || f.figure.code == IndicatorCode::Nps {
+                f.figure.ci = Some((-100.0, 100.0));
+            }
+            f.figure.suppressed = false;
+        }
+        for f in &model.figures {
+            for line in detail_lines(&text::figure_detail(&model, f)) {
+                let size = fitted(&fonts, &line, 6.5, 57.0 - 6.0);
+                assert!(fonts.width_mm(&line, size, false) <= 57.0 - 6.0, "{line}");
+                assert!(size >= 6.0, "{line} shrinks to {size}");
+            }
+        }
+    }
 }
