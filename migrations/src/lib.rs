@@ -27,6 +27,7 @@ mod m20261201_000002_published_content;
 mod m20261202_000001_location_search;
 mod m20261202_000002_published_chunks;
 mod m20261202_000003_location_search_index;
+mod m20261207_000001_location_terms;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_location_search::Migration),
             Box::new(m20261202_000002_published_chunks::Migration),
             Box::new(m20261202_000003_location_search_index::Migration),
+            Box::new(m20261207_000001_location_terms::Migration),
         ]
     }
 }

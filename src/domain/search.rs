@@ -75,6 +75,22 @@ pub fn search_key(name: &str, typology: &str, city: &str, code: &str) -> String 
     key
 }
 
+/// Every distinct term a location is found by (those of its search key), sorted: the rows
+/// of the term index the store keeps beside it.
+pub fn location_terms(name: &str, typology: &str, city: &str, code: &str) -> Vec<String> {
+    let terms: std::collections::BTreeSet<String> = [name, typology, city, code]
+        .into_iter()
+        .flat_map(terms)
+        .collect();
+    terms.into_iter().collect()
+}
+
+/// The terms a query's `term` begins, as a range of byte-ordered strings: from `term`
+/// itself to `term` followed by the highest code point, which no longer term sorts after.
+pub fn begins_range(term: &str) -> (String, String) {
+    (term.to_owned(), format!("{term}\u{10FFFF}"))
+}
+
 /// The terms of a location's name alone, in the same form, to rank hits whose name holds
 /// the query's terms before those that hold them in the city or typology only.
 pub fn name_key(name: &str) -> String {
@@ -501,5 +517,22 @@ mod tests {
         .expect("valid");
         assert_eq!(search.terms, ["caf", "lyon"]);
         assert_eq!(search.near.map(|n| n.radius_km), Some(DEFAULT_RADIUS_KM));
+    }
+
+    #[test]
+    fn a_location_is_indexed_by_its_distinct_terms_and_a_word_finds_the_terms_it_begins() {
+        let terms = location_terms("Accueil CAF St-Étienne", "Caisse d'allocations", "Saint-Étienne", "CAF42-SE");
+        assert_eq!(
+            terms,
+            ["accueil", "allocations", "caf", "caf42", "caisse", "d", "etienne", "saint", "se"]
+        );
+        let (lo, hi) = begins_range("eti");
+        for t in &terms {
+            let inside = t.as_str() >= lo.as_str() && t.as_str() < hi.as_str();
+            assert_eq!(inside, t.starts_with("eti"), "{t}");
+        }
+        let (lo, hi) = begins_range("caf");
+        assert!("caf42" >= lo.as_str() && "caf42" < hi.as_str());
+        assert!("cafe\u{10FFFE}" < hi.as_str() && "cag" >= hi.as_str());
     }
 }

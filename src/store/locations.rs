@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entities::{location, location_closure};
+use super::entities::{location, location_closure, location_term};
 use super::{Reach, Store, is_unique_violation, sql};
 use crate::Error;
 use crate::domain::location::{DEFAULT_MIN_SAMPLE, DEFAULT_RESPONSE_TARGET_DAYS, inherited};
@@ -113,6 +113,64 @@ pub async fn backfill_search(db: &impl ConnectionTrait) -> Result<u64, sea_orm::
             .await?;
     }
     Ok(n)
+}
+
+/// The rows of the term index for `l`.
+fn term_rows(l: &Location) -> impl Iterator<Item = location_term::ActiveModel> {
+    let id = l.id;
+    search::location_terms(&l.name, &l.typology, &l.city, &l.code)
+        .into_iter()
+        .map(move |term| location_term::ActiveModel {
+            term: Set(term),
+            location_id: Set(id),
+        })
+}
+
+/// Replaces the terms a search finds `l` by with those of its current name, typology, city
+/// and code.
+async fn write_terms(db: &impl ConnectionTrait, l: &Location) -> Result<(), sea_orm::DbErr> {
+    location_term::Entity::delete_many()
+        .filter(location_term::Column::LocationId.eq(l.id))
+        .exec(db)
+        .await?;
+    // Every location has a term: its code is never empty.
+    location_term::Entity::insert_many(term_rows(l).collect::<Vec<_>>())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Writes the term index of the locations written before it was stored (see the migration
+/// `m20261207_000001_location_terms`): those without a term. Idempotent; a no-op once done.
+pub async fn backfill_terms(db: &impl ConnectionTrait) -> Result<u64, sea_orm::DbErr> {
+    let backend = db.get_database_backend();
+    let ids: Vec<Uuid> = db
+        .query_all_raw(sql(
+            backend,
+            "SELECT l.id FROM location l \
+             WHERE NOT EXISTS (SELECT 1 FROM location_term t WHERE t.location_id = l.id)",
+            Vec::new(),
+        ))
+        .await?
+        .iter()
+        .map(|row| row.try_get::<Uuid>("", "id"))
+        .collect::<Result<_, _>>()?;
+    for chunk in ids.chunks(500) {
+        let rows: Vec<location_term::ActiveModel> = location::Entity::find()
+            .filter(location::Column::Id.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(Location::from)
+            .flat_map(|l| term_rows(&l).collect::<Vec<_>>())
+            .collect();
+        for rows in rows.chunks(5_000) {
+            location_term::Entity::insert_many(rows.to_vec())
+                .exec(db)
+                .await?;
+        }
+    }
+    Ok(ids.len() as u64)
 }
 
 impl Location {
@@ -279,6 +337,7 @@ pub async fn insert(db: &impl ConnectionTrait, location: &Location) -> Result<()
         }
         Err(e) => return Err(e.into()),
     }
+    write_terms(db, location).await?;
     attach_to_parent(db, location.id, location.parent_id).await
 }
 
@@ -296,6 +355,7 @@ pub async fn save(
     let mut active = location::ActiveModel::from(next).reset_all();
     active.id = sea_orm::ActiveValue::Unchanged(next.id);
     active.update(db).await?;
+    write_terms(db, next).await?;
     Ok(())
 }
 
@@ -593,6 +653,12 @@ impl Store {
         }
         for chunk in closure.chunks(CHUNK * 4) {
             location_closure::Entity::insert_many(chunk.to_vec())
+                .exec(&txn)
+                .await?;
+        }
+        let terms: Vec<location_term::ActiveModel> = rows.iter().flat_map(term_rows).collect();
+        for chunk in terms.chunks(CHUNK * 4) {
+            location_term::Entity::insert_many(chunk.to_vec())
                 .exec(&txn)
                 .await?;
         }

@@ -208,6 +208,7 @@ impl Store {
         Migrator::up(&self.db, None).await?;
         indicators::derive_computed(&self.db).await?;
         locations::backfill_search(&self.db).await?;
+        locations::backfill_terms(&self.db).await?;
         Ok(())
     }
 

@@ -14,7 +14,7 @@ use super::sql;
 use crate::Error;
 use crate::domain::ModerationStatus;
 use crate::domain::codes::ResponseStatus;
-use crate::domain::search::Search;
+use crate::domain::search::{self, Search};
 
 /// Which published experiences a public listing or export reads.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -160,6 +160,41 @@ pub async fn vote_counts(
     Ok((count(true).await?, count(false).await?))
 }
 
+/// How many terms each word begins, counted up to a bound (what is above it is common enough
+/// to check per candidate), one query for all: the words, rarest first.
+async fn rarest_first(db: &impl ConnectionTrait, terms: &[String]) -> Result<Vec<String>, Error> {
+    const BOUND: i64 = 1_000;
+    if terms.len() < 2 {
+        return Ok(terms.to_vec());
+    }
+    let mut values: Vec<sea_orm::Value> = Vec::new();
+    let mut counts = Vec::new();
+    for (i, term) in terms.iter().enumerate() {
+        let (lo, hi) = search::begins_range(term);
+        values.extend([lo.into(), hi.into()]);
+        let (lo, hi) = (values.len() - 1, values.len());
+        counts.push(format!(
+            "SELECT CAST({i} AS BIGINT) AS word, COUNT(*) AS n FROM (SELECT 1 AS one FROM location_term \
+             WHERE term >= ${lo} AND term < ${hi} LIMIT {BOUND}) c{i}"
+        ));
+    }
+    let backend = db.get_database_backend();
+    let mut counted: Vec<(usize, i64)> = db
+        .query_all_raw(sql(backend, &counts.join(" UNION ALL "), values))
+        .await?
+        .iter()
+        .map(|row| -> Result<(usize, i64), sea_orm::DbErr> {
+            let word: i64 = row.try_get("", "word")?;
+            Ok((usize::try_from(word).unwrap_or(usize::MAX), row.try_get("", "n")?))
+        })
+        .collect::<Result<_, _>>()?;
+    counted.sort_by_key(|&(word, n)| (n, word));
+    Ok(counted
+        .into_iter()
+        .filter_map(|(word, _)| terms.get(word).cloned())
+        .collect())
+}
+
 /// Active locations matching `search` (its network already resolved to `network`), in the
 /// order [`crate::domain::search`] gives, `limit` of them after the first `offset`. Around a
 /// point, candidates are those of the point's box within the radius measured on the local
@@ -179,10 +214,26 @@ pub async fn search_locations(
         format!("${}", values.len())
     };
     let mut conditions = vec!["l.active = $1".to_owned()];
+    // Each word reads the range of terms it begins in the term index: the rarest word's
+    // locations are the candidates, each other word is checked per candidate.
+    for (i, term) in rarest_first(db, &search.terms).await?.iter().enumerate() {
+        let (lo, hi) = search::begins_range(term);
+        let (lo, hi) = (bind(&mut values, lo.into()), bind(&mut values, hi.into()));
+        conditions.push(if i == 0 {
+            format!(
+                "l.id IN (SELECT t.location_id FROM location_term t \
+                 WHERE t.term >= {lo} AND t.term < {hi})"
+            )
+        } else {
+            format!(
+                "EXISTS (SELECT 1 FROM location_term t WHERE t.location_id = l.id \
+                 AND t.term >= {lo} AND t.term < {hi})"
+            )
+        });
+    }
     let mut relevance = Vec::new();
     for term in &search.terms {
         let p = bind(&mut values, format!("% {term}%").into());
-        conditions.push(format!("l.search_key LIKE {p}"));
         relevance.push(format!("CASE WHEN l.name_key LIKE {p} THEN 1 ELSE 0 END"));
     }
     if let Some(postal) = &search.postal_code {
@@ -236,8 +287,7 @@ pub async fn search_locations(
     };
     let limit = bind(&mut values, (limit as i64).into());
     let offset = bind(&mut values, (offset as i64).into());
-    // The ids first, from what the indexes hold (ix_location_search holds every column a
-    // search by words reads and ranks), then the page's rows.
+    // The ids first, then the page's rows.
     let text = format!(
         "SELECT l.id FROM location l WHERE {} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
         conditions.join(" AND ")

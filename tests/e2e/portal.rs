@@ -278,6 +278,23 @@ async fn hits_carry_their_latest_headline_and_inactive_ones_are_not_listed() {
     let hits = search(&app, text("st fons")).await;
     assert_eq!(codes(&hits), ["CAF69-SAINT-FONS"]);
     assert!(hits[0].headline.is_empty() && hits[0].period.is_empty());
+    assert_eq!(codes(&search(&app, text("accueil st fons")).await), ["CAF69-SAINT-FONS"]);
+    // Renamed, it is found by its new name's words and no longer by the old ones.
+    locations
+        .update_location(pb::UpdateLocationRequest {
+            location: Some(pb::Location {
+                id: created.id.clone(),
+                name: "Maison France services des Minguettes".into(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["name".into()],
+            }),
+        })
+        .await
+        .expect("rename");
+    assert_eq!(codes(&search(&app, text("MINGUETTES")).await), ["CAF69-SAINT-FONS"]);
+    assert!(search(&app, text("accueil st fons")).await.is_empty());
     locations
         .update_location(pb::UpdateLocationRequest {
             location: Some(pb::Location {
@@ -506,7 +523,8 @@ async fn a_browser_searches_and_compares_over_grpc_web() {
 }
 
 /// Locations written before search was stored are found once the database is migrated: the
-/// store fills what search compares right after the migration that adds it.
+/// store fills what search compares (the keys, the term index) right after the migrations
+/// that add it.
 #[tokio::test]
 async fn locations_of_an_older_schema_are_found_after_migrating() {
     use boucle_migrations::{Migrator, MigratorTrait};
@@ -515,12 +533,15 @@ async fn locations_of_an_older_schema_are_found_after_migrating() {
     let app = spawn_app().await;
     app.location("SAINT-LO", None).await;
     let db = app.store.connection();
-    db.execute_unprepared(
+    for older in [
         "UPDATE location SET name = 'Accueil de Saint-Lô', search_key = NULL, \
          name_key = NULL, departement = NULL",
-    )
-    .await
-    .expect("as an older version left it");
+        "DELETE FROM location_term",
+    ] {
+        db.execute_unprepared(older)
+            .await
+            .expect("as an older version left it");
+    }
     let found = || async {
         app.results()
             .search_locations(text("st lo"))

@@ -17,6 +17,7 @@ pub mod indicator_version;
 pub mod job_run;
 pub mod location;
 pub mod location_closure;
+pub mod location_term;
 pub mod location_figures;
 pub mod measurement;
 pub mod moderation_decision;
