@@ -23,9 +23,15 @@ pub async fn child(database_url: &str, out: &str, idle: bool) -> anyhow::Result<
     let store =
         boucle::store::Store::connect(&boucle::store::DatabaseSettings::new(database_url)).await?;
     if !idle {
-        let exported =
-            boucle_jobs::open_data::export(&store, period(), TZ, None, std::path::Path::new(out), None)
-                .await?;
+        let exported = boucle_jobs::open_data::export(
+            &store,
+            period(),
+            TZ,
+            None,
+            std::path::Path::new(out),
+            None,
+        )
+        .await?;
         let published = exported
             .rows
             .iter()

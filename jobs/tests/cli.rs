@@ -387,7 +387,11 @@ async fn the_catalogue_gives_absolute_addresses_under_the_base_url() {
             .output()
             .expect("run export")
     };
-    for bad in ["ftp://data.example.fr/", "data.example.fr/boucle", "https://x.fr/?a=1"] {
+    for bad in [
+        "ftp://data.example.fr/",
+        "data.example.fr/boucle",
+        "https://x.fr/?a=1",
+    ] {
         let out = export(bad);
         assert_eq!(out.status.code(), Some(2), "{bad}: {out:?}");
         assert!(
@@ -409,7 +413,10 @@ async fn the_catalogue_gives_absolute_addresses_under_the_base_url() {
     assert_eq!(catalogue["@id"], format!("{base}catalogue.jsonld"));
     let mut seen = 0;
     for dataset in catalogue["dcat:dataset"].as_array().expect("datasets") {
-        for dist in dataset["dcat:distribution"].as_array().expect("distributions") {
+        for dist in dataset["dcat:distribution"]
+            .as_array()
+            .expect("distributions")
+        {
             for key in ["dcat:downloadURL", "dct:conformsTo"] {
                 let address = dist[key]["@id"].as_str().expect("address");
                 let name = address

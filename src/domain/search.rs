@@ -521,10 +521,25 @@ mod tests {
 
     #[test]
     fn a_location_is_indexed_by_its_distinct_terms_and_a_word_finds_the_terms_it_begins() {
-        let terms = location_terms("Accueil CAF St-Étienne", "Caisse d'allocations", "Saint-Étienne", "CAF42-SE");
+        let terms = location_terms(
+            "Accueil CAF St-Étienne",
+            "Caisse d'allocations",
+            "Saint-Étienne",
+            "CAF42-SE",
+        );
         assert_eq!(
             terms,
-            ["accueil", "allocations", "caf", "caf42", "caisse", "d", "etienne", "saint", "se"]
+            [
+                "accueil",
+                "allocations",
+                "caf",
+                "caf42",
+                "caisse",
+                "d",
+                "etienne",
+                "saint",
+                "se"
+            ]
         );
         let (lo, hi) = begins_range("eti");
         for t in &terms {

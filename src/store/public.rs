@@ -185,7 +185,10 @@ async fn rarest_first(db: &impl ConnectionTrait, terms: &[String]) -> Result<Vec
         .iter()
         .map(|row| -> Result<(usize, i64), sea_orm::DbErr> {
             let word: i64 = row.try_get("", "word")?;
-            Ok((usize::try_from(word).unwrap_or(usize::MAX), row.try_get("", "n")?))
+            Ok((
+                usize::try_from(word).unwrap_or(usize::MAX),
+                row.try_get("", "n")?,
+            ))
         })
         .collect::<Result<_, _>>()?;
     counted.sort_by_key(|&(word, n)| (n, word));

@@ -278,7 +278,10 @@ async fn hits_carry_their_latest_headline_and_inactive_ones_are_not_listed() {
     let hits = search(&app, text("st fons")).await;
     assert_eq!(codes(&hits), ["CAF69-SAINT-FONS"]);
     assert!(hits[0].headline.is_empty() && hits[0].period.is_empty());
-    assert_eq!(codes(&search(&app, text("accueil st fons")).await), ["CAF69-SAINT-FONS"]);
+    assert_eq!(
+        codes(&search(&app, text("accueil st fons")).await),
+        ["CAF69-SAINT-FONS"]
+    );
     // Renamed, it is found by its new name's words and no longer by the old ones.
     locations
         .update_location(pb::UpdateLocationRequest {
@@ -293,7 +296,10 @@ async fn hits_carry_their_latest_headline_and_inactive_ones_are_not_listed() {
         })
         .await
         .expect("rename");
-    assert_eq!(codes(&search(&app, text("MINGUETTES")).await), ["CAF69-SAINT-FONS"]);
+    assert_eq!(
+        codes(&search(&app, text("MINGUETTES")).await),
+        ["CAF69-SAINT-FONS"]
+    );
     assert!(search(&app, text("accueil st fons")).await.is_empty());
     locations
         .update_location(pb::UpdateLocationRequest {
@@ -595,9 +601,10 @@ fn frictionless(args: &[&str]) -> Option<serde_json::Value> {
 #[tokio::test]
 async fn every_open_data_file_validates_against_its_schema() {
     let (app, out) = portal().await;
-    let exported = boucle_jobs::open_data::export(&app.store, previous(), PARIS, None, out.path(), None)
-        .await
-        .expect("export");
+    let exported =
+        boucle_jobs::open_data::export(&app.store, previous(), PARIS, None, out.path(), None)
+            .await
+            .expect("export");
     let dir = out.path();
     let mut checked = 0;
     for dataset in boucle_jobs::open_data::fields::all() {
@@ -711,9 +718,10 @@ async fn every_open_data_file_validates_against_its_schema() {
 async fn a_re_user_downloads_the_datasets_schemas_and_catalogue() {
     use tokio_stream::StreamExt;
     let (app, out) = portal().await;
-    let exported = boucle_jobs::open_data::export(&app.store, previous(), PARIS, None, out.path(), None)
-        .await
-        .expect("export");
+    let exported =
+        boucle_jobs::open_data::export(&app.store, previous(), PARIS, None, out.path(), None)
+            .await
+            .expect("export");
     let listed = app
         .results()
         .list_open_data_files(pb::ListOpenDataFilesRequest {

@@ -96,10 +96,14 @@ fn media_type(name: &str) -> &'static str {
 pub fn base_url(text: &str) -> Result<Url, String> {
     let mut url = Url::parse(text.trim()).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!("{text:?}: an http:// or https:// address is needed"));
+        return Err(format!(
+            "{text:?}: an http:// or https:// address is needed"
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("{text:?}: a folder's address has no query or fragment"));
+        return Err(format!(
+            "{text:?}: a folder's address has no query or fragment"
+        ));
     }
     if !url.path().ends_with('/') {
         let path = format!("{}/", url.path());

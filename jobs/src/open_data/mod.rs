@@ -366,7 +366,8 @@ pub async fn export(
     }
     listed.sort_by(|a, b| file_name(a).cmp(file_name(b)));
     let path = out_dir.join(format!("catalogue{suffix}.jsonld"));
-    let catalogue_file = Written::bytes(&path, &catalogue::dcat(period, &suffix, &listed, base_url))?;
+    let catalogue_file =
+        Written::bytes(&path, &catalogue::dcat(period, &suffix, &listed, base_url))?;
     record(store, period, &catalogue_file).await?;
     out.files.push(catalogue_file);
     for file in &mut out.files {

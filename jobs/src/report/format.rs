@@ -112,7 +112,11 @@ pub fn date_long(date: &str) -> String {
         parts.next().and_then(|d| d.parse::<u32>().ok()),
     ) {
         (Some(y), Some(m), Some(d)) if (1..=12).contains(&m) => {
-            let day = if d == 1 { "1er".to_owned() } else { d.to_string() };
+            let day = if d == 1 {
+                "1er".to_owned()
+            } else {
+                d.to_string()
+            };
             format!("{day}{NBSP}{} {y}", MONTHS[m - 1])
         }
         _ => date.to_owned(),
@@ -123,7 +127,7 @@ pub fn date_long(date: &str) -> String {
 fn grouped(digits: &str) -> String {
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3);
     for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(NNBSP);
         }
         out.push(d);
@@ -249,7 +253,11 @@ mod tests {
             set("L’accueil~: «_à refaire_»_; vraiment_! 50_%")
         );
         assert_eq!(typeset("«bien»"), set("«_bien_»"));
-        assert_eq!(typeset("10:30, 50%, a-b"), "10:30, 50%, a-b", "only spaces change");
+        assert_eq!(
+            typeset("10:30, 50%, a-b"),
+            "10:30, 50%, a-b",
+            "only spaces change"
+        );
         let once = typeset("Réponse de l'équipe : « oui » ?");
         assert_eq!(typeset(&once), once, "idempotent");
         assert_eq!(quoted("oui"), set("«_oui_»"));

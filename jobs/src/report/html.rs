@@ -419,21 +419,30 @@ mod tests {
 
     #[test]
     fn every_word_of_the_twin_is_set_in_french_typography() {
-        for model in [super::super::fixture::local(), super::super::fixture::network(6)] {
+        for model in [
+            super::super::fixture::local(),
+            super::super::fixture::network(6),
+        ] {
             let html = String::from_utf8(render(&model)).expect("utf-8");
             let text = visible_text(&html);
             for wrong in ["'", " :", " ;", " !", " ?", " %", "« ", " »", "&#39;"] {
                 assert!(!text.contains(wrong), "{wrong:?} in:\n{text}");
             }
             let chars: Vec<char> = text.chars().collect();
-            let hyphen_minus = chars.windows(3).any(|w| {
-                !w[0].is_alphanumeric() && w[1] == '-' && w[2].is_ascii_digit()
-            });
+            let hyphen_minus = chars
+                .windows(3)
+                .any(|w| !w[0].is_alphanumeric() && w[1] == '-' && w[2].is_ascii_digit());
             assert!(!hyphen_minus, "a hyphen for a minus in:\n{text}");
         }
         let network = String::from_utf8(render(&super::super::fixture::network(6))).expect("utf-8");
-        assert!(network.contains("−10,0\u{a0}pts"), "a true minus in the ranking");
+        assert!(
+            network.contains("−10,0\u{a0}pts"),
+            "a true minus in the ranking"
+        );
         assert!(network.contains("1\u{202f}200"), "thousands grouped");
-        assert!(!network.contains("aria-label=\"Rattachement\""), "a network has no parents");
+        assert!(
+            !network.contains("aria-label=\"Rattachement\""),
+            "a network has no parents"
+        );
     }
 }

@@ -434,10 +434,17 @@ mod tests {
             let Some(text) = super::pdf_tools::run("pdftotext", &["-layout"], &bytes) else {
                 return;
             };
-            let pages: Vec<&str> = text.split('\x0c').filter(|p| !p.trim().is_empty()).collect();
+            let pages: Vec<&str> = text
+                .split('\x0c')
+                .filter(|p| !p.trim().is_empty())
+                .collect();
             for (i, page) in pages.iter().enumerate() {
                 let lines = page.lines().filter(|l| !l.trim().is_empty()).count();
-                assert!(lines > 2, "{children} children: page {} holds {lines} lines:\n{page}", i + 1);
+                assert!(
+                    lines > 2,
+                    "{children} children: page {} holds {lines} lines:\n{page}",
+                    i + 1
+                );
             }
             let header: Vec<&str> = pages[0].lines().take(8).collect();
             let named = header.iter().filter(|l| l.contains("Réseau CAF")).count();

@@ -462,10 +462,17 @@ mod tests {
     fn a_line_never_breaks_inside_a_number_and_its_unit() {
         let fonts = Fonts::load().unwrap_or_else(|| panic!("embedded fonts"));
         // A line too narrow for any two words: every breaking space breaks.
-        let text = format!("Taux {} le {} : fin", super::super::format::value(66.7, "%"), super::super::format::date_long("2026-10-01"));
+        let text = format!(
+            "Taux {} le {} : fin",
+            super::super::format::value(66.7, "%"),
+            super::super::format::date_long("2026-10-01")
+        );
         let lines = fonts.wrap(&text, 9.0, false, 1.0);
         assert!(lines.contains(&"66,7\u{202F}%".to_owned()), "{lines:?}");
         assert!(lines.contains(&"1er\u{A0}octobre".to_owned()), "{lines:?}");
-        assert!(lines.iter().all(|l| !l.starts_with([':', '%'])), "{lines:?}");
+        assert!(
+            lines.iter().all(|l| !l.starts_with([':', '%'])),
+            "{lines:?}"
+        );
     }
 }

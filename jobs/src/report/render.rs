@@ -128,10 +128,20 @@ fn key_figures(flow: &mut Flow<'_>, model: &ReportModel) {
         }
         // The sample, then the interval (or the objective, then the sample) on lines of their
         // own; a line too wide for the box shrinks rather than cross its edge.
-        for (k, line) in detail_lines(&text::figure_detail(model, f)).iter().enumerate() {
+        for (k, line) in detail_lines(&text::figure_detail(model, f))
+            .iter()
+            .enumerate()
+        {
             let size = fitted(flow.fonts, line, 6.5, w - 6.0);
             let page = flow.page();
-            page.text(x + 3.0, y + 20.5 + 3.3 * k as f32, size, false, Colour::MUTED, line);
+            page.text(
+                x + 3.0,
+                y + 20.5 + 3.3 * k as f32,
+                size,
+                false,
+                Colour::MUTED,
+                line,
+            );
         }
         if col == 2 || i + 1 == KEY_FIGURES.len() {
             flow.y += h + gap;

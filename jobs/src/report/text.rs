@@ -95,11 +95,7 @@ pub fn sample(code: IndicatorCode, n: u64) -> Option<String> {
 /// A 95 % interval in the French notation of intervals: « IC 95 % [57,2 ; 74,9] ».
 fn interval(code: IndicatorCode, (lo, hi): (f64, f64)) -> String {
     let places = if code == IndicatorCode::Nps { 0 } else { 1 };
-    format!(
-        "IC 95 % [{} ; {}]",
-        number(lo, places),
-        number(hi, places)
-    )
+    format!("IC 95 % [{} ; {}]", number(lo, places), number(hi, places))
 }
 
 /// What is printed under a key figure: its sample, interval, and the delay's objective.
