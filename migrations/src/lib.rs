@@ -28,6 +28,7 @@ mod m20261202_000001_location_search;
 mod m20261202_000002_published_chunks;
 mod m20261202_000003_location_search_index;
 mod m20261207_000001_location_terms;
+mod m20261207_000002_answered_index_public;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000002_published_chunks::Migration),
             Box::new(m20261202_000003_location_search_index::Migration),
             Box::new(m20261207_000001_location_terms::Migration),
+            Box::new(m20261207_000002_answered_index_public::Migration),
         ]
     }
 }

@@ -63,6 +63,24 @@ coded_enum!(
     }
 );
 
+impl Audience {
+    /// Whether this public's experiences are published and make the public figures: every
+    /// public an organisation serves, never its own agents, whose barometer is internal
+    /// (an agent rating his own service is not a usager's experience of it).
+    pub const fn is_public(self) -> bool {
+        !matches!(self, Audience::Agent)
+    }
+
+    /// The codes of the publics [`Audience::is_public`] keeps.
+    pub fn public_codes() -> Vec<&'static str> {
+        Self::ALL
+            .iter()
+            .filter(|a| a.is_public())
+            .map(|a| a.code())
+            .collect()
+    }
+}
+
 coded_enum!(
     /// The SP+ « ressenti ».
     Satisfaction {

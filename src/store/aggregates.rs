@@ -21,10 +21,14 @@ use crate::domain::indicators::{Counts, Figure, IndicatorCode};
 
 pub use crate::domain::indicators::Scope;
 
-/// The counting rule of docs/product.md: every experience except those rejected as out of scope,
-/// spam or duplicate.
-pub(crate) const COUNTED: &str =
-    "(f.status <> 'REJECTED' OR f.reject_reason IN ('ABUSIVE', 'PERSONAL_DATA'))";
+/// The publics of the public figures and texts, as SQL on `feedback f`: every audience but
+/// the agents ([`crate::domain::codes::Audience::is_public`]; a test holds the two together).
+pub(crate) const PUBLIC_AUDIENCE: &str = "f.audience <> 'AGENT'";
+
+/// The counting rule of docs/product.md: every experience of the publics served except those
+/// rejected as out of scope, spam or duplicate.
+pub(crate) const COUNTED: &str = "(f.status <> 'REJECTED' OR f.reject_reason IN ('ABUSIVE', 'PERSONAL_DATA')) \
+     AND f.audience <> 'AGENT'";
 
 /// The answered experiences packed in one row of [`Store::answer_delays_statement`] on
 /// SQLite: `location:delay` items separated by commas.
@@ -411,7 +415,7 @@ impl Store {
     /// (binary, nothing to format or parse) and sorts the month by minute in parallel
     /// workers under the grouping (the inner `ORDER BY`), with no ordered aggregate per
     /// minute: at 10M, 3.3 s for the text form against 1.8 s. Its condition repeats the one
-    /// of the partial index `ix_feedback_answered`, which holds every column it reads; public
+    /// of the partial index `ix_feedback_answered_public`, which holds every column it reads; public
     /// so that a test can check that the planner uses that index.
     pub fn answer_delays_statement(
         &self,
@@ -423,7 +427,7 @@ impl Store {
         const DELAY: &str = "(f.first_answered_at - f.submitted_at)";
         const ANSWERED: &str = "FROM feedback f \
             WHERE f.status = 'PUBLISHED' AND f.submitted_at >= $1 AND f.submitted_at < $2 \
-            AND f.first_answered_at IS NOT NULL";
+            AND f.first_answered_at IS NOT NULL AND f.audience <> 'AGENT'";
         let text = match self.backend() {
             // hex() writes the 16-byte blob as 32 hex digits, which `Uuid::try_parse` reads.
             DbBackend::Sqlite => format!(
@@ -800,6 +804,28 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The SQL of the public figures leaves out exactly the audiences the domain keeps
+    /// private.
+    #[test]
+    fn the_public_audiences_in_sql_are_the_domain_s() {
+        use crate::domain::codes::Audience;
+        let private: Vec<&str> = Audience::ALL
+            .iter()
+            .filter(|a| !a.is_public())
+            .map(|a| a.code())
+            .collect();
+        let sql: Vec<String> = private
+            .iter()
+            .map(|code| format!("f.audience <> '{code}'"))
+            .collect();
+        assert_eq!(PUBLIC_AUDIENCE, sql.join(" AND "));
+        assert!(COUNTED.ends_with(PUBLIC_AUDIENCE), "{COUNTED}");
+        assert_eq!(
+            Audience::public_codes().len() + private.len(),
+            Audience::ALL.len()
+        );
+    }
 
     #[test]
     fn insert_statement_numbers_every_placeholder_once_in_row_order() {

@@ -1,5 +1,6 @@
-//! What the public may read: published experiences and published answers only. Every query
-//! here filters on PUBLISHED itself; callers cannot forget it.
+//! What the public may read: published experiences of the publics served (never the
+//! agents', `Audience::is_public`) and published answers only. Every query here filters on
+//! both itself; callers cannot forget it.
 
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -13,7 +14,7 @@ use super::locations::{Location, subtree_ids};
 use super::sql;
 use crate::Error;
 use crate::domain::ModerationStatus;
-use crate::domain::codes::ResponseStatus;
+use crate::domain::codes::{Audience, ResponseStatus};
 use crate::domain::search::{self, Search};
 
 /// Which published experiences a public listing or export reads.
@@ -36,8 +37,9 @@ pub async fn published_feedback(
     limit: u64,
     after: Option<FeedbackCursor>,
 ) -> Result<Vec<FeedbackView>, Error> {
-    let mut cond =
-        Condition::all().add(feedback::Column::Status.eq(ModerationStatus::Published.code()));
+    let mut cond = Condition::all()
+        .add(feedback::Column::Status.eq(ModerationStatus::Published.code()))
+        .add(feedback::Column::Audience.is_in(Audience::public_codes()));
     if let Some(root) = filter.root {
         cond = cond.add(feedback::Column::LocationId.in_subquery(subtree_ids(root)));
     }
@@ -80,6 +82,7 @@ pub async fn is_published_answer(
                     .column(feedback::Column::Id)
                     .from(feedback::Entity)
                     .and_where(feedback::Column::Status.eq(ModerationStatus::Published.code()))
+                    .and_where(feedback::Column::Audience.is_in(Audience::public_codes()))
                     .to_owned(),
             ),
         )

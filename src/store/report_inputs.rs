@@ -18,7 +18,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::actions::Action;
-use super::aggregates::{COUNTED, Scope, StoredFigure, params, restriction};
+use super::aggregates::{COUNTED, PUBLIC_AUDIENCE, Scope, StoredFigure, params, restriction};
 use super::entities::{action, location_figures, measurement};
 use super::indicators::Measurement;
 use super::{Store, sql, stored_code};
@@ -196,7 +196,7 @@ impl Store {
                        f.submitted_at AS submitted_at, f.id AS id, \
                        ROW_NUMBER() OVER (PARTITION BY f.location_id, f.satisfaction \
                                           ORDER BY f.submitted_at DESC, f.id DESC) AS rn \
-                       FROM feedback f WHERE f.status = 'PUBLISHED' \
+                       FROM feedback f WHERE f.status = 'PUBLISHED' AND {PUBLIC_AUDIENCE} \
                        AND f.submitted_at >= $1 AND f.submitted_at < $2 \
                        AND f.redacted_story <> ''{only} \
                      ) ranked WHERE rn <= {VERBATIMS_PER_FEELING}"

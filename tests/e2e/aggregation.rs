@@ -1385,9 +1385,95 @@ async fn answer_delays_are_read_from_the_covering_index() {
         let statement = t.store.answer_delays_statement(period, PARIS, root);
         let plan = plan(t.store.connection(), statement).await;
         let expected = match t.store.backend() {
-            sea_orm::DbBackend::Sqlite => "USING COVERING INDEX ix_feedback_answered",
-            _ => "Index Only Scan using ix_feedback_answered",
+            sea_orm::DbBackend::Sqlite => "USING COVERING INDEX ix_feedback_answered_public",
+            _ => "Index Only Scan using ix_feedback_answered_public",
         };
         assert!(plan.contains(expected), "root {root:?}:\n{plan}");
     }
+}
+
+/// Agents rating their own service are not usagers: their experiences of October at A-1 —
+/// positive, published, answered — change no public figure (the hand-computed fixture's stay
+/// exactly as they were; counted, they would have made VOLUME 10 and satisfaction 80 %), and
+/// no public listing, open-data file or vote reaches them.
+#[tokio::test]
+async fn agents_ratings_never_reach_a_public_figure_or_text() {
+    let f = fixture().await;
+    let collector = f.app.key(Role::Collector, None).await;
+    let mut agents = Vec::new();
+    for i in 0..4 {
+        let answer = f
+            .app
+            .feedback(Some(&collector))
+            .import_feedback(tokio_stream::iter(vec![pb::ImportFeedbackRequest {
+                feedback: Some(pb::Feedback {
+                    audience: pb::Audience::Agent as i32,
+                    satisfaction: pb::Satisfaction::Positive as i32,
+                    nps: Some(10),
+                    story: format!("Vu de l'intérieur, tout va bien ({i})."),
+                    submit_time: Some(ts("2026-10-12T10:00:00+02:00")),
+                    ..feedback_for("A-1")
+                }),
+                request_id: format!("agent-{i}"),
+            }]))
+            .await
+            .expect("import")
+            .into_inner();
+        let id = answer.outcomes[0].feedback_id.clone();
+        f.app.publish_feedback(&id).await;
+        let response = f
+            .app
+            .publish_answer(&id, "Direction", "Merci à l'équipe.")
+            .await;
+        agents.push((id, response));
+    }
+    f.aggregate("2026-10").await.expect("aggregate");
+    let a1 = f.figures("A-1", Scope::SelfOnly, "2026-10").await;
+    assert_eq!(value(&a1, "VOLUME"), (Some(6.0), 6, false));
+    assert_eq!(value(&a1, "SATISFACTION_RATE"), (Some(66.7), 6, false));
+    assert_eq!(value(&a1, "NPS"), (Some(25.0), 4, false));
+    assert_eq!(value(&a1, "RESPONSE_RATE"), (Some(50.0), 4, false));
+    let net = f.figures("NET-A", Scope::Subtree, "2026-10").await;
+    assert_eq!(value(&net, "VOLUME"), (Some(8.0), 8, false));
+
+    let listed = f
+        .app
+        .results()
+        .list_published_feedback(pb::ListPublishedFeedbackRequest {
+            location_code: "NET-A".into(),
+            page_size: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("public listing")
+        .into_inner();
+    assert!(
+        !listed.feedback.is_empty(),
+        "the usagers' experiences are listed"
+    );
+    for (id, response) in &agents {
+        assert!(listed.feedback.iter().all(|p| &p.id != id), "{id} listed");
+        let vote = f
+            .app
+            .results()
+            .vote_response_useful(pb::VoteResponseUsefulRequest {
+                response_id: response.clone(),
+                voter_token: format!("voter-{response}"),
+                useful: true,
+            })
+            .await
+            .expect_err("an agent's answer is not public");
+        assert_eq!(vote.code(), Code::NotFound, "{vote:?}");
+    }
+    let period: Period = "2026-10".parse().expect("period");
+    boucle_jobs::open_data::export(&f.app.store, period, PARIS, None, f.out.path(), None)
+        .await
+        .expect("export");
+    let experiences =
+        std::fs::read_to_string(f.out.path().join("experiences-2026-10.csv")).expect("csv");
+    assert!(experiences.lines().count() > 1, "{experiences}");
+    for (id, _) in &agents {
+        assert!(!experiences.contains(id.as_str()), "{id} in the open data");
+    }
+    assert!(!experiences.contains("intérieur"));
 }

@@ -205,7 +205,9 @@ pub fn methodology(model: &ReportModel) -> String {
     let h = &model.header;
     format!(
         "Période : {} (mois civil, fuseau {}). Les résultats portent sur tous les avis déposés pour cette structure \
-         et les structures qui lui sont rattachées, hors avis rejetés comme hors sujet, indésirables ou en double. \
+         et les structures qui lui sont rattachées par les publics qu'elles servent (usagers, professionnels, \
+         partenaires, bénévoles, donateurs, patients), hors avis rejetés comme hors sujet, indésirables ou en \
+         double ; les avis de leurs agents relèvent d'un baromètre interne et n'y sont jamais comptés. \
          Taux de satisfaction : part des avis positifs. Satisfaction nette : part des avis positifs moins part des \
          avis négatifs, en points. NPS : part des notes de recommandation 9 et 10 moins part des notes 0 à 6, \
          exprimée comme un score de −100 à +100. Facilité : part des notes d'effort de 5 à 7 sur 7. Taux de \
