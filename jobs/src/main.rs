@@ -212,7 +212,13 @@ async fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Err(e) => {
-            tracing::error!(error = %e, "boucle-jobs failed");
+            // The operator's log: a database error's cause too (the server keeps it from
+            // clients; here the reader is whoever runs the jobs).
+            let cause = match &e {
+                JobError::Store(boucle::Error::Database(cause)) => cause.as_str(),
+                _ => "",
+            };
+            tracing::error!(error = %e, cause, "boucle-jobs failed");
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
