@@ -293,27 +293,15 @@ pub async fn search_locations(
     };
     let limit = bind(&mut values, (limit as i64).into());
     let offset = bind(&mut values, (offset as i64).into());
-    // The ids first, then the page's rows.
     let text = format!(
-        "SELECT l.id FROM location l WHERE {} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
+        "SELECT l.* FROM location l WHERE {} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
         conditions.join(" AND ")
     );
-    let ids: Vec<Uuid> = db
-        .query_all_raw(sql(backend, &text, values))
-        .await?
-        .iter()
-        .map(|row| row.try_get::<Uuid>("", "id"))
-        .collect::<Result<_, _>>()?;
-    let mut rows: std::collections::HashMap<Uuid, location::Model> = location::Entity::find()
-        .filter(location::Column::Id.is_in(ids.clone()))
+    Ok(location::Entity::find()
+        .from_raw_sql(sql(backend, &text, values))
         .all(db)
         .await?
         .into_iter()
-        .map(|m| (m.id, m))
-        .collect();
-    Ok(ids
-        .iter()
-        .filter_map(|id| rows.remove(id))
         .map(Location::from)
         .collect())
 }
