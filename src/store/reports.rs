@@ -377,12 +377,13 @@ impl Store {
             }
             hasher.update(&piece);
             read_total += piece.len() as u64;
-            published_chunk::ActiveModel {
+            // Without RETURNING: the database would send each piece back.
+            published_chunk::Entity::insert(published_chunk::ActiveModel {
                 name: Set(name.to_owned()),
                 seq: Set(seq),
                 bytes: Set(piece),
-            }
-            .insert(&txn)
+            })
+            .exec_without_returning(&txn)
             .await?;
             seq += 1;
         }
