@@ -154,11 +154,16 @@ impl Fonts {
         if bold { &self.bold } else { &self.regular }
     }
 
-    /// Width of `text` at `size` points, in millimetres.
+    /// Width of `text` at `size` points, in millimetres, once typeset as it is drawn.
     pub fn width_mm(&self, text: &str, size: f32, bold: bool) -> f32 {
+        self.set_width_mm(&typeset(text), size, bold)
+    }
+
+    /// Width of a text already typeset.
+    fn set_width_mm(&self, text: &str, size: f32, bold: bool) -> f32 {
         let font = self.face(bold);
         let units = f32::from(font.font_metrics.units_per_em.max(1));
-        let advance: u32 = typeset(text)
+        let advance: u32 = text
             .chars()
             .map(|c| {
                 font.lookup_glyph_index(c as u32)
@@ -180,7 +185,8 @@ impl Fonts {
                 } else {
                     format!("{line} {word}")
                 };
-                if self.width_mm(&candidate, size, bold) <= width || line.is_empty() {
+                // Typeset once above: each candidate is measured as it stands.
+                if self.set_width_mm(&candidate, size, bold) <= width || line.is_empty() {
                     line = candidate;
                 } else {
                     lines.push(std::mem::take(&mut line));
