@@ -132,7 +132,7 @@ fn key_figures(h: &mut String, model: &ReportModel) {
             "<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td>{}</td></tr>",
             esc(&f.title),
             esc(&shown),
-            esc(&text::figure_detail(model, f))
+            esc(&text::figure_detail(model, f).join(" · "))
         );
     }
     h.push_str("</tbody>\n</table>\n</section>\n");

@@ -126,12 +126,9 @@ fn key_figures(flow: &mut Flow<'_>, model: &ReportModel) {
             Some(v) => page.text(x + 3.0, y + 14.5, 16.0, true, Colour::TEXT, &v),
             None => page.text(x + 3.0, y + 14.0, 10.0, true, Colour::MUTED, SUPPRESSED),
         }
-        // The sample, then the interval (or the objective, then the sample) on lines of their
-        // own; a line too wide for the box shrinks rather than cross its edge.
-        for (k, line) in detail_lines(&text::figure_detail(model, f))
-            .iter()
-            .enumerate()
-        {
+        // One line per part of the detail (two at most); a line too wide for the box shrinks
+        // rather than cross its edge.
+        for (k, line) in text::figure_detail(model, f).iter().enumerate() {
             let size = fitted(flow.fonts, line, 6.5, w - 6.0);
             let page = flow.page();
             page.text(
@@ -146,15 +143,6 @@ fn key_figures(flow: &mut Flow<'_>, model: &ReportModel) {
         if col == 2 || i + 1 == KEY_FIGURES.len() {
             flow.y += h + gap;
         }
-    }
-}
-
-/// A key figure's detail on at most two lines, split where its parts meet.
-fn detail_lines(detail: &str) -> Vec<String> {
-    match detail.split_once(" · ") {
-        Some((first, rest)) => vec![first.to_owned(), rest.to_owned()],
-        None if detail.is_empty() => Vec::new(),
-        None => vec![detail.to_owned()],
     }
 }
 
@@ -483,7 +471,9 @@ mod tests {
             f.figure.suppressed = false;
         }
         for f in &model.figures {
-            for line in detail_lines(&text::figure_detail(&model, f)) {
+            let parts = text::figure_detail(&model, f);
+            assert!(parts.len() <= 2, "{parts:?}: the box holds two lines");
+            for line in parts {
                 let size = fitted(&fonts, &line, 6.5, 57.0 - 6.0);
                 assert!(fonts.width_mm(&line, size, false) <= 57.0 - 6.0, "{line}");
                 assert!(size >= 6.0, "{line} shrinks to {size}");

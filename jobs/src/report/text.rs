@@ -98,19 +98,20 @@ fn interval(code: IndicatorCode, (lo, hi): (f64, f64)) -> String {
     format!("IC 95 % [{} ; {}]", number(lo, places), number(hi, places))
 }
 
-/// What is printed under a key figure: its sample, interval, and the delay's objective.
-pub fn figure_detail(model: &ReportModel, f: &KeyFigure) -> String {
-    let mut detail = sample(f.figure.code, f.figure.sample).unwrap_or_default();
-    if let (Some(ci), false) = (f.figure.ci, f.figure.suppressed) {
-        detail.push_str(&format!(" · {}", interval(f.figure.code, ci)));
-    }
-    if f.figure.code == IndicatorCode::ResponseDelayMedian {
-        detail = format!(
-            "objectif {} · {detail}",
-            days(model.header.response_target_days)
-        );
-    }
-    detail
+/// What is printed under a key figure, part by part: the delay's objective, its sample, its
+/// interval — two parts at most, since the delay's median has no interval. The HTML twin
+/// joins them on one line, the PDF draws one a line.
+pub fn figure_detail(model: &ReportModel, f: &KeyFigure) -> Vec<String> {
+    let objective = (f.figure.code == IndicatorCode::ResponseDelayMedian)
+        .then(|| format!("objectif {}", days(model.header.response_target_days)));
+    let interval = match (f.figure.ci, f.figure.suppressed) {
+        (Some(ci), false) => Some(interval(f.figure.code, ci)),
+        _ => None,
+    };
+    [objective, sample(f.figure.code, f.figure.sample), interval]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 pub const TREND_TITLE: &str = "Évolution sur 12 mois";
