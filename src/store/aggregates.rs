@@ -427,18 +427,18 @@ impl Store {
         const DELAY: &str = "(f.first_answered_at - f.submitted_at)";
         const ANSWERED: &str = "FROM feedback f \
             WHERE f.status = 'PUBLISHED' AND f.submitted_at >= $1 AND f.submitted_at < $2 \
-            AND f.first_answered_at IS NOT NULL AND f.audience <> 'AGENT'";
+            AND f.first_answered_at IS NOT NULL";
         let text = match self.backend() {
             // hex() writes the 16-byte blob as 32 hex digits, which `Uuid::try_parse` reads.
             DbBackend::Sqlite => format!(
                 "SELECT {DELAY} / 60000 AS minute, \
                  group_concat(hex(f.location_id) || ':' || {DELAY}, ',' ORDER BY {DELAY}) AS batch \
-                 {ANSWERED}{only} GROUP BY minute ORDER BY minute"
+                 {ANSWERED} AND {PUBLIC_AUDIENCE}{only} GROUP BY minute ORDER BY minute"
             ),
             _ => format!(
                 "SELECT a.minute, array_agg(a.location_id) AS locations, array_agg(a.delay) AS delays \
                  FROM (SELECT {DELAY} / 60000 AS minute, {DELAY} AS delay, f.location_id \
-                       {ANSWERED}{only} ORDER BY minute) a \
+                       {ANSWERED} AND {PUBLIC_AUDIENCE}{only} ORDER BY minute) a \
                  GROUP BY a.minute ORDER BY a.minute"
             ),
         };
