@@ -5,6 +5,7 @@ pub mod action;
 pub mod answer;
 pub mod answer_delays;
 pub mod api_key;
+pub mod audiences;
 pub mod auth;
 pub mod codes;
 pub mod digest;
