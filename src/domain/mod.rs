@@ -20,6 +20,7 @@ pub mod redaction;
 #[cfg(test)]
 mod redaction_corpus;
 pub mod search;
+pub mod symmetry;
 pub mod validation;
 pub mod vote;
 
