@@ -579,6 +579,7 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
                 coordinates: Some(s.coordinates),
                 response_target_days: s.target_days,
                 min_sample: s.min_sample,
+                min_sample_agents: None,
                 active: true,
             };
             let view = crate::app::locations::create(store, &caller, &spec).await?;

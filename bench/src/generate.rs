@@ -61,6 +61,7 @@ impl Hierarchy {
                 longitude: Some(rng.random_range(-4.5..8.0)),
                 response_target_days: parent.is_none().then_some(15),
                 min_sample: parent.is_none().then_some(10),
+                min_sample_agents: None,
                 active: true,
                 created_at: 0,
                 updated_at: 0,

@@ -3,8 +3,9 @@
 
 use std::collections::HashMap;
 
-use boucle::domain::Period;
-use boucle::domain::indicators::{Counts, compute};
+use boucle::domain::audiences::breakdown;
+use boucle::domain::indicators::{Counts, Figure, compute};
+use boucle::domain::{Audience, Period};
 use boucle::store::Store;
 use boucle::store::aggregates::{AggregateRow, Scope, StoredFigure};
 use chrono_tz::Tz;
@@ -24,7 +25,8 @@ pub struct Summary {
 pub type Progress<'a> = &'a mut (dyn FnMut(u64, u64) -> Result<(), JobError> + Send);
 
 /// Computes and stores every indicator of `period` for every location (of the subtree of
-/// `root`), for the location itself and for its subtree.
+/// `root`), for the location itself and for its subtree: the headline (the publics
+/// served) and each audience's breakdown (`boucle::domain::audiences`).
 pub async fn aggregate(
     store: &Store,
     period: Period,
@@ -42,25 +44,50 @@ pub async fn aggregate(
         .iter()
         .map(|l| (l.location.id, l.effective_response_target_days))
         .collect();
-    let (own, subtree) = store.monthly_counts(period, tz, root, &targets).await?;
+    let counts = store.monthly_counts(period, tz, root, &targets).await?;
     progress(2, total)?;
 
     let empty = Counts::default();
     let mut rows = Vec::with_capacity(locations.len() * 22);
+    let mut of_audiences: Vec<(Audience, Counts)> = Vec::with_capacity(Audience::ALL.len());
     for (i, location) in locations.iter().enumerate() {
+        let id = location.location.id;
         let min_sample = u64::from(location.effective_min_sample);
-        for (scope, counts) in [(Scope::SelfOnly, &own), (Scope::Subtree, &subtree)] {
-            let c = counts.get(&location.location.id).unwrap_or(&empty);
+        let min_sample_agents = u64::from(location.effective_min_sample_agents);
+        for scope in [Scope::SelfOnly, Scope::Subtree] {
+            let pick = |own: &HashMap<Uuid, Counts>, subtree: &HashMap<Uuid, Counts>| {
+                match scope {
+                    Scope::SelfOnly => own.get(&id),
+                    Scope::Subtree => subtree.get(&id),
+                }
+                .cloned()
+            };
+            let c = pick(&counts.own, &counts.subtree).unwrap_or_else(|| empty.clone());
+            let row = |audience, figure: Figure| AggregateRow {
+                location_id: id,
+                scope,
+                audience,
+                indicator_version: catalogue.version(figure.code),
+                figure,
+            };
             rows.extend(
-                compute(c, min_sample)
+                compute(&c, min_sample)
                     .into_iter()
-                    .map(|figure| AggregateRow {
-                        location_id: location.location.id,
-                        scope,
-                        indicator_version: catalogue.version(figure.code),
-                        figure,
-                    }),
+                    .map(|figure| row(None, figure)),
             );
+            of_audiences.clear();
+            for (audience, of) in &counts.audiences {
+                if let Some(c) = pick(&of.own, &of.subtree) {
+                    of_audiences.push((*audience, c));
+                }
+            }
+            for of in breakdown(&of_audiences, min_sample, min_sample_agents) {
+                rows.extend(
+                    of.figures
+                        .into_iter()
+                        .map(|figure| row(Some(of.audience), figure)),
+                );
+            }
         }
         if i % 500 == 0 {
             progress(3 + i as u64, total)?;

@@ -29,6 +29,7 @@ mod m20261202_000002_published_chunks;
 mod m20261202_000003_location_search_index;
 mod m20261207_000001_location_terms;
 mod m20261207_000002_answered_index_public;
+mod m20261207_000003_audience_figures;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000003_location_search_index::Migration),
             Box::new(m20261207_000001_location_terms::Migration),
             Box::new(m20261207_000002_answered_index_public::Migration),
+            Box::new(m20261207_000003_audience_figures::Migration),
         ]
     }
 }

@@ -70,6 +70,7 @@ pub async fn create(
         longitude: spec.coordinates.map(|c| c.1),
         response_target_days: spec.response_target_days,
         min_sample: spec.min_sample,
+        min_sample_agents: spec.min_sample_agents,
         active: spec.active,
         created_at: now,
         updated_at: now,
@@ -198,6 +199,9 @@ async fn apply(
     }
     if let Some(v) = patch.min_sample {
         next.min_sample = v;
+    }
+    if let Some(v) = patch.min_sample_agents {
+        next.min_sample_agents = v;
     }
     if let Some(v) = patch.active {
         next.active = v;

@@ -18,6 +18,8 @@ pub struct LocationSpec {
     pub coordinates: Option<(f64, f64)>,
     pub response_target_days: Option<u32>,
     pub min_sample: Option<u32>,
+    /// The agents' threshold (see [`super::audiences`]).
+    pub min_sample_agents: Option<u32>,
     pub active: bool,
 }
 
@@ -182,6 +184,7 @@ pub struct LocationPatch {
     pub coordinates: Option<Option<(f64, f64)>>,
     pub response_target_days: Option<Option<u32>>,
     pub min_sample: Option<Option<u32>>,
+    pub min_sample_agents: Option<Option<u32>>,
     pub active: Option<bool>,
 }
 
@@ -197,6 +200,7 @@ impl LocationPatch {
             coordinates: Some(spec.coordinates),
             response_target_days: Some(spec.response_target_days),
             min_sample: Some(spec.min_sample),
+            min_sample_agents: Some(spec.min_sample_agents),
             active: Some(spec.active),
         }
     }

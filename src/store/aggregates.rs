@@ -11,13 +11,13 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entities::location_figures;
+use super::entities::{audience_figures, location_figures};
 use super::locations::{LocationView, subtree_ids};
 use super::{Store, sql};
 use crate::Error;
-use crate::domain::Period;
 use crate::domain::answer_delays::AnswerDelays;
 use crate::domain::indicators::{Counts, Figure, IndicatorCode};
+use crate::domain::{Audience, Period};
 
 pub use crate::domain::indicators::Scope;
 
@@ -25,31 +25,62 @@ pub use crate::domain::indicators::Scope;
 /// the agents ([`crate::domain::codes::Audience::is_public`]; a test holds the two together).
 pub(crate) const PUBLIC_AUDIENCE: &str = "f.audience <> 'AGENT'";
 
-/// The counting rule of docs/product.md: every experience of the publics served except those
-/// rejected as out of scope, spam or duplicate.
+/// The counting rule of docs/product.md, whatever the audience: every experience except
+/// those rejected as out of scope, spam or duplicate.
+const COUNTED_ANY_AUDIENCE: &str =
+    "(f.status <> 'REJECTED' OR f.reject_reason IN ('ABUSIVE', 'PERSONAL_DATA'))";
+
+/// The counting rule of the public figures: [`COUNTED_ANY_AUDIENCE`] among the publics
+/// served ([`PUBLIC_AUDIENCE`]).
 pub(crate) const COUNTED: &str = "(f.status <> 'REJECTED' OR f.reject_reason IN ('ABUSIVE', 'PERSONAL_DATA')) \
      AND f.audience <> 'AGENT'";
 
+/// One audience's counts of a month: of each location's own experiences and of each
+/// subtree's.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AudienceCounts {
+    pub own: HashMap<Uuid, Counts>,
+    pub subtree: HashMap<Uuid, Counts>,
+}
+
+/// A month's counts: the headline (the publics served, see [`PUBLIC_AUDIENCE`]) and each
+/// audience's, agents' included, for every location and subtree.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MonthlyCounts {
+    pub own: HashMap<Uuid, Counts>,
+    pub subtree: HashMap<Uuid, Counts>,
+    pub audiences: HashMap<Audience, AudienceCounts>,
+}
+
+/// One answered experience: its location, its delay in ms and its audience.
+type Answered = (Uuid, i64, Audience);
+
 /// The answered experiences packed in one row of [`Store::answer_delays_statement`] on
-/// SQLite: `location:delay` items separated by commas.
-fn answered_batch(batch: &str) -> impl Iterator<Item = Result<(Uuid, i64), Error>> + '_ {
+/// SQLite: `location:delay:audience` items separated by commas.
+fn answered_batch(batch: &str) -> impl Iterator<Item = Result<Answered, Error>> + '_ {
     batch.split(',').map(|item| {
-        item.split_once(':')
-            .and_then(|(location, delay)| {
-                Some((Uuid::try_parse(location).ok()?, delay.parse::<i64>().ok()?))
-            })
-            .ok_or_else(|| Error::Internal(format!("unreadable answered experience {item:?}")))
+        let mut parts = item.split(':');
+        (|| {
+            let location = Uuid::try_parse(parts.next()?).ok()?;
+            let delay = parts.next()?.parse::<i64>().ok()?;
+            let audience = Audience::from_code(parts.next()?)?;
+            parts
+                .next()
+                .is_none()
+                .then_some((location, delay, audience))
+        })()
+        .ok_or_else(|| Error::Internal(format!("unreadable answered experience {item:?}")))
     })
 }
 
 /// The answered experiences of one row of [`Store::answer_delays_statement`] (one minute of
-/// delay), as `(location, delay in ms)` in ascending delay. The databases give the rows in
+/// delay), as `(location, delay in ms, audience)` in ascending delay. The databases give the rows in
 /// minute order and each minute's answers in any order: sorting a minute here (a few hundred
 /// answers at most) spares PostgreSQL an ordered aggregate per minute.
 fn minute_of_answers(
     backend: DbBackend,
     row: &sea_orm::QueryResult,
-) -> Result<Vec<(Uuid, i64)>, Error> {
+) -> Result<Vec<Answered>, Error> {
     let mut answers = match backend {
         DbBackend::Sqlite => {
             let batch: String = row.try_get("", "batch")?;
@@ -58,17 +89,26 @@ fn minute_of_answers(
         _ => {
             let locations: Vec<Uuid> = row.try_get("", "locations")?;
             let delays: Vec<i64> = row.try_get("", "delays")?;
-            if locations.len() != delays.len() {
+            let audiences: Vec<String> = row.try_get("", "audiences")?;
+            if locations.len() != delays.len() || locations.len() != audiences.len() {
                 return Err(Error::Internal(format!(
-                    "{} answered locations for {} delays",
+                    "{} answered locations for {} delays and {} audiences",
                     locations.len(),
-                    delays.len()
+                    delays.len(),
+                    audiences.len()
                 )));
             }
-            locations.into_iter().zip(delays).collect()
+            let mut answers = Vec::with_capacity(locations.len());
+            for ((location, delay), audience) in locations.into_iter().zip(delays).zip(audiences) {
+                let audience = Audience::from_code(&audience).ok_or_else(|| {
+                    Error::Internal(format!("answered experience of audience {audience:?}"))
+                })?;
+                answers.push((location, delay, audience));
+            }
+            answers
         }
     };
-    answers.sort_unstable_by_key(|&(_, delay)| delay);
+    answers.sort_unstable_by_key(|&(_, delay, _)| delay);
     Ok(answers)
 }
 
@@ -120,6 +160,8 @@ pub struct StoredFigure {
     pub location_id: Uuid,
     pub period: String,
     pub scope: Scope,
+    /// `None` for the headline (the publics served); an audience's own figure otherwise.
+    pub audience: Option<Audience>,
     /// The definition version that produced the figure.
     pub indicator_version: i32,
     pub figure: Figure,
@@ -140,9 +182,47 @@ struct Stored {
     suppressed: bool,
 }
 
-/// The figures of one stored row, in indicator-code order. A code or scope this version
-/// does not know is an error, never a figure silently dropped or renamed.
+/// The figures of one stored headline row, in indicator-code order.
 fn expand(row: location_figures::Model) -> Result<Vec<StoredFigure>, Error> {
+    expand_stored(
+        location_figures::Model {
+            figures: String::new(),
+            ..row.clone()
+        },
+        None,
+        &row.figures,
+    )
+}
+
+/// The figures of one stored audience row, in indicator-code order.
+fn expand_audience(row: audience_figures::Model) -> Result<Vec<StoredFigure>, Error> {
+    let audience = Audience::from_code(&row.audience).ok_or_else(|| {
+        Error::Internal(format!(
+            "figures of {} {} {} of unknown audience {:?}",
+            row.location_id, row.period, row.scope, row.audience
+        ))
+    })?;
+    expand_stored(
+        location_figures::Model {
+            location_id: row.location_id,
+            period: row.period,
+            scope: row.scope,
+            figures: String::new(),
+            job_run_id: row.job_run_id,
+            computed_at: row.computed_at,
+        },
+        Some(audience),
+        &row.figures,
+    )
+}
+
+/// The figures `figures` (JSON) of the row `row` describes. A code or scope this version does
+/// not know is an error, never a figure silently dropped or renamed.
+fn expand_stored(
+    row: location_figures::Model,
+    audience: Option<Audience>,
+    figures: &str,
+) -> Result<Vec<StoredFigure>, Error> {
     let unreadable = |what: String| {
         Error::Internal(format!(
             "unreadable figures of {} {} {}: {what}",
@@ -150,7 +230,7 @@ fn expand(row: location_figures::Model) -> Result<Vec<StoredFigure>, Error> {
         ))
     };
     let stored: Vec<Stored> =
-        serde_json::from_str(&row.figures).map_err(|e| unreadable(e.to_string()))?;
+        serde_json::from_str(figures).map_err(|e| unreadable(e.to_string()))?;
     let scope = Scope::from_code(&row.scope).ok_or_else(|| unreadable("scope".into()))?;
     stored
         .into_iter()
@@ -161,6 +241,7 @@ fn expand(row: location_figures::Model) -> Result<Vec<StoredFigure>, Error> {
                 location_id: row.location_id,
                 period: row.period.clone(),
                 scope,
+                audience,
                 indicator_version: f.version,
                 figure: Figure {
                     code,
@@ -202,23 +283,55 @@ fn figures_json(group: &[&AggregateRow]) -> Result<String, Error> {
     serde_json::to_string(&stored).map_err(|e| Error::Internal(e.to_string()))
 }
 
-/// Columns of `location_figures`.
-const FIGURES_COLUMNS: usize = 6;
+/// Where a group of figures is stored: the headline in `location_figures`, an audience's in
+/// `audience_figures`, which has one more column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FiguresTable {
+    Headline,
+    Audiences,
+}
 
-/// Rows per insert statement: 6,000 values, under SQLite's bind limit.
+impl FiguresTable {
+    fn of(audience: Option<Audience>) -> Self {
+        match audience {
+            None => FiguresTable::Headline,
+            Some(_) => FiguresTable::Audiences,
+        }
+    }
+
+    /// `INSERT INTO … (columns)`.
+    fn insert_into(self) -> &'static str {
+        match self {
+            FiguresTable::Headline => {
+                "INSERT INTO location_figures (location_id, period, scope, figures, job_run_id, computed_at)"
+            }
+            FiguresTable::Audiences => {
+                "INSERT INTO audience_figures (location_id, period, scope, figures, job_run_id, computed_at, audience)"
+            }
+        }
+    }
+
+    fn columns(self) -> usize {
+        match self {
+            FiguresTable::Headline => 6,
+            FiguresTable::Audiences => 7,
+        }
+    }
+}
+
+/// Rows per insert statement: at most 7,000 values, under SQLite's bind limit.
 const INSERT_CHUNK: usize = 1000;
 
-/// `INSERT INTO location_figures … VALUES ($1, …), …` for `rows` rows, placeholders in
-/// order (so that [`sql`] makes them anonymous on SQLite).
-fn insert_figures_sql(rows: usize) -> String {
+/// `INSERT INTO … VALUES ($1, …), …` for `rows` rows of `table`, placeholders in order (so
+/// that [`sql`] makes them anonymous on SQLite).
+fn insert_figures_sql(table: FiguresTable, rows: usize) -> String {
     use std::fmt::Write;
-    let mut text = String::from(
-        "INSERT INTO location_figures (location_id, period, scope, figures, job_run_id, computed_at) VALUES ",
-    );
+    let mut text = format!("{} VALUES ", table.insert_into());
+    let columns = table.columns();
     for row in 0..rows {
         text.push_str(if row == 0 { "(" } else { ", (" });
-        for column in 0..FIGURES_COLUMNS {
-            let n = row * FIGURES_COLUMNS + column + 1;
+        for column in 0..columns {
+            let n = row * columns + column + 1;
             let separator = if column == 0 { "" } else { ", " };
             let _ = write!(text, "{separator}${n}");
         }
@@ -227,25 +340,31 @@ fn insert_figures_sql(rows: usize) -> String {
     text
 }
 
-/// Stores `groups` (each one location and scope's figures) with multi-row `VALUES`
-/// statements, [`INSERT_CHUNK`] rows each (SQLite's bind limit). Each statement's JSON is
-/// built when it is sent: memory holds one chunk of it.
+/// Stores `groups` (each one location, scope and audience's figures, all in `table`) with
+/// multi-row `VALUES` statements, [`INSERT_CHUNK`] rows each (SQLite's bind limit). Each
+/// statement's JSON is built when it is sent: memory holds one chunk of it.
 async fn insert_figures_values(
     txn: &sea_orm::DatabaseTransaction,
     backend: DbBackend,
+    table: FiguresTable,
     groups: &[&[&AggregateRow]],
     period: &str,
     job_run_id: Uuid,
     computed_at: i64,
 ) -> Result<(), Error> {
-    let full_text = sql(backend, &insert_figures_sql(INSERT_CHUNK), Vec::new()).sql;
+    let full_text = sql(
+        backend,
+        &insert_figures_sql(table, INSERT_CHUNK),
+        Vec::new(),
+    )
+    .sql;
     for chunk in groups.chunks(INSERT_CHUNK) {
         let text = if chunk.len() == INSERT_CHUNK {
             full_text.clone()
         } else {
-            sql(backend, &insert_figures_sql(chunk.len()), Vec::new()).sql
+            sql(backend, &insert_figures_sql(table, chunk.len()), Vec::new()).sql
         };
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * FIGURES_COLUMNS);
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * table.columns());
         for group in chunk {
             let Some(first) = group.first() else { continue };
             values.extend([
@@ -256,6 +375,9 @@ async fn insert_figures_values(
                 job_run_id.into(),
                 computed_at.into(),
             ]);
+            if let Some(audience) = first.audience {
+                values.push(audience.code().into());
+            }
         }
         txn.execute_raw(Statement::from_sql_and_values(backend, text, values))
             .await?;
@@ -274,55 +396,74 @@ const UNNEST_CHUNK: usize = 5_000;
 /// table in psql). BENCHMARKS.md has the measurements.
 async fn insert_figures_unnested(
     txn: &sea_orm::DatabaseTransaction,
+    table: FiguresTable,
     groups: &[&[&AggregateRow]],
     period: &str,
     job_run_id: Uuid,
     computed_at: i64,
 ) -> Result<(), Error> {
-    const TEXT: &str = "INSERT INTO location_figures \
-        (location_id, period, scope, figures, job_run_id, computed_at) \
-        SELECT u.location_id, $1, u.scope, u.figures, $2, $3 \
-        FROM unnest($4::uuid[], $5::text[], $6::text[]) AS u(location_id, scope, figures)";
+    let text = match table {
+        FiguresTable::Headline => format!(
+            "{} SELECT u.location_id, $1, u.scope, u.figures, $2, $3 \
+             FROM unnest($4::uuid[], $5::text[], $6::text[]) AS u(location_id, scope, figures)",
+            table.insert_into()
+        ),
+        FiguresTable::Audiences => format!(
+            "{} SELECT u.location_id, $1, u.scope, u.figures, $2, $3, u.audience \
+             FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[]) \
+             AS u(location_id, scope, figures, audience)",
+            table.insert_into()
+        ),
+    };
     for chunk in groups.chunks(UNNEST_CHUNK) {
         let mut locations = Vec::with_capacity(chunk.len());
         let mut scopes = Vec::with_capacity(chunk.len());
         let mut figures = Vec::with_capacity(chunk.len());
+        let mut audiences = Vec::with_capacity(chunk.len());
         for group in chunk {
             let Some(first) = group.first() else { continue };
             locations.push(first.location_id);
             scopes.push(first.scope.code().to_owned());
             figures.push(figures_json(group)?);
+            if let Some(audience) = first.audience {
+                audiences.push(audience.code().to_owned());
+            }
+        }
+        let mut values: Vec<Value> = vec![
+            period.into(),
+            job_run_id.into(),
+            computed_at.into(),
+            locations.into(),
+            scopes.into(),
+            figures.into(),
+        ];
+        if table == FiguresTable::Audiences {
+            values.push(audiences.into());
         }
         txn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            TEXT,
-            vec![
-                period.into(),
-                job_run_id.into(),
-                computed_at.into(),
-                locations.into(),
-                scopes.into(),
-                figures.into(),
-            ],
+            &text,
+            values,
         ))
         .await?;
     }
     Ok(())
 }
 
-/// A row to store.
+/// A row to store: a headline figure (`audience` `None`) or one audience's.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AggregateRow {
     pub location_id: Uuid,
     pub scope: Scope,
+    pub audience: Option<Audience>,
     pub indicator_version: i32,
     pub figure: Figure,
 }
 
 impl Store {
     /// Counts of experiences, answers and actions of `period` for every location, for the
-    /// location itself (`.0`) and for its subtree (`.1`), restricted to the subtree of `root`
-    /// when given. `targets` gives each location's announced answer delay in days (its
+    /// location itself and for its subtree, the headline and each audience's, restricted to
+    /// the subtree of `root` when given. `targets` gives each location's announced answer delay in days (its
     /// effective setting; the default for a location it does not name).
     ///
     /// One pass over the month's experiences groups them by location; subtree counts are
@@ -335,17 +476,16 @@ impl Store {
         tz: chrono_tz::Tz,
         root: Option<Uuid>,
         targets: &HashMap<Uuid, u32>,
-    ) -> Result<(HashMap<Uuid, Counts>, HashMap<Uuid, Counts>), Error> {
+    ) -> Result<MonthlyCounts, Error> {
         // One snapshot for every statement: an experience answered (or moderated) while the
         // step runs is either in the counts and the ordered answers alike or in neither, so
         // each median is sized by exactly the answers that feed it.
         let snapshot = self.read_snapshot().await?;
-        let mut own = self.own_counts(&snapshot, period, tz, root).await?;
-        let subtree = self
-            .answers(&snapshot, period, tz, root, targets, &mut own)
+        let mut counts = self.own_counts(&snapshot, period, tz, root).await?;
+        self.answers(&snapshot, period, tz, root, targets, &mut counts)
             .await?;
         snapshot.commit().await?;
-        Ok((own, subtree))
+        Ok(counts)
     }
 
     /// A read-only transaction whose statements all see one snapshot: REPEATABLE READ on
@@ -367,10 +507,11 @@ impl Store {
     }
 
     /// Subtree counts (sums of the locations' own counts over the hierarchy), then answers
-    /// on time and median answer delays for each location and each subtree: the answered
-    /// experiences of the month stream by in ascending delay into an [`AnswerDelays`] tally,
-    /// set up from the answered counts (from [`Store::own_counts`]). Returns the subtree
-    /// counts.
+    /// on time and median answer delays for each location and each subtree, the headline's
+    /// and each public audience's: the answered experiences of the month stream by once, in
+    /// ascending delay, into [`AnswerDelays`] tallies set up from the answered counts (from
+    /// [`Store::own_counts`]). Agents' experiences are not answered publicly and are not
+    /// read (see [`crate::domain::audiences::measured_for`]).
     async fn answers(
         &self,
         db: &sea_orm::DatabaseTransaction,
@@ -378,29 +519,50 @@ impl Store {
         tz: chrono_tz::Tz,
         root: Option<Uuid>,
         targets: &HashMap<Uuid, u32>,
-        own: &mut HashMap<Uuid, Counts>,
-    ) -> Result<HashMap<Uuid, Counts>, Error> {
+        counts: &mut MonthlyCounts,
+    ) -> Result<(), Error> {
         use futures::TryStreamExt;
 
         let mut ancestors: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
         for (ancestor, descendant) in self.closure_pairs(db, root).await? {
             ancestors.entry(descendant).or_default().push(ancestor);
         }
-        let mut subtree = subtree_sums(own, &ancestors);
+        counts.subtree = subtree_sums(&counts.own, &ancestors);
+        for of in counts.audiences.values_mut() {
+            of.subtree = subtree_sums(&of.own, &ancestors);
+        }
         let default_target = crate::domain::location::DEFAULT_RESPONSE_TARGET_DAYS;
-        let mut tally = AnswerDelays::new(own, &subtree, &ancestors, |id| {
-            targets.get(&id).copied().unwrap_or(default_target)
-        });
+        let target = |id| targets.get(&id).copied().unwrap_or(default_target);
+        let mut tally = AnswerDelays::new(&counts.own, &counts.subtree, &ancestors, target);
+        // Indexed by the audience's place in `Audience::ALL`.
+        let mut tallies: Vec<Option<AnswerDelays>> = Audience::ALL
+            .iter()
+            .map(|a| {
+                counts
+                    .audiences
+                    .get(a)
+                    .filter(|_| a.is_public())
+                    .map(|of| AnswerDelays::new(&of.own, &of.subtree, &ancestors, target))
+            })
+            .collect();
         let backend = self.backend();
         let statement = self.answer_delays_statement(period, tz, root);
         let mut rows = db.stream_raw(statement).await?;
         while let Some(row) = rows.try_next().await? {
-            for (location, delay) in minute_of_answers(backend, &row)? {
+            for (location, delay, audience) in minute_of_answers(backend, &row)? {
                 tally.add(location, delay);
+                if let Some(Some(of)) = tallies.get_mut(audience as usize) {
+                    of.add(location, delay);
+                }
             }
         }
-        tally.finish(own, &mut subtree);
-        Ok(subtree)
+        tally.finish(&mut counts.own, &mut counts.subtree);
+        for (audience, of) in Audience::ALL.iter().zip(tallies) {
+            if let (Some(of), Some(into)) = (of, counts.audiences.get_mut(audience)) {
+                of.finish(&mut into.own, &mut into.subtree);
+            }
+        }
+        Ok(())
     }
 
     /// The answered experiences of the month (of the subtree of `root`): each one's location
@@ -432,12 +594,13 @@ impl Store {
             // hex() writes the 16-byte blob as 32 hex digits, which `Uuid::try_parse` reads.
             DbBackend::Sqlite => format!(
                 "SELECT {DELAY} / 60000 AS minute, \
-                 group_concat(hex(f.location_id) || ':' || {DELAY}, ',' ORDER BY {DELAY}) AS batch \
+                 group_concat(hex(f.location_id) || ':' || {DELAY} || ':' || f.audience, ',' ORDER BY {DELAY}) AS batch \
                  {ANSWERED} AND {PUBLIC_AUDIENCE}{only} GROUP BY minute ORDER BY minute"
             ),
             _ => format!(
-                "SELECT a.minute, array_agg(a.location_id) AS locations, array_agg(a.delay) AS delays \
-                 FROM (SELECT {DELAY} / 60000 AS minute, {DELAY} AS delay, f.location_id \
+                "SELECT a.minute, array_agg(a.location_id) AS locations, array_agg(a.delay) AS delays, \
+                 array_agg(a.audience) AS audiences \
+                 FROM (SELECT {DELAY} / 60000 AS minute, {DELAY} AS delay, f.location_id, f.audience \
                        {ANSWERED} AND {PUBLIC_AUDIENCE}{only} ORDER BY minute) a \
                  GROUP BY a.minute ORDER BY a.minute"
             ),
@@ -474,18 +637,20 @@ impl Store {
     }
 
     /// The counts of every location's own experiences, all but the answers on time and the
-    /// medians (see [`Store::answers`]).
+    /// medians (see [`Store::answers`]): one statement groups the month by location and
+    /// audience; the headline is the sum of the public audiences (counts are additive), and
+    /// the actions are the headline's only.
     async fn own_counts(
         &self,
         db: &impl ConnectionTrait,
         period: Period,
         tz: chrono_tz::Tz,
         root: Option<Uuid>,
-    ) -> Result<HashMap<Uuid, Counts>, Error> {
+    ) -> Result<MonthlyCounts, Error> {
         let bounds = period.bounds_ms(tz);
         let only = restriction("f.location_id", root.map(|_| 3));
         let backend = self.backend();
-        let mut counts: HashMap<Uuid, Counts> = HashMap::new();
+        let mut monthly = MonthlyCounts::default();
 
         let rows = db
             .query_all_raw(sql(
@@ -502,30 +667,50 @@ impl Store {
                      SUM(CASE WHEN f.effort IS NOT NULL THEN f.effort ELSE 0 END) AS effort_sum, \
                      SUM(CASE WHEN f.effort IS NOT NULL THEN f.effort * f.effort ELSE 0 END) AS effort_sum_squares, \
                      SUM(CASE WHEN f.status = 'PUBLISHED' THEN 1 ELSE 0 END) AS published, \
-                     SUM(CASE WHEN f.status = 'PUBLISHED' AND f.first_answered_at IS NOT NULL THEN 1 ELSE 0 END) AS answered \
+                     SUM(CASE WHEN f.status = 'PUBLISHED' AND f.first_answered_at IS NOT NULL THEN 1 ELSE 0 END) AS answered, \
+                     f.audience AS audience \
                      FROM feedback f \
-                     WHERE f.submitted_at >= $1 AND f.submitted_at < $2 AND {COUNTED}{only} \
-                     GROUP BY f.location_id"
+                     WHERE f.submitted_at >= $1 AND f.submitted_at < $2 AND {COUNTED_ANY_AUDIENCE}{only} \
+                     GROUP BY f.location_id, f.audience"
                 ),
                 params(bounds, root),
             ))
             .await?;
         for row in rows {
             let grp: Uuid = row.try_get("", "grp")?;
-            let c = counts.entry(grp).or_default();
-            c.volume = count(&row, "volume")?;
-            c.positive = count(&row, "positive")?;
-            c.negative = count(&row, "negative")?;
-            c.nps_answers = count(&row, "nps_answers")?;
-            c.promoters = count(&row, "promoters")?;
-            c.detractors = count(&row, "detractors")?;
-            c.effort_answers = count(&row, "effort_answers")?;
-            c.effort_easy = count(&row, "effort_easy")?;
-            c.effort_sum = count(&row, "effort_sum")?;
-            c.effort_sum_squares = count(&row, "effort_sum_squares")?;
-            c.published = count(&row, "published")?;
-            c.answered = count(&row, "answered")?;
+            let code: String = row.try_get("", "audience")?;
+            let audience = super::stored_code(
+                Audience::from_code,
+                format_args!("feedback of {grp}"),
+                "audience",
+                &code,
+            )?;
+            let c = Counts {
+                volume: count(&row, "volume")?,
+                positive: count(&row, "positive")?,
+                negative: count(&row, "negative")?,
+                nps_answers: count(&row, "nps_answers")?,
+                promoters: count(&row, "promoters")?,
+                detractors: count(&row, "detractors")?,
+                effort_answers: count(&row, "effort_answers")?,
+                effort_easy: count(&row, "effort_easy")?,
+                effort_sum: count(&row, "effort_sum")?,
+                effort_sum_squares: count(&row, "effort_sum_squares")?,
+                published: count(&row, "published")?,
+                answered: count(&row, "answered")?,
+                ..Counts::default()
+            };
+            if audience.is_public() {
+                monthly.own.entry(grp).or_default().add(&c);
+            }
+            monthly
+                .audiences
+                .entry(audience)
+                .or_default()
+                .own
+                .insert(grp, c);
         }
+        let counts = &mut monthly.own;
 
         // Actions: done during the month (by local date), and open at its end (their status
         // at that instant, read from the timeline).
@@ -576,7 +761,7 @@ impl Store {
             let grp: Uuid = row.try_get("", "grp")?;
             counts.entry(grp).or_default().actions_open = count(&row, "n")?;
         }
-        Ok(counts)
+        Ok(monthly)
     }
 
     /// Counted experiences of the subtree of `root` in `period`, by channel code.
@@ -636,19 +821,29 @@ impl Store {
         computed_at: i64,
     ) -> Result<(), Error> {
         let period_text = period.to_string();
-        // Grouped by location and scope, in primary-key order (the key's index then grows
-        // like an append), each group's figures in code order.
+        // Headline first, then grouped by location, scope and audience in primary-key order
+        // (the key's index then grows like an append), each group's figures in code order.
+        let key = |r: &AggregateRow| {
+            (
+                r.audience.is_some(),
+                r.location_id,
+                r.scope.code(),
+                r.audience.map(Audience::code),
+                r.figure.code.code(),
+            )
+        };
         let mut order: Vec<&AggregateRow> = rows.iter().collect();
-        order.sort_unstable_by(|a, b| {
-            (a.location_id, a.scope.code(), a.figure.code.code()).cmp(&(
-                b.location_id,
-                b.scope.code(),
-                b.figure.code.code(),
-            ))
-        });
+        order.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
         let groups: Vec<&[&AggregateRow]> = order
-            .chunk_by(|a, b| a.location_id == b.location_id && a.scope == b.scope)
+            .chunk_by(|a, b| {
+                a.location_id == b.location_id && a.scope == b.scope && a.audience == b.audience
+            })
             .collect();
+        let split = groups
+            .iter()
+            .position(|g| g.first().is_some_and(|r| r.audience.is_some()))
+            .unwrap_or(groups.len());
+        let (headline, audiences) = groups.split_at(split);
 
         let txn = self.write_txn().await?;
         let mut delete = location_figures::Entity::delete_many()
@@ -658,21 +853,46 @@ impl Store {
                 delete.filter(location_figures::Column::LocationId.in_subquery(subtree_ids(root)));
         }
         delete.exec(&txn).await?;
-        match self.backend() {
-            DbBackend::Postgres => {
-                insert_figures_unnested(&txn, &groups, &period_text, job_run_id, computed_at)
+        let mut delete = audience_figures::Entity::delete_many()
+            .filter(audience_figures::Column::Period.eq(period_text.as_str()));
+        if let Some(root) = root {
+            delete =
+                delete.filter(audience_figures::Column::LocationId.in_subquery(subtree_ids(root)));
+        }
+        delete.exec(&txn).await?;
+        for (table, groups) in [
+            (FiguresTable::Headline, headline),
+            (FiguresTable::Audiences, audiences),
+        ] {
+            debug_assert!(
+                groups
+                    .iter()
+                    .all(|g| g.iter().all(|r| FiguresTable::of(r.audience) == table))
+            );
+            match self.backend() {
+                DbBackend::Postgres => {
+                    insert_figures_unnested(
+                        &txn,
+                        table,
+                        groups,
+                        &period_text,
+                        job_run_id,
+                        computed_at,
+                    )
                     .await?
-            }
-            backend => {
-                insert_figures_values(
-                    &txn,
-                    backend,
-                    &groups,
-                    &period_text,
-                    job_run_id,
-                    computed_at,
-                )
-                .await?
+                }
+                backend => {
+                    insert_figures_values(
+                        &txn,
+                        backend,
+                        table,
+                        groups,
+                        &period_text,
+                        job_run_id,
+                        computed_at,
+                    )
+                    .await?
+                }
             }
         }
         txn.commit().await?;
@@ -780,6 +1000,66 @@ impl Store {
             .await?)
     }
 
+    /// The stored figures of `audience` for one location and scope for the periods
+    /// `from..=to`, by period then indicator code (a month where the audience counted no
+    /// experience, or the agents stayed below their threshold, has none).
+    pub async fn audience_aggregates_of(
+        &self,
+        location_id: Uuid,
+        scope: Scope,
+        audience: Audience,
+        from: Period,
+        to: Period,
+    ) -> Result<Vec<StoredFigure>, Error> {
+        let rows = audience_figures::Entity::find()
+            .filter(
+                Condition::all()
+                    .add(audience_figures::Column::LocationId.eq(location_id))
+                    .add(audience_figures::Column::Scope.eq(scope.code()))
+                    .add(audience_figures::Column::Audience.eq(audience.code()))
+                    .add(audience_figures::Column::Period.gte(from.to_string()))
+                    .add(audience_figures::Column::Period.lte(to.to_string())),
+            )
+            .order_by_asc(audience_figures::Column::Period)
+            .all(&self.db)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len() * 9);
+        for row in rows {
+            out.extend(expand_audience(row)?);
+        }
+        Ok(out)
+    }
+
+    /// The stored figures of the `audiences` of `period` for the given locations, both
+    /// scopes, by location, scope and audience.
+    pub async fn audience_aggregates_of_locations(
+        &self,
+        period: Period,
+        locations: &[Uuid],
+        audiences: &[Audience],
+    ) -> Result<Vec<StoredFigure>, Error> {
+        if locations.is_empty() || audiences.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = audience_figures::Entity::find()
+            .filter(audience_figures::Column::Period.eq(period.to_string()))
+            .filter(audience_figures::Column::LocationId.is_in(locations.to_vec()))
+            .filter(
+                audience_figures::Column::Audience
+                    .is_in(audiences.iter().map(|a| a.code()).collect::<Vec<_>>()),
+            )
+            .order_by_asc(audience_figures::Column::LocationId)
+            .order_by_asc(audience_figures::Column::Scope)
+            .order_by_asc(audience_figures::Column::Audience)
+            .all(&self.db)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len() * 9);
+        for row in rows {
+            out.extend(expand_audience(row)?);
+        }
+        Ok(out)
+    }
+
     /// Every stored figure of a period, both scopes, for exports, by location then scope
     /// then indicator code.
     pub async fn aggregates_of_period(
@@ -820,7 +1100,10 @@ mod tests {
             .map(|code| format!("f.audience <> '{code}'"))
             .collect();
         assert_eq!(PUBLIC_AUDIENCE, sql.join(" AND "));
-        assert!(COUNTED.ends_with(PUBLIC_AUDIENCE), "{COUNTED}");
+        assert_eq!(
+            COUNTED,
+            format!("{COUNTED_ANY_AUDIENCE} AND {PUBLIC_AUDIENCE}")
+        );
         assert_eq!(
             Audience::public_codes().len() + private.len(),
             Audience::ALL.len()
@@ -829,11 +1112,14 @@ mod tests {
 
     #[test]
     fn insert_statement_numbers_every_placeholder_once_in_row_order() {
-        let text = insert_figures_sql(3);
+        let text = insert_figures_sql(FiguresTable::Headline, 3);
         assert!(text.ends_with("($13, $14, $15, $16, $17, $18)"));
-        assert_eq!(text.matches('$').count(), 3 * FIGURES_COLUMNS);
+        assert_eq!(text.matches('$').count(), 3 * 6);
         assert_eq!(text.matches("), (").count(), 2);
         assert!(text.contains("VALUES ($1, $2, "));
+        let text = insert_figures_sql(FiguresTable::Audiences, 2);
+        assert!(text.starts_with("INSERT INTO audience_figures ("));
+        assert!(text.ends_with("($8, $9, $10, $11, $12, $13, $14)"));
     }
 
     #[test]
@@ -841,11 +1127,11 @@ mod tests {
         // Numbered ones make sqlx's binding quadratic in the number of values.
         let text = sql(
             sea_orm::DbBackend::Sqlite,
-            &insert_figures_sql(3),
+            &insert_figures_sql(FiguresTable::Headline, 3),
             Vec::new(),
         )
         .sql;
-        assert_eq!(text.matches('?').count(), 3 * FIGURES_COLUMNS);
+        assert_eq!(text.matches('?').count(), 3 * 6);
         assert!(!text.contains('$'));
         assert!(text.contains("VALUES (?, ?, "));
     }
@@ -896,14 +1182,22 @@ mod tests {
     fn sqlite_s_packed_answers_are_read() {
         let id = Uuid::parse_str("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b").expect("uuid");
         // hex() of the 16-byte blob.
-        let sqlite =
-            "0193A1B2C3D47E5F8A9B0C1D2E3F4A5B:-5,0193A1B2C3D47E5F8A9B0C1D2E3F4A5B:86400000";
+        let sqlite = "0193A1B2C3D47E5F8A9B0C1D2E3F4A5B:-5:USAGER,0193A1B2C3D47E5F8A9B0C1D2E3F4A5B:86400000:DONOR";
         let read = |batch| answered_batch(batch).collect::<Result<Vec<_>, _>>();
-        assert_eq!(read(sqlite).expect("sqlite"), [(id, -5), (id, 86_400_000)]);
+        assert_eq!(
+            read(sqlite).expect("sqlite"),
+            [
+                (id, -5, Audience::Usager),
+                (id, 86_400_000, Audience::Donor)
+            ]
+        );
         for broken in [
             "",
-            "0193a1b2:1",
+            "0193a1b2:1:USAGER",
             "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+            "0193A1B2C3D47E5F8A9B0C1D2E3F4A5B:-5",
+            "0193A1B2C3D47E5F8A9B0C1D2E3F4A5B:-5:usager",
+            "0193A1B2C3D47E5F8A9B0C1D2E3F4A5B:-5:USAGER:1",
             "x:1,",
         ] {
             assert!(read(broken).is_err(), "{broken:?}");

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::entities::{location, location_closure, location_term};
 use super::{Reach, Store, is_unique_violation, sql};
 use crate::Error;
+use crate::domain::audiences::{DEFAULT_MIN_SAMPLE_AGENTS, effective_min_sample_agents};
 use crate::domain::location::{DEFAULT_MIN_SAMPLE, DEFAULT_RESPONSE_TARGET_DAYS, inherited};
 use crate::domain::search;
 
@@ -31,6 +32,7 @@ pub struct Location {
     pub longitude: Option<f64>,
     pub response_target_days: Option<u32>,
     pub min_sample: Option<u32>,
+    pub min_sample_agents: Option<u32>,
     pub active: bool,
     pub created_at: i64,
     pub updated_at: i64,
@@ -52,6 +54,7 @@ impl From<location::Model> for Location {
             longitude: m.longitude,
             response_target_days: setting(m.response_target_days),
             min_sample: setting(m.min_sample),
+            min_sample_agents: setting(m.min_sample_agents),
             active: m.active,
             created_at: m.created_at,
             updated_at: m.updated_at,
@@ -73,6 +76,7 @@ impl From<&Location> for location::ActiveModel {
             longitude: Set(l.longitude),
             response_target_days: Set(l.response_target_days.map(to_i32)),
             min_sample: Set(l.min_sample.map(to_i32)),
+            min_sample_agents: Set(l.min_sample_agents.map(to_i32)),
             active: Set(l.active),
             created_at: Set(l.created_at),
             updated_at: Set(l.updated_at),
@@ -194,6 +198,8 @@ pub struct LocationView {
     pub depth: u32,
     pub effective_response_target_days: u32,
     pub effective_min_sample: u32,
+    /// The agents' threshold after inheritance, never below `effective_min_sample`.
+    pub effective_min_sample_agents: u32,
 }
 
 /// How long capture trusts what it read of a location (see [`Store::capture_location`]).
@@ -566,8 +572,9 @@ pub(crate) async fn subtree_views(
     Ok(assemble(models, chains))
 }
 
-/// A location's ancestors, itself first: (depth, code, response target, minimum sample).
-type Chain = Vec<(i32, String, Option<i32>, Option<i32>)>;
+/// A location's ancestors, itself first: (depth, code, response target, minimum sample,
+/// agents' minimum sample).
+type Chain = Vec<(i32, String, Option<i32>, Option<i32>, Option<i32>)>;
 
 /// The ancestor chains of the locations `filter` selects (a condition on `c.descendant_id`).
 async fn chains(
@@ -576,7 +583,7 @@ async fn chains(
     values: Vec<sea_orm::Value>,
 ) -> Result<HashMap<Uuid, Chain>, Error> {
     let text = format!(
-        "SELECT c.descendant_id, c.depth, a.code, a.response_target_days, a.min_sample \
+        "SELECT c.descendant_id, c.depth, a.code, a.response_target_days, a.min_sample, a.min_sample_agents \
          FROM location_closure c JOIN location a ON a.id = c.ancestor_id \
          WHERE {filter} ORDER BY c.descendant_id, c.depth"
     );
@@ -591,6 +598,7 @@ async fn chains(
             row.try_get("", "code")?,
             row.try_get("", "response_target_days")?,
             row.try_get("", "min_sample")?,
+            row.try_get("", "min_sample_agents")?,
         ));
     }
     Ok(chains)
@@ -604,15 +612,18 @@ fn assemble(models: Vec<Location>, mut chains: HashMap<Uuid, Chain>) -> Vec<Loca
             let chain = chains.remove(&location.id).unwrap_or_default();
             let depth = chain.iter().map(|c| c.0).max().unwrap_or(0);
             let parent_code = chain.iter().find(|c| c.0 == 1).map(|c| c.1.clone());
+            let effective_min_sample =
+                inherited(chain.iter().map(|c| to_u32(c.3)), DEFAULT_MIN_SAMPLE);
             LocationView {
+                effective_min_sample_agents: effective_min_sample_agents(
+                    inherited(chain.iter().map(|c| to_u32(c.4)), DEFAULT_MIN_SAMPLE_AGENTS),
+                    effective_min_sample,
+                ),
                 effective_response_target_days: inherited(
                     chain.iter().map(|c| to_u32(c.2)),
                     DEFAULT_RESPONSE_TARGET_DAYS,
                 ),
-                effective_min_sample: inherited(
-                    chain.iter().map(|c| to_u32(c.3)),
-                    DEFAULT_MIN_SAMPLE,
-                ),
+                effective_min_sample,
                 depth: u32::try_from(depth).unwrap_or(0),
                 parent_code,
                 location,

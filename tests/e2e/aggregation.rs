@@ -278,7 +278,10 @@ async fn every_formula_matches_the_hand_computed_fixture() {
     let f = fixture().await;
     let summary = f.aggregate("2026-10").await.expect("aggregate");
     assert_eq!(summary.locations, 8);
-    assert_eq!(summary.rows, 8 * 2 * 11);
+    // Eleven headline figures per location and scope, and nine for each public with
+    // experiences: here usagers only, at and B-1 (their own) and at the seven
+    // subtrees holding them (B-2 has none).
+    assert_eq!(summary.rows, 8 * 2 * 11 + (3 + 7) * 9);
 
     let a1 = f.figures("A-1", Scope::SelfOnly, "2026-10").await;
     assert_eq!(value(&a1, "VOLUME"), (Some(6.0), 6, false));
@@ -940,6 +943,7 @@ async fn indicators_are_versioned_and_reported_ones_take_measurements() {
 /// values, and a replacement with fewer figures leaves exactly those.
 #[tokio::test]
 async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exactly() {
+    use boucle::domain::Audience;
     use boucle::domain::indicators::{Figure, IndicatorCode};
     use boucle::store::aggregates::AggregateRow;
     let f = fixture().await;
@@ -968,12 +972,19 @@ async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exac
     let rows_for = |per_location: usize| -> Vec<AggregateRow> {
         let mut rows = Vec::new();
         for (l, id) in locations.iter().enumerate() {
-            for (s, scope) in [Scope::SelfOnly, Scope::Subtree].into_iter().enumerate() {
+            // The headline, and one audience's figures, whose rows span statements too.
+            let audiences = [None, Some(Audience::ALL[l % Audience::ALL.len()])];
+            for (s, (scope, audience)) in [Scope::SelfOnly, Scope::Subtree]
+                .into_iter()
+                .flat_map(|scope| audiences.map(|a| (scope, a)))
+                .enumerate()
+            {
                 for i in 0..per_location {
                     let n = (l * 100 + s * 10 + i) as u64;
                     rows.push(AggregateRow {
                         location_id: *id,
                         scope,
+                        audience,
                         indicator_version: 1 + i as i32,
                         figure: Figure {
                             code: IndicatorCode::ALL[i],
@@ -997,13 +1008,16 @@ async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exac
         .expect("run");
     let line = |location: Uuid,
                 scope: &str,
+                audience: Option<Audience>,
                 code: &str,
                 version: i32,
                 value: Option<f64>,
                 sample: u64,
                 ci: Option<(f64, f64)>,
                 suppressed: bool| {
-        format!("{location} {scope} {code} {version} {value:?} {sample} {ci:?} {suppressed}")
+        format!(
+            "{location} {scope} {audience:?} {code} {version} {value:?} {sample} {ci:?} {suppressed}"
+        )
     };
     for rows in [rows_for(3), rows_for(1)] {
         app.store
@@ -1016,6 +1030,7 @@ async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exac
                 line(
                     r.location_id,
                     r.scope.code(),
+                    r.audience,
                     r.figure.code.code(),
                     r.indicator_version,
                     r.figure.value,
@@ -1028,18 +1043,25 @@ async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exac
         expected.sort();
         // Both scopes in one read of the period; each location's own figures once more by
         // location, which must give the same ones.
-        let stored = app
+        let mut stored = app
             .store
             .aggregates_of_period(period, None)
             .await
             .expect("figures");
+        let headline = stored.len();
+        stored.extend(
+            app.store
+                .audience_aggregates_of_locations(period, &locations, Audience::ALL)
+                .await
+                .expect("audiences' figures"),
+        );
         for id in &locations {
             let own = app
                 .store
                 .aggregates_of(*id, Scope::SelfOnly, period, period)
                 .await
                 .expect("own figures");
-            let mut of_period: Vec<_> = stored
+            let mut of_period: Vec<_> = stored[..headline]
                 .iter()
                 .filter(|f| f.location_id == *id && f.scope == Scope::SelfOnly)
                 .cloned()
@@ -1053,6 +1075,7 @@ async fn figures_spanning_several_insert_statements_are_stored_and_replaced_exac
                 line(
                     m.location_id,
                     m.scope.code(),
+                    m.audience,
                     m.figure.code.code(),
                     m.indicator_version,
                     m.figure.value,
@@ -1087,6 +1110,7 @@ pub(crate) fn bulk_location(
         longitude: None,
         response_target_days,
         min_sample: None,
+        min_sample_agents: None,
         active: true,
         created_at: 0,
         updated_at: 0,
@@ -1213,7 +1237,7 @@ async fn medians_and_answers_on_time_equal_a_sort_of_every_delay() {
         .collect();
     assert_eq!(targets[&id(5)], 10);
     assert_eq!(targets[&id(4)], 15);
-    let (own, subtree) = store
+    let boucle::store::aggregates::MonthlyCounts { own, subtree, .. } = store
         .monthly_counts(period, PARIS, None, &targets)
         .await
         .expect("counts");
@@ -1314,7 +1338,7 @@ async fn counts_and_medians_read_one_snapshot_while_answers_arrive() {
     let targets: HashMap<Uuid, u32> = HashMap::from([(root, 15), (site, 15)]);
     let mut seen = BTreeSet::new();
     while !writer.is_finished() {
-        let (own, subtree) = store
+        let boucle::store::aggregates::MonthlyCounts { own, subtree, .. } = store
             .monthly_counts(period, PARIS, None, &targets)
             .await
             .expect("counts");

@@ -38,9 +38,11 @@ pub fn location_spec(
         longitude,
         response_target_days,
         min_sample,
+        min_sample_agents,
         active: _,
         effective_response_target_days: _,
         effective_min_sample: _,
+        effective_min_sample_agents: _,
         depth: _,
         create_time: _,
         update_time: _,
@@ -58,6 +60,7 @@ pub fn location_spec(
         rules::response_target_days(response_target_days),
     );
     let min_sample = v.check("min_sample", rules::min_sample(min_sample));
+    let min_sample_agents = v.check("min_sample_agents", rules::min_sample(min_sample_agents));
     v.finish(|| {
         Some(LocationSpec {
             code: code?,
@@ -69,6 +72,7 @@ pub fn location_spec(
             coordinates: coordinates?,
             response_target_days: response_target_days?,
             min_sample: min_sample?,
+            min_sample_agents: min_sample_agents?,
             active,
         })
     })
@@ -92,9 +96,11 @@ pub fn location_patch(
         longitude,
         response_target_days,
         min_sample,
+        min_sample_agents,
         active,
         effective_response_target_days: _,
         effective_min_sample: _,
+        effective_min_sample_agents: _,
         depth: _,
         create_time: _,
         update_time: _,
@@ -136,6 +142,10 @@ pub fn location_patch(
                 )
             }
             "min_sample" => patch.min_sample = v.check("min_sample", rules::min_sample(min_sample)),
+            "min_sample_agents" => {
+                patch.min_sample_agents =
+                    v.check("min_sample_agents", rules::min_sample(min_sample_agents))
+            }
             "active" => patch.active = Some(active),
             "code" => mask.add("update_mask", "code is immutable"),
             other => mask.add("update_mask", format!("unknown or read-only field {other}")),
@@ -164,9 +174,11 @@ pub fn location_to_pb(view: &LocationView) -> pb::Location {
         longitude: m.longitude,
         response_target_days: m.response_target_days,
         min_sample: m.min_sample,
+        min_sample_agents: m.min_sample_agents,
         active: m.active,
         effective_response_target_days: view.effective_response_target_days,
         effective_min_sample: view.effective_min_sample,
+        effective_min_sample_agents: view.effective_min_sample_agents,
         depth: view.depth,
         create_time: Some(timestamp(m.created_at)),
         update_time: Some(timestamp(m.updated_at)),

@@ -17,6 +17,8 @@ pub struct Model {
     pub response_target_days: Option<i32>,
     /// NULL when inherited from the parent.
     pub min_sample: Option<i32>,
+    /// The agents' threshold; NULL when inherited from the parent.
+    pub min_sample_agents: Option<i32>,
     pub active: bool,
     pub created_at: i64,
     pub updated_at: i64,

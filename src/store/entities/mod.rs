@@ -5,6 +5,7 @@ pub mod action;
 pub mod action_event;
 pub mod action_feedback;
 pub mod api_key;
+pub mod audience_figures;
 pub mod audit_log;
 pub mod comment;
 pub mod delivery;
