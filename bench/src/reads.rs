@@ -29,6 +29,7 @@ async fn get(
         .get_location_results(pb::GetLocationResultsRequest {
             location_code: code,
             period: String::new(),
+            ..Default::default()
         })
         .await
         .map(|_| ())
@@ -64,6 +65,7 @@ pub async fn run(
         .get_location_results(pb::GetLocationResultsRequest {
             location_code: codes[0].clone(),
             period: String::new(),
+            ..Default::default()
         })
         .await?
         .into_inner();

@@ -2,7 +2,7 @@
 //!
 //! Published results change when the monthly jobs aggregate, when a location or an indicator
 //! title changes: a few times a month, while public portals read them all day. Each
-//! GetLocationResults answer is built once per (location, period, store epoch) and shared by
+//! GetLocationResults answer is built once per (location, period, audience, store epoch) and shared by
 //! the calls that follow. The epoch ([`boucle::store::Store::published_epoch`]) changes after
 //! every such write made through this process, so its own writes are seen at once; writes by
 //! another process (the jobs binary, another replica) are seen when the entry expires, at most
@@ -22,8 +22,8 @@ pub const PUBLIC_CACHE_TTL: Duration = Duration::from_secs(5);
 /// Memory given to cached answers (an answer with 12 months of figures is ~10 KB).
 const PUBLIC_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
-/// (location code as asked, period as asked, store epoch).
-type Key = (String, String, u64);
+/// (location code as asked, period as asked, audience as asked, store epoch).
+type Key = (String, String, i32, u64);
 
 #[derive(Clone)]
 pub struct PublicCache {

@@ -210,6 +210,7 @@ async fn demo_serves_real_data_and_sigterm_stops_cleanly() {
         .get_location_results(pb::GetLocationResultsRequest {
             location_code: "CAF69-LYON-PARTDIEU".into(),
             period: String::new(),
+            ..Default::default()
         })
         .await
         .expect("published results")

@@ -221,6 +221,7 @@ async fn every_call_has_an_access_line_a_request_id_and_metrics() {
                 pb::GetLocationResultsRequest {
                     location_code: "CAF69-LYON-PARTDIEU".into(),
                     period: String::new(),
+                    ..Default::default()
                 },
                 Some(id),
                 None,
@@ -495,6 +496,7 @@ async fn calls_are_exported_as_rpc_spans_to_an_otlp_collector() {
             pb::GetLocationResultsRequest {
                 location_code: "NULLE-PART".into(),
                 period: String::new(),
+                ..Default::default()
             },
             Some("req-trace-1"),
             None,

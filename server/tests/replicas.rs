@@ -121,6 +121,7 @@ async fn two_replicas_and_the_jobs_share_reports_results_and_revocations() {
     let results_request = || pb::GetLocationResultsRequest {
         location_code: "REPLIQUE-1".into(),
         period: String::new(),
+        ..Default::default()
     };
     for replica in [&a, &b] {
         let none = ResultsServiceClient::new(channel(&replica.addr))

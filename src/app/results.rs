@@ -5,10 +5,10 @@ use uuid::Uuid;
 
 use super::page::{Listed, Page, PageRequest};
 use crate::Error;
-use crate::domain::Period;
 use crate::domain::indicators::{IndicatorCode, RankKey, Scope, rank_order};
 use crate::domain::search::{self, Point, Search};
 use crate::domain::vote::VotePolicy;
+use crate::domain::{Audience, Period};
 use crate::store::actions::PublicActionView;
 use crate::store::feedback::{FeedbackCursor, FeedbackView};
 use crate::store::indicators::LabelledFigure;
@@ -24,8 +24,27 @@ pub const HISTORY_MONTHS: usize = 12;
 #[derive(Clone, Debug, PartialEq)]
 pub struct LocationResults {
     pub location: LocationView,
+    /// The public the figures are of; `None` for the headline (every public served).
+    pub audience: Option<Audience>,
     /// Oldest first, [`HISTORY_MONTHS`] of them; the last one is the period asked.
     pub history: Vec<(Period, Vec<LabelledFigure>)>,
+    /// The publics with figures of their own in the period asked, in [`Audience::ALL`]
+    /// order.
+    pub available: Vec<Audience>,
+}
+
+impl LocationResults {
+    /// The audiences the figures count.
+    pub fn counted(&self) -> Vec<Audience> {
+        match self.audience {
+            Some(a) => vec![a],
+            None => Audience::ALL
+                .iter()
+                .copied()
+                .filter(|a| a.is_public())
+                .collect(),
+        }
+    }
 }
 
 /// The public location of `code`; NOT_FOUND when absent or inactive.
@@ -47,12 +66,21 @@ pub async fn public_location(store: &Store, code: &str) -> Result<LocationView, 
 }
 
 /// The results of a location for `period` (default: the latest aggregated one) and the
-/// months before it. NOT_FOUND when the period has no published figure.
+/// months before it: the headline, or one public's own figures. NOT_FOUND when the period
+/// has no published figure (for that public); PERMISSION_DENIED for the agents, whose
+/// barometer is internal.
 pub async fn location_results(
     store: &Store,
     code: &str,
     period: Option<Period>,
+    audience: Option<Audience>,
 ) -> Result<LocationResults, Error> {
+    if let Some(a) = audience.filter(|a| !a.is_public()) {
+        return Err(Error::PermissionDenied(format!(
+            "the {} figures are internal: ask IndicatorService.GetInternalResults with a key of the location's scope",
+            a.code()
+        )));
+    }
     let location = public_location(store, code).await?;
     let root = location.location.id;
     let period = match period {
@@ -66,9 +94,32 @@ pub async fn location_results(
     for _ in 1..HISTORY_MONTHS {
         first = first.previous();
     }
-    let stored = store
-        .aggregates_of(root, Scope::Subtree, first, period)
-        .await?;
+    let stored = match audience {
+        None => {
+            store
+                .aggregates_of(root, Scope::Subtree, first, period)
+                .await?
+        }
+        Some(a) => {
+            store
+                .audience_aggregates_of(root, Scope::Subtree, a, first, period)
+                .await?
+        }
+    };
+    let publics: Vec<Audience> = Audience::ALL
+        .iter()
+        .copied()
+        .filter(|a| a.is_public())
+        .collect();
+    let mut available: Vec<Audience> = store
+        .audience_aggregates_of_locations(period, &[root], &publics)
+        .await?
+        .into_iter()
+        .filter(|f| f.scope == Scope::Subtree)
+        .filter_map(|f| f.audience)
+        .collect();
+    available.sort();
+    available.dedup();
     let catalogue = super::indicators::catalogue(store).await?;
     let mut history = Vec::with_capacity(HISTORY_MONTHS);
     let mut month = first;
@@ -83,9 +134,17 @@ pub async fn location_results(
         month = month.next();
     }
     if history.last().is_some_and(|(_, f)| f.is_empty()) {
-        return Err(Error::not_found("published results for this period"));
+        return Err(Error::not_found(match audience {
+            None => "published results for this period",
+            Some(_) => "published results for this audience and period",
+        }));
     }
-    Ok(LocationResults { location, history })
+    Ok(LocationResults {
+        location,
+        audience,
+        history,
+        available,
+    })
 }
 
 /// A search's page sizes: smaller than the listings', each hit carrying its figures.

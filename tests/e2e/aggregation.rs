@@ -557,6 +557,7 @@ async fn public_results_give_twelve_months_and_hide_suppressed_values() {
         .get_location_results(pb::GetLocationResultsRequest {
             location_code: "A-1".into(),
             period: String::new(),
+            ..Default::default()
         })
         .await
         .expect_err("nothing aggregated yet");
@@ -567,6 +568,7 @@ async fn public_results_give_twelve_months_and_hide_suppressed_values() {
         .get_location_results(pb::GetLocationResultsRequest {
             location_code: "A-REG".into(),
             period: String::new(),
+            ..Default::default()
         })
         .await
         .expect("latest period")
@@ -592,6 +594,7 @@ async fn public_results_give_twelve_months_and_hide_suppressed_values() {
         .get_location_results(pb::GetLocationResultsRequest {
             location_code: "A-2".into(),
             period: "2026-10".into(),
+            ..Default::default()
         })
         .await
         .expect("A-2")
@@ -618,6 +621,7 @@ async fn public_results_give_twelve_months_and_hide_suppressed_values() {
         .get_location_results(pb::GetLocationResultsRequest {
             location_code: "A-1".into(),
             period: "2026-13".into(),
+            ..Default::default()
         })
         .await
         .expect_err("bad period");
@@ -629,6 +633,7 @@ async fn public_results_give_twelve_months_and_hide_suppressed_values() {
     let latest = |code: &str| pb::GetLocationResultsRequest {
         location_code: code.into(),
         period: String::new(),
+        ..Default::default()
     };
     let after = results
         .get_location_results(latest("A-REG"))

@@ -236,6 +236,7 @@ async fn hits_carry_their_latest_headline_and_inactive_ones_are_not_listed() {
         .get_location_results(pb::GetLocationResultsRequest {
             location_code: "CAF69-LYON-PARTDIEU".into(),
             period: String::new(),
+            ..Default::default()
         })
         .await
         .expect("results")

@@ -18,8 +18,9 @@ use boucle::domain::search::{Search, SearchInput};
 use boucle::domain::validation::Violations;
 use boucle::domain::vote::address_hash;
 use boucle::pb::convert::{
-    compared_children_to_pb, from_timestamp, indicator_result_to_pb, lifecycle, location_hit_to_pb,
-    public_action_to_pb, public_location_to_pb, published_feedback_to_pb,
+    audience_filter, audience_to_pb, compared_children_to_pb, from_timestamp,
+    indicator_result_to_pb, lifecycle, location_hit_to_pb, public_action_to_pb,
+    public_location_to_pb, published_feedback_to_pb,
 };
 
 use super::State;
@@ -28,11 +29,12 @@ use crate::peer::client_address;
 /// GetLocationResults: the use case's results, converted.
 async fn location_results(
     state: &State,
-    location_code: String,
-    period: String,
+    r: pb::GetLocationResultsRequest,
 ) -> Result<pb::GetLocationResultsResponse, Error> {
-    let period = parse_optional(&period).map_err(|d| Error::invalid("period", d))?;
-    let results = results::location_results(&state.store, &location_code, period).await?;
+    let period = parse_optional(&r.period).map_err(|d| Error::invalid("period", d));
+    let audience = audience_filter(r.audience).map_err(|d| Error::invalid("audience", d));
+    let results =
+        results::location_results(&state.store, &r.location_code, period?, audience?).await?;
     let history: Vec<pb::PeriodResults> = results
         .history
         .iter()
@@ -46,6 +48,17 @@ async fn location_results(
         current: history.last().cloned(),
         history,
         min_sample: results.location.effective_min_sample,
+        audience: results.audience.map_or(0, |a| audience_to_pb(a).into()),
+        counted_audiences: results
+            .counted()
+            .into_iter()
+            .map(|a| audience_to_pb(a).into())
+            .collect(),
+        available_audiences: results
+            .available
+            .iter()
+            .map(|a| audience_to_pb(*a).into())
+            .collect(),
     })
 }
 
@@ -98,19 +111,17 @@ impl ResultsService for ResultsApi {
         &self,
         request: Request<pb::GetLocationResultsRequest>,
     ) -> Result<Response<pb::GetLocationResultsResponse>, Status> {
-        let pb::GetLocationResultsRequest {
-            location_code,
-            period,
-        } = request.into_inner();
+        let r = request.into_inner();
         let key = (
-            location_code.trim().to_owned(),
-            period.trim().to_owned(),
+            r.location_code.trim().to_owned(),
+            r.period.trim().to_owned(),
+            r.audience,
             self.state.store.published_epoch(),
         );
         let answer = self
             .state
             .public_cache
-            .location_results(key, location_results(&self.state, location_code, period))
+            .location_results(key, location_results(&self.state, r))
             .await
             .map_err(|e| Status::from(&*e))?;
         Ok(Response::new(Arc::unwrap_or_clone(answer)))

@@ -25,6 +25,14 @@ pub fn channel(value: i32) -> Result<domain::Channel, String> {
     })
 }
 
+/// An audience asked for as a filter: UNSPECIFIED means none (every public).
+pub fn audience_filter(value: i32) -> Result<Option<domain::Audience>, String> {
+    match known::<pb::Audience>(value)? {
+        pb::Audience::Unspecified => Ok(None),
+        _ => audience(value).map(Some),
+    }
+}
+
 pub fn channel_to_pb(value: domain::Channel) -> pb::Channel {
     use domain::Channel as D;
     use pb::Channel as P;
