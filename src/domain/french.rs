@@ -58,6 +58,15 @@ pub fn audience(a: Audience) -> &'static str {
     }
 }
 
+/// Whose experiences a published figure counts: the headline counts every public served
+/// (never the agents, whose figures are never published); otherwise one public.
+pub fn public(a: Option<Audience>) -> &'static str {
+    match a {
+        None => "ensemble des publics",
+        Some(a) => audience(a),
+    }
+}
+
 /// Which experiences a figure describes, as an open-data row says it.
 pub fn perimeter(s: Scope) -> &'static str {
     match s {

@@ -707,15 +707,19 @@ async fn open_data_sums_right_in_french_and_is_byte_stable() {
     assert_eq!(
         csv.lines().next(),
         Some(
-            "code_structure,typologie,structure,code_postal,ville,code_structure_parente,perimetre,code_indicateur,libelle_indicateur,valeur,unite,taille_echantillon,intervalle_bas,intervalle_haut,periode,frequence,date_de_mise_a_jour"
+            "code_structure,typologie,structure,code_postal,ville,code_structure_parente,perimetre,public,code_indicateur,libelle_indicateur,valeur,unite,taille_echantillon,intervalle_bas,intervalle_haut,periode,frequence,date_de_mise_a_jour"
         )
     );
     assert!(csv.contains("\r\n"), "RFC 4180 line endings");
-    assert!(csv.contains("A-1,Caisse d'allocations familiales,Site A-1,69003,Lyon,A-REG,structure,SATISFACTION_RATE,Taux de satisfaction,66.7,%,6,30,90.3,2026-10,mensuelle,2026-11-01"), "{csv}");
+    assert!(csv.contains("A-1,Caisse d'allocations familiales,Site A-1,69003,Lyon,A-REG,structure,ensemble des publics,SATISFACTION_RATE,Taux de satisfaction,66.7,%,6,30,90.3,2026-10,mensuelle,2026-11-01"), "{csv}");
     let rows = csv_rows(&path, b',');
     let volume = |perimetre: &str| -> Vec<(String, String)> {
         rows.iter()
-            .filter(|r| r["code_indicateur"] == "VOLUME" && r["perimetre"] == perimetre)
+            .filter(|r| {
+                r["code_indicateur"] == "VOLUME"
+                    && r["perimetre"] == perimetre
+                    && r["public"] == "ensemble des publics"
+            })
             .map(|r| (r["code_structure"].clone(), r["valeur"].clone()))
             .collect()
     };
@@ -756,6 +760,7 @@ async fn open_data_sums_right_in_french_and_is_byte_stable() {
                 r["code_structure"] == "A-1"
                     && r["code_indicateur"] == "SATISFACTION_RATE"
                     && r["perimetre"] == "structure"
+                    && r["public"] == "ensemble des publics"
             })
             .map(|r| r["valeur"].clone())
     };
@@ -769,7 +774,24 @@ async fn open_data_sums_right_in_french_and_is_byte_stable() {
     assert!(objects.iter().any(|o| o["code_indicateur"] == "VOLUME"
         && o["code_structure"] == "A-REG"
         && o["perimetre"] == "structure et rattachées"
+        && o["public"] == "ensemble des publics"
         && o["valeur"] == serde_json::json!(8)));
+    // Each public's rows beside the whole: here every experience is an usager's.
+    let usagers: u64 = rows
+        .iter()
+        .filter(|r| {
+            r["code_indicateur"] == "VOLUME"
+                && r["perimetre"] == "structure"
+                && r["public"] == "usager"
+        })
+        .map(|r| r["valeur"].parse::<u64>().expect("an integer"))
+        .sum();
+    assert_eq!(usagers, own);
+    assert!(
+        rows.iter().all(|r| r["public"] == "ensemble des publics"
+            || !r["code_indicateur"].starts_with("ACTIONS_")),
+        "the actions are the structure's, not a public's"
+    );
     // The cumulated file holds the month too; the register lists every structure once.
     let cumulated = csv_rows(&f.out.path().join("resultats.csv"), b',');
     assert_eq!(cumulated.len(), rows.len());

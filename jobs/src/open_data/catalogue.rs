@@ -15,7 +15,13 @@ pub const LICENCE: &str = "https://www.etalab.gouv.fr/licence-ouverte-open-licen
 /// The columns that identify a row of each dataset.
 fn primary_key(stem: &str) -> Vec<&'static str> {
     match stem {
-        "resultats" => vec!["code_structure", "perimetre", "code_indicateur", "periode"],
+        "resultats" => vec![
+            "code_structure",
+            "perimetre",
+            "public",
+            "code_indicateur",
+            "periode",
+        ],
         "experiences" => vec!["identifiant"],
         _ => vec!["code_structure"],
     }

@@ -303,10 +303,16 @@ mod tests {
             stem: "t",
             title: "t",
             description: "t",
-            fields: vec![
-                super::super::fields::resultats().fields[0].clone(),
-                super::super::fields::resultats().fields[9].clone(),
-            ],
+            fields: ["code_structure", "valeur"]
+                .map(|name| {
+                    let resultats = super::super::fields::resultats();
+                    resultats
+                        .fields
+                        .into_iter()
+                        .find(|f| f.name == name)
+                        .unwrap_or_else(|| panic!("{name}"))
+                })
+                .to_vec(),
         };
         let mut w = DatasetWriter::create(dir.path(), "t-2026-10", &dataset).expect("create");
         w.write(&[Cell::text("A;1, \"x\""), Cell::Number(12.5)])

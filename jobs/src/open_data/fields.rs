@@ -3,7 +3,7 @@
 //! schema. Names follow the Services Publics + datasets where they have one
 //! (docs/open-data.md gives each mapping).
 
-use boucle::domain::codes::{Channel, Frequency, Satisfaction, Tag};
+use boucle::domain::codes::{Audience, Channel, Frequency, Satisfaction, Tag};
 use boucle::domain::french;
 use boucle::domain::indicators::{IndicatorCode, Scope};
 
@@ -137,10 +137,21 @@ pub fn resultats() -> Dataset {
             field(
                 "perimetre",
                 "Périmètre",
-                "« structure » : les seules expériences déposées sur la structure ; « structure et rattachées » : la structure et toutes celles qui lui sont rattachées. Pour additionner sans double compte, ne retenir qu'un périmètre « structure ».",
+                "« structure » : les seules expériences déposées sur la structure ; « structure et rattachées » : la structure et toutes celles qui lui sont rattachées. Pour additionner sans double compte, ne retenir qu'un périmètre « structure » et le public « ensemble des publics ».",
                 Kind::String,
             ),
             [Scope::SelfOnly, Scope::Subtree].map(french::perimeter),
+        )),
+        required(one_of(
+            field(
+                "public",
+                "Public",
+                "Les expériences de qui la valeur compte : « ensemble des publics » (tous les publics servis : usagers, professionnels, partenaires, bénévoles, donateurs, patients ; jamais les agents, dont le baromètre est interne), ou un seul de ces publics. L'ensemble est la somme des publics : pour additionner, ne retenir que « ensemble des publics ».",
+                Kind::String,
+            ),
+            std::iter::once(None)
+                .chain(Audience::ALL.iter().filter(|a| a.is_public()).map(|a| Some(*a)))
+                .map(french::public),
         )),
         required(one_of(
             field(

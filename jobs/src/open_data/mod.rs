@@ -16,10 +16,10 @@ pub mod fields;
 use std::collections::HashMap;
 use std::path::Path;
 
-use boucle::domain::Period;
 use boucle::domain::french;
 use boucle::domain::indicators::IndicatorCode;
 use boucle::domain::redaction::public_text;
+use boucle::domain::{Audience, Period};
 use boucle::store::Store;
 use boucle::store::aggregates::StoredFigure;
 use boucle::store::indicators::Catalogue;
@@ -78,6 +78,7 @@ fn resultat_row(
     let mut row = structure_cells(view).to_vec();
     row.extend([
         Cell::text(french::perimeter(f.scope)),
+        Cell::text(french::public(f.audience)),
         Cell::text(figure.code.code()),
         Cell::text(title),
         Cell::rounded(value, decimals),
@@ -111,18 +112,31 @@ async fn write_resultats(
     // register.
     let mut ordered: Vec<&LocationView> = locations.values().collect();
     ordered.sort_by(|a, b| a.location.code.cmp(&b.location.code));
+    // Each public's own figures follow the headline; never the agents'.
+    let publics: Vec<Audience> = Audience::ALL
+        .iter()
+        .copied()
+        .filter(|a| a.is_public())
+        .collect();
     let mut n = 0;
     for chunk in ordered.chunks(FIGURES_CHUNK) {
         let ids: Vec<Uuid> = chunk.iter().map(|l| l.location.id).collect();
         let mut figures = store.aggregates_of_locations(period, &ids).await?;
+        figures.extend(
+            store
+                .audience_aggregates_of_locations(period, &ids, &publics)
+                .await?,
+        );
         let code = |id: &Uuid| locations.get(id).map(|l| l.location.code.as_str());
-        figures.sort_by(|a, b| {
-            (code(&a.location_id), a.scope.code(), a.figure.code.code()).cmp(&(
-                code(&b.location_id),
-                b.scope.code(),
-                b.figure.code.code(),
-            ))
-        });
+        let key = |f: &StoredFigure| {
+            (
+                code(&f.location_id),
+                f.scope.code(),
+                f.audience.map_or(0, |a| a as usize + 1),
+                f.figure.code.code(),
+            )
+        };
+        figures.sort_by(|a, b| key(a).cmp(&key(b)));
         for f in &figures {
             let Some(view) = locations.get(&f.location_id) else {
                 continue;
