@@ -89,6 +89,11 @@ pub const RULES: &[(&str, &str, Access)] = &[
         "ListMeasurements",
         Key(P::RecordMeasurements),
     ),
+    (
+        "IndicatorService",
+        "GetInternalResults",
+        Key(P::ReadInternalResults),
+    ),
     ("AdminService", "CreateApiKey", Key(P::ManageKeys)),
     ("AdminService", "ListApiKeys", Key(P::ManageKeys)),
     ("AdminService", "RevokeApiKey", Key(P::ManageKeys)),

@@ -7,6 +7,7 @@ use crate::Error;
 use crate::domain::Caller;
 use crate::domain::codes::IndicatorKind;
 use crate::domain::indicators::check_redefinition;
+use crate::domain::symmetry::{SitePair, Symmetry, symmetry};
 use crate::store::indicators::{
     self as repo, Catalogue, Definition, Indicator, Measurement, MeasurementFilter, NewMeasurement,
 };
@@ -99,4 +100,136 @@ pub async fn list_measurements(
     let reach = Reach::of(db, caller, filter.location).await?;
     let rows = repo::list_measurements(db, &reach, filter, page.fetch_limit(), page.after).await?;
     Ok(page.listed(rows, |m| m.id))
+}
+
+/// A location's figures for one month, every public on its own: the headline (`None`), then
+/// each audience with figures (agents' included, above their threshold), in
+/// [`crate::domain::Audience::ALL`] order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InternalResults {
+    pub location: crate::store::locations::LocationView,
+    pub period: crate::domain::Period,
+    pub audiences: Vec<(
+        Option<crate::domain::Audience>,
+        Vec<crate::store::indicators::LabelledFigure>,
+    )>,
+    /// The « symétrie des attentions » across the subtree's locations, by code.
+    pub symmetry: Option<Symmetry<String>>,
+    /// The two satisfaction rates (publics', agents') of each location taking part.
+    pub pairs: Vec<SitePair<String>>,
+}
+
+/// The internal results of the location `code` of the caller's scope (NOT_FOUND outside it)
+/// for `period` (default: the latest aggregated one), of its whole subtree. NOT_FOUND when
+/// the period has no figure.
+pub async fn internal_results(
+    store: &Store,
+    caller: &Caller,
+    code: &str,
+    period: Option<crate::domain::Period>,
+) -> Result<InternalResults, Error> {
+    use crate::domain::Audience;
+    use crate::domain::indicators::Scope;
+    let location = crate::store::locations::find(
+        store.connection(),
+        caller.scope,
+        &LocationKey::Code(code.trim().to_owned()),
+    )
+    .await?;
+    let id = location.location.id;
+    let period = match period {
+        Some(p) => p,
+        None => store
+            .latest_aggregated_period(id)
+            .await?
+            .ok_or_else(|| Error::not_found("results"))?,
+    };
+    let catalogue = catalogue(store).await?;
+    let headline = store
+        .aggregates_of(id, Scope::Subtree, period, period)
+        .await?;
+    if headline.is_empty() {
+        return Err(Error::not_found("results for this period"));
+    }
+    let mut audiences = vec![(
+        None,
+        headline
+            .iter()
+            .map(|f| catalogue.labelled(f.figure))
+            .collect(),
+    )];
+    let stored = store
+        .audience_aggregates_of_locations(period, &[id], Audience::ALL)
+        .await?;
+    for audience in Audience::ALL {
+        let figures: Vec<_> = stored
+            .iter()
+            .filter(|f| f.scope == Scope::Subtree && f.audience == Some(*audience))
+            .map(|f| catalogue.labelled(f.figure))
+            .collect();
+        if !figures.is_empty() {
+            audiences.push((Some(*audience), figures));
+        }
+    }
+    let pairs = satisfaction_pairs(store, id, period).await?;
+    Ok(InternalResults {
+        location,
+        period,
+        audiences,
+        symmetry: symmetry(&pairs),
+        pairs,
+    })
+}
+
+/// For every location of the subtree of `root` where both are published in `period`: the
+/// publics' satisfaction rate and the agents', each from the location's own experiences.
+async fn satisfaction_pairs(
+    store: &Store,
+    root: Uuid,
+    period: crate::domain::Period,
+) -> Result<Vec<SitePair<String>>, Error> {
+    use crate::domain::Audience;
+    use crate::domain::indicators::{IndicatorCode, Scope};
+    use std::collections::HashMap;
+    let views = store.locations_for_aggregation(Some(root)).await?;
+    let ids: Vec<Uuid> = views.iter().map(|v| v.location.id).collect();
+    let rate = |f: &crate::store::aggregates::StoredFigure| {
+        (f.scope == Scope::SelfOnly
+            && f.figure.code == IndicatorCode::SatisfactionRate
+            && !f.figure.suppressed)
+            .then_some(f.figure.value)
+            .flatten()
+            .map(|v| (f.location_id, v))
+    };
+    let mut publics: HashMap<Uuid, f64> = HashMap::new();
+    let mut agents: HashMap<Uuid, f64> = HashMap::new();
+    for chunk in ids.chunks(2_000) {
+        publics.extend(
+            store
+                .aggregates_of_locations(period, chunk)
+                .await?
+                .iter()
+                .filter_map(rate),
+        );
+        agents.extend(
+            store
+                .audience_aggregates_of_locations(period, chunk, &[Audience::Agent])
+                .await?
+                .iter()
+                .filter_map(rate),
+        );
+    }
+    let mut pairs: Vec<SitePair<String>> = views
+        .iter()
+        .filter_map(|v| {
+            let id = v.location.id;
+            Some(SitePair {
+                site: v.location.code.clone(),
+                publics: *publics.get(&id)?,
+                agents: *agents.get(&id)?,
+            })
+        })
+        .collect();
+    pairs.sort_by(|a, b| a.site.cmp(&b.site));
+    Ok(pairs)
 }

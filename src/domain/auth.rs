@@ -46,6 +46,8 @@ pub enum Permission {
     DefineIndicators,
     /// RecordMeasurement, ListMeasurements.
     RecordMeasurements,
+    /// GetInternalResults: every public's figures, the agents' barometer included.
+    ReadInternalResults,
     /// CreateApiKey, ListApiKeys, RevokeApiKey.
     ManageKeys,
     /// CreateRecipient, ListRecipients, DeleteRecipient.
@@ -68,6 +70,7 @@ impl Permission {
         Permission::EditReferenceData,
         Permission::DefineIndicators,
         Permission::RecordMeasurements,
+        Permission::ReadInternalResults,
         Permission::ManageKeys,
         Permission::ManageRecipients,
     ];
@@ -91,6 +94,7 @@ impl Permission {
             | P::ManageActions
             | P::ReadIndicators
             | P::RecordMeasurements
+            | P::ReadInternalResults
             | P::ManageKeys
             | P::ManageRecipients => false,
         }
@@ -118,6 +122,7 @@ impl Role {
                 | P::EditReferenceData
                 | P::DefineIndicators
                 | P::RecordMeasurements
+                | P::ReadInternalResults
                 | P::ManageKeys
                 | P::ManageRecipients => true,
             },
@@ -133,6 +138,7 @@ impl Role {
                 | P::EditReferenceData
                 | P::DefineIndicators
                 | P::RecordMeasurements
+                | P::ReadInternalResults
                 | P::ManageKeys
                 | P::ManageRecipients => false,
             },
@@ -147,6 +153,7 @@ impl Role {
                 | P::EditReferenceData
                 | P::DefineIndicators
                 | P::RecordMeasurements
+                | P::ReadInternalResults
                 | P::ManageKeys
                 | P::ManageRecipients => false,
             },
@@ -156,7 +163,8 @@ impl Role {
                 | P::WorkOnFeedback
                 | P::ManageActions
                 | P::ReadIndicators
-                | P::RecordMeasurements => true,
+                | P::RecordMeasurements
+                | P::ReadInternalResults => true,
                 P::PublishResponse => self == Role::Validator,
                 P::ManageLocations
                 | P::SubmitFeedback
@@ -222,13 +230,14 @@ mod tests {
             Permission::EditReferenceData => 10,
             Permission::DefineIndicators => 11,
             Permission::RecordMeasurements => 12,
-            Permission::ManageKeys => 13,
-            Permission::ManageRecipients => 14,
+            Permission::ReadInternalResults => 13,
+            Permission::ManageKeys => 14,
+            Permission::ManageRecipients => 15,
         };
         for (i, p) in Permission::ALL.iter().enumerate() {
             assert_eq!(position(*p), i, "{p:?}");
         }
-        assert_eq!(Permission::ALL.len(), 15);
+        assert_eq!(Permission::ALL.len(), 16);
     }
 
     #[test]

@@ -1528,3 +1528,374 @@ async fn agents_ratings_never_reach_a_public_figure_or_text() {
     }
     assert!(!experiences.contains("intérieur"));
 }
+
+/// Imports `n` experiences of `audience` at `location`, submitted on 12 October, the first
+/// `positive` of them positive and the rest negative.
+async fn import_audience(
+    f: &Fixture,
+    collector: &str,
+    location: &str,
+    audience: pb::Audience,
+    n: usize,
+    positive: usize,
+) {
+    let requests: Vec<pb::ImportFeedbackRequest> = (0..n)
+        .map(|i| pb::ImportFeedbackRequest {
+            feedback: Some(pb::Feedback {
+                audience: audience as i32,
+                satisfaction: if i < positive {
+                    pb::Satisfaction::Positive
+                } else {
+                    pb::Satisfaction::Negative
+                } as i32,
+                story: format!("Expérience {i} de ce public."),
+                submit_time: Some(ts("2026-10-12T10:00:00+02:00")),
+                ..feedback_for(location)
+            }),
+            request_id: format!("{location}-{audience:?}-{i}"),
+        })
+        .collect();
+    let answer = f
+        .app
+        .feedback(Some(collector))
+        .import_feedback(tokio_stream::iter(requests))
+        .await
+        .expect("import")
+        .into_inner();
+    assert_eq!(answer.outcomes.len(), n);
+}
+
+fn indicator(of: &[pb::IndicatorResult], code: &str) -> (Option<f64>, u64, bool) {
+    let r = of
+        .iter()
+        .find(|r| r.code == code)
+        .unwrap_or_else(|| panic!("{code} missing"));
+    let f = r.figure.expect("figure");
+    (f.value, f.sample_size, f.suppressed)
+}
+
+/// Every public has figures of its own beside the headline, which counts every public
+/// served and never the agents; the agents' figures are internal, read by AGENT keys of the
+/// scope, and exist only for a location with at least `min_sample_agents` of their
+/// experiences.
+#[tokio::test]
+async fn every_public_has_its_own_figures_and_the_agents_stay_internal() {
+    let f = fixture().await;
+    let collector = f.app.key(Role::Collector, None).await;
+    // The agents' threshold of NET-A: 5 (its `min_sample` is 3, so 5 applies).
+    let updated = f
+        .app
+        .locations(Some(&f.app.admin_key))
+        .update_location(pb::UpdateLocationRequest {
+            location: Some(pb::Location {
+                code: "NET-A".into(),
+                min_sample_agents: Some(5),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["min_sample_agents".into()],
+            }),
+        })
+        .await
+        .expect("threshold")
+        .into_inner()
+        .location
+        .expect("location");
+    assert_eq!(updated.effective_min_sample_agents, 5);
+    let a2 = f.app.stored_location("A-2").await;
+    assert_eq!(a2.effective_min_sample_agents, 5, "inherited");
+    let b1 = f.app.stored_location("B-1").await;
+    assert_eq!(b1.effective_min_sample_agents, 15, "the default elsewhere");
+
+    import_audience(&f, &collector, "A-1", pb::Audience::Volunteer, 3, 2).await;
+    import_audience(&f, &collector, "A-1", pb::Audience::Agent, 5, 1).await;
+    import_audience(&f, &collector, "A-2", pb::Audience::Agent, 4, 4).await;
+    f.aggregate("2026-10").await.expect("aggregate");
+
+    // The headline: the fixture's six usagers and the three volunteers, no agent.
+    let a1 = f.figures("A-1", Scope::SelfOnly, "2026-10").await;
+    assert_eq!(value(&a1, "VOLUME"), (Some(9.0), 9, false));
+    assert_eq!(value(&a1, "SATISFACTION_RATE"), (Some(66.7), 9, false));
+    let a2_figures = f.figures("A-2", Scope::SelfOnly, "2026-10").await;
+    assert_eq!(value(&a2_figures, "VOLUME"), (Some(2.0), 2, false));
+
+    // Public results: the headline says whom it counts, each public can be asked.
+    let results = |audience: pb::Audience| {
+        let mut client = f.app.results();
+        async move {
+            client
+                .get_location_results(pb::GetLocationResultsRequest {
+                    location_code: "A-1".into(),
+                    period: "2026-10".into(),
+                    audience: audience as i32,
+                })
+                .await
+        }
+    };
+    let headline = results(pb::Audience::Unspecified)
+        .await
+        .expect("headline")
+        .into_inner();
+    assert_eq!(headline.audience, 0);
+    let counted: Vec<i32> = headline.counted_audiences.clone();
+    assert_eq!(counted.len(), 6, "{counted:?}");
+    assert!(!counted.contains(&(pb::Audience::Agent as i32)));
+    assert_eq!(
+        headline.available_audiences,
+        [pb::Audience::Usager as i32, pb::Audience::Volunteer as i32]
+    );
+    let current = headline.current.expect("current").indicators;
+    assert_eq!(indicator(&current, "VOLUME"), (Some(9.0), 9, false));
+
+    let usagers = results(pb::Audience::Usager)
+        .await
+        .expect("usagers")
+        .into_inner();
+    assert_eq!(usagers.counted_audiences, [pb::Audience::Usager as i32]);
+    let current = usagers.current.expect("current").indicators;
+    assert_eq!(indicator(&current, "VOLUME"), (Some(6.0), 6, false));
+    assert_eq!(
+        indicator(&current, "SATISFACTION_RATE"),
+        (Some(66.7), 6, false)
+    );
+    assert!(
+        current.iter().all(|r| !r.code.starts_with("ACTIONS_")),
+        "actions are the location's, not a public's"
+    );
+    let volunteers = results(pb::Audience::Volunteer)
+        .await
+        .expect("volunteers")
+        .into_inner();
+    let current = volunteers.current.expect("current").indicators;
+    assert_eq!(
+        indicator(&current, "SATISFACTION_RATE"),
+        (Some(66.7), 3, false)
+    );
+    let donors = results(pb::Audience::Donor)
+        .await
+        .expect_err("no donor this month");
+    assert_eq!(donors.code(), Code::NotFound, "{donors:?}");
+    let agents = results(pb::Audience::Agent)
+        .await
+        .expect_err("the agents' figures are internal");
+    assert_eq!(agents.code(), Code::PermissionDenied, "{agents:?}");
+    let mut client = f.app.results();
+    let bad = client
+        .get_location_results(pb::GetLocationResultsRequest {
+            location_code: "A-1".into(),
+            period: "2026-10".into(),
+            audience: 42,
+        })
+        .await
+        .expect_err("an unknown audience");
+    assert_eq!(bad.code(), Code::InvalidArgument, "{bad:?}");
+
+    // Internal results: an AGENT key of NET-A reads the agents of A-1 (5, at the
+    // threshold), not those of A-2 (4, below it: not even their number).
+    let agent_key = f.app.key(Role::Agent, Some("NET-A")).await;
+    let internal = |code: &'static str, key: String| {
+        let mut client = f.app.indicators(Some(&key));
+        async move {
+            client
+                .get_internal_results(pb::GetInternalResultsRequest {
+                    location_code: code.into(),
+                    period: "2026-10".into(),
+                })
+                .await
+        }
+    };
+    let a1 = internal("A-1", agent_key.clone())
+        .await
+        .expect("internal A-1")
+        .into_inner();
+    assert_eq!(a1.min_sample_agents, 5);
+    let audiences: Vec<i32> = a1.audiences.iter().map(|a| a.audience).collect();
+    assert_eq!(
+        audiences,
+        [
+            0,
+            pb::Audience::Usager as i32,
+            pb::Audience::Volunteer as i32,
+            pb::Audience::Agent as i32
+        ]
+    );
+    let agents = &a1.audiences[3].indicators;
+    assert_eq!(indicator(agents, "VOLUME"), (Some(5.0), 5, false));
+    assert_eq!(
+        indicator(agents, "SATISFACTION_RATE"),
+        (Some(20.0), 5, false)
+    );
+    assert!(
+        agents.iter().all(|r| !r.code.starts_with("RESPONSE_")),
+        "agents' experiences are not answered publicly"
+    );
+    let a2 = internal("A-2", agent_key.clone())
+        .await
+        .expect("internal A-2")
+        .into_inner();
+    assert!(
+        a2.audiences
+            .iter()
+            .all(|a| a.audience != pb::Audience::Agent as i32),
+        "{a2:?}"
+    );
+    // NET-A's subtree holds nine agents: above the threshold.
+    let net = internal("NET-A", agent_key.clone())
+        .await
+        .expect("internal NET-A")
+        .into_inner();
+    let agents = net
+        .audiences
+        .iter()
+        .find(|a| a.audience == pb::Audience::Agent as i32)
+        .expect("the network's agents");
+    assert_eq!(
+        indicator(&agents.indicators, "VOLUME"),
+        (Some(9.0), 9, false)
+    );
+
+    // The narrowest keys: another network's agent does not; a collector may not.
+    let other = f.app.key(Role::Agent, Some("NET-B")).await;
+    let denied = internal("A-1", other).await.expect_err("outside the scope");
+    assert_eq!(denied.code(), Code::NotFound, "{denied:?}");
+    let denied = internal("A-1", collector.clone())
+        .await
+        .expect_err("a collector");
+    assert_eq!(denied.code(), Code::PermissionDenied, "{denied:?}");
+    let moderator = f.app.key(Role::Moderator, None).await;
+    let denied = internal("A-1", moderator).await.expect_err("a moderator");
+    assert_eq!(denied.code(), Code::PermissionDenied, "{denied:?}");
+
+    // Open data: a public column, each public's rows, never an agent's.
+    let period: Period = "2026-10".parse().expect("period");
+    boucle_jobs::open_data::export(&f.app.store, period, PARIS, None, f.out.path(), None)
+        .await
+        .expect("export");
+    let csv =
+        std::fs::read_to_string(f.out.path().join("resultats-2026-10.csv")).expect("résultats");
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("{name} in {header:?}"))
+    };
+    let (code, perimeter, public, indicator_code, value_at) = (
+        column("code_structure"),
+        column("perimetre"),
+        column("public"),
+        column("code_indicateur"),
+        column("valeur"),
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let volume = |public_name: &str| {
+        rows.iter()
+            .find(|r| {
+                r[code] == "A-1"
+                    && r[perimeter] == "structure"
+                    && r[public] == public_name
+                    && r[indicator_code] == "VOLUME"
+            })
+            .map(|r| r[value_at])
+    };
+    assert_eq!(volume("ensemble des publics"), Some("9"));
+    assert_eq!(volume("usager"), Some("6"));
+    assert_eq!(volume("bénévole"), Some("3"));
+    assert_eq!(volume("agent"), None);
+    assert!(rows.iter().all(|r| r[public] != "agent"), "{csv}");
+}
+
+/// The « symétrie des attentions » of a network: Spearman's rank correlation of its sites'
+/// publics' and agents' satisfaction, checked against a hand computation.
+#[tokio::test]
+async fn the_symmetry_of_a_network_matches_a_hand_computation() {
+    let f = fixture().await;
+    let collector = f.app.key(Role::Collector, None).await;
+    f.app.location("NET-S", None).await;
+    f.app
+        .locations(Some(&f.app.admin_key))
+        .update_location(pb::UpdateLocationRequest {
+            location: Some(pb::Location {
+                code: "NET-S".into(),
+                min_sample: Some(3),
+                min_sample_agents: Some(3),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["min_sample".into(), "min_sample_agents".into()],
+            }),
+        })
+        .await
+        .expect("thresholds");
+    // Five sites: the publics' satisfaction 20, 40, 60, 80, 100 % (five each), the agents'
+    // 0, 33.3, 100, 66.7, 100 % (three each).
+    for (site, publics, agents) in [(1, 1, 0), (2, 2, 1), (3, 3, 3), (4, 4, 2), (5, 5, 3)] {
+        let code = format!("S-{site}");
+        f.app.location(&code, Some("NET-S")).await;
+        import_audience(&f, &collector, &code, pb::Audience::Usager, 5, publics).await;
+        import_audience(&f, &collector, &code, pb::Audience::Agent, 3, agents).await;
+    }
+    f.aggregate("2026-10").await.expect("aggregate");
+    let answer = f
+        .app
+        .indicators(Some(&f.app.admin_key))
+        .get_internal_results(pb::GetInternalResultsRequest {
+            location_code: "NET-S".into(),
+            period: "2026-10".into(),
+        })
+        .await
+        .expect("internal")
+        .into_inner();
+    let symmetry = answer.symmetry.expect("five sites with both");
+    assert_eq!(symmetry.sites, 5);
+    // Ranks: publics 1..5; agents 1, 2, 4.5, 3, 4.5 (tied at 100 %). Centred, Σxy = 8,
+    // Σx² = 10, Σy² = 9.5: ρ = 8/√95 = 0.820783; Fisher's z with 1.06/(n − 3):
+    // [−0.26145, 0.98872].
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-5;
+    let rho = symmetry.rho.expect("rho");
+    assert!(close(rho, 0.820_783), "{rho}");
+    assert!(close(symmetry.ci_low.expect("low"), -0.261_450));
+    assert!(close(symmetry.ci_high.expect("high"), 0.988_720));
+    // The largest gaps first: S-3 (agents 1.5 ranks above), S-4 (1 below), S-5 (0.5 below).
+    let divergent: Vec<(String, f64)> = symmetry
+        .divergent
+        .iter()
+        .map(|d| (d.location_code.clone(), d.rank_gap))
+        .collect();
+    assert_eq!(
+        divergent,
+        [
+            ("S-3".to_owned(), 1.5),
+            ("S-4".to_owned(), -1.0),
+            ("S-5".to_owned(), -0.5)
+        ]
+    );
+    let s3 = &symmetry.divergent[0];
+    assert_eq!(
+        (s3.publics_satisfaction, s3.agents_satisfaction),
+        (60.0, 100.0)
+    );
+    // Another network's agent key does not reach it; nor does the public.
+    let other = f.app.key(Role::Agent, Some("NET-A")).await;
+    let denied = f
+        .app
+        .indicators(Some(&other))
+        .get_internal_results(pb::GetInternalResultsRequest {
+            location_code: "NET-S".into(),
+            period: "2026-10".into(),
+        })
+        .await
+        .expect_err("outside the scope");
+    assert_eq!(denied.code(), Code::NotFound);
+    let denied = f
+        .app
+        .indicators(None)
+        .get_internal_results(pb::GetInternalResultsRequest {
+            location_code: "NET-S".into(),
+            period: "2026-10".into(),
+        })
+        .await
+        .expect_err("no key");
+    assert_eq!(denied.code(), Code::Unauthenticated);
+}

@@ -4,6 +4,7 @@ use boucle::domain::validation::Violations;
 use boucle::domain::validation::optional_uuid;
 use boucle::pb;
 use boucle::pb::convert::indicator::{self as convert, indicator_code};
+use boucle::pb::convert::internal_results_to_pb;
 use boucle::pb::indicator_service_server::IndicatorService;
 use boucle::store::indicators::MeasurementFilter;
 use tonic::{Request, Response, Status};
@@ -97,5 +98,24 @@ impl IndicatorService for IndicatorApi {
             measurements: listed.rows.iter().map(convert::measurement_to_pb).collect(),
             next_page_token: listed.next_page_token,
         }))
+    }
+
+    async fn get_internal_results(
+        &self,
+        request: Request<pb::GetInternalResultsRequest>,
+    ) -> Result<Response<pb::GetInternalResultsResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::GetInternalResultsRequest {
+            location_code,
+            period,
+        } = request.into_inner();
+        if location_code.trim().is_empty() {
+            return Err(boucle::Error::invalid("location_code", "is required").into());
+        }
+        let period = parse_optional(&period).map_err(|d| boucle::Error::invalid("period", d))?;
+        let results =
+            indicators::internal_results(&self.state.store, &caller, &location_code, period)
+                .await?;
+        Ok(Response::new(internal_results_to_pb(&results)))
     }
 }

@@ -171,3 +171,45 @@ pub fn figure_to_pb(f: &Figure) -> pb::Figure {
         suppressed: f.suppressed,
     }
 }
+
+/// The internal results of a location (`IndicatorService.GetInternalResults`).
+pub fn internal_results_to_pb(
+    results: &crate::app::indicators::InternalResults,
+) -> pb::GetInternalResultsResponse {
+    pb::GetInternalResultsResponse {
+        location_code: results.location.location.code.clone(),
+        period: results.period.to_string(),
+        audiences: results
+            .audiences
+            .iter()
+            .map(|(audience, figures)| pb::AudienceResults {
+                audience: audience.map_or(0, |a| super::enums::audience_to_pb(a).into()),
+                indicators: figures
+                    .iter()
+                    .map(super::public::indicator_result_to_pb)
+                    .collect(),
+            })
+            .collect(),
+        min_sample: results.location.effective_min_sample,
+        min_sample_agents: results.location.effective_min_sample_agents,
+        symmetry: results.symmetry.as_ref().map(|s| pb::Symmetry {
+            sites: u32::try_from(s.sites).unwrap_or(u32::MAX),
+            rho: s.rho,
+            ci_low: s.ci.map(|c| c.0),
+            ci_high: s.ci.map(|c| c.1),
+            divergent: s
+                .divergent
+                .iter()
+                .filter_map(|(code, gap)| {
+                    let pair = results.pairs.iter().find(|p| &p.site == code)?;
+                    Some(pb::DivergentSite {
+                        location_code: code.clone(),
+                        rank_gap: *gap,
+                        publics_satisfaction: pair.publics,
+                        agents_satisfaction: pair.agents,
+                    })
+                })
+                .collect(),
+        }),
+    }
+}

@@ -17,6 +17,7 @@ pub use action::{
 pub use api_key::{api_key_to_pb, recipient_to_pb};
 pub use enums::*;
 pub use feedback::{SubmitTime, comment_to_pb, feedback_to_pb, new_feedback, response_to_pb};
+pub use indicator::internal_results_to_pb;
 pub use location::{location_patch, location_spec, location_to_pb};
 pub use public::{
     compared_children_to_pb, indicator_result_to_pb, location_hit_to_pb, public_location_to_pb,
