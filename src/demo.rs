@@ -677,12 +677,22 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
                 let new = NewFeedback {
                     location: LocationRef::Code((*code).to_owned()),
                     channel,
-                    audience: if rng.random_bool(0.92) {
+                    // Mostly usagers, and some of every other public (each gets its
+                    // own figures where it has enough), agents included (their
+                    // barometer is internal).
+                    audience: if rng.random_bool(0.88) {
                         Audience::Usager
                     } else {
                         *pick(
                             &mut rng,
-                            &[Audience::Professional, Audience::Partner, Audience::Agent],
+                            &[
+                                Audience::Professional,
+                                Audience::Partner,
+                                Audience::Volunteer,
+                                Audience::Donor,
+                                Audience::Patient,
+                                Audience::Agent,
+                            ],
                         )
                     },
                     satisfaction,
