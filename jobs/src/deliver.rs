@@ -232,7 +232,8 @@ async fn settle_pending(
 }
 
 /// Sends every recipient the reports of its subtree for `period` that it has not received
-/// in this version yet.
+/// in this version yet, with the agents' barometer of its location in the message's text
+/// (the only place it leaves the database: see [`crate::report::barometer`]).
 pub async fn deliver_period(
     store: &Store,
     period: Period,
@@ -310,6 +311,10 @@ pub async fn deliver_period(
                 ));
             }
         }
+        // The agents' barometer reaches the administration here only: never in a report.
+        let barometer = crate::report::barometer::read(store, &location, period).await?;
+        body.push('\n');
+        body.push_str(&crate::report::barometer::text(&barometer));
         body.push_str("\nCe message est envoyé automatiquement par boucle.\n");
         let attached = pending.len().min(MAX_ATTACHMENTS);
         let mut multipart = MultiPart::mixed().singlepart(SinglePart::plain(typeset(&body)));

@@ -171,14 +171,26 @@ pub async fn internal_results(
             audiences.push((Some(*audience), figures));
         }
     }
-    let pairs = satisfaction_pairs(store, id, period).await?;
+    let (symmetry, pairs) = symmetry_of(store, id, period).await?;
     Ok(InternalResults {
         location,
         period,
         audiences,
-        symmetry: symmetry(&pairs),
+        symmetry,
         pairs,
     })
+}
+
+/// The « symétrie des attentions » across the subtree of `root` in `period`, with the two
+/// rates of each location taking part (internal: the jobs' barometer and
+/// [`internal_results`]).
+pub async fn symmetry_of(
+    store: &Store,
+    root: Uuid,
+    period: crate::domain::Period,
+) -> Result<(Option<Symmetry<String>>, Vec<SitePair<String>>), Error> {
+    let pairs = satisfaction_pairs(store, root, period).await?;
+    Ok((symmetry(&pairs), pairs))
 }
 
 /// For every location of the subtree of `root` where both are published in `period`: the

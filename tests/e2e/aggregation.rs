@@ -1811,31 +1811,7 @@ async fn every_public_has_its_own_figures_and_the_agents_stay_internal() {
 #[tokio::test]
 async fn the_symmetry_of_a_network_matches_a_hand_computation() {
     let f = fixture().await;
-    let collector = f.app.key(Role::Collector, None).await;
-    f.app.location("NET-S", None).await;
-    f.app
-        .locations(Some(&f.app.admin_key))
-        .update_location(pb::UpdateLocationRequest {
-            location: Some(pb::Location {
-                code: "NET-S".into(),
-                min_sample: Some(3),
-                min_sample_agents: Some(3),
-                ..Default::default()
-            }),
-            update_mask: Some(prost_types::FieldMask {
-                paths: vec!["min_sample".into(), "min_sample_agents".into()],
-            }),
-        })
-        .await
-        .expect("thresholds");
-    // Five sites: the publics' satisfaction 20, 40, 60, 80, 100 % (five each), the agents'
-    // 0, 33.3, 100, 66.7, 100 % (three each).
-    for (site, publics, agents) in [(1, 1, 0), (2, 2, 1), (3, 3, 3), (4, 4, 2), (5, 5, 3)] {
-        let code = format!("S-{site}");
-        f.app.location(&code, Some("NET-S")).await;
-        import_audience(&f, &collector, &code, pb::Audience::Usager, 5, publics).await;
-        import_audience(&f, &collector, &code, pb::Audience::Agent, 3, agents).await;
-    }
+    symmetric_network(&f).await;
     f.aggregate("2026-10").await.expect("aggregate");
     let answer = f
         .app
@@ -1898,4 +1874,135 @@ async fn the_symmetry_of_a_network_matches_a_hand_computation() {
         .await
         .expect_err("no key");
     assert_eq!(denied.code(), Code::Unauthenticated);
+}
+
+/// NET-S and its five sites S-1 … S-5 (thresholds 3, agents' 3), with October's
+/// experiences: the publics' satisfaction 20, 40, 60, 80, 100 % (five each), the agents'
+/// 0, 33.3, 100, 66.7, 100 % (three each).
+async fn symmetric_network(f: &Fixture) {
+    let collector = f.app.key(Role::Collector, None).await;
+    f.app.location("NET-S", None).await;
+    f.app
+        .locations(Some(&f.app.admin_key))
+        .update_location(pb::UpdateLocationRequest {
+            location: Some(pb::Location {
+                code: "NET-S".into(),
+                min_sample: Some(3),
+                min_sample_agents: Some(3),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["min_sample".into(), "min_sample_agents".into()],
+            }),
+        })
+        .await
+        .expect("thresholds");
+    // Five sites: the publics' satisfaction 20, 40, 60, 80, 100 % (five each), the agents'
+    // 0, 33.3, 100, 66.7, 100 % (three each).
+    for (site, publics, agents) in [(1, 1, 0), (2, 2, 1), (3, 3, 3), (4, 4, 2), (5, 5, 3)] {
+        let code = format!("S-{site}");
+        f.app.location(&code, Some("NET-S")).await;
+        import_audience(f, &collector, &code, pb::Audience::Usager, 5, publics).await;
+        import_audience(f, &collector, &code, pb::Audience::Agent, 3, agents).await;
+    }
+}
+
+/// The agents' barometer reaches the administration in the text of its monthly message, and
+/// nowhere the public reads: not in the network's PDF, its HTML twin or the open data.
+#[tokio::test]
+async fn the_agents_barometer_reaches_the_administration_only_in_its_message() {
+    let f = fixture().await;
+    symmetric_network(&f).await;
+    let net = f.app.stored_location("NET-S").await;
+    f.app
+        .admin(Some(&f.app.admin_key))
+        .create_recipient(pb::CreateRecipientRequest {
+            recipient: Some(pb::Recipient {
+                email: "direction@reseau-s.test".into(),
+                name: "Direction".into(),
+                location_id: net.location.id.to_string(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("recipient");
+    let p: Period = "2026-10".parse().expect("p");
+    pipeline::run_period(&f.app.store, p, &f.options(), &mut |_, _, _| Ok(()))
+        .await
+        .expect("run");
+    let outbox = f.out.path().join("outbox");
+    let messages: Vec<_> = std::fs::read_dir(&outbox)
+        .expect("outbox")
+        .filter_map(Result::ok)
+        .collect();
+    assert_eq!(messages.len(), 1);
+    let raw = std::fs::read(messages[0].path()).expect("eml");
+    let message = mail_parser::MessageParser::default()
+        .parse(&raw)
+        .expect("a message");
+    let text = message.body_text(0).expect("a text part").into_owned();
+    // NET-S: 9 of its 15 agents satisfied, 15 of its 25 usagers; the sites' correlation.
+    assert!(text.contains("Baromètre interne des agents"), "{text}");
+    assert!(
+        text.contains("octobre 2026\u{a0}: agents 60,0\u{202f}% sur 15 avis"),
+        "{text}"
+    );
+    assert!(text.contains("publics 60,0\u{202f}% sur 25 avis"), "{text}");
+    assert!(text.contains("Spearman 0,82"), "{text}");
+    assert!(
+        text.contains("S-3 (agents 100,0\u{202f}%, publics 60,0\u{202f}%)"),
+        "{text}"
+    );
+    // Nothing of it in what the public reads.
+    let mut public = 0;
+    for entry in walk(f.out.path()) {
+        if entry.starts_with(&outbox) {
+            continue;
+        }
+        let content = if entry.extension().is_some_and(|e| e == "pdf") {
+            // A PDF's text is not its bytes: read it as a reader would (CI has poppler).
+            match std::process::Command::new("pdftotext")
+                .arg(&entry)
+                .arg("-")
+                .output()
+            {
+                Ok(out) => String::from_utf8_lossy(&out.stdout).into_owned(),
+                Err(_) => {
+                    assert!(
+                        std::env::var("BOUCLE_REQUIRE_PDF_TOOLS").is_err(),
+                        "pdftotext is required"
+                    );
+                    continue;
+                }
+            }
+        } else {
+            String::from_utf8_lossy(&std::fs::read(&entry).expect("file")).into_owned()
+        };
+        for private in ["Baromètre interne des agents", "Spearman", "agents 60,0"] {
+            assert!(
+                !content.contains(private),
+                "{} holds {private:?}",
+                entry.display()
+            );
+        }
+        public += 1;
+    }
+    assert!(public > 10, "{public} public files read");
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("dir").filter_map(Result::ok) {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
 }

@@ -2,6 +2,7 @@
 //! database), `render` (drawing it: data in, bytes out), `pdf` (the printpdf wrapper),
 //! `files` (atomic writes and the manifest).
 
+pub mod barometer;
 pub mod build;
 pub mod files;
 pub mod format;
