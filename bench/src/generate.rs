@@ -293,6 +293,25 @@ impl Rows<'_> {
     }
 }
 
+/// Who speaks, as in the demo: 88 % usagers, 2 % each of the six other publics, agents
+/// included. Drawn from the serial, not the generator, so that every other field of a seed's
+/// rows stays what it was before audiences were varied.
+fn audience_of(serial: u64) -> Audience {
+    const OTHERS: [Audience; 6] = [
+        Audience::Professional,
+        Audience::Partner,
+        Audience::Volunteer,
+        Audience::Donor,
+        Audience::Patient,
+        Audience::Agent,
+    ];
+    let draw = (serial.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) % 100;
+    match usize::try_from(draw).unwrap_or(0).checked_sub(88) {
+        None => Audience::Usager,
+        Some(n) => OTHERS[n / 2],
+    }
+}
+
 fn stored(rng: &mut StdRng, rows: &Rows<'_>, serial: u64) -> (StoredExperience, Option<Answer>) {
     let Rows {
         texts,
@@ -319,7 +338,7 @@ fn stored(rng: &mut StdRng, rows: &Rows<'_>, serial: u64) -> (StoredExperience, 
         id,
         location_id: hierarchy.sites[site].0,
         channel: channel(rng),
-        audience: Audience::Usager,
+        audience: audience_of(serial),
         satisfaction: t.satisfaction,
         nps: nps(rng, t.satisfaction),
         effort: effort(rng, t.satisfaction),
