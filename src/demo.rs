@@ -60,6 +60,8 @@ struct Site {
     coordinates: (f64, f64),
     target_days: Option<u32>,
     min_sample: Option<u32>,
+    /// Set on a network whose agents answer a monthly internal barometer.
+    min_sample_agents: Option<u32>,
 }
 
 const fn site(
@@ -79,6 +81,7 @@ const fn site(
         coordinates,
         target_days: None,
         min_sample: None,
+        min_sample_agents: None,
     }
 }
 
@@ -328,6 +331,9 @@ fn networks() -> Vec<Network> {
                 Site {
                     target_days: Some(7),
                     min_sample: Some(5),
+                    // Its agents answer a monthly barometer, 6 to 10 a site: enough for
+                    // their figures and the « symétrie des attentions » across the sites.
+                    min_sample_agents: Some(5),
                     ..site(
                         "FS",
                         "Réseau France Services",
@@ -534,6 +540,96 @@ const SEASON: [f64; 12] = [
 ];
 
 /// Seeds the demo if absent. Deterministic for a seed and the current month.
+/// One demo experience to store: the request, its id, location, instant, status and reason.
+type Seeded = (
+    NewFeedback,
+    Uuid,
+    Uuid,
+    i64,
+    ModerationStatus,
+    Option<RejectReason>,
+);
+
+/// What agents say of their own site in the internal barometer.
+const AGENT_TEXTS: &[(Satisfaction, &str, &str)] = &[
+    (
+        Satisfaction::Positive,
+        "Équipe soudée",
+        "L'équipe s'entraide et les usagers repartent avec une solution.",
+    ),
+    (
+        Satisfaction::Positive,
+        "Outils adaptés",
+        "Les nouveaux outils font gagner du temps sur les dossiers simples.",
+    ),
+    (
+        Satisfaction::Neutral,
+        "Charge variable",
+        "Certaines semaines sont calmes, d'autres très chargées.",
+    ),
+    (
+        Satisfaction::Negative,
+        "Accueil sous tension",
+        "Trop d'usagers à la fois et pas assez de postes ouverts.",
+    ),
+    (
+        Satisfaction::Negative,
+        "Formation insuffisante",
+        "Les nouvelles démarches arrivent sans formation préalable.",
+    ),
+];
+
+/// The month `bounds` of a site's agents' barometer: 6 to 10 agents answer, their
+/// satisfaction following the site's quality of service with some noise of its own (the
+/// « symétrie des attentions » the internal results measure).
+fn agents_barometer(
+    rng: &mut StdRng,
+    (start, end): (i64, i64),
+    code: &str,
+    location_id: Uuid,
+    quality: f64,
+    out: &mut Vec<Seeded>,
+) {
+    if end <= start {
+        return;
+    }
+    let mood = (quality + rng.random_range(-0.15..0.10)).clamp(0.05, 0.95);
+    for _ in 0..rng.random_range(6..=10) {
+        let at = rng.random_range(start..end);
+        let wanted = if rng.random_bool(mood) {
+            Satisfaction::Positive
+        } else if rng.random_bool(0.3) {
+            Satisfaction::Neutral
+        } else {
+            Satisfaction::Negative
+        };
+        let texts: Vec<_> = AGENT_TEXTS.iter().filter(|t| t.0 == wanted).collect();
+        let (satisfaction, title, story) = *texts[rng.random_range(0..texts.len())];
+        let mut random = [0u8; 10];
+        rng.fill(&mut random);
+        let id = uuid::Builder::from_unix_timestamp_millis(at as u64, &random).into_uuid();
+        let new = NewFeedback {
+            location: LocationRef::Code(code.to_owned()),
+            channel: Channel::Online,
+            audience: Audience::Agent,
+            satisfaction,
+            nps: None,
+            effort: None,
+            title: title.to_owned(),
+            story: story.to_owned(),
+            proposal: String::new(),
+            procedure: String::new(),
+            tags: BTreeSet::new(),
+            labels: BTreeSet::new(),
+            occurred_on: None,
+            pseudonym: "Agent d'accueil".to_owned(),
+            contact_email: None,
+            submitted_at: Some(at),
+        };
+        out.push((new, id, location_id, at, ModerationStatus::Published, None));
+    }
+}
+
 pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
     if crate::app::locations::find(store, &LocationKey::Code("CAF".into()))
         .await
@@ -579,7 +675,7 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
                 coordinates: Some(s.coordinates),
                 response_target_days: s.target_days,
                 min_sample: s.min_sample,
-                min_sample_agents: None,
+                min_sample_agents: s.min_sample_agents,
                 active: true,
             };
             let view = crate::app::locations::create(store, &caller, &spec).await?;
@@ -596,6 +692,8 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
                     quality,
                     network.channels,
                     view.effective_response_target_days,
+                    view.effective_min_sample_agents
+                        < crate::domain::audiences::DEFAULT_MIN_SAMPLE_AGENTS,
                 ));
             }
         }
@@ -606,20 +704,26 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
     for _ in 0..11 {
         period = period.previous();
     }
-    let mut feedback: Vec<(
-        NewFeedback,
-        Uuid,
-        Uuid,
-        i64,
-        ModerationStatus,
-        Option<RejectReason>,
-    )> = Vec::new();
+    let mut feedback: Vec<Seeded> = Vec::new();
     let mut answers: Vec<Answer> = Vec::new();
+    // The agents' answers draw from a generator of their own: every other row of a seed
+    // stays what it was before the barometer was seeded.
+    let mut agents_rng = StdRng::seed_from_u64(seed ^ 0xA6E7_5BA2_0000_0000);
     for _ in 0..12 {
         let (start, end) = period.bounds_ms(tz);
         let end = end.min(now);
         let season = SEASON[(period.month() - 1) as usize];
-        for (location_id, code, size, quality, channels, target_days) in &leaves {
+        for (location_id, code, size, quality, channels, target_days, barometer) in &leaves {
+            if *barometer {
+                agents_barometer(
+                    &mut agents_rng,
+                    (start, end),
+                    code,
+                    *location_id,
+                    *quality,
+                    &mut feedback,
+                );
+            }
             let count = (size * season * rng.random_range(0.8..1.2)).round() as usize;
             for _ in 0..count {
                 if end <= start {

@@ -872,3 +872,49 @@ async fn published_experiences_can_be_pulled_incrementally() {
         .expect_err("bad instant");
     assert_eq!(violations(&status), ["updated_since"]);
 }
+
+/// The demo shows every feature of the publics at once: a network whose publics each have
+/// figures of their own, and France Services' agents' barometer with the « symétrie des
+/// attentions » across its sites, inside only.
+#[tokio::test]
+async fn the_demo_shows_each_public_and_the_agents_barometer_inside() {
+    let (app, _out) = portal().await;
+    let caf = app
+        .results()
+        .get_location_results(pb::GetLocationResultsRequest {
+            location_code: "CAF".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("CAF")
+        .into_inner();
+    assert!(
+        caf.available_audiences.len() >= 3,
+        "{:?}",
+        caf.available_audiences
+    );
+    assert!(
+        !caf.available_audiences
+            .contains(&(pb::Audience::Agent as i32))
+    );
+    let internal = app
+        .indicators(Some(&app.admin_key))
+        .get_internal_results(pb::GetInternalResultsRequest {
+            location_code: "FS".into(),
+            period: previous().to_string(),
+        })
+        .await
+        .expect("internal")
+        .into_inner();
+    assert_eq!(internal.min_sample_agents, 5);
+    assert!(
+        internal
+            .audiences
+            .iter()
+            .any(|a| a.audience == pb::Audience::Agent as i32),
+        "{internal:?}"
+    );
+    let symmetry = internal.symmetry.expect("the sites' symmetry");
+    assert!(symmetry.sites >= 3, "{symmetry:?}");
+    assert!(symmetry.rho.is_some(), "{symmetry:?}");
+}
