@@ -36,6 +36,7 @@ pub(crate) enum Rpc {
     DefineIndicator,
     RecordMeasurement,
     ListMeasurements,
+    GetInternalResults,
     CreateApiKey,
     ListApiKeys,
     RevokeApiKey,
@@ -63,13 +64,13 @@ pub(crate) fn allowed(rpc: Rpc) -> &'static [Role] {
         CreateAction | GetAction | ListActions | UpdateAction | TransitionAction | LinkFeedback
         | ListActionEvents => &[Agent, Validator, Admin],
         DefineIndicator | UpdateEngagement => &[Admin],
-        RecordMeasurement | ListMeasurements => &[Agent, Validator, Admin],
+        RecordMeasurement | ListMeasurements | GetInternalResults => &[Agent, Validator, Admin],
         CreateApiKey | ListApiKeys | RevokeApiKey | CreateRecipient | ListRecipients
         | DeleteRecipient => &[Admin],
     }
 }
 
-pub(crate) const ALL: [Rpc; 35] = {
+pub(crate) const ALL: [Rpc; 36] = {
     use Rpc::*;
     [
         CreateLocation,
@@ -101,6 +102,7 @@ pub(crate) const ALL: [Rpc; 35] = {
         DefineIndicator,
         RecordMeasurement,
         ListMeasurements,
+        GetInternalResults,
         CreateApiKey,
         ListApiKeys,
         RevokeApiKey,
@@ -302,6 +304,14 @@ async fn call(app: &TestApp, rpc: Rpc, key: Option<&str>, n: usize) -> Result<()
         Rpc::ListMeasurements => app
             .indicators(key)
             .list_measurements(pb::ListMeasurementsRequest::default())
+            .await
+            .map(ok),
+        Rpc::GetInternalResults => app
+            .indicators(key)
+            .get_internal_results(pb::GetInternalResultsRequest {
+                location_code: "A-1".into(),
+                ..Default::default()
+            })
             .await
             .map(ok),
         Rpc::CreateApiKey => app

@@ -455,6 +455,25 @@ async fn call(
             .into_iter()
             .map(|m| m.location_id)
             .collect(),
+        Rpc::GetInternalResults => {
+            let answer = app
+                .indicators(key)
+                .get_internal_results(pb::GetInternalResultsRequest {
+                    location_code: t.site_code.clone(),
+                    ..Default::default()
+                })
+                .await?
+                .into_inner();
+            std::iter::once(answer.location_code)
+                .chain(
+                    answer
+                        .symmetry
+                        .into_iter()
+                        .flat_map(|s| s.divergent)
+                        .map(|d| d.location_code),
+                )
+                .collect()
+        }
         Rpc::CreateApiKey => app
             .admin(key)
             .create_api_key(pb::CreateApiKeyRequest {
@@ -562,6 +581,17 @@ async fn every_rpc_role_and_scope_cell_is_enforced() {
         .await
         .expect("reported indicator");
     let (a, b) = (network(&app, "A").await, network(&app, "B").await);
+    // The month aggregated, so that the internal results have figures to show.
+    let tz = chrono_tz::Europe::Paris;
+    let month = boucle::domain::Period::containing(boucle::store::now_ms(), tz);
+    let run = app
+        .store
+        .start_job_run(&month.to_string(), "aggregate", "matrix")
+        .await
+        .expect("run");
+    boucle_jobs::aggregate::aggregate(&app.store, month, tz, None, run, &mut |_, _| Ok(()))
+        .await
+        .expect("aggregate");
     let roles = [
         Role::Collector,
         Role::Agent,
