@@ -7,7 +7,8 @@ use boucle::domain::audiences::breakdown;
 use boucle::domain::indicators::{Counts, Figure, compute};
 use boucle::domain::{Audience, Period};
 use boucle::store::Store;
-use boucle::store::aggregates::{AggregateRow, Scope, StoredFigure};
+use boucle::store::aggregates::{FigureGroup, Scope, StoredFigure};
+use boucle::store::locations::LocationView;
 use chrono_tz::Tz;
 use uuid::Uuid;
 
@@ -47,60 +48,88 @@ pub async fn aggregate(
     let counts = store.monthly_counts(period, tz, root, &targets).await?;
     progress(2, total)?;
 
+    // Locations in id order: the stored rows' key order, so that their index grows like an
+    // append.
+    let mut ordered: Vec<&LocationView> = locations.iter().collect();
+    ordered.sort_unstable_by_key(|l| l.location.id);
     let empty = Counts::default();
-    let mut rows = Vec::with_capacity(locations.len() * 22);
-    let mut of_audiences: Vec<(Audience, Counts)> = Vec::with_capacity(Audience::ALL.len());
-    for (i, location) in locations.iter().enumerate() {
+    let pick = |own: &HashMap<Uuid, Counts>, subtree: &HashMap<Uuid, Counts>, id, scope| match scope
+    {
+        Scope::SelfOnly => own.get(&id).cloned(),
+        Scope::Subtree => subtree.get(&id).cloned(),
+    };
+    let versioned = |figures: Vec<Figure>| -> Vec<(i32, Figure)> {
+        figures
+            .into_iter()
+            .map(|f| (catalogue.version(f.code), f))
+            .collect()
+    };
+    // The headline of a location and scope: every public served, together.
+    let headline_of = |location: &LocationView, scope: Scope| {
         let id = location.location.id;
-        let min_sample = u64::from(location.effective_min_sample);
-        let min_sample_agents = u64::from(location.effective_min_sample_agents);
+        let c = pick(&counts.own, &counts.subtree, id, scope).unwrap_or_else(|| empty.clone());
+        FigureGroup {
+            location_id: id,
+            scope,
+            audience: None,
+            figures: versioned(compute(&c, u64::from(location.effective_min_sample))),
+        }
+    };
+    // Each public's own figures, by audience code (the stored key's order).
+    let breakdown_of = |location: &LocationView, scope: Scope| {
+        let id = location.location.id;
+        let of: Vec<(Audience, Counts)> = counts
+            .audiences
+            .iter()
+            .filter_map(|(a, of)| Some((*a, pick(&of.own, &of.subtree, id, scope)?)))
+            .collect();
+        let mut out: Vec<FigureGroup> = breakdown(
+            &of,
+            u64::from(location.effective_min_sample),
+            u64::from(location.effective_min_sample_agents),
+        )
+        .into_iter()
+        .map(|a| FigureGroup {
+            location_id: id,
+            scope,
+            audience: Some(a.audience),
+            figures: versioned(a.figures),
+        })
+        .collect();
+        out.sort_by_key(|g| g.audience.map(Audience::code));
+        out
+    };
+    // The headline's figures, computed here a location at a time (reporting progress); each
+    // public's are computed as they are stored, so that memory never holds the month's
+    // breakdown (3 million figures at 20,000 locations with every public).
+    let mut headline: Vec<FigureGroup> = Vec::with_capacity(ordered.len() * 2);
+    for (i, location) in ordered.iter().enumerate() {
         for scope in [Scope::SelfOnly, Scope::Subtree] {
-            let pick = |own: &HashMap<Uuid, Counts>, subtree: &HashMap<Uuid, Counts>| {
-                match scope {
-                    Scope::SelfOnly => own.get(&id),
-                    Scope::Subtree => subtree.get(&id),
-                }
-                .cloned()
-            };
-            let c = pick(&counts.own, &counts.subtree).unwrap_or_else(|| empty.clone());
-            let row = |audience, figure: Figure| AggregateRow {
-                location_id: id,
-                scope,
-                audience,
-                indicator_version: catalogue.version(figure.code),
-                figure,
-            };
-            rows.extend(
-                compute(&c, min_sample)
-                    .into_iter()
-                    .map(|figure| row(None, figure)),
-            );
-            of_audiences.clear();
-            for (audience, of) in &counts.audiences {
-                if let Some(c) = pick(&of.own, &of.subtree) {
-                    of_audiences.push((*audience, c));
-                }
-            }
-            for of in breakdown(&of_audiences, min_sample, min_sample_agents) {
-                rows.extend(
-                    of.figures
-                        .into_iter()
-                        .map(|figure| row(Some(of.audience), figure)),
-                );
-            }
+            headline.push(headline_of(location, scope));
         }
         if i % 500 == 0 {
             progress(3 + i as u64, total)?;
         }
     }
     progress(total - 1, total)?;
-    store
-        .replace_aggregates(period, root, &rows, job_run_id, boucle::store::now_ms())
+    let audiences = ordered.iter().flat_map(|location| {
+        [Scope::SelfOnly, Scope::Subtree]
+            .into_iter()
+            .flat_map(|scope| breakdown_of(location, scope))
+    });
+    let rows = store
+        .replace_aggregates_streamed(
+            period,
+            root,
+            headline.into_iter().chain(audiences),
+            job_run_id,
+            boucle::store::now_ms(),
+        )
         .await?;
     progress(total, total)?;
     Ok(Summary {
         locations: locations.len(),
-        rows: rows.len(),
+        rows,
     })
 }
 
