@@ -641,7 +641,7 @@ impl Store {
     /// the actions are the headline's only.
     async fn own_counts(
         &self,
-        db: &impl ConnectionTrait,
+        db: &sea_orm::DatabaseTransaction,
         period: Period,
         tz: chrono_tz::Tz,
         root: Option<Uuid>,
@@ -651,8 +651,11 @@ impl Store {
         let backend = self.backend();
         let mut monthly = MonthlyCounts::default();
 
-        let rows = db
-            .query_all_raw(sql(
+        // Streamed: a row per location and audience (160,000 at 20,000 locations with every
+        // public) would otherwise be held at once, each with all its columns.
+        use futures::TryStreamExt;
+        let mut rows = db
+            .stream_raw(sql(
                 backend,
                 &format!(
                     "SELECT f.location_id AS grp, COUNT(*) AS volume, \
@@ -675,7 +678,7 @@ impl Store {
                 params(bounds, root),
             ))
             .await?;
-        for row in rows {
+        while let Some(row) = rows.try_next().await? {
             let grp: Uuid = row.try_get("", "grp")?;
             let code: String = row.try_get("", "audience")?;
             let audience = super::stored_code(
@@ -709,6 +712,7 @@ impl Store {
                 .own
                 .insert(grp, c);
         }
+        drop(rows);
         let counts = &mut monthly.own;
 
         // Actions: done during the month (by local date), and open at its end (their status
