@@ -73,26 +73,47 @@ pub fn remove_stale_temporaries(
         let Some((pid, host)) = temporary_writer(name) else {
             continue;
         };
-        let metadata = entry.metadata()?;
-        let age = metadata
-            .modified()
-            .ok()
-            .and_then(|m| m.elapsed().ok())
-            .unwrap_or_default();
-        let writer_gone = host.is_some() && host == this_host() && process_is_gone(pid);
-        if metadata.is_file() && (age >= older_than || writer_gone) {
-            match std::fs::remove_file(entry.path()) {
-                Ok(()) => removed += 1,
-                // Gone meanwhile (another worker swept it): nothing to do.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e.into()),
-            }
+        if sweep(&entry.path(), pid, host, older_than)? {
+            removed += 1;
         }
     }
     if removed > 0 {
         tracing::info!(dir = %dir.display(), removed, "removed temporary files left by a stopped writer");
     }
     Ok(removed)
+}
+
+/// Deletes the temporary at `path`, written by `pid` on `host`, if it is stale (see
+/// [`remove_stale_temporaries`]); whether it did. A temporary that is gone by the time it is
+/// looked at — its writer, another worker, renamed or swept it since the directory was
+/// listed — is not an error: two workers share the output folder, and one's listing often
+/// holds the other's temporaries of a moment ago.
+fn sweep(
+    path: &Path,
+    pid: u32,
+    host: Option<&str>,
+    older_than: std::time::Duration,
+) -> Result<bool, JobError> {
+    let gone = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
+    let metadata = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if gone(&e) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
+    let age = metadata
+        .modified()
+        .ok()
+        .and_then(|m| m.elapsed().ok())
+        .unwrap_or_default();
+    let writer_gone = host.is_some() && host == this_host() && process_is_gone(pid);
+    if !(metadata.is_file() && (age >= older_than || writer_gone)) {
+        return Ok(false);
+    }
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if gone(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The writer of a temporary named `.<name>.tmp-<pid>[-<host>]`, as [`write_renamed`] names
@@ -139,4 +160,27 @@ fn process_is_gone(pid: u32) -> bool {
 pub fn sync_dir(dir: &Path) -> Result<(), JobError> {
     std::fs::File::open(dir)?.sync_all()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Another worker renamed (or swept) a temporary between this one's listing of the
+    /// folder and its look at the file: the sweep goes on. It failed the whole export step
+    /// with « No such file or directory » when two daemons shared an output folder.
+    #[test]
+    fn a_temporary_gone_since_the_listing_is_not_an_error() {
+        let dir = tempfile::tempdir().expect("dir");
+        let renamed = dir.path().join(".resultats.csv.tmp-4242-elsewhere");
+        let swept = sweep(&renamed, 4242, Some("elsewhere"), std::time::Duration::ZERO);
+        assert!(matches!(swept, Ok(false)), "{swept:?}");
+        std::fs::write(&renamed, b"x").expect("write");
+        let swept = sweep(&renamed, 4242, Some("elsewhere"), std::time::Duration::ZERO);
+        assert!(
+            matches!(swept, Ok(true)),
+            "a stale one is still removed: {swept:?}"
+        );
+        assert!(!renamed.exists());
+    }
 }
