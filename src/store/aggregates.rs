@@ -194,6 +194,15 @@ fn expand(row: location_figures::Model) -> Result<Vec<StoredFigure>, Error> {
     )
 }
 
+/// Expands stored audience rows (already in the order wanted) into figures.
+fn expand_all_audiences(rows: Vec<audience_figures::Model>) -> Result<Vec<StoredFigure>, Error> {
+    let mut out = Vec::with_capacity(rows.len() * 9);
+    for row in rows {
+        out.extend(expand_audience(row)?);
+    }
+    Ok(out)
+}
+
 /// The figures of one stored audience row, in indicator-code order.
 fn expand_audience(row: audience_figures::Model) -> Result<Vec<StoredFigure>, Error> {
     let audience = Audience::from_code(&row.audience).ok_or_else(|| {
@@ -1057,11 +1066,7 @@ impl Store {
             .order_by_asc(audience_figures::Column::Period)
             .all(&self.db)
             .await?;
-        let mut out = Vec::with_capacity(rows.len() * 9);
-        for row in rows {
-            out.extend(expand_audience(row)?);
-        }
-        Ok(out)
+        expand_all_audiences(rows)
     }
 
     /// The stored figures of the `audiences` of `period` for the given locations, both
@@ -1087,11 +1092,7 @@ impl Store {
             .order_by_asc(audience_figures::Column::Audience)
             .all(&self.db)
             .await?;
-        let mut out = Vec::with_capacity(rows.len() * 9);
-        for row in rows {
-            out.extend(expand_audience(row)?);
-        }
-        Ok(out)
+        expand_all_audiences(rows)
     }
 
     /// Every stored figure of a period, both scopes, for exports, by location then scope
