@@ -25,9 +25,9 @@ pub async fn list(store: &Store, page: &Page<String>) -> Result<Listed<Indicator
     Ok(page.listed(rows, |i| i.code().to_owned()))
 }
 
-/// The whole catalogue, for what publishes figures.
-pub async fn catalogue(store: &Store) -> Result<Catalogue, Error> {
-    repo::catalogue(store.connection()).await
+/// The whole catalogue, for what publishes figures (see [`Store::catalogue`]).
+pub async fn catalogue(store: &Store) -> Result<std::sync::Arc<Catalogue>, Error> {
+    store.catalogue().await
 }
 
 /// Creates a reported indicator, or writes a new version of an existing definition. The

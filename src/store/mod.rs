@@ -39,7 +39,14 @@ pub struct Store {
     /// Bumped after every commit through this store that can change what the public sees of
     /// results (figures, locations, indicator titles); see [`Store::published_epoch`].
     published_epoch: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The indicator catalogue as last read, per [`Store::published_epoch`] (see
+    /// [`Store::catalogue`]).
+    catalogue: moka::sync::Cache<u64, std::sync::Arc<indicators::Catalogue>>,
 }
+
+/// How long what this process keeps of published data (the catalogue's wording) may lag
+/// behind a write made by another process (the jobs binary, another replica).
+pub const PUBLISHED_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Why the database could not be opened, in an operator's words: which database, where,
 /// and the cause, once (not sqlx's "pool timed out" nor the same text twice), never the
@@ -198,6 +205,10 @@ impl Store {
                 .time_to_live(locations::CAPTURE_CACHE_TTL)
                 .build(),
             published_epoch: Default::default(),
+            catalogue: moka::sync::Cache::builder()
+                .max_capacity(2)
+                .time_to_live(PUBLISHED_TTL)
+                .build(),
         })
     }
 
@@ -209,6 +220,8 @@ impl Store {
         indicators::derive_computed(&self.db).await?;
         locations::backfill_search(&self.db).await?;
         locations::backfill_terms(&self.db).await?;
+        // What the public reads may have changed (search terms, catalogue rows).
+        self.locations_changed();
         Ok(())
     }
 
@@ -225,6 +238,19 @@ impl Store {
     pub fn published_epoch(&self) -> u64 {
         self.published_epoch
             .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// The indicator catalogue, read once per [`Store::published_epoch`] and at most
+    /// [`PUBLISHED_TTL`] old: every public answer labels its figures with it, and it
+    /// changes only when an indicator is defined (which bumps the epoch here).
+    pub async fn catalogue(&self) -> Result<std::sync::Arc<indicators::Catalogue>, crate::Error> {
+        let epoch = self.published_epoch();
+        if let Some(catalogue) = self.catalogue.get(&epoch) {
+            return Ok(catalogue);
+        }
+        let catalogue = std::sync::Arc::new(indicators::catalogue(&self.db).await?);
+        self.catalogue.insert(epoch, catalogue.clone());
+        Ok(catalogue)
     }
 
     /// Call after committing a change to published results.

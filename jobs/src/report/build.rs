@@ -24,7 +24,7 @@ use crate::JobError;
 pub struct Context {
     pub locations: HashMap<Uuid, LocationView>,
     pub children: HashMap<Uuid, Vec<Uuid>>,
-    pub catalogue: Catalogue,
+    pub catalogue: std::sync::Arc<Catalogue>,
     pub tz: Tz,
 }
 
