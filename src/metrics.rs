@@ -46,8 +46,10 @@ pub struct KindLabel {
     pub kind: &'static str,
 }
 
+/// A public cache's answer kind (`location_results`, `search`) and whether it was a hit.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct ResultLabel {
+pub struct CacheLabel {
+    pub answer: &'static str,
     pub result: &'static str,
 }
 
@@ -90,7 +92,7 @@ pub struct Metrics {
     pub capture_queue_depth: Gauge,
     pub pool_connections: Family<StateLabel, Gauge>,
     pub pool_max_connections: Gauge,
-    pub public_cache: Family<ResultLabel, Counter>,
+    pub public_cache: Family<CacheLabel, Counter>,
     /// Personal data masked in newly captured experiences, by kind.
     pub redactions: Family<KindLabel, Counter>,
     registry: Registry,
@@ -109,7 +111,7 @@ impl Metrics {
         let capture_queue_depth = Gauge::default();
         let pool_connections = Family::<StateLabel, Gauge>::default();
         let pool_max_connections = Gauge::default();
-        let public_cache = Family::<ResultLabel, Counter>::default();
+        let public_cache = Family::<CacheLabel, Counter>::default();
         let redactions = Family::<KindLabel, Counter>::default();
 
         let mut registry = Registry::default();
@@ -165,7 +167,7 @@ impl Metrics {
         );
         registry.register(
             "boucle_public_cache_requests",
-            "Public results answers, from the cache (hit) or built (miss)",
+            "Public answers (results, search), from the cache (hit) or built (miss)",
             public_cache.clone(),
         );
         registry.register(

@@ -230,6 +230,21 @@ async fn every_call_has_an_access_line_a_request_id_and_metrics() {
             .expect("the demo published its months");
         assert!(answer.into_inner().current.is_some());
     }
+    // Twice the same search: the second page comes from the cache.
+    for _ in 0..2 {
+        let page = results
+            .search_locations(request(
+                pb::SearchLocationsRequest {
+                    query: "caf lyon".into(),
+                    ..Default::default()
+                },
+                None,
+                None,
+            ))
+            .await
+            .expect("a public search");
+        assert!(!page.into_inner().hits.is_empty());
+    }
     // 8. Over the submission rate (burst of 2: sub-1 and the invalid one did not count
     // alike, so submit until refused).
     let mut limited = None;
@@ -396,7 +411,12 @@ async fn every_call_has_an_access_line_a_request_id_and_metrics() {
         1.0
     );
     for result in ["miss", "hit"] {
-        let series = format!("boucle_public_cache_requests_total{{result=\"{result}\"}}");
+        let series = format!(
+            "boucle_public_cache_requests_total{{answer=\"location_results\",result=\"{result}\"}}"
+        );
+        assert_eq!(sample(&metrics, &series), 1.0, "{series}");
+        let series =
+            format!("boucle_public_cache_requests_total{{answer=\"search\",result=\"{result}\"}}");
         assert_eq!(sample(&metrics, &series), 1.0, "{series}");
     }
     assert_eq!(

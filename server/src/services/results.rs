@@ -83,15 +83,30 @@ impl ResultsService for ResultsApi {
             radius_km: r.radius_km,
         })
         .map_err(Error::InvalidArgument)?;
-        let page = PageRequest {
-            size: r.page_size,
-            token: &r.page_token,
+        // Only a valid search reaches the cache; a bad page token is an error, never cached.
+        let key = (
+            prost::Message::encode_to_vec(&r),
+            self.state.store.published_epoch(),
+        );
+        let store = &self.state.store;
+        let build = async move {
+            let page = PageRequest {
+                size: r.page_size,
+                token: &r.page_token,
+            };
+            let listed = results::search(store, &search, page).await?;
+            Ok(pb::SearchLocationsResponse {
+                hits: listed.rows.iter().map(location_hit_to_pb).collect(),
+                next_page_token: listed.next_page_token,
+            })
         };
-        let listed = results::search(&self.state.store, &search, page).await?;
-        Ok(Response::new(pb::SearchLocationsResponse {
-            hits: listed.rows.iter().map(location_hit_to_pb).collect(),
-            next_page_token: listed.next_page_token,
-        }))
+        let answer = self
+            .state
+            .public_cache
+            .search(key, build)
+            .await
+            .map_err(|e| Status::from(&*e))?;
+        Ok(Response::new(Arc::unwrap_or_clone(answer)))
     }
 
     async fn compare_children(
