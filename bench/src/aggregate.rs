@@ -128,9 +128,12 @@ async fn generate(store: &Store, rows: u64, locations: usize, seed: u64) -> anyh
             eprintln!("  generated {serial} / {rows} experiences");
         }
     }
-    // Fresh statistics, as a production database would have.
+    // Fresh statistics, as a production database would have. On SQLite, the planner's
+    // table and index sizes only: the bundled library is built with STAT4, whose samples
+    // make SQLite plan again every statement whose bound values might change its plan, on
+    // every call (a third of a search's CPU; docs/decisions.md, « SQLite statistics »).
     let analyze = match store.backend() {
-        sea_orm::DbBackend::Sqlite => "ANALYZE",
+        sea_orm::DbBackend::Sqlite => "ANALYZE; DELETE FROM sqlite_stat4",
         _ => "VACUUM ANALYZE",
     };
     store.connection().execute_unprepared(analyze).await?;
