@@ -236,6 +236,12 @@ fn main() -> anyhow::Result<()> {
                             o.target, o.locations, o.answer_bytes
                         );
                         print_levels(&o.levels);
+                        let hits: Vec<String> = streams
+                            .iter()
+                            .zip(&o.cache_hits)
+                            .map(|(s, h)| format!("{:.0} % at {s}", h * 100.0))
+                            .collect();
+                        println!("\nsearches answered from the cache: {}", hits.join(", "));
                     }
                 }
             }

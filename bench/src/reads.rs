@@ -151,6 +151,22 @@ pub struct SearchOutcome {
     pub locations: usize,
     pub levels: Vec<(Measured, Measured)>,
     pub answer_bytes: usize,
+    /// The share of each level's searches (warm-up included) answered from the public cache.
+    pub cache_hits: Vec<f64>,
+}
+
+/// The public cache's search hits and misses so far (the server runs in this process).
+fn search_cache_counts() -> (u64, u64) {
+    let count = |result| {
+        boucle::metrics::metrics()
+            .public_cache
+            .get_or_create(&boucle::metrics::CacheLabel {
+                answer: "search",
+                result,
+            })
+            .get()
+    };
+    (count("hit"), count("miss"))
 }
 
 /// SearchLocations at `locations` locations (the aggregation data set's hierarchy, one
@@ -187,9 +203,16 @@ pub async fn search(
             .map(|_| ())
     };
     let mut runs = Vec::new();
+    let mut cache_hits = Vec::new();
     for &streams in levels {
         let channels = load::connect(boucle.addr, streams).await?;
+        let (hits, misses) = search_cache_counts();
         runs.push(load::run(channels, streams, warmup, measure, call).await);
+        let (hits, misses) = {
+            let now = search_cache_counts();
+            (now.0 - hits, now.1 - misses)
+        };
+        cache_hits.push(hits as f64 / (hits + misses).max(1) as f64);
     }
     drop(boucle);
     let bare = servers::bare(crate::bare::BareResults {
@@ -207,5 +230,6 @@ pub async fn search(
         locations,
         levels: out,
         answer_bytes,
+        cache_hits,
     })
 }
