@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, QuerySelect, Set, StreamTrait,
 };
 use uuid::Uuid;
 
@@ -533,7 +533,7 @@ pub async fn views(
     }
     let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
     let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-    let chains = chains(
+    let chains = few_chains(
         db,
         &format!("c.descendant_id IN ({})", placeholders.join(", ")),
         ids.iter().map(|id| (*id).into()).collect(),
@@ -543,21 +543,25 @@ pub async fn views(
 }
 
 /// [`views`] of every location of the subtree of `root` (of all without one), ordered by
-/// code, in two queries whatever their number.
-pub(crate) async fn subtree_views(
-    db: &impl ConnectionTrait,
-    root: Option<Uuid>,
-) -> Result<Vec<LocationView>, Error> {
+/// code, in two queries whatever their number. Both are read as streams: collected first,
+/// the rows of 20,000 locations and their 80,000 ancestors took 100 MB at once (the
+/// open-data export's peak), for views that hold a tenth of it.
+pub(crate) async fn subtree_views<C>(db: &C, root: Option<Uuid>) -> Result<Vec<LocationView>, Error>
+where
+    C: ConnectionTrait + StreamTrait + Send,
+{
+    use futures::TryStreamExt;
+
     let mut query = location::Entity::find().order_by_asc(location::Column::Code);
     if let Some(root) = root {
         query = query.filter(location::Column::Id.in_subquery(subtree_ids(root)));
     }
-    let models = query
-        .all(db)
+    let models: Vec<Location> = query
+        .stream(db)
         .await?
-        .into_iter()
-        .map(Location::from)
-        .collect();
+        .map_ok(Location::from)
+        .try_collect()
+        .await?;
     let chains = match root {
         None => chains(db, "1 = 1", Vec::new()).await?,
         Some(root) => {
@@ -576,32 +580,67 @@ pub(crate) async fn subtree_views(
 /// agents' minimum sample).
 type Chain = Vec<(i32, String, Option<i32>, Option<i32>, Option<i32>)>;
 
-/// The ancestor chains of the locations `filter` selects (a condition on `c.descendant_id`).
-async fn chains(
+/// The ancestor chains of the locations `filter` selects (a condition on `c.descendant_id`),
+/// read as a stream when `db` is the pool (see [`subtree_views`]).
+async fn chains<C>(
+    db: &C,
+    filter: &str,
+    values: Vec<sea_orm::Value>,
+) -> Result<HashMap<Uuid, Chain>, Error>
+where
+    C: ConnectionTrait + StreamTrait + Send,
+{
+    use futures::TryStreamExt;
+
+    let statement = chains_statement(ConnectionTrait::get_database_backend(db), filter, values);
+    let mut rows = std::pin::pin!(db.stream_raw(statement).await?);
+    let mut chains: HashMap<Uuid, Chain> = HashMap::new();
+    while let Some(row) = rows.try_next().await? {
+        add_to_chain(&mut chains, &row)?;
+    }
+    Ok(chains)
+}
+
+/// [`chains`] of a few locations, on any connection.
+async fn few_chains(
     db: &impl ConnectionTrait,
     filter: &str,
     values: Vec<sea_orm::Value>,
 ) -> Result<HashMap<Uuid, Chain>, Error> {
+    let statement = chains_statement(db.get_database_backend(), filter, values);
+    let mut chains: HashMap<Uuid, Chain> = HashMap::new();
+    for row in db.query_all_raw(statement).await? {
+        add_to_chain(&mut chains, &row)?;
+    }
+    Ok(chains)
+}
+
+fn chains_statement(
+    backend: sea_orm::DbBackend,
+    filter: &str,
+    values: Vec<sea_orm::Value>,
+) -> sea_orm::Statement {
     let text = format!(
         "SELECT c.descendant_id, c.depth, a.code, a.response_target_days, a.min_sample, a.min_sample_agents \
          FROM location_closure c JOIN location a ON a.id = c.ancestor_id \
          WHERE {filter} ORDER BY c.descendant_id, c.depth"
     );
-    let rows = db
-        .query_all_raw(sql(db.get_database_backend(), &text, values))
-        .await?;
-    let mut chains: HashMap<Uuid, Chain> = HashMap::new();
-    for row in rows {
-        let descendant: Uuid = row.try_get("", "descendant_id")?;
-        chains.entry(descendant).or_default().push((
-            row.try_get("", "depth")?,
-            row.try_get("", "code")?,
-            row.try_get("", "response_target_days")?,
-            row.try_get("", "min_sample")?,
-            row.try_get("", "min_sample_agents")?,
-        ));
-    }
-    Ok(chains)
+    sql(backend, &text, values)
+}
+
+fn add_to_chain(
+    chains: &mut HashMap<Uuid, Chain>,
+    row: &sea_orm::QueryResult,
+) -> Result<(), sea_orm::DbErr> {
+    let descendant: Uuid = row.try_get("", "descendant_id")?;
+    chains.entry(descendant).or_default().push((
+        row.try_get("", "depth")?,
+        row.try_get("", "code")?,
+        row.try_get("", "response_target_days")?,
+        row.try_get("", "min_sample")?,
+        row.try_get("", "min_sample_agents")?,
+    ));
+    Ok(())
 }
 
 fn assemble(models: Vec<Location>, mut chains: HashMap<Uuid, Chain>) -> Vec<LocationView> {
