@@ -617,7 +617,7 @@ pub(crate) async fn feedback_views(
 
     let mut tags_of: HashMap<Uuid, Vec<String>> = HashMap::new();
     for t in feedback_tag::Entity::find()
-        .filter(feedback_tag::Column::FeedbackId.is_in(ids.clone()))
+        .filter(feedback_tag::Column::FeedbackId.is_in(super::in_list(ids.iter().copied())))
         .order_by_asc(feedback_tag::Column::Tag)
         .all(db)
         .await?
@@ -626,7 +626,7 @@ pub(crate) async fn feedback_views(
     }
     let mut responses: HashMap<Uuid, Vec<Answer>> = HashMap::new();
     for r in response::Entity::find()
-        .filter(response::Column::FeedbackId.is_in(ids.clone()))
+        .filter(response::Column::FeedbackId.is_in(super::in_list(ids.iter().copied())))
         .order_by_asc(response::Column::CreatedAt)
         .all(db)
         .await?
@@ -638,7 +638,7 @@ pub(crate) async fn feedback_views(
     }
     let mut actions: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     for a in action_feedback::Entity::find()
-        .filter(action_feedback::Column::FeedbackId.is_in(ids))
+        .filter(action_feedback::Column::FeedbackId.is_in(super::in_list(ids)))
         .order_by_asc(action_feedback::Column::ActionId)
         .all(db)
         .await?
@@ -649,7 +649,7 @@ pub(crate) async fn feedback_views(
     let mut votes: HashMap<Uuid, (u64, u64)> = HashMap::new();
     if !response_ids.is_empty() {
         for v in response_vote::Entity::find()
-            .filter(response_vote::Column::ResponseId.is_in(response_ids))
+            .filter(response_vote::Column::ResponseId.is_in(super::in_list(response_ids)))
             .all(db)
             .await?
         {

@@ -437,7 +437,7 @@ pub(crate) async fn codes(
     ids: Vec<Uuid>,
 ) -> Result<HashMap<Uuid, String>, Error> {
     Ok(location::Entity::find()
-        .filter(location::Column::Id.is_in(ids))
+        .filter(location::Column::Id.is_in(super::in_list(ids)))
         .all(db)
         .await?
         .into_iter()
