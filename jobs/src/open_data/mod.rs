@@ -39,8 +39,11 @@ pub struct Exported {
     pub rows: Vec<(String, u64)>,
 }
 
-/// Locations whose figures are read per query while writing résultats.
-const FIGURES_CHUNK: usize = 2_000;
+/// Locations whose figures are read per query while writing résultats. A location has up
+/// to 14 groups of figures (the headline and each public's, for itself and its subtree)
+/// of ~40 figures each, held twice while a chunk is read (stored JSON, then expanded), so
+/// a chunk where every public answered is ~15 KB a location.
+const FIGURES_CHUNK: usize = 200;
 
 /// Experiences read per query while streaming them out.
 const EXPERIENCE_PAGE: u64 = 1_000;
