@@ -40,6 +40,12 @@ pub struct PublicCache {
     search: moka::future::Cache<SearchKey, Arc<pb::SearchLocationsResponse>>,
 }
 
+/// What an entry costs beside its answer: its key (a search request is at most a few
+/// hundred bytes) and the cache's own bookkeeping. Without it a search that finds nothing
+/// (an empty page, 0 bytes encoded) weighed nothing, and a client sending random words
+/// could fill the cache with entries the byte budget never counted.
+const ENTRY_OVERHEAD_BYTES: usize = 512;
+
 /// A cache of encoded answers weighed by their size.
 fn cache<K, V>(bytes: u64) -> moka::future::Cache<K, Arc<V>>
 where
@@ -48,7 +54,9 @@ where
 {
     moka::future::Cache::builder()
         .max_capacity(bytes)
-        .weigher(|_, answer: &Arc<V>| u32::try_from(answer.encoded_len()).unwrap_or(u32::MAX))
+        .weigher(|_, answer: &Arc<V>| {
+            u32::try_from(answer.encoded_len() + ENTRY_OVERHEAD_BYTES).unwrap_or(u32::MAX)
+        })
         .time_to_live(PUBLIC_CACHE_TTL)
         .build()
 }
@@ -115,5 +123,25 @@ impl PublicCache {
         F: Future<Output = Result<pb::SearchLocationsResponse, Error>>,
     {
         get_or_build(&self.search, "search", key, build).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn empty_answers_still_count_against_the_budget() {
+        let cache = cache::<u32, pb::SearchLocationsResponse>(4 * ENTRY_OVERHEAD_BYTES as u64);
+        for key in 0..100 {
+            let answer = get_or_build(&cache, "search", key, async {
+                Ok(pb::SearchLocationsResponse::default())
+            })
+            .await
+            .map_err(|e| e.to_string());
+            assert_eq!(answer.map(|a| a.hits.len()), Ok(0));
+        }
+        cache.run_pending_tasks().await;
+        assert!(cache.entry_count() <= 4, "{} entries", cache.entry_count());
     }
 }
