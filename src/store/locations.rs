@@ -581,7 +581,8 @@ where
 type Chain = Vec<(i32, String, Option<i32>, Option<i32>, Option<i32>)>;
 
 /// The ancestor chains of the locations `filter` selects (a condition on `c.descendant_id`),
-/// read as a stream when `db` is the pool (see [`subtree_views`]).
+/// read as a stream (see [`subtree_views`]); [`few_chains`] reads a handful on any
+/// connection.
 async fn chains<C>(
     db: &C,
     filter: &str,
