@@ -525,10 +525,20 @@ pub async fn list(
 /// stored beside them.
 pub(crate) async fn newest_first(
     db: &impl ConnectionTrait,
-    mut cond: Condition,
+    cond: Condition,
     limit: u64,
     after: Option<FeedbackCursor>,
 ) -> Result<Vec<FeedbackView>, Error> {
+    let models = newest_first_query(cond, limit, after).all(db).await?;
+    feedback_views(db, models).await
+}
+
+/// The query of [`newest_first`]'s experiences.
+pub(crate) fn newest_first_query(
+    mut cond: Condition,
+    limit: u64,
+    after: Option<FeedbackCursor>,
+) -> sea_orm::Select<feedback::Entity> {
     if let Some((at, id)) = after {
         cond = cond.add(keyset(
             Order::Descending,
@@ -538,14 +548,11 @@ pub(crate) async fn newest_first(
             id,
         ));
     }
-    let models = feedback::Entity::find()
+    feedback::Entity::find()
         .filter(cond)
         .order_by_desc(feedback::Column::SubmittedAt)
         .order_by_desc(feedback::Column::Id)
         .limit(limit)
-        .all(db)
-        .await?;
-    feedback_views(db, models).await
 }
 
 /// The rows of one captured experience: the feedback and its tags.

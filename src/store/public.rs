@@ -9,7 +9,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entities::{feedback, location, response, response_vote};
-use super::feedback::{FeedbackCursor, FeedbackView, newest_first};
+use super::feedback::{FeedbackCursor, FeedbackView, newest_first, newest_first_query};
 use super::locations::{Location, subtree_ids};
 use super::sql;
 use crate::Error;
@@ -37,6 +37,30 @@ pub async fn published_feedback(
     limit: u64,
     after: Option<FeedbackCursor>,
 ) -> Result<Vec<FeedbackView>, Error> {
+    let mut views = newest_first(db, published(filter), limit, after).await?;
+    for view in &mut views {
+        view.responses
+            .retain(|r| r.status == ResponseStatus::Published);
+    }
+    Ok(views)
+}
+
+/// The statement that reads a page of [`published_feedback`] (its plan is tested: a page
+/// must be a range of an index, whatever the cursor).
+pub fn published_page_statement(
+    backend: sea_orm::DbBackend,
+    filter: PublishedFilter,
+    limit: u64,
+    after: Option<FeedbackCursor>,
+) -> sea_orm::Statement {
+    sea_orm::QueryTrait::build(
+        &newest_first_query(published(filter), limit, after),
+        backend,
+    )
+}
+
+/// The published experiences of public audiences that `filter` selects.
+fn published(filter: PublishedFilter) -> Condition {
     let mut cond = Condition::all()
         .add(feedback::Column::Status.eq(ModerationStatus::Published.code()))
         .add(feedback::Column::Audience.is_in(Audience::public_codes()));
@@ -61,12 +85,7 @@ pub async fn published_feedback(
                 .add(feedback::Column::Id.in_subquery(answered)),
         );
     }
-    let mut views = newest_first(db, cond, limit, after).await?;
-    for view in &mut views {
-        view.responses
-            .retain(|r| r.status == ResponseStatus::Published);
-    }
-    Ok(views)
+    cond
 }
 
 /// Whether `response_id` is a published answer of a published experience.

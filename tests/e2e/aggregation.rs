@@ -1389,41 +1389,6 @@ async fn counts_and_medians_read_one_snapshot_while_answers_arrive() {
     assert!(seen.len() > 2, "answered counts seen: {seen:?}");
 }
 
-/// The plan of `statement`, one line per node.
-async fn plan(db: &sea_orm::DatabaseConnection, statement: Statement) -> String {
-    let backend = db.get_database_backend();
-    let (prefix, column) = match backend {
-        sea_orm::DbBackend::Sqlite => ("EXPLAIN QUERY PLAN ", "detail"),
-        _ => ("EXPLAIN ", "QUERY PLAN"),
-    };
-    let explain = Statement {
-        sql: format!("{prefix}{}", statement.sql),
-        ..statement
-    };
-    let txn = sea_orm::TransactionTrait::begin(db).await.expect("begin");
-    // A pooled SQLite connection opened before the migrations keeps the schema it read then
-    // until it next reads a table, and EXPLAIN reads none: read one first.
-    txn.query_one_raw(Statement::from_string(
-        backend,
-        "SELECT COUNT(*) AS n FROM feedback",
-    ))
-    .await
-    .expect("read");
-    if backend == sea_orm::DbBackend::Postgres {
-        // An empty table is cheapest to read whole: ask for the best index instead, as the
-        // planner chooses on a month of real data.
-        txn.execute_unprepared("SET LOCAL enable_seqscan = off")
-            .await
-            .expect("set");
-    }
-    let rows = txn.query_all_raw(explain).await.expect("explain");
-    txn.rollback().await.expect("rollback");
-    rows.iter()
-        .map(|r| r.try_get::<String>("", column).expect("plan line"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// The medians read every answered experience of the month: from the partial index that
 /// holds the columns they need, never with a lookup in the table per experience (at 10M
 /// experiences on SQLite that lookup doubled the aggregation), with or without a subtree, on
@@ -1434,7 +1399,7 @@ async fn answer_delays_are_read_from_the_covering_index() {
     let period: Period = "2026-10".parse().expect("period");
     for root in [None, Some(Uuid::now_v7())] {
         let statement = t.store.answer_delays_statement(period, PARIS, root);
-        let plan = plan(t.store.connection(), statement).await;
+        let plan = boucle_tests::plan(t.store.connection(), statement).await;
         let expected = match t.store.backend() {
             sea_orm::DbBackend::Sqlite => "USING COVERING INDEX ix_feedback_answered_public",
             _ => "Index Only Scan using ix_feedback_answered_public",

@@ -504,3 +504,38 @@ pub fn violations(status: &tonic::Status) -> Vec<String> {
         .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
         .unwrap_or_default()
 }
+
+/// The plan of `statement`, one line per node.
+pub async fn plan(db: &sea_orm::DatabaseConnection, statement: sea_orm::Statement) -> String {
+    let backend = db.get_database_backend();
+    let (prefix, column) = match backend {
+        sea_orm::DbBackend::Sqlite => ("EXPLAIN QUERY PLAN ", "detail"),
+        _ => ("EXPLAIN ", "QUERY PLAN"),
+    };
+    let explain = sea_orm::Statement {
+        sql: format!("{prefix}{}", statement.sql),
+        ..statement
+    };
+    let txn = sea_orm::TransactionTrait::begin(db).await.expect("begin");
+    // A pooled SQLite connection opened before the migrations keeps the schema it read then
+    // until it next reads a table, and EXPLAIN reads none: read one first.
+    txn.query_one_raw(sea_orm::Statement::from_string(
+        backend,
+        "SELECT COUNT(*) AS n FROM feedback",
+    ))
+    .await
+    .expect("read");
+    if backend == sea_orm::DbBackend::Postgres {
+        // An empty table is cheapest to read whole: ask for the best index instead, as the
+        // planner chooses on a month of real data.
+        txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+            .await
+            .expect("set");
+    }
+    let rows = txn.query_all_raw(explain).await.expect("explain");
+    txn.rollback().await.expect("rollback");
+    rows.iter()
+        .map(|r| r.try_get::<String>("", column).expect("plan line"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
