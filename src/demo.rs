@@ -2,8 +2,9 @@
 //! and local sites in real communes, and twelve months of varied experiences in French
 //! (moderated, some answered, a few carrying personal data that the redaction masks).
 //!
-//! The same seed and the same current month give the same data. Seeding is skipped when the
-//! demo networks already exist, so `--demo` can be passed at every start.
+//! The demo's clock is the start of the day in the reporting time zone: the same seed on the
+//! same day gives the same data, at whatever hour it runs. Seeding is skipped when the demo
+//! networks already exist, so `--demo` can be passed at every start.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -630,7 +631,25 @@ fn agents_barometer(
     }
 }
 
-pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
+/// The demo's clock at `now_ms`: the first instant of that day in `tz`. Experiences run up
+/// to it, and what depends on age (pending moderation, answers not yet given) is measured
+/// from it, so that a seed gives the same data all day long.
+pub fn clock(now_ms: i64, tz: Tz) -> i64 {
+    chrono::Utc
+        .timestamp_millis_opt(now_ms)
+        .single()
+        .and_then(|t| {
+            t.with_timezone(&tz)
+                .date_naive()
+                .and_hms_opt(0, 0, 0)?
+                .and_local_timezone(tz)
+                .earliest()
+        })
+        .map_or(now_ms, |t| t.timestamp_millis())
+}
+
+/// Seeds the demo as of `now_ms` (see [`clock`]).
+pub async fn seed(store: &Store, seed: u64, tz: Tz, now_ms: i64) -> crate::Result<Summary> {
     if crate::app::locations::find(store, &LocationKey::Code("CAF".into()))
         .await
         .is_ok()
@@ -640,7 +659,7 @@ pub async fn seed(store: &Store, seed: u64, tz: Tz) -> crate::Result<Summary> {
             ..Summary::default()
         });
     }
-    let now = crate::store::now_ms();
+    let now = clock(now_ms, tz);
     let current = Period::containing(now, tz);
     let mut rng =
         StdRng::seed_from_u64(seed ^ (u64::from(current.month()) << 32) ^ current.year() as u64);
@@ -1026,8 +1045,8 @@ const MEASURED: &[(&str, &str, &str, Direction, f64, f64)] = &[
 /// Improvement actions (some public, some done, linked to the experiences they answer),
 /// reported measurements with their targets for the last twelve months, and report
 /// recipients: what a newcomer's first ListPublicActions and first PDF show. Run once,
-/// after [`seed`]; deterministic for a seed and a month.
-pub async fn seed_work(store: &Store, seed: u64, tz: Tz) -> crate::Result<Work> {
+/// after [`seed`], as of the same `now_ms`; deterministic for a seed and a day.
+pub async fn seed_work(store: &Store, seed: u64, tz: Tz, now_ms: i64) -> crate::Result<Work> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
     use crate::domain::action::NewAction;
@@ -1035,7 +1054,7 @@ pub async fn seed_work(store: &Store, seed: u64, tz: Tz) -> crate::Result<Work> 
     use crate::store::entities::feedback;
     use crate::store::indicators::{Definition, NewMeasurement};
 
-    let now = crate::store::now_ms();
+    let now = clock(now_ms, tz);
     let current = Period::containing(now, tz);
     let today = chrono::Utc
         .timestamp_millis_opt(now)

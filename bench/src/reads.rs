@@ -44,7 +44,13 @@ pub async fn run(
     let settings = target.database("boucle_bench_reads", true).await?;
     let store = open(&settings).await?;
     let tz = chrono_tz::Europe::Paris;
-    boucle::demo::seed(&store, boucle::demo::DEFAULT_SEED, tz).await?;
+    boucle::demo::seed(
+        &store,
+        boucle::demo::DEFAULT_SEED,
+        tz,
+        boucle::store::now_ms(),
+    )
+    .await?;
     // Twelve aggregated months, as a portal finds them.
     let mut period = Period::containing(boucle::store::now_ms(), tz);
     for _ in 0..12 {

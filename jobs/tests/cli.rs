@@ -19,7 +19,7 @@ async fn demo_database() -> (boucle_tests::TestDatabase, Store, String) {
         .await
         .expect("connect");
     store.migrate().await.expect("migrate");
-    boucle::demo::seed(&store, 7, chrono_tz::Europe::Paris)
+    boucle::demo::seed(&store, 7, chrono_tz::Europe::Paris, boucle::store::now_ms())
         .await
         .expect("demo");
     (database, store, url)

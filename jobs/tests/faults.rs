@@ -56,7 +56,9 @@ async fn demo_database(db: &Db) {
         .await
         .expect("connect");
     store.migrate().await.expect("migrate");
-    boucle::demo::seed(&store, 7, PARIS).await.expect("demo");
+    boucle::demo::seed(&store, 7, PARIS, boucle::store::now_ms())
+        .await
+        .expect("demo");
     boucle_tests::demo_recipients(&store).await;
     if matches!(db.database, boucle_tests::TestDatabase::Sqlite(_)) {
         // One file holds everything, so that a copy of it is the whole database.

@@ -106,7 +106,7 @@ async fn demo_database() -> (boucle_tests::TestDatabase, String) {
         .await
         .expect("connect");
     store.migrate().await.expect("migrate");
-    boucle::demo::seed(&store, 7, chrono_tz::Europe::Paris)
+    boucle::demo::seed(&store, 7, chrono_tz::Europe::Paris, boucle::store::now_ms())
         .await
         .expect("demo");
     boucle_tests::demo_recipients(&store).await;

@@ -169,9 +169,10 @@ async fn serve_api(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<(
 /// messages in `out/outbox`), so that results, trends and reports are there at once.
 async fn demo(store: &Store, seed: u64, addr: &str, out: &Path) -> anyhow::Result<()> {
     let tz = chrono_tz::Europe::Paris;
-    let summary = boucle::demo::seed(store, seed, tz).await?;
+    let now = boucle::store::now_ms();
+    let summary = boucle::demo::seed(store, seed, tz, now).await?;
     if !summary.already_present {
-        let work = boucle::demo::seed_work(store, seed, tz).await?;
+        let work = boucle::demo::seed_work(store, seed, tz, now).await?;
         println!("{summary}");
         println!("{work}");
         let options = boucle_jobs::pipeline::Options {

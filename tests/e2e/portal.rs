@@ -17,7 +17,7 @@ fn previous() -> Period {
 /// The demo data set with its previous month aggregated, as a portal finds it.
 async fn portal() -> (TestApp, tempfile::TempDir) {
     let app = spawn_app().await;
-    boucle::demo::seed(&app.store, 11, PARIS)
+    boucle::demo::seed(&app.store, 11, PARIS, boucle::store::now_ms())
         .await
         .expect("demo");
     let out = tempfile::tempdir().expect("out");
@@ -954,4 +954,54 @@ async fn a_page_of_published_experiences_starts_at_its_cursor() {
         });
         assert!(from_the_cursor, "{filter:?}:\n{plan}");
     }
+}
+
+/// The demo is the same all day for a seed: seeded at 9:00 and at 17:00 of one day, into
+/// two databases, it holds the same experiences with the same statuses and answers. Its
+/// clock used to be the instant it ran, so experiences of the afternoon, and answers that
+/// fell due meanwhile, made two newcomers of the same day see different figures.
+#[tokio::test]
+async fn the_demo_is_the_same_at_any_hour_of_a_day() {
+    use chrono::TimeZone;
+    use sea_orm::{ConnectionTrait, Statement};
+    let mut seen = Vec::new();
+    for hour in [9, 17] {
+        let t = boucle_tests::test_store().await;
+        let at = PARIS
+            .with_ymd_and_hms(2026, 11, 18, hour, 0, 0)
+            .single()
+            .expect("instant")
+            .timestamp_millis();
+        boucle::demo::seed(&t.store, 11, PARIS, at)
+            .await
+            .expect("demo");
+        let db = t.store.connection();
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT f.id, f.status, f.satisfaction, f.submitted_at, \
+                 (SELECT COUNT(*) FROM response r WHERE r.feedback_id = f.id) AS answers \
+                 FROM feedback f ORDER BY f.id",
+            ))
+            .await
+            .expect("rows");
+        let rows: Vec<(uuid::Uuid, String, String, i64, i64)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get("", "id").expect("id"),
+                    r.try_get("", "status").expect("status"),
+                    r.try_get("", "satisfaction").expect("satisfaction"),
+                    r.try_get("", "submitted_at").expect("submitted_at"),
+                    r.try_get("", "answers").expect("answers"),
+                )
+            })
+            .collect();
+        assert!(rows.len() > 1_000, "{} experiences", rows.len());
+        seen.push(rows);
+    }
+    assert!(
+        seen[0] == seen[1],
+        "the demo differs between 9:00 and 17:00"
+    );
 }

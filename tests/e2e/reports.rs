@@ -21,7 +21,7 @@ fn previous() -> Period {
 
 async fn demo() -> (TestApp, tempfile::TempDir) {
     let app = spawn_app().await;
-    boucle::demo::seed(&app.store, 11, PARIS)
+    boucle::demo::seed(&app.store, 11, PARIS, boucle::store::now_ms())
         .await
         .expect("demo");
     (app, tempfile::tempdir().expect("out"))
