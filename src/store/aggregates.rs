@@ -195,6 +195,32 @@ fn expand(row: location_figures::Model) -> Result<Vec<StoredFigure>, Error> {
 }
 
 /// Expands stored audience rows (already in the order wanted) into figures.
+/// Every public's and the agents' figure rows of `locations` for `period`, through the
+/// primary key. The audiences are chosen as the rows arrive, not in the statement: with an
+/// equality on the audience as well, SQLite preferred `ix_audience_figures_period` (period,
+/// audience) and read every location's rows of the month for each chunk of 200 (0.72 s a
+/// chunk at 20,000 locations, 72 s of the open-data export).
+fn audience_figures_query(
+    period: Period,
+    locations: &[Uuid],
+) -> sea_orm::Select<audience_figures::Entity> {
+    audience_figures::Entity::find()
+        .filter(audience_figures::Column::LocationId.is_in(locations.to_vec()))
+        .filter(audience_figures::Column::Period.eq(period.to_string()))
+        .order_by_asc(audience_figures::Column::LocationId)
+        .order_by_asc(audience_figures::Column::Scope)
+        .order_by_asc(audience_figures::Column::Audience)
+}
+
+/// The statement [`Store::audience_aggregates_of_locations`] runs (its plan is tested).
+pub fn audience_figures_statement(
+    backend: DbBackend,
+    period: Period,
+    locations: &[Uuid],
+) -> Statement {
+    sea_orm::QueryTrait::build(&audience_figures_query(period, locations), backend)
+}
+
 fn expand_all_audiences(rows: Vec<audience_figures::Model>) -> Result<Vec<StoredFigure>, Error> {
     let mut out = Vec::with_capacity(rows.len() * 9);
     for row in rows {
@@ -1080,18 +1106,12 @@ impl Store {
         if locations.is_empty() || audiences.is_empty() {
             return Ok(Vec::new());
         }
-        let rows = audience_figures::Entity::find()
-            .filter(audience_figures::Column::Period.eq(period.to_string()))
-            .filter(audience_figures::Column::LocationId.is_in(locations.to_vec()))
-            .filter(
-                audience_figures::Column::Audience
-                    .is_in(audiences.iter().map(|a| a.code()).collect::<Vec<_>>()),
-            )
-            .order_by_asc(audience_figures::Column::LocationId)
-            .order_by_asc(audience_figures::Column::Scope)
-            .order_by_asc(audience_figures::Column::Audience)
+        let rows = audience_figures_query(period, locations)
             .all(&self.db)
-            .await?;
+            .await?
+            .into_iter()
+            .filter(|row| audiences.iter().any(|a| a.code() == row.audience))
+            .collect();
         expand_all_audiences(rows)
     }
 
