@@ -474,11 +474,6 @@ pub async fn list(
     for root in reach.roots() {
         cond = cond.add(feedback::Column::LocationId.in_subquery(subtree_ids(root)));
     }
-    if let Some((start, end)) = filter.submitted {
-        cond = cond
-            .add(feedback::Column::SubmittedAt.gte(start))
-            .add(feedback::Column::SubmittedAt.lt(end));
-    }
     if let Some(status) = filter.status {
         cond = cond.add(feedback::Column::Status.eq(status.code()));
     }
@@ -518,27 +513,41 @@ pub async fn list(
             feedback::Column::Id.not_in_subquery(published)
         });
     }
-    newest_first(db, cond, limit, after).await
+    newest_first(db, cond, filter.submitted, limit, after).await
 }
 
-/// The experiences matching `cond`, newest submission first, after `after`, with what is
-/// stored beside them.
+/// The experiences matching `cond` and submitted within `submitted` (`[start, end)`), newest
+/// submission first, after `after`, with what is stored beside them.
 pub(crate) async fn newest_first(
     db: &impl ConnectionTrait,
     cond: Condition,
+    submitted: Option<(i64, i64)>,
     limit: u64,
     after: Option<FeedbackCursor>,
 ) -> Result<Vec<FeedbackView>, Error> {
-    let models = newest_first_query(cond, limit, after).all(db).await?;
+    let models = newest_first_query(cond, submitted, limit, after)
+        .all(db)
+        .await?;
     feedback_views(db, models).await
 }
 
-/// The query of [`newest_first`]'s experiences.
+/// The query of [`newest_first`]'s experiences. The end of `submitted` is left out once the
+/// cursor lies before it (the cursor's own bound implies it): given two upper bounds on the
+/// instant, SQLite took the end of the range for its index scan and read a month from its
+/// last row down to the cursor for every page (0.12–0.25 s a page half-way through a month
+/// of a million experiences, 25–35 ms from the cursor).
 pub(crate) fn newest_first_query(
     mut cond: Condition,
+    submitted: Option<(i64, i64)>,
     limit: u64,
     after: Option<FeedbackCursor>,
 ) -> sea_orm::Select<feedback::Entity> {
+    if let Some((start, end)) = submitted {
+        cond = cond.add(feedback::Column::SubmittedAt.gte(start));
+        if after.is_none_or(|(at, _)| at >= end) {
+            cond = cond.add(feedback::Column::SubmittedAt.lt(end));
+        }
+    }
     if let Some((at, id)) = after {
         cond = cond.add(keyset(
             Order::Descending,

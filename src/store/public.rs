@@ -37,7 +37,7 @@ pub async fn published_feedback(
     limit: u64,
     after: Option<FeedbackCursor>,
 ) -> Result<Vec<FeedbackView>, Error> {
-    let mut views = newest_first(db, published(filter), limit, after).await?;
+    let mut views = newest_first(db, published(filter), filter.submitted, limit, after).await?;
     for view in &mut views {
         view.responses
             .retain(|r| r.status == ResponseStatus::Published);
@@ -54,23 +54,19 @@ pub fn published_page_statement(
     after: Option<FeedbackCursor>,
 ) -> sea_orm::Statement {
     sea_orm::QueryTrait::build(
-        &newest_first_query(published(filter), limit, after),
+        &newest_first_query(published(filter), filter.submitted, limit, after),
         backend,
     )
 }
 
-/// The published experiences of public audiences that `filter` selects.
+/// The published experiences of public audiences that `filter` selects (but its submission
+/// range, which [`newest_first_query`] applies beside the cursor).
 fn published(filter: PublishedFilter) -> Condition {
     let mut cond = Condition::all()
         .add(feedback::Column::Status.eq(ModerationStatus::Published.code()))
         .add(feedback::Column::Audience.is_in(Audience::public_codes()));
     if let Some(root) = filter.root {
         cond = cond.add(feedback::Column::LocationId.in_subquery(subtree_ids(root)));
-    }
-    if let Some((start, end)) = filter.submitted {
-        cond = cond
-            .add(feedback::Column::SubmittedAt.gte(start))
-            .add(feedback::Column::SubmittedAt.lt(end));
     }
     if let Some(since) = filter.updated_since {
         let answered = sea_orm::sea_query::Query::select()
