@@ -194,7 +194,6 @@ fn expand(row: location_figures::Model) -> Result<Vec<StoredFigure>, Error> {
     )
 }
 
-/// Expands stored audience rows (already in the order wanted) into figures.
 /// Every public's and the agents' figure rows of `locations` for `period`, through the
 /// primary key. The audiences are chosen as the rows arrive, not in the statement: with an
 /// equality on the audience as well, SQLite preferred `ix_audience_figures_period` (period,
@@ -221,6 +220,7 @@ pub fn audience_figures_statement(
     sea_orm::QueryTrait::build(&audience_figures_query(period, locations), backend)
 }
 
+/// Expands stored audience rows (already in the order wanted) into figures.
 fn expand_all_audiences(rows: Vec<audience_figures::Model>) -> Result<Vec<StoredFigure>, Error> {
     let mut out = Vec::with_capacity(rows.len() * 9);
     for row in rows {

@@ -59,8 +59,8 @@ pub fn published_page_statement(
     )
 }
 
-/// The published experiences of public audiences that `filter` selects (but its submission
-/// range, which [`newest_first_query`] applies beside the cursor).
+/// The published experiences of public audiences that `filter` selects, apart from its
+/// submission range, which [`newest_first_query`] applies beside the cursor.
 fn published(filter: PublishedFilter) -> Condition {
     let mut cond = Condition::all()
         .add(feedback::Column::Status.eq(ModerationStatus::Published.code()))
