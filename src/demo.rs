@@ -638,14 +638,9 @@ pub fn clock(now_ms: i64, tz: Tz) -> i64 {
     chrono::Utc
         .timestamp_millis_opt(now_ms)
         .single()
-        .and_then(|t| {
-            t.with_timezone(&tz)
-                .date_naive()
-                .and_hms_opt(0, 0, 0)?
-                .and_local_timezone(tz)
-                .earliest()
+        .map_or(now_ms, |t| {
+            crate::domain::period::local_midnight_ms(t.with_timezone(&tz).date_naive(), tz)
         })
-        .map_or(now_ms, |t| t.timestamp_millis())
 }
 
 /// Seeds the demo as of `now_ms` (see [`clock`]).

@@ -88,10 +88,15 @@ impl Period {
     }
 }
 
-/// Local midnight of the 1st; where a zone skips midnight (a DST change at 00:00), the first
-/// instant that exists after it.
+/// Local midnight of the 1st.
 fn local_month_start_ms(period: Period, tz: Tz) -> i64 {
-    let midnight = period.first_day().and_hms_opt(0, 0, 0).unwrap_or_default();
+    local_midnight_ms(period.first_day(), tz)
+}
+
+/// Local midnight of `day` in UTC epoch milliseconds; where a zone skips midnight (a DST
+/// change at 00:00), the first instant that exists after it.
+pub fn local_midnight_ms(day: NaiveDate, tz: Tz) -> i64 {
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
     match tz.from_local_datetime(&midnight) {
         LocalResult::Single(t) => t.timestamp_millis(),
         LocalResult::Ambiguous(earliest, _) => earliest.timestamp_millis(),
@@ -148,6 +153,23 @@ mod tests {
         chrono::DateTime::parse_from_rfc3339(rfc3339)
             .map(|t| t.timestamp_millis())
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_days_local_midnight_follows_the_zone() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap_or_default();
+        assert_eq!(
+            local_midnight_ms(day(18), chrono_tz::Europe::Paris),
+            ms("2026-11-17T23:00:00Z")
+        );
+        // Santiago skipped midnight on 2026-09-06: the day starts at 01:00 local time.
+        assert_eq!(
+            local_midnight_ms(
+                NaiveDate::from_ymd_opt(2026, 9, 6).unwrap_or_default(),
+                chrono_tz::America::Santiago
+            ),
+            ms("2026-09-06T04:00:00Z")
+        );
     }
 
     #[test]
