@@ -410,8 +410,45 @@ fn connect_options(url: &str, max_connections: u32) -> ConnectOptions {
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+        })
+        .map_sqlx_sqlite_pool_opts(|o| {
+            o.after_connect(|conn, _| Box::pin(async move { stable_plans(conn).await }))
         });
     options
+}
+
+/// Turns on SQLite's query planner stability guarantee (`SQLITE_DBCONFIG_ENABLE_QPSG`) for a
+/// new connection: a statement's plan no longer depends on the values bound to it, so a
+/// prepared statement is prepared once. Without it the bundled SQLite re-prepares on every
+/// call each statement with a bound `LIMIT` (sea-query binds every `LIMIT`, `.one()`
+/// included, and every page of a listing has one): it reads the limit while planning, and
+/// binding that parameter again, even to the same value, expires the statement. Under the
+/// search benchmark, parsing and planning again took 8 % of the SQLite threads' time. boucle
+/// never analyses a SQLite database (docs/decisions.md, « SQLite statistics »), so no plan
+/// here depended on a bound value to begin with.
+async fn stable_plans(
+    conn: &mut sea_orm::sqlx::sqlite::SqliteConnection,
+) -> Result<(), sea_orm::sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    let mut now: std::ffi::c_int = 0;
+    // SAFETY: `db` is the connection's open handle, held locked (no other thread uses it)
+    // for the call; this option takes an int and a pointer to an int that SQLite writes the
+    // setting into, and `now` outlives the call.
+    let rc = unsafe {
+        libsqlite3_sys::sqlite3_db_config(
+            db,
+            libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+            1 as std::ffi::c_int,
+            &mut now as *mut std::ffi::c_int,
+        )
+    };
+    if rc != libsqlite3_sys::SQLITE_OK || now != 1 {
+        return Err(sea_orm::sqlx::Error::Configuration(
+            format!("SQLite refused stable query plans (code {rc})").into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The capture writer's connection on SQLite: one connection, the pool's settings, and

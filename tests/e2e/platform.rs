@@ -397,6 +397,53 @@ async fn database_connections_send_without_waiting_for_acknowledgements() {
     }
 }
 
+/// Every SQLite connection the store opens plans a statement once, whatever is bound to it.
+/// The bundled SQLite otherwise reads a bound `LIMIT` while planning and, as soon as that
+/// parameter is bound again (every call: every page of a listing, every `.one()`), throws
+/// the prepared statement away and prepares it anew. Seen in the statement's program: with
+/// stable plans the limit is read at run time (`Variable`); without, the value is compiled
+/// in (`Integer 7`) by a second preparation.
+#[tokio::test]
+async fn sqlite_plans_a_statement_once_whatever_is_bound_to_it() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let t = test_store().await;
+    if t.store.backend() != sea_orm::DbBackend::Sqlite {
+        return; // PostgreSQL plans a prepared statement by its own rules.
+    }
+    // Four transactions at once hold four of the pool's connections.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(t.store.connection().begin().await.expect("begin"));
+    }
+    for txn in &held {
+        let program = txn
+            .query_all_raw(sea_orm::Statement::from_sql_and_values(
+                sea_orm::DbBackend::Sqlite,
+                "EXPLAIN SELECT 1 AS one LIMIT ?",
+                [7i64.into()],
+            ))
+            .await
+            .expect("explain");
+        let opcodes: Vec<(String, i64)> = program
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get::<String>("", "opcode").expect("opcode"),
+                    r.try_get::<i64>("", "p1").expect("p1"),
+                )
+            })
+            .collect();
+        assert!(
+            opcodes.iter().any(|(op, _)| op == "Variable"),
+            "the limit was compiled into the statement: {opcodes:?}"
+        );
+        assert!(!opcodes.contains(&("Integer".to_owned(), 7)), "{opcodes:?}");
+    }
+    for txn in held {
+        txn.rollback().await.expect("rollback");
+    }
+}
+
 fn database_port(url: &str) -> u16 {
     let authority = url
         .split_once("://")
