@@ -30,6 +30,7 @@ mod m20261202_000003_location_search_index;
 mod m20261207_000001_location_terms;
 mod m20261207_000002_answered_index_public;
 mod m20261207_000003_audience_figures;
+mod m20261207_000004_location_position;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_location_terms::Migration),
             Box::new(m20261207_000002_answered_index_public::Migration),
             Box::new(m20261207_000003_audience_figures::Migration),
+            Box::new(m20261207_000004_location_position::Migration),
         ]
     }
 }

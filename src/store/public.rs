@@ -228,7 +228,33 @@ pub async fn search_locations(
     limit: u64,
     offset: u64,
 ) -> Result<Vec<Location>, Error> {
-    let backend = db.get_database_backend();
+    let terms = rarest_first(db, &search.terms).await?;
+    let statement = search_statement(
+        db.get_database_backend(),
+        search,
+        &terms,
+        network,
+        limit,
+        offset,
+    );
+    Ok(location::Entity::find()
+        .from_raw_sql(statement)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Location::from)
+        .collect())
+}
+
+/// The statement of [`search_locations`], its words given rarest first.
+pub fn search_statement(
+    backend: sea_orm::DbBackend,
+    search: &Search,
+    rarest_first: &[String],
+    network: Option<Uuid>,
+    limit: u64,
+    offset: u64,
+) -> sea_orm::Statement {
     let mut values: Vec<sea_orm::Value> = vec![true.into()];
     let bind = |values: &mut Vec<sea_orm::Value>, v: sea_orm::Value| {
         values.push(v);
@@ -237,7 +263,7 @@ pub async fn search_locations(
     let mut conditions = vec!["l.active = $1".to_owned()];
     // Each word reads the range of terms it begins in the term index: the rarest word's
     // locations are the candidates, each other word is checked per candidate.
-    for (i, term) in rarest_first(db, &search.terms).await?.iter().enumerate() {
+    for (i, term) in rarest_first.iter().enumerate() {
         let (lo, hi) = search::begins_range(term);
         let (lo, hi) = (bind(&mut values, lo.into()), bind(&mut values, hi.into()));
         conditions.push(if i == 0 {
@@ -312,11 +338,5 @@ pub async fn search_locations(
         "SELECT l.* FROM location l WHERE {} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
         conditions.join(" AND ")
     );
-    Ok(location::Entity::find()
-        .from_raw_sql(sql(backend, &text, values))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(Location::from)
-        .collect())
+    sql(backend, &text, values)
 }
