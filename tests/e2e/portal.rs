@@ -993,6 +993,80 @@ async fn a_search_around_a_point_reads_its_box_from_the_index() {
     }
 }
 
+/// PostgreSQL starts a search from its rarest word by itself, whatever the order the words
+/// come in: boucle no longer counts them first there (a statement less for every search of
+/// several words). SQLite, never analysed, is still told (`rarest_first`).
+#[tokio::test]
+async fn postgres_starts_a_search_from_its_rarest_word() {
+    use boucle::domain::search::{Search, SearchInput};
+    use sea_orm::ConnectionTrait;
+    let t = boucle_tests::test_store().await;
+    if t.store.backend() != sea_orm::DbBackend::Postgres {
+        return;
+    }
+    // 400 sites of « accueil », four of them at a « gare ».
+    let locations: Vec<boucle::store::locations::Location> = (0..400)
+        .map(|i| boucle::store::locations::Location {
+            id: uuid::Uuid::now_v7(),
+            code: format!("S{i:04}"),
+            name: match i % 100 {
+                0 => format!("Accueil de la gare {i}"),
+                _ => format!("Accueil {i}"),
+            },
+            typology: "Accueil".into(),
+            parent_id: None,
+            postal_code: "69003".into(),
+            city: "Lyon".into(),
+            latitude: None,
+            longitude: None,
+            response_target_days: None,
+            min_sample: None,
+            min_sample_agents: None,
+            active: true,
+            created_at: 0,
+            updated_at: 0,
+        })
+        .collect();
+    t.store
+        .bulk_insert_locations(&locations)
+        .await
+        .expect("locations");
+    t.store
+        .connection()
+        .execute_unprepared("ANALYZE location_term")
+        .await
+        .expect("analyse");
+    let search = Search::parse(&SearchInput {
+        query: "accueil gare",
+        postal_code: "",
+        departement: "",
+        network: "",
+        latitude: None,
+        longitude: None,
+        radius_km: None,
+    })
+    .expect("a search by words");
+    assert_eq!(
+        search.terms,
+        ["accueil", "gare"],
+        "the common word comes first"
+    );
+    let statement = boucle::store::public::search_statement(
+        t.store.backend(),
+        &search,
+        &search.terms,
+        None,
+        21,
+        0,
+    );
+    let plan = boucle_tests::plan(t.store.connection(), statement).await;
+    assert!(
+        plan.lines()
+            .any(|line| line.contains("Index Cond: ((term >= 'gare'")),
+        "the candidates should come from « gare »:\n{plan}"
+    );
+}
+
 /// The demo is the same all day for a seed: seeded at 9:00 and at 17:00 of one day, into
 /// two databases, it holds the same experiences with the same statuses and answers. Its
 /// clock used to be the instant it ran, so experiences of the afternoon, and answers that
