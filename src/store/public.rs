@@ -232,18 +232,12 @@ pub async fn search_locations(
     // custom plans) from the term index's statistics, and drives it from the rarest word by
     // itself; counting the words first cost it a statement more. SQLite, never analysed
     // and planning once whatever is bound, is told which word to start from.
-    let terms = match db.get_database_backend() {
+    let backend = db.get_database_backend();
+    let terms = match backend {
         sea_orm::DbBackend::Postgres => search.terms.clone(),
         _ => rarest_first(db, &search.terms).await?,
     };
-    let statement = search_statement(
-        db.get_database_backend(),
-        search,
-        &terms,
-        network,
-        limit,
-        offset,
-    );
+    let statement = search_statement(backend, search, &terms, network, limit, offset);
     Ok(location::Entity::find()
         .from_raw_sql(statement)
         .all(db)
@@ -269,8 +263,9 @@ pub fn search_statement(
         format!("${}", values.len())
     };
     let mut conditions = vec!["l.active = $1".to_owned()];
-    // Each word reads the range of terms it begins in the term index: the rarest word's
-    // locations are the candidates, each other word is checked per candidate.
+    // Each word reads the range of terms it begins in the term index: the first word's
+    // locations are the candidates (the rarest's, on SQLite; PostgreSQL reorders them by
+    // its statistics), each other word is checked per candidate.
     for (i, term) in words.iter().enumerate() {
         let (lo, hi) = search::begins_range(term);
         let (lo, hi) = (bind(&mut values, lo.into()), bind(&mut values, hi.into()));
