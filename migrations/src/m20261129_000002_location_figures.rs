@@ -206,6 +206,9 @@ struct Stored {
     sample: i64,
     ci_low: Option<f64>,
     ci_high: Option<f64>,
+    /// Left out by boucle when false, from the 22nd session on (absent bounds and values
+    /// too, which serde reads as `None`).
+    #[serde(default)]
     suppressed: bool,
 }
 

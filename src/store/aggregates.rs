@@ -169,16 +169,23 @@ pub struct StoredFigure {
     pub computed_at: i64,
 }
 
-/// An element of `location_figures.figures`, the JSON form the migration
-/// `m20261129_000002_location_figures` set: keep the names.
+/// An element of `location_figures.figures` and `audience_figures.figures`, the JSON form
+/// the migration `m20261129_000002_location_figures` set: keep the names. An absent value or
+/// bound and a figure shown are left out rather than written as `null` and `false`: a
+/// quarter to a third of the bytes of a month's figures, most of them each public's figures
+/// on a few experiences (BENCHMARKS.md, 22nd session). Both forms are read.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Stored {
     code: String,
     version: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     value: Option<f64>,
     sample: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     ci_low: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     ci_high: Option<f64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     suppressed: bool,
 }
 
@@ -1215,6 +1222,59 @@ mod tests {
         assert_eq!(figures[0].figure.value, Some(0.1 + 0.2));
         assert_eq!(figures[0].figure.ci, None, "an interval needs both bounds");
         assert_eq!(figures[0].indicator_version, 2);
+    }
+
+    #[test]
+    fn a_stored_figure_leaves_out_what_it_does_not_have() {
+        let group = FigureGroup {
+            location_id: Uuid::nil(),
+            scope: Scope::SelfOnly,
+            audience: None,
+            figures: vec![
+                (
+                    1,
+                    Figure {
+                        code: IndicatorCode::Volume,
+                        value: Some(12.0),
+                        sample: 12,
+                        ci: None,
+                        suppressed: false,
+                    },
+                ),
+                (
+                    1,
+                    Figure {
+                        code: IndicatorCode::Nps,
+                        value: None,
+                        sample: 2,
+                        ci: None,
+                        suppressed: true,
+                    },
+                ),
+            ],
+        };
+        let json = figures_json(&group).expect("json");
+        assert_eq!(
+            json,
+            r#"[{"code":"VOLUME","version":1,"value":12.0,"sample":12},{"code":"NPS","version":1,"sample":2,"suppressed":true}]"#
+        );
+        let row = location_figures::Model {
+            location_id: Uuid::nil(),
+            period: "2026-10".into(),
+            scope: "SELF".into(),
+            figures: json,
+            job_run_id: Uuid::nil(),
+            computed_at: 5,
+        };
+        let read: Vec<Figure> = expand(row)
+            .expect("readable")
+            .into_iter()
+            .map(|f| f.figure)
+            .collect();
+        assert_eq!(
+            read,
+            group.figures.iter().map(|(_, f)| *f).collect::<Vec<_>>()
+        );
     }
 
     #[test]

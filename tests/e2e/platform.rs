@@ -306,11 +306,25 @@ async fn figures_stored_one_row_per_indicator_are_carried_over_exactly() {
             ("VOLUME", Some(12.0), 12, None, None, false, 2, run, 99),
         ]
     );
+    // A month stored in the compact form (absent values and bounds, shown figures, left
+    // out) goes back down as well.
+    db.execute_raw(boucle::store::sql(
+        db.get_database_backend(),
+        "INSERT INTO location_figures (location_id, period, scope, figures, job_run_id, computed_at) \
+         VALUES ($1, '2026-10', 'SELF', $2, $3, 100)",
+        vec![
+            id.into(),
+            r#"[{"code":"VOLUME","version":1,"value":3.0,"sample":3},{"code":"NPS","version":1,"sample":3,"suppressed":true}]"#.into(),
+            run.into(),
+        ],
+    ))
+    .await
+    .expect("compact figures");
     // And back down: the old rows again.
     Migrator::down(db, Some(since_figures as u32))
         .await
         .expect("down again");
-    assert_eq!(count_rows(db, "aggregate").await, 3);
+    assert_eq!(count_rows(db, "aggregate").await, 5);
 }
 
 #[tokio::test]
