@@ -124,6 +124,12 @@ impl FeedbackService for BareFeedback {
     ) -> Result<Response<pb::EraseContactResponse>, Status> {
         unimplemented()
     }
+    async fn list_feedback_history(
+        &self,
+        _: Request<pb::ListFeedbackHistoryRequest>,
+    ) -> Result<Response<pb::ListFeedbackHistoryResponse>, Status> {
+        unimplemented()
+    }
 }
 
 fn prost_types_now() -> prost_types::Timestamp {

@@ -45,6 +45,11 @@ pub const RULES: &[(&str, &str, Access)] = &[
     ("FeedbackService", "ImportFeedback", Key(P::SubmitFeedback)),
     ("FeedbackService", "GetFeedback", Key(P::ReadFeedback)),
     ("FeedbackService", "ListFeedback", Key(P::ReadFeedback)),
+    (
+        "FeedbackService",
+        "ListFeedbackHistory",
+        Key(P::ReadFeedback),
+    ),
     ("FeedbackService", "ModerateFeedback", Key(P::Moderate)),
     (
         "FeedbackService",

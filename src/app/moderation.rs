@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::page::{Listed, Page};
 use crate::Error;
 use crate::domain::answer::Draft;
+use crate::domain::history::{HistoryEvent, in_order};
 use crate::domain::location::check_active;
 use crate::domain::moderation::{self, Moderation};
 use crate::domain::redaction::redact;
@@ -120,6 +121,18 @@ pub async fn list_comments(
     repo::experience(db, caller.scope, feedback_id).await?;
     let rows = repo::comments(db, feedback_id, page.fetch_limit(), page.after).await?;
     Ok(page.listed(rows, |c| (c.created_at, c.id)))
+}
+
+/// Everything that happened to an experience of the caller's scope, oldest first (NOT_FOUND
+/// outside it, as for every read of an experience).
+pub async fn history(
+    store: &Store,
+    caller: &Caller,
+    feedback_id: Uuid,
+) -> Result<Vec<HistoryEvent>, Error> {
+    let db = store.connection();
+    repo::experience(db, caller.scope, feedback_id).await?;
+    Ok(in_order(repo::history(db, feedback_id).await?))
 }
 
 /// Creates the draft answer of a location, or edits it while it is a draft.

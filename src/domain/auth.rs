@@ -26,7 +26,8 @@ pub enum Permission {
     ManageLocations,
     /// SubmitFeedback, ImportFeedback.
     SubmitFeedback,
-    /// GetFeedback, ListFeedback (internal view with raw texts and contact e-mails).
+    /// GetFeedback, ListFeedback (internal view with raw texts and contact e-mails),
+    /// ListFeedbackHistory.
     ReadFeedback,
     /// ModerateFeedback.
     Moderate,

@@ -11,6 +11,7 @@ pub mod codes;
 pub mod digest;
 pub mod feedback;
 pub mod french;
+pub mod history;
 pub mod indicators;
 pub mod location;
 pub mod moderation;

@@ -11,13 +11,15 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entities::{
-    comment, feedback, feedback_reassignment, location_closure, moderation_decision, response,
+    api_key, audit_log, comment, feedback, feedback_reassignment, location_closure,
+    moderation_decision, response,
 };
 use super::feedback::{Answer, Comment, Experience};
 use super::locations::subtree_ids;
 use super::{Order, is_unique_violation, keyset, sql, stored_code};
 use crate::Error;
 use crate::domain::codes::ResponseStatus;
+use crate::domain::history::{HistoryEvent, HistoryKind};
 use crate::domain::moderation::{Decision, RedactionEdit};
 use crate::domain::{ModerationStatus, RejectReason};
 
@@ -398,4 +400,99 @@ pub async fn purge_contact_emails(
         .exec(db)
         .await?;
     Ok(result.rows_affected)
+}
+
+/// Every event of the experience `id` (whose scope the caller already checked), in no
+/// particular order ([`crate::domain::history::in_order`] orders them): its submission,
+/// moderation decisions, moves and answers, each with the name of the key that acted. The
+/// publisher of an answer is read from the audit log, which records the publishing key (the
+/// answer row keeps its last drafter).
+pub async fn history(db: &impl ConnectionTrait, id: Uuid) -> Result<Vec<HistoryEvent>, Error> {
+    use std::collections::HashMap;
+
+    let Some(experience) = feedback::Entity::find_by_id(id).one(db).await? else {
+        return Err(Error::not_found("feedback"));
+    };
+    let decisions = moderation_decisions(db, id).await?;
+    let moves = reassignments(db, id).await?;
+    let answers = response::Entity::find()
+        .filter(response::Column::FeedbackId.eq(id))
+        .all(db)
+        .await?;
+    let mut keys: Vec<Uuid> = vec![experience.api_key_id];
+    keys.extend(decisions.iter().map(|d| d.api_key_id));
+    keys.extend(moves.iter().map(|m| m.api_key_id));
+    keys.extend(answers.iter().map(|a| a.api_key_id));
+    keys.sort_unstable();
+    keys.dedup();
+    let names: HashMap<Uuid, String> = api_key::Entity::find()
+        .filter(api_key::Column::Id.is_in(keys))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|k| (k.id, k.name))
+        .collect();
+    let name = |key: Uuid| names.get(&key).cloned().unwrap_or_else(|| key.to_string());
+    let publishers: HashMap<String, String> = if answers.is_empty() {
+        HashMap::new()
+    } else {
+        audit_log::Entity::find()
+            .filter(audit_log::Column::Action.eq("response.publish"))
+            .filter(audit_log::Column::TargetType.eq("response"))
+            .filter(
+                audit_log::Column::TargetId
+                    .is_in(answers.iter().map(|a| a.id.to_string()).collect::<Vec<_>>()),
+            )
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|e| (e.target_id, e.actor))
+            .collect()
+    };
+
+    let mut events = Vec::with_capacity(1 + decisions.len() + moves.len() + 2 * answers.len());
+    let mut submitted = HistoryEvent::new(
+        HistoryKind::Submitted,
+        experience.submitted_at,
+        name(experience.api_key_id),
+    );
+    // Where it was submitted: before its first move, if it moved.
+    submitted.location_id = Some(
+        moves
+            .first()
+            .map_or(experience.location_id, |m| m.from_location_id),
+    );
+    events.push(submitted);
+    for d in decisions {
+        let mut e = HistoryEvent::new(HistoryKind::Moderated, d.created_at, name(d.api_key_id));
+        e.decision = Some(d.decision);
+        e.reject_reason = d.reject_reason;
+        e.note = d.note;
+        events.push(e);
+    }
+    for m in moves {
+        let mut e = HistoryEvent::new(HistoryKind::Reassigned, m.created_at, name(m.api_key_id));
+        e.from_location_id = Some(m.from_location_id);
+        e.location_id = Some(m.to_location_id);
+        e.note = m.note;
+        events.push(e);
+    }
+    for a in answers {
+        let mut drafted =
+            HistoryEvent::new(HistoryKind::AnswerDrafted, a.created_at, name(a.api_key_id));
+        drafted.location_id = Some(a.location_id);
+        drafted.response_id = Some(a.id);
+        if let Some(at) = a.published_at {
+            let actor = publishers
+                .get(&a.id.to_string())
+                .cloned()
+                .unwrap_or_else(|| "system".to_owned());
+            let mut published = HistoryEvent::new(HistoryKind::AnswerPublished, at, actor);
+            published.location_id = Some(a.location_id);
+            published.response_id = Some(a.id);
+            events.push(published);
+        }
+        events.push(drafted);
+    }
+    Ok(events)
 }

@@ -20,6 +20,7 @@ pub(crate) enum Rpc {
     ReassignFeedback,
     AddComment,
     ListComments,
+    ListFeedbackHistory,
     DraftResponse,
     PublishResponse,
     EraseContact,
@@ -56,7 +57,7 @@ pub(crate) fn allowed(rpc: Rpc) -> &'static [Role] {
             &[Collector, Agent, Validator, Moderator, Admin]
         }
         SubmitFeedback | ImportFeedback => &[Collector, Admin],
-        GetFeedback | ListFeedback => &[Agent, Validator, Moderator, Admin],
+        GetFeedback | ListFeedback | ListFeedbackHistory => &[Agent, Validator, Moderator, Admin],
         ModerateFeedback => &[Moderator, Admin],
         ReassignFeedback | AddComment | ListComments | DraftResponse => &[Agent, Validator, Admin],
         PublishResponse => &[Validator, Admin],
@@ -70,7 +71,7 @@ pub(crate) fn allowed(rpc: Rpc) -> &'static [Role] {
     }
 }
 
-pub(crate) const ALL: [Rpc; 36] = {
+pub(crate) const ALL: [Rpc; 37] = {
     use Rpc::*;
     [
         CreateLocation,
@@ -86,6 +87,7 @@ pub(crate) const ALL: [Rpc; 36] = {
         ReassignFeedback,
         AddComment,
         ListComments,
+        ListFeedbackHistory,
         DraftResponse,
         PublishResponse,
         EraseContact,
@@ -205,6 +207,13 @@ async fn call(app: &TestApp, rpc: Rpc, key: Option<&str>, n: usize) -> Result<()
             .add_comment(pb::AddCommentRequest {
                 feedback_id: some_id,
                 body: "note".into(),
+            })
+            .await
+            .map(ok),
+        Rpc::ListFeedbackHistory => app
+            .feedback(key)
+            .list_feedback_history(pb::ListFeedbackHistoryRequest {
+                feedback_id: some_id,
             })
             .await
             .map(ok),

@@ -305,6 +305,13 @@ async fn call(
             })
             .await
             .map(none)?,
+        Rpc::ListFeedbackHistory => app
+            .feedback(key)
+            .list_feedback_history(pb::ListFeedbackHistoryRequest {
+                feedback_id: t.feedback_id.clone(),
+            })
+            .await
+            .map(none)?,
         Rpc::ListComments => app
             .feedback(key)
             .list_comments(pb::ListCommentsRequest {

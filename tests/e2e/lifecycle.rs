@@ -795,3 +795,114 @@ async fn the_experience_keeps_the_instant_of_its_first_published_answer() {
         .expect("publish the network's answer");
     assert_eq!(first_answered_at().await, Some(at_ms - 86_400_000));
 }
+
+#[tokio::test]
+async fn the_history_of_an_experience_says_who_did_what_and_when() {
+    use pb::feedback_history_event::Kind;
+
+    let c = cast().await;
+    let f = c
+        .submit(pb::Feedback {
+            contact_email: "camille@example.org".into(),
+            ..feedback_for("A-1")
+        })
+        .await;
+    c.moderate(&f.id, Decision::Publish, pb::RejectReason::Unspecified)
+        .await
+        .expect("publish");
+    let a1 = c.location_id("A-1").await;
+    let a2 = c.location_id("A-2").await;
+    c.app
+        .feedback(Some(&c.agent))
+        .reassign_feedback(pb::ReassignFeedbackRequest {
+            id: f.id.clone(),
+            location_id: a2.clone(),
+            note: "Mauvais site".into(),
+        })
+        .await
+        .expect("reassign");
+    let answer = c
+        .draft(&f.id, "", "Merci, c'est corrigé.")
+        .await
+        .expect("draft");
+    c.publish(&answer.id).await.expect("publish answer");
+
+    let history = |key: String, id: String| {
+        let app = &c.app;
+        async move {
+            app.feedback(Some(&key))
+                .list_feedback_history(pb::ListFeedbackHistoryRequest { feedback_id: id })
+                .await
+                .map(|r| r.into_inner().events)
+        }
+    };
+    let events = history(c.agent.clone(), f.id.clone())
+        .await
+        .expect("history");
+    let got: Vec<(Kind, String)> = events.iter().map(|e| (e.kind(), e.actor.clone())).collect();
+    let actor = |role: Role| format!("test {role}");
+    assert_eq!(
+        got,
+        [
+            (Kind::Submitted, actor(Role::Collector)),
+            (Kind::Moderated, actor(Role::Moderator)),
+            (Kind::Reassigned, actor(Role::Agent)),
+            (Kind::AnswerDrafted, actor(Role::Agent)),
+            (Kind::AnswerPublished, actor(Role::Validator)),
+        ]
+    );
+    assert_eq!(events[0].location_id, a1, "submitted where it was first");
+    assert_eq!(events[1].decision(), pb::ModerationStatus::Published);
+    assert_eq!(events[1].note, "vu");
+    assert_eq!(
+        (
+            events[2].from_location_id.as_str(),
+            events[2].location_id.as_str()
+        ),
+        (a1.as_str(), a2.as_str())
+    );
+    assert_eq!(events[2].note, "Mauvais site");
+    for e in &events[3..] {
+        assert_eq!(
+            (e.response_id.as_str(), e.location_id.as_str()),
+            (answer.id.as_str(), a2.as_str())
+        );
+    }
+    let times: Vec<_> = events
+        .iter()
+        .map(|e| e.time.map(|t| (t.seconds, t.nanos)))
+        .collect();
+    assert!(times.iter().all(Option::is_some));
+    assert!(times.is_sorted(), "oldest first: {times:?}");
+    assert!(
+        !format!("{events:?}").contains("camille@example.org"),
+        "never a contact e-mail"
+    );
+
+    // A rejection keeps its reason; every role that reads experiences reads the history.
+    let g = c.submit(feedback_for("A-1")).await;
+    c.moderate(&g.id, Decision::Reject, pb::RejectReason::Spam)
+        .await
+        .expect("reject");
+    let events = history(c.moderator.clone(), g.id.clone())
+        .await
+        .expect("moderator's history");
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1].decision(), pb::ModerationStatus::Rejected);
+    assert_eq!(events[1].reject_reason(), pb::RejectReason::Spam);
+
+    // Outside the caller's scope the experience does not exist; a collector may not ask.
+    let other_network = c.app.key(Role::Admin, Some("NET-B")).await;
+    let refused = history(other_network, f.id.clone())
+        .await
+        .expect_err("out of scope");
+    assert_eq!(refused.code(), Code::NotFound);
+    let refused = history(c.collector.clone(), f.id.clone())
+        .await
+        .expect_err("collector");
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    let refused = history(c.agent.clone(), "not-an-id".into())
+        .await
+        .expect_err("bad id");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+}

@@ -324,6 +324,18 @@ impl FeedbackService for FeedbackApi {
         }))
     }
 
+    async fn list_feedback_history(
+        &self,
+        request: Request<pb::ListFeedbackHistoryRequest>,
+    ) -> Result<Response<pb::ListFeedbackHistoryResponse>, Status> {
+        let caller = caller(&request)?;
+        let id = convert::id("feedback_id", &request.into_inner().feedback_id)?;
+        let events = moderation::history(&self.state.store, &caller, id).await?;
+        Ok(Response::new(pb::ListFeedbackHistoryResponse {
+            events: events.iter().map(convert::history_event_to_pb).collect(),
+        }))
+    }
+
     async fn erase_contact(
         &self,
         request: Request<pb::EraseContactRequest>,

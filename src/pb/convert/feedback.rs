@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 
 use crate::Error;
 use crate::domain::feedback::{self as rules, LocationRef, NewFeedback};
+use crate::domain::history::{HistoryEvent, HistoryKind};
 use crate::domain::location as location_rules;
 use crate::domain::validation::{Violations, text, uuid};
 use crate::pb;
@@ -177,6 +178,36 @@ pub fn comment_to_pb(c: &Comment) -> pb::Comment {
         author: c.author.clone(),
         body: c.body.clone(),
         create_time: Some(timestamp(c.created_at)),
+    }
+}
+
+/// One event of an experience's history (ListFeedbackHistory).
+pub fn history_event_to_pb(e: &HistoryEvent) -> pb::FeedbackHistoryEvent {
+    use pb::feedback_history_event::Kind;
+    let kind = match e.kind {
+        HistoryKind::Submitted => Kind::Submitted,
+        HistoryKind::Moderated => Kind::Moderated,
+        HistoryKind::Reassigned => Kind::Reassigned,
+        HistoryKind::AnswerDrafted => Kind::AnswerDrafted,
+        HistoryKind::AnswerPublished => Kind::AnswerPublished,
+    };
+    let id = |v: Option<uuid::Uuid>| v.map(|v| v.to_string()).unwrap_or_default();
+    pb::FeedbackHistoryEvent {
+        kind: kind as i32,
+        time: Some(timestamp(e.at)),
+        actor: e.actor.clone(),
+        decision: e
+            .decision
+            .map_or(pb::ModerationStatus::Unspecified, moderation_status_to_pb)
+            as i32,
+        reject_reason: e
+            .reject_reason
+            .map_or(pb::RejectReason::Unspecified, reject_reason_to_pb)
+            as i32,
+        note: e.note.clone(),
+        from_location_id: id(e.from_location_id),
+        location_id: id(e.location_id),
+        response_id: id(e.response_id),
     }
 }
 

@@ -16,7 +16,9 @@ pub use action::{
 };
 pub use api_key::{api_key_to_pb, recipient_to_pb};
 pub use enums::*;
-pub use feedback::{SubmitTime, comment_to_pb, feedback_to_pb, new_feedback, response_to_pb};
+pub use feedback::{
+    SubmitTime, comment_to_pb, feedback_to_pb, history_event_to_pb, new_feedback, response_to_pb,
+};
 pub use indicator::internal_results_to_pb;
 pub use location::{location_patch, location_spec, location_to_pb};
 pub use public::{
