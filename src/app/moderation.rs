@@ -124,15 +124,18 @@ pub async fn list_comments(
 }
 
 /// Everything that happened to an experience of the caller's scope, oldest first (NOT_FOUND
-/// outside it, as for every read of an experience).
+/// outside it, as for every read of an experience). Its records are read in one snapshot,
+/// so that an answer published meanwhile is either whole in it (with its publisher) or
+/// absent.
 pub async fn history(
     store: &Store,
     caller: &Caller,
     feedback_id: Uuid,
 ) -> Result<Vec<HistoryEvent>, Error> {
-    let db = store.connection();
-    repo::experience(db, caller.scope, feedback_id).await?;
-    Ok(in_order(repo::history(db, feedback_id).await?))
+    let snapshot = store.read_snapshot().await?;
+    let events = repo::history(&snapshot, caller.scope, feedback_id).await?;
+    snapshot.commit().await?;
+    Ok(in_order(events))
 }
 
 /// Creates the draft answer of a location, or edits it while it is a draft.

@@ -532,7 +532,9 @@ impl Store {
     /// A read-only transaction whose statements all see one snapshot: REPEATABLE READ on
     /// PostgreSQL (which still allows parallel workers, unlike SERIALIZABLE); on SQLite in
     /// WAL mode a deferred transaction reads one snapshot from its first statement on.
-    async fn read_snapshot(&self) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    pub(crate) async fn read_snapshot(
+        &self,
+    ) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
         use sea_orm::{AccessMode, IsolationLevel, TransactionTrait};
         match self.backend() {
             DbBackend::Postgres => {

@@ -56,6 +56,16 @@ pub async fn experience(
     scope: Option<Uuid>,
     id: Uuid,
 ) -> Result<Experience, Error> {
+    scoped_row(db, scope, id).await?.try_into()
+}
+
+/// The stored row of the experience `id` if its location lies in `scope`, or NOT_FOUND: the
+/// one scope check of every read of an experience.
+async fn scoped_row(
+    db: &impl ConnectionTrait,
+    scope: Option<Uuid>,
+    id: Uuid,
+) -> Result<feedback::Model, Error> {
     let mut query = feedback::Entity::find_by_id(id);
     if let Some(root) = scope {
         query = query.filter(feedback::Column::LocationId.in_subquery(subtree_ids(root)));
@@ -63,8 +73,7 @@ pub async fn experience(
     query
         .one(db)
         .await?
-        .ok_or_else(|| Error::not_found("feedback"))?
-        .try_into()
+        .ok_or_else(|| Error::not_found("feedback"))
 }
 
 /// Whether `ancestor` is `descendant` or one of its ancestors.
@@ -402,17 +411,19 @@ pub async fn purge_contact_emails(
     Ok(result.rows_affected)
 }
 
-/// Every event of the experience `id` (whose scope the caller already checked), in no
-/// particular order ([`crate::domain::history::in_order`] orders them): its submission,
-/// moderation decisions, moves and answers, each with the name of the key that acted. The
-/// publisher of an answer is read from the audit log, which records the publishing key (the
-/// answer row keeps its last drafter).
-pub async fn history(db: &impl ConnectionTrait, id: Uuid) -> Result<Vec<HistoryEvent>, Error> {
+/// Every event of the experience `id` if its location lies in `scope` (NOT_FOUND
+/// otherwise), in no particular order ([`crate::domain::history::in_order`] orders them):
+/// its submission, moderation decisions, moves and answers, each with the name of the key
+/// that acted. The publisher of an answer is read from the audit log, which records the
+/// publishing key (the answer row keeps its last drafter).
+pub async fn history(
+    db: &impl ConnectionTrait,
+    scope: Option<Uuid>,
+    id: Uuid,
+) -> Result<Vec<HistoryEvent>, Error> {
     use std::collections::HashMap;
 
-    let Some(experience) = feedback::Entity::find_by_id(id).one(db).await? else {
-        return Err(Error::not_found("feedback"));
-    };
+    let experience = scoped_row(db, scope, id).await?;
     let decisions = moderation_decisions(db, id).await?;
     let moves = reassignments(db, id).await?;
     let answers = response::Entity::find()
