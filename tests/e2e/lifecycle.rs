@@ -817,7 +817,7 @@ async fn the_history_of_an_experience_says_who_did_what_and_when() {
         .reassign_feedback(pb::ReassignFeedbackRequest {
             id: f.id.clone(),
             location_id: a2.clone(),
-            note: "Mauvais site".into(),
+            note: "Mauvais site\u{a0}: l’accueil de Saint-Étienne".into(),
         })
         .await
         .expect("reassign");
@@ -861,7 +861,10 @@ async fn the_history_of_an_experience_says_who_did_what_and_when() {
         ),
         (a1.as_str(), a2.as_str())
     );
-    assert_eq!(events[2].note, "Mauvais site");
+    assert_eq!(
+        events[2].note, "Mauvais site\u{a0}: l’accueil de Saint-Étienne",
+        "a French note comes back as written"
+    );
     for e in &events[3..] {
         assert_eq!(
             (e.response_id.as_str(), e.location_id.as_str()),
