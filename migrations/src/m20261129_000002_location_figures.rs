@@ -206,8 +206,8 @@ struct Stored {
     sample: i64,
     ci_low: Option<f64>,
     ci_high: Option<f64>,
-    /// Left out by boucle when false, from the 22nd session on (absent bounds and values
-    /// too, which serde reads as `None`).
+    /// Left out when false by the compact form boucle now writes (which leaves out absent
+    /// bounds and values too, read here as `None`).
     #[serde(default)]
     suppressed: bool,
 }
